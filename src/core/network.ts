@@ -1,0 +1,92 @@
+/**
+ * The validated configuration (DESIGN 4): what the config loader returns and every stage reads.
+ * Optional fields are filled with their defaults by the loader, so stages never guess.
+ */
+export interface NetworkConfig {
+  account: string
+  region: string
+  vpcs: Vpc[]
+  securityGroups: SecurityGroup[]
+  interfaces: NetworkInterface[]
+  flowLogs: FlowLogSpec[]
+  /** Bounds of the in-memory tables (SKIPDATA when the flow table is full). */
+  limits: Limits
+}
+
+export interface Limits {
+  /** Records one aggregation table may hold across its open windows. */
+  flowTableCapacity: number
+  /** Connections the connection tracker may hold. */
+  connectionTableCapacity: number
+}
+
+export interface Vpc {
+  id: string
+  cidrs: string[]
+  subnets: Subnet[]
+}
+
+export interface Subnet {
+  id: string
+  cidrs: string[]
+  az: string | null
+}
+
+export type Protocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'all' | number
+
+export interface SecurityGroupRule {
+  /** The rule id; the loader gives rules without one `{group}-in-{n}` / `{group}-out-{n}` (n from 1). */
+  id: string
+  protocol: Protocol
+  /** "22", "80-443"; null for all ports. */
+  ports: string | null
+  /** ICMP type and code; -1 means any. */
+  icmpType: number
+  icmpCode: number
+  /** An IPv4/IPv6 CIDR or a security-group id (the private addresses of its members). */
+  peer: string
+  description: string | null
+}
+
+export interface SecurityGroup {
+  id: string
+  vpc: string | null
+  description: string | null
+  inbound: SecurityGroupRule[]
+  outbound: SecurityGroupRule[]
+}
+
+export interface NetworkInterface {
+  id: string
+  instance: string | null
+  subnet: string
+  /** Lower-case colon form, or null. */
+  mac: string | null
+  /** IPv4 and IPv6 addresses; the first of each family is that family's primary address. */
+  addresses: string[]
+  device: string | null
+  securityGroups: string[]
+}
+
+export type TrafficType = 'ALL' | 'ACCEPT' | 'REJECT'
+export type FileFormat = 'text' | 'nhn-csv' | 'jsonl' | 'parquet'
+export type KeyLayout = 'aws' | 'aws-hive' | 'nhn'
+
+export interface FlowLogSpec {
+  id: string
+  /** A VPC, subnet or interface id. */
+  resource: string
+  trafficType: TrafficType
+  /** Seconds, 1..900. */
+  aggregationInterval: number
+  /** Field names in output order, parsed from logFormat (text) or fields (nhn-csv, jsonl). */
+  fields: string[]
+  fileFormat: FileFormat
+  /** file:///dir or s3://bucket/prefix. */
+  destination: string
+  layout: KeyLayout
+  perHourPartition: boolean
+  compression: 'gzip' | 'none'
+  /** NHN layout: file name template with #{logger_id} #{year} #{month} #{day} #{hour} #{minute} #{second}. */
+  fileNameTemplate: string
+}

@@ -1,0 +1,24 @@
+import type { FlowRecord } from './flow-record.js'
+import type { FlowLogSpec, NetworkConfig } from './network.js'
+
+/** Everything a format needs besides the records. */
+export interface FormatContext {
+  flowLog: FlowLogSpec
+  network: NetworkConfig
+}
+
+/** Turns one window's records into the bytes of one file (before compression). */
+export interface Formatter {
+  /** File name extension without compression suffix: "log", "csv", "jsonl", "parquet". */
+  readonly extension: string
+  encode(records: readonly FlowRecord[], context: FormatContext): Uint8Array
+}
+
+/** Where finished files go. Writes are atomic and idempotent: the same key overwrites. */
+export interface Destination {
+  /** A URL-like description for messages, without credentials. */
+  readonly description: string
+  put(key: string, body: Uint8Array): Promise<void>
+  /** Where a key ends up, for summaries (a path or an s3:// URL). */
+  locate(key: string): string
+}
