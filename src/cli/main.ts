@@ -1,0 +1,23 @@
+import { Command } from 'commander'
+import { replayCommand } from './replay-command.js'
+import { runAction } from './run-action.js'
+import { validateCommand } from './validate-command.js'
+
+/** The one place that assembles the command line (DESIGN 4b). Each command lives in its own file. */
+export function buildProgram(): Command {
+  const program = new Command('flowlog')
+    .description('VPC flow logs for any Linux host and any packet capture')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 success, 1 bad input (the message names it), 2 runtime failure.
+Docs: docs/config.md (configuration), docs/formats.md (fields and files).`,
+    )
+  program.addCommand(validateCommand())
+  program.addCommand(replayCommand())
+  return program
+}
+
+await runAction(() => buildProgram().parseAsync(process.argv))

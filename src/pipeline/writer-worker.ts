@@ -1,0 +1,24 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import type { RecordBatch } from '../core/flow-record.js'
+import { WindowWriter, type WriterSetup } from './window-writer.js'
+
+/**
+ * The writer thread: formatting and gzip cost as much as the packet path (DESIGN 8), so they run
+ * here while the main thread keeps reading packets. Windows are written in the order received.
+ */
+const writer = new WindowWriter(workerData as WriterSetup)
+let chain: Promise<void> = Promise.resolve()
+
+parentPort?.on('message', (message: { id: number; interval: number; batch: RecordBatch }) => {
+  chain = chain.then(async () => {
+    try {
+      const files = await writer.write(message.interval, message.batch)
+      parentPort?.postMessage({ id: message.id, files })
+    } catch (error) {
+      parentPort?.postMessage({
+        id: message.id,
+        error: error instanceof Error ? { message: error.message, code: (error as { code?: string }).code } : { message: String(error) },
+      })
+    }
+  })
+})
