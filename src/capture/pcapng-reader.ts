@@ -1,0 +1,288 @@
+import { CaptureError } from '../core/errors.js'
+import type { Frame, FrameReader } from '../core/frame.js'
+import { CAPTURE_PROBLEM, type CaptureProblem, countProblem, MAX_CAPTURED_LENGTH } from './capture-problem.js'
+import type { ChunkedFile } from './chunked-file.js'
+import {
+  PCAPNG_BLOCK,
+  PCAPNG_BLOCK_OVERHEAD,
+  PCAPNG_BYTE_ORDER_MAGIC,
+  PCAPNG_DEFAULT_UNITS_PER_SECOND,
+  PCAPNG_MAJOR_VERSION,
+  PCAPNG_OPTION,
+} from './pcapng-format.js'
+import { timestampToSeconds } from './pcapng-timestamp.js'
+
+/** Largest block read into memory. Bigger non-packet blocks are skipped unread; a bigger packet block is corrupt. */
+const MAX_BUFFERED_BLOCK = 16 * 1024 * 1024
+
+/** Fixed parts before the packet data: EPB and OPB (type, length, 5 words), SPB (type, length, 1 word). */
+const EPB_HEADER = 28
+const OPB_HEADER = 28
+const SPB_HEADER = 12
+/** SHB fixed part: type, length, byte-order magic, versions, 64-bit section length, trailing length. */
+const SHB_MIN_LENGTH = 28
+/** IDB fixed part: type, length, link type, reserved, snap length, trailing length. */
+const IDB_MIN_LENGTH = 20
+
+const utf8 = new TextDecoder('utf-8', { fatal: false })
+
+/**
+ * Reads a pcapng file block by block out of one reused chunk buffer.
+ *
+ * Sections (SHB) may switch byte order and reset the interface list; interfaces (IDB) give each
+ * packet its link type, snap length, name (if_name) and clock (if_tsresol, if_tsoffset). Packets
+ * come from Enhanced, Simple and obsolete Packet Blocks; every other block is skipped by its
+ * length. A Simple Packet Block has no timestamp: it takes the previous packet's time.
+ *
+ * Bad data after the first section header never throws. A file ending inside a block counts
+ * `truncated-record`; a block whose lengths disagree (leading vs trailing total length, captured
+ * length beyond the block, the interface's snap length or 256 KiB) counts `bad-record-length`.
+ * Both end the read: although pcapng repeats each block's length, a wrong length means the
+ * framing itself is damaged, and scanning for the next plausible block would produce packets
+ * from garbage. A packet naming an undescribed interface is skipped (`unknown-interface`).
+ */
+export class PcapngReader implements FrameReader {
+  readonly problems = new Map<string, number>()
+  private littleEndian = true
+  private readonly device: string | null
+  private done = false
+  private previousTime = 0
+  // Interfaces of the current section, indexed by interface id (per section, §4.2).
+  private readonly ifLinkType: number[] = []
+  private readonly ifSnapLength: number[] = []
+  private readonly ifName: (string | null)[] = []
+  private readonly ifUnitsPerSecond: number[] = []
+  private readonly ifOffsetSeconds: number[] = []
+
+  /** `file` must hold the Section Header Block type at `pos`; throws CaptureError when that block is unusable. */
+  constructor(
+    private readonly file: ChunkedFile,
+    device: string | null,
+  ) {
+    this.device = device
+    if (!file.ensure(SHB_MIN_LENGTH)) {
+      throw new CaptureError(`${file.path}: pcapng section header is truncated (${file.available} bytes)`)
+    }
+    const problem = this.readSectionHeader()
+    if (problem !== null) {
+      const magic = file.view
+        .getUint32(file.pos + 8, false)
+        .toString(16)
+        .padStart(8, '0')
+      throw new CaptureError(
+        `${file.path}: unusable pcapng section header (${problem}, byte-order magic 0x${magic})`,
+      )
+    }
+  }
+
+  next(frame: Frame): boolean {
+    const file = this.file
+    while (!this.done) {
+      if (!file.ensure(8)) return this.stop(file.available > 0 ? CAPTURE_PROBLEM.TRUNCATED_RECORD : null)
+      const type = file.view.getUint32(file.pos, this.littleEndian)
+      if (type === PCAPNG_BLOCK.SECTION_HEADER) {
+        if (!file.ensure(SHB_MIN_LENGTH)) return this.stop(CAPTURE_PROBLEM.TRUNCATED_RECORD)
+        const problem = this.readSectionHeader()
+        if (problem !== null) return this.stop(problem)
+        continue
+      }
+      const length = file.view.getUint32(file.pos + 4, this.littleEndian)
+      if (length < PCAPNG_BLOCK_OVERHEAD || length % 4 !== 0)
+        return this.stop(CAPTURE_PROBLEM.BAD_RECORD_LENGTH)
+      switch (type) {
+        case PCAPNG_BLOCK.ENHANCED_PACKET:
+        case PCAPNG_BLOCK.PACKET:
+        case PCAPNG_BLOCK.SIMPLE_PACKET: {
+          if (this.readPacket(frame, type, length)) return true
+          continue
+        }
+        case PCAPNG_BLOCK.INTERFACE_DESCRIPTION: {
+          if (!this.bufferBlock(length)) continue
+          if (length < IDB_MIN_LENGTH) return this.stop(CAPTURE_PROBLEM.BAD_RECORD_LENGTH)
+          this.readInterface(length)
+          file.pos += length
+          continue
+        }
+        default:
+          // NRB, ISB, DSB, custom and unknown blocks carry nothing a flow needs.
+          if (length > MAX_BUFFERED_BLOCK) {
+            if (!file.skip(length)) return this.stop(CAPTURE_PROBLEM.TRUNCATED_RECORD)
+            continue
+          }
+          if (!this.bufferBlock(length)) continue
+          file.pos += length
+      }
+    }
+    return false
+  }
+
+  close(): void {
+    this.done = true
+    this.file.close()
+  }
+
+  /**
+   * Fills `frame` from the packet block at `pos` (EPB, OPB or SPB of `length` bytes) and moves past
+   * it. False when the block was skipped or the read ended (then `done` is set).
+   */
+  private readPacket(frame: Frame, type: number, length: number): boolean {
+    const file = this.file
+    const le = this.littleEndian
+    const simple = type === PCAPNG_BLOCK.SIMPLE_PACKET
+    const headerLength = simple ? SPB_HEADER : type === PCAPNG_BLOCK.PACKET ? OPB_HEADER : EPB_HEADER
+    if (length < headerLength + 4) return this.stop(CAPTURE_PROBLEM.BAD_RECORD_LENGTH)
+    if (!this.bufferBlock(length)) return false
+    const view = file.view
+    const p = file.pos
+    const dataRoom = length - headerLength - 4
+    let id: number
+    let capturedLength: number
+    let originalLength: number
+    let time: number
+    if (simple) {
+      id = 0
+      originalLength = view.getUint32(p + 8, le)
+      const snapLength = this.ifSnapLength[0] ?? 0
+      capturedLength = Math.min(originalLength, dataRoom)
+      if (snapLength > 0 && capturedLength > snapLength) capturedLength = snapLength
+      time = this.previousTime
+    } else {
+      if (type === PCAPNG_BLOCK.PACKET) {
+        id = view.getUint16(p + 8, le)
+      } else {
+        id = view.getUint32(p + 8, le)
+      }
+      capturedLength = view.getUint32(p + 20, le)
+      originalLength = view.getUint32(p + 24, le)
+      time = 0
+    }
+    if (id >= this.ifLinkType.length) {
+      countProblem(this.problems, CAPTURE_PROBLEM.UNKNOWN_INTERFACE)
+      file.pos += length
+      return false
+    }
+    const snapLength = this.ifSnapLength[id] ?? 0
+    if (
+      capturedLength > dataRoom ||
+      capturedLength > MAX_CAPTURED_LENGTH ||
+      (snapLength > 0 && capturedLength > snapLength)
+    ) {
+      return this.stop(CAPTURE_PROBLEM.BAD_RECORD_LENGTH)
+    }
+    if (!simple) {
+      time =
+        timestampToSeconds(
+          view.getUint32(p + 12, le),
+          view.getUint32(p + 16, le),
+          this.ifUnitsPerSecond[id] ?? 1e6,
+        ) + (this.ifOffsetSeconds[id] ?? 0)
+      this.previousTime = time
+    }
+    frame.data = file.bytes
+    frame.offset = p + headerLength
+    frame.capturedLength = capturedLength
+    frame.originalLength = originalLength
+    frame.time = time
+    frame.linkType = this.ifLinkType[id] ?? 0
+    frame.device = this.device ?? this.ifName[id] ?? null
+    file.pos += length
+    return true
+  }
+
+  /**
+   * Makes the whole block at `pos` available and checks its trailing length. False when the read
+   * ended instead (truncated file or inconsistent lengths; `done` is then set).
+   */
+  private bufferBlock(length: number): boolean {
+    const file = this.file
+    if (length > MAX_BUFFERED_BLOCK) return this.stop(CAPTURE_PROBLEM.BAD_RECORD_LENGTH)
+    if (!file.ensure(length)) return this.stop(CAPTURE_PROBLEM.TRUNCATED_RECORD)
+    if (file.view.getUint32(file.pos + length - 4, this.littleEndian) !== length) {
+      return this.stop(CAPTURE_PROBLEM.BAD_RECORD_LENGTH)
+    }
+    return true
+  }
+
+  /**
+   * Reads the Section Header Block at `pos` (at least SHB_MIN_LENGTH bytes available), sets the
+   * byte order, forgets the previous section's interfaces and moves past it. Returns the problem
+   * when the block is unusable.
+   */
+  private readSectionHeader(): CaptureProblem | null {
+    const file = this.file
+    const magic = file.view.getUint32(file.pos + 8, true)
+    if (magic === PCAPNG_BYTE_ORDER_MAGIC) this.littleEndian = true
+    else if (magic === swap32(PCAPNG_BYTE_ORDER_MAGIC)) this.littleEndian = false
+    else return CAPTURE_PROBLEM.BAD_SECTION_HEADER
+    const length = file.view.getUint32(file.pos + 4, this.littleEndian)
+    if (length < SHB_MIN_LENGTH || length % 4 !== 0 || length > MAX_BUFFERED_BLOCK) {
+      return CAPTURE_PROBLEM.BAD_RECORD_LENGTH
+    }
+    if (file.view.getUint16(file.pos + 12, this.littleEndian) !== PCAPNG_MAJOR_VERSION) {
+      return CAPTURE_PROBLEM.BAD_SECTION_HEADER
+    }
+    if (!file.ensure(length)) return CAPTURE_PROBLEM.TRUNCATED_RECORD
+    if (file.view.getUint32(file.pos + length - 4, this.littleEndian) !== length) {
+      return CAPTURE_PROBLEM.BAD_RECORD_LENGTH
+    }
+    this.ifLinkType.length = 0
+    this.ifSnapLength.length = 0
+    this.ifName.length = 0
+    this.ifUnitsPerSecond.length = 0
+    this.ifOffsetSeconds.length = 0
+    file.pos += length
+    return null
+  }
+
+  /** Reads the buffered Interface Description Block at `pos`. Malformed options are ignored, not fatal. */
+  private readInterface(length: number): void {
+    const view = this.file.view
+    const le = this.littleEndian
+    const p = this.file.pos
+    let name: string | null = null
+    let unitsPerSecond = PCAPNG_DEFAULT_UNITS_PER_SECOND
+    let offsetSeconds = 0
+    const optionsEnd = p + length - 4
+    for (let o = p + 16; o + 4 <= optionsEnd; ) {
+      const code = view.getUint16(o, le)
+      const size = view.getUint16(o + 2, le)
+      const value = o + 4
+      if (code === PCAPNG_OPTION.END_OF_OPT || value + size > optionsEnd) break
+      if (code === PCAPNG_OPTION.IF_NAME) {
+        // The spec says not zero-terminated, but some writers add NULs.
+        let end = value + size
+        while (end > value && view.getUint8(end - 1) === 0) end--
+        name = utf8.decode(this.file.bytes.subarray(value, end))
+      } else if (code === PCAPNG_OPTION.IF_TSRESOL && size >= 1) {
+        const resolution = view.getUint8(value)
+        // High bit set: a negative power of 2; clear: a negative power of 10 (§4.2).
+        unitsPerSecond = resolution & 0x80 ? 2 ** (resolution & 0x7f) : 10 ** resolution
+      } else if (code === PCAPNG_OPTION.IF_TSOFFSET && size >= 8) {
+        offsetSeconds = Number(view.getBigInt64(value, le))
+      }
+      o = value + ((size + 3) & ~3)
+    }
+    this.ifLinkType.push(view.getUint16(p + 8, le))
+    this.ifSnapLength.push(view.getUint32(p + 12, le))
+    this.ifName.push(name === '' ? null : name)
+    this.ifUnitsPerSecond.push(unitsPerSecond)
+    this.ifOffsetSeconds.push(offsetSeconds)
+  }
+
+  /** Ends the read, counting `problem` if any. Always false, so callers can `return this.stop(...)`. */
+  private stop(problem: CaptureProblem | null): false {
+    if (problem !== null) countProblem(this.problems, problem)
+    this.done = true
+    return false
+  }
+}
+
+function swap32(value: number): number {
+  return (
+    (((value & 0xff) << 24) |
+      ((value & 0xff00) << 8) |
+      ((value >>> 8) & 0xff00) |
+      ((value >>> 24) & 0xff)) >>>
+    0
+  )
+}
