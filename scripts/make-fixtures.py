@@ -756,10 +756,10 @@ securityGroups:
     vpc: vpc-0a1
     description: public web server
     inbound:
-      - { id: sgr-web-http, protocol: tcp, ports: "80", source: 0.0.0.0/0, description: HTTP from anywhere }
-      - { id: sgr-web-https, protocol: tcp, ports: "443", source: 0.0.0.0/0, description: HTTPS from anywhere }
-      - { id: sgr-web-ssh, protocol: tcp, ports: "22", source: 192.0.2.0/24, description: SSH from the office }
-      - { id: sgr-web-ping, protocol: icmp, icmpType: 8, source: 192.0.2.0/24, description: ping from the office }
+      - { id: sgr-web-http, protocol: tcp, ports: "80", source: 0.0.0.0/0, description: public HTTP }
+      - { id: sgr-web-https, protocol: tcp, ports: "443", source: 0.0.0.0/0, description: public HTTPS }
+      - { id: sgr-web-ssh, protocol: tcp, ports: "22", source: 192.0.2.0/24, description: office SSH }
+      - { id: sgr-web-ping, protocol: icmp, icmpType: 8, source: 192.0.2.0/24, description: office ping }
     outbound:
       - { id: sgr-web-out, protocol: all, destination: 0.0.0.0/0 }
   - id: sg-db
