@@ -1,0 +1,400 @@
+import type { PacketView } from '../core/packet-view.js'
+import { DIRECTION, type Direction, REJECT_REASON } from '../core/verdict.js'
+import type { CompiledPolicy } from './compile-policy.js'
+import { FragmentVerdicts } from './fragment-verdicts.js'
+import { type ConnectionTimeouts, DEFAULT_TIMEOUTS } from './timeouts.js'
+
+/**
+ * Stateful security groups (DESIGN 3, reference 10.2): a packet of a tracked connection is
+ * accepted whatever the rules of its direction say; a packet of no connection is judged by the
+ * rules, and if they allow it, it opens a connection. Verdicts are computed once per connection
+ * and cached in its entry.
+ *
+ * The table is open addressing over typed arrays, bounded by `capacity` live connections, and
+ * allocates nothing per packet. Time is the packets' own (replays run at any speed).
+ */
+
+const TCP = 6
+const UDP = 17
+const ICMP = 1
+const ICMPV6 = 58
+
+const FIN = 0x01
+const SYN = 0x02
+const RST = 0x04
+const ACK = 0x10
+
+// Slot states. A CLOSED slot is a tombstone: it keeps the key of a connection that ended, so a
+// late packet of it is told apart (not-established) until the slot is reused.
+const EMPTY = 0
+const LIVE = 1
+const CLOSED = 2
+
+// Entry flags.
+const SEEN_LOCAL = 0x01
+const SEEN_REMOTE = 0x02
+const ESTABLISHED = 0x04
+const FIN_LOCAL = 0x08
+const FIN_REMOTE = 0x10
+const CLOSING = 0x20
+
+/** Key words per slot: iface << 8 | protocol, local port << 16 | remote port, local (4), remote (4). */
+const KEY_WORDS = 10
+
+/**
+ * A key lives within this many slots of its home slot. Lookups stop there, so a table full of
+ * tombstones never degenerates into a scan; an insert that finds no free slot in its neighbourhood
+ * is judged without tracking, like one into a full table.
+ */
+const NEIGHBOURHOOD = 32
+
+const NOT_ESTABLISHED = -(REJECT_REASON.NOT_ESTABLISHED + 1)
+const NO_MATCHING_RULE = -(REJECT_REASON.NO_MATCHING_RULE + 1)
+
+export interface TrackerStats {
+  /** Packets judged. */
+  packets: number
+  /** Packets accepted by a live connection. */
+  hits: number
+  /** Connections opened (a rule allowed a packet of no connection). */
+  created: number
+  /** Packets rejected. */
+  rejected: number
+  /** Connections that ended by timeout or after their closing grace. */
+  expired: number
+  /** Packets that a rule allowed but no room was left to track (the table or the key's neighbourhood was full). */
+  untrackedBecauseFull: number
+  /** Full-table sweeps for expired connections. */
+  sweeps: number
+  /** Later fragments judged by the verdict of their first fragment. */
+  fragmentsByFirst: number
+}
+
+export interface TrackerOptions {
+  timeouts?: Partial<ConnectionTimeouts>
+}
+
+export class ConnectionTracker {
+  readonly policy: CompiledPolicy
+  /** Most live connections the table holds. */
+  readonly capacity: number
+  readonly timeouts: Readonly<ConnectionTimeouts>
+  readonly stats: TrackerStats = {
+    packets: 0,
+    hits: 0,
+    created: 0,
+    rejected: 0,
+    expired: 0,
+    untrackedBecauseFull: 0,
+    sweeps: 0,
+    fragmentsByFirst: 0,
+  }
+
+  readonly #mask: number
+  readonly #window: number
+  readonly #keys: Uint32Array
+  readonly #hashes: Uint32Array
+  readonly #state: Uint8Array
+  readonly #flags: Uint8Array
+  readonly #expires: Float64Array
+  readonly #cause: Int32Array
+  readonly #key = new Uint32Array(KEY_WORDS)
+  readonly #fragments = new FragmentVerdicts()
+  #size = 0
+  /** No live entry expires before this time, so a sweep before it would free nothing. */
+  #nextExpiry = Number.POSITIVE_INFINITY
+  /** Full-table inserts since the last sweep; a sweep waits for enough of them to pay for it. */
+  #sweepCredit: number
+
+  constructor(policy: CompiledPolicy, capacity: number, options: TrackerOptions = {}) {
+    this.policy = policy
+    this.capacity = Math.max(1, Math.floor(capacity))
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
+    // Load factor at most 3/4 keeps neighbourhoods short.
+    let slots = 16
+    while (slots * 3 < this.capacity * 4) slots *= 2
+    this.#mask = slots - 1
+    this.#window = Math.min(NEIGHBOURHOOD, slots)
+    this.#keys = new Uint32Array(slots * KEY_WORDS)
+    this.#hashes = new Uint32Array(slots)
+    this.#state = new Uint8Array(slots)
+    this.#flags = new Uint8Array(slots)
+    this.#expires = new Float64Array(slots)
+    this.#cause = new Int32Array(slots)
+    this.#sweepCredit = slots >>> 4
+  }
+
+  /** Live connections (some may have timed out and not been noticed yet). */
+  get size(): number {
+    return this.#size
+  }
+
+  /** Bytes of the table, for the memory-per-flow figure. */
+  get memoryBytes(): number {
+    return (this.#mask + 1) * (KEY_WORDS * 4 + 4 + 1 + 1 + 8 + 4)
+  }
+
+  /**
+   * Judges one packet seen on interface `iface` (its index in the config) at `time` (unix seconds).
+   * Returns the cause: ≥ 0 accepted, the index of the rule that accepted its connection
+   * (policy.ruleIds); < 0 rejected, -(REJECT_REASON + 1). Never throws.
+   */
+  judge(iface: number, direction: Direction, view: PacketView, time: number): number {
+    this.stats.packets++
+    if (view.fragment === 2) return this.#judgeLaterFragment(iface, direction, view, time)
+    const cause = this.#judgeConnection(iface, direction, view, time)
+    if (view.fragment === 1) this.#fragments.remember(iface, view, cause, time)
+    return cause
+  }
+
+  #judgeLaterFragment(iface: number, direction: Direction, view: PacketView, time: number): number {
+    const cause = this.#fragments.recall(iface, view, time)
+    if (cause !== null) {
+      this.stats.fragmentsByFirst++
+      if (cause < 0) this.stats.rejected++
+      return cause
+    }
+    // Its first fragment was not seen: only a rule that allows any port can vouch for it.
+    const rule = this.policy.evaluate(iface, direction, view)
+    if (rule < 0) this.stats.rejected++
+    return rule >= 0 ? rule : NO_MATCHING_RULE
+  }
+
+  #judgeConnection(iface: number, direction: Direction, view: PacketView, time: number): number {
+    const fromLocal = this.#makeKey(iface, direction, view)
+    const hash = hashKey(this.#key)
+    const state = this.#state
+    const expires = this.#expires
+    const home = hash & this.#mask
+    let found = -1
+    let free = -1
+    for (let k = 0; k < this.#window; k++) {
+      const s = (home + k) & this.#mask
+      const st = state[s]
+      if (st === EMPTY) {
+        if (free < 0) free = s
+        break
+      }
+      if (this.#hashes[s] === hash && this.#keyAt(s)) {
+        found = s
+        break
+      }
+      if (free < 0 && (st === CLOSED || (expires[s] ?? 0) <= time)) free = s
+    }
+
+    let hadConnection = false
+    if (found >= 0) {
+      if (state[found] === LIVE && time < (expires[found] ?? 0)) {
+        const flags = this.#flags[found] ?? 0
+        const bareSyn = (view.tcpFlags & (SYN | ACK)) === SYN
+        // A new SYN on a closing connection starts a new one, judged by the rules.
+        if (!(view.protocol === TCP && bareSyn && (flags & CLOSING) !== 0)) {
+          this.#touch(found, view.protocol, fromLocal, view.tcpFlags, time)
+          this.stats.hits++
+          return this.#cause[found] ?? 0
+        }
+        const rule = this.policy.evaluate(iface, direction, view)
+        if (rule < 0) {
+          this.stats.rejected++
+          return NOT_ESTABLISHED
+        }
+        this.#flags[found] = 0
+        this.#cause[found] = rule
+        this.#touch(found, view.protocol, fromLocal, view.tcpFlags, time)
+        this.stats.created++
+        return rule
+      }
+      if (state[found] === LIVE) this.#retire(found)
+      hadConnection = true
+      free = found
+    }
+
+    const rule = this.policy.evaluate(iface, direction, view)
+    if (rule < 0) {
+      this.stats.rejected++
+      return hadConnection ? NOT_ESTABLISHED : NO_MATCHING_RULE
+    }
+    // An expired entry in the key's neighbourhood can be reused even when the table is full.
+    const reclaim = free >= 0 && state[free] === LIVE
+    if (this.#size >= this.capacity && !reclaim) {
+      this.#sweep(time)
+      if (this.#size >= this.capacity) {
+        this.stats.untrackedBecauseFull++
+        return rule
+      }
+      if (free < 0) free = this.#freeSlotNear(home, time)
+    }
+    if (free < 0) {
+      this.stats.untrackedBecauseFull++
+      return rule
+    }
+    if (state[free] === LIVE) this.#retire(free)
+    this.#store(free, hash)
+    this.#flags[free] = 0
+    this.#cause[free] = rule
+    this.#touch(free, view.protocol, fromLocal, view.tcpFlags, time)
+    this.#size++
+    this.stats.created++
+    return rule
+  }
+
+  /**
+   * Fills #key with the connection key of the packet, oriented so both directions of one
+   * connection give the same key: local = the interface's side. Returns whether the packet was
+   * sent by the local side. Unknown-direction packets (neither address is the interface's) are
+   * oriented by address order, so their replies still find their entry.
+   */
+  #makeKey(iface: number, direction: Direction, view: PacketView): boolean {
+    let localIsDst = direction !== DIRECTION.EGRESS
+    const protocol = view.protocol
+    let srcPort = 0
+    let dstPort = 0
+    if (protocol === TCP || protocol === UDP) {
+      srcPort = view.srcPort
+      dstPort = view.dstPort
+    } else if (isEcho(protocol, view.icmpType) && view.icmpId >= 0) {
+      // Ping is tracked per echo id: request and reply carry the same one.
+      srcPort = view.icmpId
+      dstPort = view.icmpId
+    }
+    if (direction === DIRECTION.UNKNOWN) {
+      const order = compareAddresses(view.src, view.dst)
+      localIsDst = order > 0 || (order === 0 && srcPort > dstPort)
+    }
+    const key = this.#key
+    const local = localIsDst ? view.dst : view.src
+    const remote = localIsDst ? view.src : view.dst
+    key[0] = ((iface << 8) | protocol) >>> 0
+    key[1] = localIsDst ? ((dstPort << 16) | srcPort) >>> 0 : ((srcPort << 16) | dstPort) >>> 0
+    for (let w = 0; w < 4; w++) {
+      key[2 + w] = local[w] ?? 0
+      key[6 + w] = remote[w] ?? 0
+    }
+    return !localIsDst
+  }
+
+  #keyAt(slot: number): boolean {
+    const keys = this.#keys
+    const key = this.#key
+    const base = slot * KEY_WORDS
+    for (let w = 0; w < KEY_WORDS; w++) if (keys[base + w] !== key[w]) return false
+    return true
+  }
+
+  #store(slot: number, hash: number): void {
+    const keys = this.#keys
+    const key = this.#key
+    const base = slot * KEY_WORDS
+    for (let w = 0; w < KEY_WORDS; w++) keys[base + w] = key[w] ?? 0
+    this.#hashes[slot] = hash
+    this.#state[slot] = LIVE
+  }
+
+  /** Updates an entry for one of its packets: who has been seen, TCP state, expiry. */
+  #touch(slot: number, protocol: number, fromLocal: boolean, tcpFlags: number, time: number): void {
+    const t = this.timeouts
+    let flags = (this.#flags[slot] ?? 0) | (fromLocal ? SEEN_LOCAL : SEEN_REMOTE)
+    let timeout: number
+    if (protocol === TCP) {
+      if ((flags & CLOSING) !== 0) {
+        // The grace runs from the close; retransmissions do not stretch it.
+        this.#flags[slot] = flags
+        return
+      }
+      if ((tcpFlags & RST) !== 0) {
+        flags |= CLOSING
+        timeout = t.tcpRstGrace
+      } else {
+        if ((tcpFlags & FIN) !== 0) flags |= fromLocal ? FIN_LOCAL : FIN_REMOTE
+        if ((flags & (FIN_LOCAL | FIN_REMOTE)) === (FIN_LOCAL | FIN_REMOTE)) {
+          flags |= CLOSING
+          timeout = t.tcpFinGrace
+        } else {
+          // Anything but a bare SYN means the handshake got further (or we joined mid-stream).
+          if ((tcpFlags & (SYN | ACK)) !== SYN) flags |= ESTABLISHED
+          timeout = (flags & ESTABLISHED) !== 0 ? t.tcpEstablished : t.tcpOpening
+        }
+      }
+    } else if (protocol === UDP) {
+      timeout =
+        (flags & (SEEN_LOCAL | SEEN_REMOTE)) === (SEEN_LOCAL | SEEN_REMOTE) ? t.udpStream : t.udpOneWay
+    } else if (protocol === ICMP || protocol === ICMPV6) {
+      timeout = t.icmp
+    } else {
+      timeout = t.other
+    }
+    this.#flags[slot] = flags
+    const expiry = time + timeout
+    this.#expires[slot] = expiry
+    if (expiry < this.#nextExpiry) this.#nextExpiry = expiry
+  }
+
+  /** A live entry that timed out or finished its grace becomes a tombstone. */
+  #retire(slot: number): void {
+    this.#state[slot] = CLOSED
+    this.#size--
+    this.stats.expired++
+  }
+
+  /**
+   * Turns every timed-out entry into a tombstone. O(slots), so it runs only when the table is
+   * full, something can have expired, and enough full-table inserts have paid for it.
+   */
+  #sweep(time: number): void {
+    this.#sweepCredit++
+    if (time < this.#nextExpiry || this.#sweepCredit < (this.#mask + 1) >>> 4) return
+    this.#sweepCredit = 0
+    this.stats.sweeps++
+    let next = Number.POSITIVE_INFINITY
+    const state = this.#state
+    const expires = this.#expires
+    for (let s = 0; s <= this.#mask; s++) {
+      if (state[s] !== LIVE) continue
+      const e = expires[s] ?? 0
+      if (e <= time) this.#retire(s)
+      else if (e < next) next = e
+    }
+    this.#nextExpiry = next
+  }
+
+  #freeSlotNear(home: number, time: number): number {
+    for (let k = 0; k < this.#window; k++) {
+      const s = (home + k) & this.#mask
+      const st = this.#state[s]
+      if (st === EMPTY || st === CLOSED || (this.#expires[s] ?? 0) <= time) return s
+    }
+    return -1
+  }
+}
+
+function isEcho(protocol: number, type: number): boolean {
+  return protocol === ICMP ? type === 8 || type === 0 : protocol === ICMPV6 && (type === 128 || type === 129)
+}
+
+function compareAddresses(a: Uint32Array, b: Uint32Array): number {
+  for (let w = 0; w < 4; w++) {
+    const x = a[w] ?? 0
+    const y = b[w] ?? 0
+    if (x !== y) return x < y ? -1 : 1
+  }
+  return 0
+}
+
+/** Murmur3-style mixing of the key words (deterministic: replays give the same table). */
+function hashKey(key: Uint32Array): number {
+  let h = 0x811c9dc5
+  for (let w = 0; w < KEY_WORDS; w++) {
+    let k = Math.imul(key[w] ?? 0, 0xcc9e2d51)
+    k = (k << 15) | (k >>> 17)
+    k = Math.imul(k, 0x1b873593)
+    h ^= k
+    h = (h << 13) | (h >>> 19)
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0
+  }
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
