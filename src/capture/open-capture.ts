@@ -58,3 +58,6 @@ export function openCapture(path: string, options: CaptureOptions = {}): FrameRe
     throw error
   }
 }
+
+// Callers that open several captures merge them; offered here so one import serves both.
+export { mergeReaders } from './merge-readers.js'

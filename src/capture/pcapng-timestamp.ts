@@ -4,8 +4,8 @@
  *
  * A nanosecond timestamp (about 1.7e18) is far beyond 2^53, so `(high * 2^32 + low) / units`
  * would lose the fraction before dividing. Instead the 64-bit value is divided by long division
- * in 16-bit limbs (exact while units < 2^37), and only the final `whole + remainder / units` is
- * rounded to a double.
+ * with exact integer steps (see splitDivide; long division in 16-bit limbs up to 2^37 units), and
+ * only the final `whole + remainder / units` is rounded to a double.
  */
 export function timestampToSeconds(high: number, low: number, unitsPerSecond: number): number {
   if (high < 0x200000) {
@@ -19,6 +19,7 @@ export function timestampToSeconds(high: number, low: number, unitsPerSecond: nu
     }
     return whole + remainder / unitsPerSecond
   }
+  if (unitsPerSecond <= 0x100000000) return splitDivide(high, low, unitsPerSecond)
   if (unitsPerSecond >= 2 ** 37) return (high * 0x100000000 + low) / unitsPerSecond
   let whole = 0
   let remainder = 0
@@ -31,6 +32,51 @@ export function timestampToSeconds(high: number, low: number, unitsPerSecond: nu
   whole = divideLimb(whole, remainder, low & 0xffff, unitsPerSecond)
   remainder = limbRemainder
   return whole + remainder / unitsPerSecond
+}
+
+/**
+ * value = hh·2^48 + hl·2^32 + low = U·(hh·q48 + hl·q32) + (hh·r48 + hl·r32 + low), where q and r
+ * are quotient and remainder of 2^48 and 2^32 by U. With U ≤ 2^32 every product and the sum stay
+ * below 2^53, so one division of the small sum finishes the job. q and r are kept for the last U
+ * (an interface's resolution rarely changes between packets).
+ */
+function splitDivide(high: number, low: number, unitsPerSecond: number): number {
+  if (unitsPerSecond !== splitUnits) prepareSplit(unitsPerSecond)
+  const hh = high >>> 16
+  const hl = high & 0xffff
+  const small = hh * splitR48 + hl * splitR32 + low
+  let carry = Math.floor(small / unitsPerSecond)
+  let remainder = small - carry * unitsPerSecond
+  if (remainder < 0) {
+    carry--
+    remainder += unitsPerSecond
+  } else if (remainder >= unitsPerSecond) {
+    carry++
+    remainder -= unitsPerSecond
+  }
+  return hh * splitQ48 + hl * splitQ32 + carry + remainder / unitsPerSecond
+}
+
+let splitUnits = 0
+let splitQ48 = 0
+let splitR48 = 0
+let splitQ32 = 0
+let splitR32 = 0
+
+function prepareSplit(unitsPerSecond: number): void {
+  splitUnits = unitsPerSecond
+  splitQ48 = Math.floor(2 ** 48 / unitsPerSecond)
+  splitR48 = 2 ** 48 - splitQ48 * unitsPerSecond
+  if (splitR48 < 0) {
+    splitQ48--
+    splitR48 += unitsPerSecond
+  }
+  splitQ32 = Math.floor(2 ** 32 / unitsPerSecond)
+  splitR32 = 2 ** 32 - splitQ32 * unitsPerSecond
+  if (splitR32 < 0) {
+    splitQ32--
+    splitR32 += unitsPerSecond
+  }
 }
 
 /** Second result of divideLimb, kept in a module variable so the hot path returns no object. */
