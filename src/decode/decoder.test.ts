@@ -459,9 +459,15 @@ const transportCases: Case[] = [
     result: DECODE.BAD_TCP_HEADER_LENGTH,
   },
   {
-    name: 'UDP with 3 bytes',
+    name: 'UDP with 4 bytes (ports but not the whole header)',
     linkType: RAW,
-    bytes: ipv4({ protocol: 17, total: 23 }) + UDP_DNS.slice(0, 6),
+    bytes: ipv4({ protocol: 17, total: 24 }) + UDP_DNS.slice(0, 8),
+    result: DECODE.TRUNCATED_TRANSPORT,
+  },
+  {
+    name: 'SCTP with 8 bytes',
+    linkType: RAW,
+    bytes: ipv4({ protocol: 132, total: 28 }) + '0b590b59' + '00000000', // ports; tag, no checksum
     result: DECODE.TRUNCATED_TRANSPORT,
   },
   {

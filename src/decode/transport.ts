@@ -4,6 +4,8 @@ import { ICMP_TYPE, ICMPV6_TYPE, IPPROTO } from './ip-protocol.js'
 
 /** Bytes of a TCP header needed for ports and the flag byte (RFC 9293 §3.1). */
 const TCP_PORTS_AND_FLAGS = 14
+const UDP_HEADER = 8
+const SCTP_COMMON_HEADER = 12
 
 /**
  * Reads the transport header at `t` (bounded by `end`, the smaller of captured and IP length):
@@ -28,9 +30,14 @@ export function decodeTransport(
       return DECODE.OK
     case IPPROTO.UDP:
     case IPPROTO.UDPLITE:
+      // The whole 8-byte header, as tcpdump's "truncated-udp" judges it (RFC 768, RFC 3828).
+      if (end - t < UDP_HEADER) return DECODE.TRUNCATED_TRANSPORT
+      view.srcPort = u16(d, t)
+      view.dstPort = u16(d, t + 2)
+      return DECODE.OK
     case IPPROTO.SCTP:
-      // All three start with source and destination port (RFC 768, RFC 3828, RFC 9260).
-      if (end - t < 4) return DECODE.TRUNCATED_TRANSPORT
+      // The 12-byte common header: ports, verification tag, checksum (RFC 9260 §3.1).
+      if (end - t < SCTP_COMMON_HEADER) return DECODE.TRUNCATED_TRANSPORT
       view.srcPort = u16(d, t)
       view.dstPort = u16(d, t + 2)
       return DECODE.OK
