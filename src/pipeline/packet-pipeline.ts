@@ -7,7 +7,7 @@ import { DECODE, DECODE_NAMES, PacketView } from '../core/packet-view.js'
 import { ACTION, DIRECTION, type Direction } from '../core/verdict.js'
 import { decodeFrame } from '../decode/decoder.js'
 import { FragmentPorts } from '../decode/fragment-ports.js'
-import type { CompiledPolicy } from '../policy/compile.js'
+import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { ConnectionTracker } from '../policy/connection-tracker.js'
 import { coverageMask, coveredInterfaces } from './flow-log-coverage.js'
 

@@ -4,7 +4,7 @@ import { newFrame } from '../core/frame.js'
 import type { FrameReader } from '../core/frame.js'
 import type { NetworkConfig } from '../core/network.js'
 import { DECODE_NAMES } from '../core/packet-view.js'
-import { compilePolicy } from '../policy/compile.js'
+import { compilePolicy } from '../policy/compile-policy.js'
 import { PacketPipeline } from './packet-pipeline.js'
 import { InlineWindowSink, type WindowSink, WorkerWindowSink } from './window-sink.js'
 import type { WrittenFile } from './window-writer.js'
@@ -117,7 +117,7 @@ function summarize(
     latePackets: tables.reduce((n, t) => n + t.latePackets, 0),
     skippedPackets: tables.reduce((n, t) => n + t.skippedPackets, 0),
     peakFlowRecords: tables.reduce((n, t) => n + t.peakRecords, 0),
-    peakConnections: pipeline.tracker.peakSize,
+    peakConnections: pipeline.tracker.size,
     firstPacketTime: firstTime,
     lastPacketTime: firstTime === null ? null : pipeline.time,
     seconds,
