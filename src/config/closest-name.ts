@@ -15,7 +15,19 @@ export function closestName(name: string, known: readonly string[]): string | nu
   }
   // A third of the name (at least 2 edits) still reads as a typo; more is a different name.
   const limit = Math.max(2, Math.floor(name.length / 3))
-  return bestDistance <= limit ? best : null
+  if (bestDistance <= limit) return best
+  // A shortened or truncated name (connectionTables for connectionTableCapacity) shares a long start.
+  for (const candidate of known) {
+    const shared = commonPrefix(lower, candidate.toLowerCase())
+    if (shared >= 4 && shared >= 0.75 * Math.min(name.length, candidate.length)) return candidate
+  }
+  return null
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0
+  while (i < a.length && i < b.length && a[i] === b[i]) i++
+  return i
 }
 
 /** Levenshtein distance, counting a swap of two neighbours as one edit (optimal string alignment). */

@@ -2,7 +2,7 @@ import { type Cidr, cidrContains, parseAddress, parseCidr, parseMac } from '../c
 import type { FileFormat } from '../core/network.js'
 import { resolveFields } from './flow-log-fields.js'
 import { formatPath, type Path, problem } from './problems.js'
-import { checkProtocol, isCidrLike } from './rules.js'
+import { checkCidr, checkProtocol, isCidrLike } from './rules.js'
 import { defaultRuleId, normaliseRule } from './security-group-rule.js'
 
 /**
@@ -36,13 +36,14 @@ function strings(v: unknown): [number, string][] {
   return out
 }
 
-function cidrs(v: unknown): [number, Cidr][] {
-  const out: [number, Cidr][] = []
+/** The valid CIDRs of a list, and whether every entry was one (a bad one is the schema's to report). */
+function cidrs(v: unknown): { list: [number, Cidr][]; complete: boolean } {
+  const list: [number, Cidr][] = []
   for (const [i, text] of strings(v)) {
-    const c = parseCidr(text)
-    if (typeof c !== 'string') out.push([i, c])
+    const c = checkCidr(text, false).ok ? parseCidr(text) : 'invalid'
+    if (typeof c !== 'string') list.push([i, c])
   }
-  return out
+  return { list, complete: Array.isArray(v) && list.length === v.length }
 }
 
 const isV4 = (c: Cidr) => c.prefix >= 96 && !c.text.includes(':')
@@ -57,18 +58,33 @@ function within(inner: Cidr, outers: readonly Cidr[]): boolean {
   )
 }
 
-/** Registers ids of one namespace and reports the second use of one. */
+/**
+ * The ids of one namespace: reports the second use of one, and answers whether an id is defined.
+ * When part of the namespace could not be read (a list that is not a list, an item without an id)
+ * every id counts as defined, so one broken part does not bury the config in follow-on problems.
+ */
 class IdRegistry {
   readonly #where = new Map<string, string>()
+  #complete = true
   constructor(private readonly problems: string[]) {}
   add(id: unknown, path: Path, label: string): void {
-    if (typeof id !== 'string') return
+    if (typeof id !== 'string') {
+      this.#complete = false
+      return
+    }
     const first = this.#where.get(id)
     if (first !== undefined) this.problems.push(problem(path, id, `is already the id of ${first}`))
     else this.#where.set(id, label)
   }
-  has(id: string): boolean {
-    return this.#where.has(id)
+  /** Items of a list that the schema rejects as a whole. */
+  readList(list: unknown): void {
+    if (list !== undefined && (!Array.isArray(list) || list.some((x) => !isObject(x)))) this.#complete = false
+  }
+  get complete(): boolean {
+    return this.#complete
+  }
+  defines(id: string): boolean {
+    return !this.#complete || this.#where.has(id)
   }
 }
 
@@ -83,25 +99,28 @@ export function crossCheck(raw: unknown): string[] {
   const groups = new IdRegistry(problems)
   const ruleIds = new IdRegistry(problems)
   const flowLogs = new IdRegistry(problems)
-  const vpcIds = new Set<string>()
-  const subnetInfo = new Map<string, { vpc: string | undefined; cidrs: Cidr[]; label: string }>()
+  const vpcs = new IdRegistry(problems)
+  const subnetInfo = new Map<string, { vpc: string | undefined; cidrs: Cidr[] | null; label: string }>()
 
+  resources.readList(raw.vpcs)
+  vpcs.readList(raw.vpcs)
   for (const [v, vpc] of items(raw.vpcs)) {
     const vpcPath = ['vpcs', v]
     resources.add(vpc.id, [...vpcPath, 'id'], label(vpcPath))
+    vpcs.add(vpc.id, [...vpcPath, 'id'], label(vpcPath))
     const vpcId = str(vpc.id)
-    if (vpcId !== undefined) vpcIds.add(vpcId)
-    const vpcCidrs = cidrs(vpc.cidrs).map(([, c]) => c)
+    const vpcCidrs = cidrs(vpc.cidrs)
     const seen: { cidr: Cidr; label: string }[] = []
+    resources.readList(vpc.subnets)
     for (const [s, subnet] of items(vpc.subnets)) {
       const subnetPath = [...vpcPath, 'subnets', s]
       resources.add(subnet.id, [...subnetPath, 'id'], label(subnetPath))
       const subnetCidrs = cidrs(subnet.cidrs)
-      for (const [c, cidr] of subnetCidrs) {
+      for (const [c, cidr] of subnetCidrs.list) {
         const path = [...subnetPath, 'cidrs', c]
         // AWS: a subnet lies inside its VPC; the IPv6 blocks are checked only if the VPC lists any.
-        const sameFamily = vpcCidrs.filter((o) => isV4(o) === isV4(cidr))
-        if ((isV4(cidr) || sameFamily.length > 0) && !within(cidr, vpcCidrs)) {
+        const sameFamily = vpcCidrs.list.map(([, o]) => o).filter((o) => isV4(o) === isV4(cidr))
+        if (vpcCidrs.complete && (isV4(cidr) || sameFamily.length > 0) && !within(cidr, sameFamily)) {
           problems.push(
             problem(
               path,
@@ -117,20 +136,24 @@ export function crossCheck(raw: unknown): string[] {
       }
       const subnetId = str(subnet.id)
       if (subnetId !== undefined && !subnetInfo.has(subnetId)) {
-        subnetInfo.set(subnetId, { vpc: vpcId, cidrs: subnetCidrs.map(([, c]) => c), label: subnetId })
+        const known = subnetCidrs.complete ? subnetCidrs.list.map(([, c]) => c) : null
+        subnetInfo.set(subnetId, { vpc: vpcId, cidrs: known, label: subnetId })
       }
     }
   }
 
+  // The VPC of each group, when it names one that exists.
   const groupVpc = new Map<string, string | undefined>()
+  groups.readList(raw.securityGroups)
   for (const [g, group] of items(raw.securityGroups)) {
     groups.add(group.id, ['securityGroups', g, 'id'], label(['securityGroups', g]))
     const groupId = str(group.id)
-    const vpc = str(group.vpc)
-    if (groupId !== undefined && !groupVpc.has(groupId)) groupVpc.set(groupId, vpc)
-    if (vpc !== undefined && !vpcIds.has(vpc)) {
+    let vpc = str(group.vpc)
+    if (vpc !== undefined && !vpcs.defines(vpc)) {
       problems.push(problem(['securityGroups', g, 'vpc'], vpc, 'is not a VPC defined in vpcs'))
+      vpc = undefined
     }
+    if (groupId !== undefined && !groupVpc.has(groupId)) groupVpc.set(groupId, vpc)
   }
 
   const groupRefs: { path: Path; id: string }[] = []
@@ -166,19 +189,20 @@ export function crossCheck(raw: unknown): string[] {
     }
   }
   for (const ref of groupRefs) {
-    if (!groups.has(ref.id))
+    if (!groups.defines(ref.id))
       problems.push(problem(ref.path, ref.id, 'is not a security group defined in securityGroups'))
   }
 
   const addressOwner = new Map<string, string>()
   const macOwner = new Map<number, string>()
   const scratch = new Uint32Array(4)
+  resources.readList(raw.interfaces)
   for (const [n, nic] of items(raw.interfaces)) {
     const nicPath = ['interfaces', n]
     resources.add(nic.id, [...nicPath, 'id'], label(nicPath))
     const subnetId = str(nic.subnet)
     const subnet = subnetId !== undefined ? subnetInfo.get(subnetId) : undefined
-    if (subnetId !== undefined && subnet === undefined) {
+    if (subnetId !== undefined && subnet === undefined && resources.complete) {
       problems.push(problem([...nicPath, 'subnet'], subnetId, 'is not a subnet defined in vpcs[].subnets'))
     }
     for (const [a, text] of strings(nic.addresses)) {
@@ -191,7 +215,7 @@ export function crossCheck(raw: unknown): string[] {
       const owner = addressOwner.get(key)
       if (owner !== undefined) problems.push(problem(path, text, `is already an address of ${owner}`))
       else addressOwner.set(key, label(nicPath))
-      if (subnet === undefined) continue
+      if (subnet?.cidrs == null) continue
       const family = subnet.cidrs.filter((c) => isV4(c) === v4)
       if ((v4 || family.length > 0) && !family.some((c) => cidrContains(c, scratch))) {
         const list = family.map((c) => c.text).join(', ') || `no IPv${v4 ? 4 : 6} CIDR`
@@ -210,7 +234,7 @@ export function crossCheck(raw: unknown): string[] {
       const path = [...nicPath, 'securityGroups', i]
       if (listed.has(groupId)) problems.push(problem(path, groupId, 'is listed twice'))
       listed.add(groupId)
-      if (!groups.has(groupId)) {
+      if (!groups.defines(groupId)) {
         problems.push(problem(path, groupId, 'is not a security group defined in securityGroups'))
         continue
       }
@@ -227,7 +251,7 @@ export function crossCheck(raw: unknown): string[] {
     const logPath = ['flowLogs', f]
     flowLogs.add(log.id, [...logPath, 'id'], label(logPath))
     const resource = str(log.resource)
-    if (resource !== undefined && !resources.has(resource)) {
+    if (resource !== undefined && !resources.defines(resource)) {
       problems.push(
         problem(
           [...logPath, 'resource'],

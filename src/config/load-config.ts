@@ -34,7 +34,8 @@ export function parseConfig(text: string, sourceName: string): NetworkConfig {
     uniqueKeys: true,
   })
   if (document.errors.length > 0) {
-    const problems = document.errors.map((error) => {
+    const errors = [...document.errors].sort((a, b) => a.pos[0] - b.pos[0])
+    const problems = errors.map((error) => {
       const at = error.linePos?.[0]
       // prettyErrors appends " at line L, column C:" and a code frame; we say the place our way.
       const message =
