@@ -6,6 +6,7 @@
 // does not process every packet.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -62,7 +63,16 @@ function main() {
   mkdirSync(OUT, { recursive: true })
   const kinds = values.only === undefined ? ['typical', 'scan'] : [values.only]
   const baseline = flowlogBaseline()
-  const report = { date: new Date().toISOString(), packets, cpus: cpuInfo(), captures: [] }
+  const report = {
+    date: new Date().toISOString(),
+    packets,
+    cpus: cpuInfo(),
+    node: process.version,
+    captures: [],
+  }
+  report.loadBefore = loadavg()
+  // The machine may be shared: a busy one slows every tool, but not all alike.
+  console.log(`${report.cpus}; load average ${report.loadBefore.map((l) => l.toFixed(2)).join(' ')}`)
   let failed = false
   for (const kind of kinds) {
     const capture = ensureCapture(kind, packets)
