@@ -1,0 +1,39 @@
+import type { FlowRecord } from '../core/flow-record.js'
+import type { FormatContext, Formatter } from '../core/stages.js'
+import { planFields } from './field-plan.js'
+import { NHN_FIELD_VALUES } from './field-values.js'
+import { TextBody } from './text-body.js'
+
+/**
+ * NHN Cloud flow-log CSV (reference §5.2): a header row of the configured NHN field names, then
+ * one RFC 4180 row per record, quoted only where needed. A value that does not apply is an empty
+ * cell, which CSV readers (DuckDB, pandas, Spark) take as NULL and which keeps numeric columns
+ * numeric; NHN documents no marker of its own.
+ */
+export class NhnCsvFormatter implements Formatter {
+  readonly extension = 'csv'
+
+  encode(records: readonly FlowRecord[], context: FormatContext): Uint8Array {
+    const { names, values, scope } = planFields(context, NHN_FIELD_VALUES, 'nhn-csv')
+    const body = new TextBody()
+    body.line(names.map(csvCell).join(','))
+    const n = values.length
+    for (const record of records) {
+      let line = ''
+      for (let f = 0; f < n; f++) {
+        const value = values[f]!(record, scope)
+        const cell = value === null ? '' : typeof value === 'number' ? value : csvCell(value)
+        line += f === 0 ? cell : `,${cell}`
+      }
+      body.line(line)
+    }
+    return body.finish()
+  }
+}
+
+const NEEDS_QUOTES = /[",\r\n]/
+
+/** RFC 4180: quote a cell holding a comma, quote or line break, doubling its quotes. */
+export function csvCell(text: string): string {
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
