@@ -5,6 +5,21 @@ import { AWS_TCP_FLAGS, NHN_TCP_FLAGS } from './tcp-flags.js'
 
 /** Words of one record key: window, interface, protocol|direction|action, src ×4, dst ×4, ports. */
 const KEY_WORDS = 12
+/**
+ * One record is 24 32-bit words (96 bytes) in one array, so a lookup touches the record's two
+ * cache lines instead of one line in each of nine parallel arrays:
+ * words 0-11 key · 12-13 packets (f64) · 14-15 bytes (f64) · 16-17 first (f64) · 18-19 last (f64)
+ * · 20 AWS flags | NHN flags << 8 · 21 cause (i32) · 22 hash · 23 unused.
+ */
+const STRIDE = 24
+const F64_PER_RECORD = STRIDE / 2
+const PACKETS = 6
+const BYTES = 7
+const FIRST = 8
+const LAST = 9
+const FLAGS = 20
+const CAUSE = 21
+const HASH = 22
 const INITIAL_CAPACITY = 1 << 12
 
 /**
@@ -29,15 +44,11 @@ export class FlowTable {
 
   private size = 0
   private allocated = 0
-  private keys = new Uint32Array(0)
-  private packets = new Float64Array(0)
-  private bytes = new Float64Array(0)
-  private first = new Float64Array(0)
-  private last = new Float64Array(0)
-  private awsFlags = new Uint8Array(0)
-  private nhnFlags = new Uint8Array(0)
-  private cause = new Int32Array(0)
-  /** Hash slot → record number + 1 (0 = empty). Twice the allocated records, a power of two. */
+  /** The records: three views of one buffer. */
+  private words = new Uint32Array(0)
+  private numbers = new Float64Array(0)
+  private signed = new Int32Array(0)
+  /** Hash slot → record number + 1 (0 = empty), beside the record's hash: [entry, hash] pairs. */
   private index = new Int32Array(0)
   private mask = 0
   private readonly probe = new Uint32Array(KEY_WORDS)
@@ -85,8 +96,8 @@ export class FlowTable {
     return this.size
   }
 
-  /** Bytes of typed arrays held per record slot, for the memory-per-flow figure. */
-  static readonly BYTES_PER_RECORD = KEY_WORDS * 4 + 4 * 8 + 2 + 4 + 2 * 4
+  /** Bytes held per record, with its share of the hash index, for the memory-per-flow figure. */
+  static readonly BYTES_PER_RECORD = STRIDE * 4 + 2 * 2 * 4
 
   /**
    * Adds one packet. `cause` is the verdict's cause (rule index ≥ 0, or -(reason + 1)).
@@ -116,21 +127,23 @@ export class FlowTable {
     k[10] = view.dst[3]!
     k[11] = ((view.srcPort << 16) | view.dstPort) >>> 0
 
-    let record = this.find(k)
+    const hash = hashKey(k, 0)
+    let record = this.find(k, hash)
     if (record < 0) {
       if (this.size === this.allocated && !this.grow(this.allocated * 2)) {
         this.skip(window, iface, view.ipLength, time)
         return
       }
-      record = this.insert(k, time, cause)
+      record = this.insert(k, hash, time, cause)
     }
-    this.packets[record]! += 1
-    this.bytes[record]! += view.ipLength
-    if (time < this.first[record]!) this.first[record] = time
-    if (time > this.last[record]!) this.last[record] = time
+    const n = this.numbers
+    const at = record * F64_PER_RECORD
+    n[at + PACKETS]! += 1
+    n[at + BYTES]! += view.ipLength
+    if (time < n[at + FIRST]!) n[at + FIRST] = time
+    if (time > n[at + LAST]!) n[at + LAST] = time
     const flags = view.tcpFlags
-    this.awsFlags[record]! |= AWS_TCP_FLAGS[flags]!
-    this.nhnFlags[record]! |= NHN_TCP_FLAGS[flags]!
+    if (flags !== 0) this.words[record * STRIDE + FLAGS]! |= AWS_TCP_FLAGS[flags]! | (NHN_TCP_FLAGS[flags]! << 8)
   }
 
   /**
@@ -158,81 +171,72 @@ export class FlowTable {
     this.closeWindowsBelow(Math.max(this.maxWindow, Math.floor(time / this.interval)) + 1)
   }
 
-  private hash(words: Uint32Array, base: number): number {
-    let h = 0x811c9dc5
-    for (let i = base; i < base + KEY_WORDS; i++) {
-      h = Math.imul(h ^ words[i]!, 0x01000193)
-      h ^= h >>> 15
-    }
-    return h & this.mask
-  }
-
-  private find(k: Uint32Array): number {
-    const keys = this.keys
+  private find(k: Uint32Array, hash: number): number {
+    const words = this.words
     const index = this.index
-    let slot = this.hash(k, 0)
+    const mask = this.mask
+    let slot = hash & mask
     for (;;) {
-      const entry = index[slot]!
+      const entry = index[slot * 2]!
       if (entry === 0) return -1
-      const base = (entry - 1) * KEY_WORDS
-      if (
-        keys[base + 11] === k[11] &&
-        keys[base + 6] === k[6] &&
-        keys[base + 10] === k[10] &&
-        keys[base + 2] === k[2] &&
-        keys[base + 1] === k[1] &&
-        keys[base] === k[0] &&
-        keys[base + 3] === k[3] &&
-        keys[base + 4] === k[4] &&
-        keys[base + 5] === k[5] &&
-        keys[base + 7] === k[7] &&
-        keys[base + 8] === k[8] &&
-        keys[base + 9] === k[9]
-      ) {
-        return entry - 1
+      if (index[slot * 2 + 1] === hash) {
+        const base = (entry - 1) * STRIDE
+        if (
+          words[base + 11] === k[11] &&
+          words[base + 6] === k[6] &&
+          words[base + 10] === k[10] &&
+          words[base + 2] === k[2] &&
+          words[base + 1] === k[1] &&
+          words[base] === k[0] &&
+          words[base + 3] === k[3] &&
+          words[base + 4] === k[4] &&
+          words[base + 5] === k[5] &&
+          words[base + 7] === k[7] &&
+          words[base + 8] === k[8] &&
+          words[base + 9] === k[9]
+        ) {
+          return entry - 1
+        }
       }
-      slot = (slot + 1) & this.mask
+      slot = (slot + 1) & mask
     }
   }
 
-  private insert(k: Uint32Array, time: number, cause: number): number {
+  private insert(k: Uint32Array, hash: number, time: number, cause: number): number {
     const record = this.size++
     if (this.size > this.peakRecords) this.peakRecords = this.size
-    this.keys.set(k, record * KEY_WORDS)
-    this.packets[record] = 0
-    this.bytes[record] = 0
-    this.first[record] = time
-    this.last[record] = time
-    this.awsFlags[record] = 0
-    this.nhnFlags[record] = 0
-    this.cause[record] = cause
-    this.indexRecord(record)
+    const base = record * STRIDE
+    this.words.set(k, base)
+    this.words[base + FLAGS] = 0
+    this.words[base + HASH] = hash
+    this.signed[base + CAUSE] = cause
+    const at = record * F64_PER_RECORD
+    this.numbers[at + PACKETS] = 0
+    this.numbers[at + BYTES] = 0
+    this.numbers[at + FIRST] = time
+    this.numbers[at + LAST] = time
+    this.indexRecord(record, hash)
     return record
   }
 
-  private indexRecord(record: number): void {
-    let slot = this.hash(this.keys, record * KEY_WORDS)
-    while (this.index[slot] !== 0) slot = (slot + 1) & this.mask
-    this.index[slot] = record + 1
+  private indexRecord(record: number, hash: number): void {
+    const index = this.index
+    let slot = hash & this.mask
+    while (index[slot * 2] !== 0) slot = (slot + 1) & this.mask
+    index[slot * 2] = record + 1
+    index[slot * 2 + 1] = hash
   }
 
-  /** Grows the record arrays to `target` (bounded by capacity). False when already at capacity. */
+  /** Grows the records to `target` (bounded by capacity). False when already at capacity. */
   private grow(target: number): boolean {
     const next = Math.min(target, this.capacity)
     if (next <= this.allocated) return false
-    const copy = <T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(old: T, make: (n: number) => T, n: number) => {
-      const fresh = make(n)
-      fresh.set(old.subarray(0, Math.min(old.length, n)) as never)
-      return fresh
-    }
-    this.keys = copy(this.keys, (n) => new Uint32Array(n), next * KEY_WORDS)
-    this.packets = copy(this.packets, (n) => new Float64Array(n), next)
-    this.bytes = copy(this.bytes, (n) => new Float64Array(n), next)
-    this.first = copy(this.first, (n) => new Float64Array(n), next)
-    this.last = copy(this.last, (n) => new Float64Array(n), next)
-    this.awsFlags = copy(this.awsFlags, (n) => new Uint8Array(n), next)
-    this.nhnFlags = copy(this.nhnFlags, (n) => new Uint8Array(n), next)
-    this.cause = copy(this.cause, (n) => new Int32Array(n), next)
+    const buffer = new ArrayBuffer(next * STRIDE * 4)
+    const words = new Uint32Array(buffer)
+    words.set(this.words.subarray(0, this.size * STRIDE))
+    this.words = words
+    this.numbers = new Float64Array(buffer)
+    this.signed = new Int32Array(buffer)
     this.allocated = next
     this.rebuildIndex()
     return true
@@ -241,10 +245,10 @@ export class FlowTable {
   private rebuildIndex(): void {
     let slots = 16
     while (slots < this.allocated * 2) slots *= 2
-    if (this.index.length !== slots) this.index = new Int32Array(slots)
+    if (this.index.length !== slots * 2) this.index = new Int32Array(slots * 2)
     else this.index.fill(0)
     this.mask = slots - 1
-    for (let r = 0; r < this.size; r++) this.indexRecord(r)
+    for (let r = 0; r < this.size; r++) this.indexRecord(r, this.signed[r * STRIDE + HASH]!)
   }
 
   private skip(window: number, iface: number, bytes: number, time: number): void {
@@ -267,7 +271,7 @@ export class FlowTable {
   private closeWindowsBelow(closeBelow: number): void {
     const windows = new Set<number>()
     for (let r = 0; r < this.size; r++) {
-      const w = this.keys[r * KEY_WORDS]!
+      const w = this.words[r * STRIDE]!
       if (w < closeBelow) windows.add(w)
     }
     for (const key of this.skipped.keys()) {
@@ -299,11 +303,16 @@ export class FlowTable {
 
   /** Removes the records of `window` (and its skip counters) and returns them with NODATA rows. */
   private takeWindow(window: number): RecordBatch {
-    const keys = this.keys
+    const words = this.words
+    const numbers = this.numbers
     let count = 0
-    for (let r = 0; r < this.size; r++) if (keys[r * KEY_WORDS] === window) count++
-
     const seen = new Set<number>()
+    for (let r = 0; r < this.size; r++) {
+      if (words[r * STRIDE] === window) {
+        count++
+        seen.add(words[r * STRIDE + 1]!)
+      }
+    }
     const skips: { iface: number; packets: number; bytes: number; first: number; last: number }[] = []
     for (const [key, s] of this.skipped) {
       if (Math.floor(key / 65536) === window) {
@@ -311,41 +320,39 @@ export class FlowTable {
         this.skipped.delete(key)
       }
     }
-
-    for (let r = 0; r < this.size; r++) if (keys[r * KEY_WORDS] === window) seen.add(keys[r * KEY_WORDS + 1]!)
     for (const s of skips) seen.add(s.iface)
     const idle = this.coveredInterfaces.filter((i) => !seen.has(i))
 
-    const total = count + skips.length + idle.length
-    const batch = newBatch(total, window * this.interval, (window + 1) * this.interval)
+    const batch = newBatch(count + skips.length + idle.length, window * this.interval, (window + 1) * this.interval)
     let out = 0
     let kept = 0
     for (let r = 0; r < this.size; r++) {
-      const base = r * KEY_WORDS
-      if (keys[base] !== window) {
-        if (kept !== r) this.moveRecord(r, kept)
+      const base = r * STRIDE
+      if (words[base] !== window) {
+        if (kept !== r) words.copyWithin(kept * STRIDE, base, base + STRIDE)
         kept++
         continue
       }
-      const meta = keys[base + 2]!
-      batch.iface[out] = keys[base + 1]!
+      const meta = words[base + 2]!
+      batch.iface[out] = words[base + 1]!
       batch.status[out] = LOG_STATUS.OK
       batch.protocol[out] = meta & 0xff
       batch.direction[out] = (meta >>> 8) & 0x3
       batch.action[out] = (meta >>> 10) & 0x1
       for (let w = 0; w < 4; w++) {
-        batch.src[out * 4 + w] = keys[base + 3 + w]!
-        batch.dst[out * 4 + w] = keys[base + 7 + w]!
+        batch.src[out * 4 + w] = words[base + 3 + w]!
+        batch.dst[out * 4 + w] = words[base + 7 + w]!
       }
-      batch.srcPort[out] = keys[base + 11]! >>> 16
-      batch.dstPort[out] = keys[base + 11]! & 0xffff
-      batch.packets[out] = this.packets[r]!
-      batch.bytes[out] = this.bytes[r]!
-      batch.first[out] = this.first[r]!
-      batch.last[out] = this.last[r]!
-      batch.awsTcpFlags[out] = this.awsFlags[r]!
-      batch.nhnTcpFlags[out] = this.nhnFlags[r]!
-      batch.cause[out] = this.cause[r]!
+      batch.srcPort[out] = words[base + 11]! >>> 16
+      batch.dstPort[out] = words[base + 11]! & 0xffff
+      const at = r * F64_PER_RECORD
+      batch.packets[out] = numbers[at + PACKETS]!
+      batch.bytes[out] = numbers[at + BYTES]!
+      batch.first[out] = numbers[at + FIRST]!
+      batch.last[out] = numbers[at + LAST]!
+      batch.awsTcpFlags[out] = words[base + FLAGS]! & 0xff
+      batch.nhnTcpFlags[out] = words[base + FLAGS]! >>> 8
+      batch.cause[out] = this.signed[base + CAUSE]!
       out++
     }
     for (const s of skips) {
@@ -371,17 +378,16 @@ export class FlowTable {
     }
     return batch
   }
+}
 
-  private moveRecord(from: number, to: number): void {
-    this.keys.copyWithin(to * KEY_WORDS, from * KEY_WORDS, from * KEY_WORDS + KEY_WORDS)
-    this.packets[to] = this.packets[from]!
-    this.bytes[to] = this.bytes[from]!
-    this.first[to] = this.first[from]!
-    this.last[to] = this.last[from]!
-    this.awsFlags[to] = this.awsFlags[from]!
-    this.nhnFlags[to] = this.nhnFlags[from]!
-    this.cause[to] = this.cause[from]!
+/** FNV-1a-style mix over the key words; good enough spread for linear probing. */
+function hashKey(words: Uint32Array, base: number): number {
+  let h = 0x811c9dc5
+  for (let i = base; i < base + KEY_WORDS; i++) {
+    h = Math.imul(h ^ words[i]!, 0x01000193)
+    h ^= h >>> 15
   }
+  return h | 0
 }
 
 export function newBatch(count: number, windowStart: number, windowEnd: number): RecordBatch {
