@@ -6,10 +6,10 @@ import { AWS_TCP_FLAGS, NHN_TCP_FLAGS } from './tcp-flags.js'
 /** Words of one record key: window, interface, protocol|direction|action, src ×4, dst ×4, ports. */
 const KEY_WORDS = 12
 /**
- * One record is 24 32-bit words (96 bytes) in one array, so a lookup touches the record's two
- * cache lines instead of one line in each of nine parallel arrays:
- * words 0-11 key · 12-13 packets (f64) · 14-15 bytes (f64) · 16-17 first (f64) · 18-19 last (f64)
- * · 20 AWS flags | NHN flags << 8 · 21 cause (i32) · 22 hash · 23 unused.
+ * Records live in the slots of an open-addressing hash table, 24 32-bit words (96 bytes) each,
+ * so a lookup that hits touches one record's cache lines and nothing else (no separate index,
+ * no parallel arrays): words 0-11 key · 12-13 packets (f64) · 14-15 bytes (f64) · 16-17 first
+ * (f64) · 18-19 last (f64) · 20 AWS flags | NHN flags << 8 · 21 cause (i32) · 22 hash · 23 used.
  */
 const STRIDE = 24
 const F64_PER_RECORD = STRIDE / 2
@@ -20,16 +20,17 @@ const LAST = 9
 const FLAGS = 20
 const CAUSE = 21
 const HASH = 22
-const INITIAL_CAPACITY = 1 << 12
+const USED = 23
+const INITIAL_SLOTS = 1 << 13
 
 /**
  * Per-window flow records of one aggregation interval (DESIGN 2): one record per
  * (window, interface, 5-tuple, direction, action), with first/last time, packets, bytes and the
  * TCP flags of both clouds.
  *
- * Storage is dense typed arrays indexed by record number plus an open-addressing hash index;
- * adding a packet allocates nothing. The arrays grow by doubling up to `capacity`; a packet that
- * would need a record beyond it is counted into its interface's SKIPDATA record for the window.
+ * Adding a packet allocates nothing. The table doubles (at half load) while it holds fewer than
+ * `capacity` records; a packet that would need a record beyond it is counted into its
+ * interface's SKIPDATA record for the window.
  *
  * Windows are epoch-aligned: window = floor(time / interval). A window closes once packet time
  * has passed its end by `lateness` seconds (a little disorder between capture interfaces is
@@ -43,13 +44,10 @@ export class FlowTable {
   readonly coveredInterfaces: readonly number[]
 
   private size = 0
-  private allocated = 0
-  /** The records: three views of one buffer. */
+  /** The slots: three views of one buffer. */
   private words = new Uint32Array(0)
   private numbers = new Float64Array(0)
   private signed = new Int32Array(0)
-  /** Hash slot → record number + 1 (0 = empty), beside the record's hash: [entry, hash] pairs. */
-  private index = new Int32Array(0)
   private mask = 0
   private readonly probe = new Uint32Array(KEY_WORDS)
 
@@ -88,7 +86,7 @@ export class FlowTable {
     this.lateness = options.lateness
     this.maxIdleWindows = options.maxIdleWindows ?? 3600
     this.onWindow = options.onWindow
-    this.grow(Math.min(INITIAL_CAPACITY, this.capacity))
+    this.resize(INITIAL_SLOTS)
   }
 
   /** Records now held (across open windows). */
@@ -96,8 +94,10 @@ export class FlowTable {
     return this.size
   }
 
-  /** Bytes held per record, with its share of the hash index, for the memory-per-flow figure. */
-  static readonly BYTES_PER_RECORD = STRIDE * 4 + 2 * 2 * 4
+  /** Bytes of the table's slots, for the memory-per-flow figure. */
+  get memoryBytes(): number {
+    return this.words.byteLength
+  }
 
   /**
    * Adds one packet. `cause` is the verdict's cause (rule index ≥ 0, or -(reason + 1)).
@@ -127,13 +127,14 @@ export class FlowTable {
     k[10] = view.dst[3]!
     k[11] = ((view.srcPort << 16) | view.dstPort) >>> 0
 
-    const hash = hashKey(k, 0)
+    const hash = hashKey(k)
     let record = this.find(k, hash)
     if (record < 0) {
-      if (this.size === this.allocated && !this.grow(this.allocated * 2)) {
+      if (this.size >= this.capacity) {
         this.skip(window, iface, view.ipLength, time)
         return
       }
+      if (this.size * 2 >= this.mask + 1) this.resize((this.mask + 1) * 2)
       record = this.insert(k, hash, time, cause)
     }
     const n = this.numbers
@@ -171,84 +172,76 @@ export class FlowTable {
     this.closeWindowsBelow(Math.max(this.maxWindow, Math.floor(time / this.interval)) + 1)
   }
 
+  /** The slot holding key `k`, or -1. */
   private find(k: Uint32Array, hash: number): number {
     const words = this.words
-    const index = this.index
     const mask = this.mask
     let slot = hash & mask
     for (;;) {
-      const entry = index[slot * 2]!
-      if (entry === 0) return -1
-      if (index[slot * 2 + 1] === hash) {
-        const base = (entry - 1) * STRIDE
-        if (
-          words[base + 11] === k[11] &&
-          words[base + 6] === k[6] &&
-          words[base + 10] === k[10] &&
-          words[base + 2] === k[2] &&
-          words[base + 1] === k[1] &&
-          words[base] === k[0] &&
-          words[base + 3] === k[3] &&
-          words[base + 4] === k[4] &&
-          words[base + 5] === k[5] &&
-          words[base + 7] === k[7] &&
-          words[base + 8] === k[8] &&
-          words[base + 9] === k[9]
-        ) {
-          return entry - 1
-        }
+      const base = slot * STRIDE
+      if (words[base + USED] === 0) return -1
+      if (
+        (words[base + HASH]! | 0) === hash &&
+        words[base + 11] === k[11] &&
+        words[base + 6] === k[6] &&
+        words[base + 10] === k[10] &&
+        words[base + 2] === k[2] &&
+        words[base + 1] === k[1] &&
+        words[base] === k[0] &&
+        words[base + 3] === k[3] &&
+        words[base + 4] === k[4] &&
+        words[base + 5] === k[5] &&
+        words[base + 7] === k[7] &&
+        words[base + 8] === k[8] &&
+        words[base + 9] === k[9]
+      ) {
+        return slot
       }
       slot = (slot + 1) & mask
     }
   }
 
   private insert(k: Uint32Array, hash: number, time: number, cause: number): number {
-    const record = this.size++
-    if (this.size > this.peakRecords) this.peakRecords = this.size
-    const base = record * STRIDE
-    this.words.set(k, base)
-    this.words[base + FLAGS] = 0
-    this.words[base + HASH] = hash
+    const words = this.words
+    let slot = hash & this.mask
+    while (words[slot * STRIDE + USED] !== 0) slot = (slot + 1) & this.mask
+    const base = slot * STRIDE
+    words.set(k, base)
+    words[base + FLAGS] = 0
+    words[base + HASH] = hash
+    words[base + USED] = 1
     this.signed[base + CAUSE] = cause
-    const at = record * F64_PER_RECORD
+    const at = slot * F64_PER_RECORD
     this.numbers[at + PACKETS] = 0
     this.numbers[at + BYTES] = 0
     this.numbers[at + FIRST] = time
     this.numbers[at + LAST] = time
-    this.indexRecord(record, hash)
-    return record
+    this.size++
+    if (this.size > this.peakRecords) this.peakRecords = this.size
+    return slot
   }
 
-  private indexRecord(record: number, hash: number): void {
-    const index = this.index
-    let slot = hash & this.mask
-    while (index[slot * 2] !== 0) slot = (slot + 1) & this.mask
-    index[slot * 2] = record + 1
-    index[slot * 2 + 1] = hash
-  }
-
-  /** Grows the records to `target` (bounded by capacity). False when already at capacity. */
-  private grow(target: number): boolean {
-    const next = Math.min(target, this.capacity)
-    if (next <= this.allocated) return false
-    const buffer = new ArrayBuffer(next * STRIDE * 4)
-    const words = new Uint32Array(buffer)
-    words.set(this.words.subarray(0, this.size * STRIDE))
-    this.words = words
+  /** Moves every record into a table of `slots` slots (a power of two). */
+  private resize(slots: number): void {
+    const old = this.words
+    const buffer = new ArrayBuffer(slots * STRIDE * 4)
+    this.words = new Uint32Array(buffer)
     this.numbers = new Float64Array(buffer)
     this.signed = new Int32Array(buffer)
-    this.allocated = next
-    this.rebuildIndex()
-    return true
+    this.mask = slots - 1
+    this.rehash(old)
   }
 
-  private rebuildIndex(): void {
-    let slots = 16
-    while (slots < this.allocated * 2) slots *= 2
-    if (this.index.length !== slots * 2) this.index = new Int32Array(slots * 2)
-    else this.index.fill(0)
-    this.mask = slots - 1
-    for (let r = 0; r < this.size; r++) this.indexRecord(r, this.signed[r * STRIDE + HASH]!)
+  /** Re-inserts the used slots of `from` into the (empty) current table. */
+  private rehash(from: Uint32Array): void {
+    const words = this.words
+    for (let base = 0; base < from.length; base += STRIDE) {
+      if (from[base + USED] === 0) continue
+      let slot = (from[base + HASH]! | 0) & this.mask
+      while (words[slot * STRIDE + USED] !== 0) slot = (slot + 1) & this.mask
+      const to = slot * STRIDE
+      for (let w = 0; w < STRIDE; w++) words[to + w] = from[base + w]!
+    }
   }
 
   private skip(window: number, iface: number, bytes: number, time: number): void {
@@ -270,9 +263,9 @@ export class FlowTable {
    */
   private closeWindowsBelow(closeBelow: number): void {
     const windows = new Set<number>()
-    for (let r = 0; r < this.size; r++) {
-      const w = this.words[r * STRIDE]!
-      if (w < closeBelow) windows.add(w)
+    const words = this.words
+    for (let base = 0; base < words.length; base += STRIDE) {
+      if (words[base + USED] !== 0 && words[base]! < closeBelow) windows.add(words[base]!)
     }
     for (const key of this.skipped.keys()) {
       const w = Math.floor(key / 65536)
@@ -307,10 +300,10 @@ export class FlowTable {
     const numbers = this.numbers
     let count = 0
     const seen = new Set<number>()
-    for (let r = 0; r < this.size; r++) {
-      if (words[r * STRIDE] === window) {
+    for (let base = 0; base < words.length; base += STRIDE) {
+      if (words[base + USED] !== 0 && words[base] === window) {
         count++
-        seen.add(words[r * STRIDE + 1]!)
+        seen.add(words[base + 1]!)
       }
     }
     const skips: { iface: number; packets: number; bytes: number; first: number; last: number }[] = []
@@ -325,14 +318,8 @@ export class FlowTable {
 
     const batch = newBatch(count + skips.length + idle.length, window * this.interval, (window + 1) * this.interval)
     let out = 0
-    let kept = 0
-    for (let r = 0; r < this.size; r++) {
-      const base = r * STRIDE
-      if (words[base] !== window) {
-        if (kept !== r) words.copyWithin(kept * STRIDE, base, base + STRIDE)
-        kept++
-        continue
-      }
+    for (let slot = 0, base = 0; base < words.length; slot++, base += STRIDE) {
+      if (words[base + USED] === 0 || words[base] !== window) continue
       const meta = words[base + 2]!
       batch.iface[out] = words[base + 1]!
       batch.status[out] = LOG_STATUS.OK
@@ -345,7 +332,7 @@ export class FlowTable {
       }
       batch.srcPort[out] = words[base + 11]! >>> 16
       batch.dstPort[out] = words[base + 11]! & 0xffff
-      const at = r * F64_PER_RECORD
+      const at = slot * F64_PER_RECORD
       batch.packets[out] = numbers[at + PACKETS]!
       batch.bytes[out] = numbers[at + BYTES]!
       batch.first[out] = numbers[at + FIRST]!
@@ -371,19 +358,34 @@ export class FlowTable {
       batch.last[out] = batch.windowEnd
       out++
     }
-    if (kept !== this.size) {
-      this.size = kept
-      if (kept === 0) this.index.fill(0)
-      else this.rebuildIndex()
-    }
+    if (count > 0) this.removeWindow(window, count)
     return batch
+  }
+
+  /**
+   * Drops the records of a closed window. Open addressing cannot just blank slots (probe chains
+   * would break), so the table is rebuilt from the survivors, which are usually few: only the
+   * next window's first seconds, within the lateness.
+   */
+  private removeWindow(window: number, count: number): void {
+    const old = this.words
+    this.size -= count
+    // Shrink back towards the working set when a burst has passed, never below the start size.
+    let slots = this.mask + 1
+    while (slots > INITIAL_SLOTS && this.size * 8 < slots) slots /= 2
+    for (let base = 0; base < old.length; base += STRIDE) if (old[base] === window) old[base + USED] = 0
+    if (this.size === 0 && slots === this.mask + 1) {
+      old.fill(0)
+      return
+    }
+    this.resize(slots)
   }
 }
 
 /** FNV-1a-style mix over the key words; good enough spread for linear probing. */
-function hashKey(words: Uint32Array, base: number): number {
+function hashKey(words: Uint32Array): number {
   let h = 0x811c9dc5
-  for (let i = base; i < base + KEY_WORDS; i++) {
+  for (let i = 0; i < KEY_WORDS; i++) {
     h = Math.imul(h ^ words[i]!, 0x01000193)
     h ^= h >>> 15
   }
