@@ -31,13 +31,14 @@ function render(fields: string, batch: RecordBatch, network: NetworkConfig, rule
 }
 
 describe('AWS text format', () => {
+  // Golden files end in .txt, not .log: the repository ignores *.log.
   const cases: [string, string][] = [
-    ['text-v2-default.log', V2],
-    ['text-v3.log', V3],
-    ['text-v4.log', V4],
-    ['text-v5.log', V5],
-    ['text-v8-extras.log', `${V5} reject-reason ${EXTRAS}`],
-    ['text-extras-only.log', `interface-id ${EXTRAS} log-status`],
+    ['text-v2-default.txt', V2],
+    ['text-v3.txt', V3],
+    ['text-v4.txt', V4],
+    ['text-v5.txt', V5],
+    ['text-v8-extras.txt', `${V5} reject-reason ${EXTRAS}`],
+    ['text-extras-only.txt', `interface-id ${EXTRAS} log-status`],
   ]
   for (const [golden, fields] of cases) {
     test(`sample window as ${golden}`, () => {
