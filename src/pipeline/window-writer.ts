@@ -1,8 +1,8 @@
-import { gzipSync } from 'node:zlib'
 import type { FlowRecord, RecordBatch } from '../core/flow-record.js'
 import type { FlowLogSpec, NetworkConfig } from '../core/network.js'
 import type { Destination, Formatter } from '../core/stages.js'
 import { ACTION, LOG_STATUS } from '../core/verdict.js'
+import { compress } from '../deliver/compression.js'
 import { objectKey } from '../deliver/object-key.js'
 import { destinationFor } from '../deliver/registry.js'
 import { expandBatch } from '../format/expand-batch.js'
@@ -59,7 +59,7 @@ export class WindowWriter {
       if (flowLog.aggregationInterval !== interval) continue
       const selected = records.filter((r) => output.covered[r.iface] === 1 && passesTrafficType(flowLog, r))
       const encoded = output.formatter.encode(selected, { flowLog, network })
-      const body = flowLog.compression === 'gzip' ? gzipSync(encoded) : encoded
+      const body = compress(encoded, flowLog.compression)
       const key = objectKey(flowLog, network, batch.windowStart, batch.windowEnd, output.formatter.extension)
       await output.destination.put(key, body)
       written.push({
