@@ -38,8 +38,23 @@ const FIN_LOCAL = 0x08
 const FIN_REMOTE = 0x10
 const CLOSING = 0x20
 
-/** Key words per slot: iface << 8 | protocol, local port << 16 | remote port, local (4), remote (4). */
+/**
+ * Memory layout, chosen for memory accesses: the table is far bigger than the CPU caches (and the
+ * TLB), so a field per array would cost a miss per field.
+ * - tags: one word per slot, hash >>> 2 << 2 | state (0 = EMPTY). A lookup scans only these, so a
+ *   miss (each new flow of a scan) costs one access into a compact array however long the probe.
+ * - records: one 64-byte record (a cache line) per slot, read once the tag matches: words 0 flags,
+ *   1 cause, 2-3 expiry (a float64), 4-13 the key, 14-15 spare.
+ */
+const RECORD_WORDS = 16
+const FLAGS = 0
+const CAUSE = 1
+/** Index of the expiry in the Float64Array view of a record (8 float64 per record). */
+const EXPIRES = 1
+const KEY = 4
+/** Key words: iface << 8 | protocol, local port << 16 | remote port, local (4), remote (4). */
 const KEY_WORDS = 10
+const STATE_MASK = 3
 
 /**
  * A key lives within this many slots of its home slot. Lookups stop there, so a table full of
@@ -90,14 +105,11 @@ export class ConnectionTracker {
     fragmentsByFirst: 0,
   }
 
-  readonly #mask: number
+  readonly #slots: number
   readonly #window: number
-  readonly #keys: Uint32Array
-  readonly #hashes: Uint32Array
-  readonly #state: Uint8Array
-  readonly #flags: Uint8Array
-  readonly #expires: Float64Array
-  readonly #cause: Int32Array
+  readonly #tags: Uint32Array
+  readonly #records: Uint32Array
+  readonly #times: Float64Array
   readonly #key = new Uint32Array(KEY_WORDS)
   readonly #fragments = new FragmentVerdicts()
   #size = 0
@@ -110,18 +122,13 @@ export class ConnectionTracker {
     this.policy = policy
     this.capacity = Math.max(1, Math.floor(capacity))
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
-    // Load factor at most 3/4 keeps neighbourhoods short.
-    let slots = 16
-    while (slots * 3 < this.capacity * 4) slots *= 2
-    this.#mask = slots - 1
-    this.#window = Math.min(NEIGHBOURHOOD, slots)
-    this.#keys = new Uint32Array(slots * KEY_WORDS)
-    this.#hashes = new Uint32Array(slots)
-    this.#state = new Uint8Array(slots)
-    this.#flags = new Uint8Array(slots)
-    this.#expires = new Float64Array(slots)
-    this.#cause = new Int32Array(slots)
-    this.#sweepCredit = slots >>> 4
+    // Load factor at most 3/4 keeps probes short; any size works (no power-of-two rounding).
+    this.#slots = Math.max(16, Math.ceil((this.capacity * 4) / 3))
+    this.#window = Math.min(NEIGHBOURHOOD, this.#slots)
+    this.#tags = new Uint32Array(this.#slots)
+    this.#records = new Uint32Array(this.#slots * RECORD_WORDS)
+    this.#times = new Float64Array(this.#records.buffer)
+    this.#sweepCredit = this.#slots >>> 4
   }
 
   /** Live connections (some may have timed out and not been noticed yet). */
@@ -129,9 +136,9 @@ export class ConnectionTracker {
     return this.#size
   }
 
-  /** Bytes of the table, for the memory-per-flow figure. */
+  /** Bytes of the table, for the memory-per-flow figure (68 per slot, 4/3 slot per connection). */
   get memoryBytes(): number {
-    return (this.#mask + 1) * (KEY_WORDS * 4 + 4 + 1 + 1 + 8 + 4)
+    return this.#tags.byteLength + this.#records.byteLength
   }
 
   /**
@@ -163,48 +170,46 @@ export class ConnectionTracker {
   #judgeConnection(iface: number, direction: Direction, view: PacketView, time: number): number {
     const fromLocal = this.#makeKey(iface, direction, view)
     const hash = hashKey(this.#key)
-    const state = this.#state
-    const expires = this.#expires
-    const home = hash & this.#mask
+    const tags = this.#tags
+    const slots = this.#slots
+    // Multiply-shift maps the hash onto any table size.
+    const home = Math.min(slots - 1, Math.floor((hash * slots) / 4294967296))
+    const wanted = hash >>> 2
     let found = -1
-    let free = -1
-    for (let k = 0; k < this.#window; k++) {
-      const s = (home + k) & this.#mask
-      const st = state[s]
-      if (st === EMPTY) {
-        if (free < 0) free = s
-        break
-      }
-      if (this.#hashes[s] === hash && this.#keyAt(s)) {
+    for (let k = 0, s = home; k < this.#window; k++, s = s + 1 === slots ? 0 : s + 1) {
+      const tag = tags[s] ?? 0
+      if (tag === EMPTY) break
+      if (tag >>> 2 === wanted && this.#keyAt(s)) {
         found = s
         break
       }
-      if (free < 0 && (st === CLOSED || (expires[s] ?? 0) <= time)) free = s
     }
 
     let hadConnection = false
+    let free = -1
     if (found >= 0) {
-      if (state[found] === LIVE && time < (expires[found] ?? 0)) {
-        const flags = this.#flags[found] ?? 0
+      const live = ((tags[found] ?? 0) & STATE_MASK) === LIVE
+      if (live && time < (this.#times[found * 8 + EXPIRES] ?? 0)) {
+        const record = found * RECORD_WORDS
         const bareSyn = (view.tcpFlags & (SYN | ACK)) === SYN
         // A new SYN on a closing connection starts a new one, judged by the rules.
-        if (!(view.protocol === TCP && bareSyn && (flags & CLOSING) !== 0)) {
+        if (!(view.protocol === TCP && bareSyn && ((this.#records[record + FLAGS] ?? 0) & CLOSING) !== 0)) {
           this.#touch(found, view.protocol, fromLocal, view.tcpFlags, time)
           this.stats.hits++
-          return this.#cause[found] ?? 0
+          return this.#records[record + CAUSE] ?? 0
         }
         const rule = this.policy.evaluate(iface, direction, view)
         if (rule < 0) {
           this.stats.rejected++
           return NOT_ESTABLISHED
         }
-        this.#flags[found] = 0
-        this.#cause[found] = rule
+        this.#records[record + FLAGS] = 0
+        this.#records[record + CAUSE] = rule
         this.#touch(found, view.protocol, fromLocal, view.tcpFlags, time)
         this.stats.created++
         return rule
       }
-      if (state[found] === LIVE) this.#retire(found)
+      if (live) this.#retire(found)
       hadConnection = true
       free = found
     }
@@ -214,8 +219,11 @@ export class ConnectionTracker {
       this.stats.rejected++
       return hadConnection ? NOT_ESTABLISHED : NO_MATCHING_RULE
     }
+    // When full, look for a timed-out neighbour only if anything can have timed out yet.
+    if (free < 0 && (this.#size < this.capacity || time >= this.#nextExpiry))
+      free = this.#freeSlotNear(home, time)
     // An expired entry in the key's neighbourhood can be reused even when the table is full.
-    const reclaim = free >= 0 && state[free] === LIVE
+    const reclaim = free >= 0 && ((tags[free] ?? 0) & STATE_MASK) === LIVE
     if (this.#size >= this.capacity && !reclaim) {
       this.#sweep(time)
       if (this.#size >= this.capacity) {
@@ -228,10 +236,14 @@ export class ConnectionTracker {
       this.stats.untrackedBecauseFull++
       return rule
     }
-    if (state[free] === LIVE) this.#retire(free)
-    this.#store(free, hash)
-    this.#flags[free] = 0
-    this.#cause[free] = rule
+    if (((tags[free] ?? 0) & STATE_MASK) === LIVE) this.#retire(free)
+    const records = this.#records
+    const record = free * RECORD_WORDS
+    const key = this.#key
+    for (let w = 0; w < KEY_WORDS; w++) records[record + KEY + w] = key[w] ?? 0
+    records[record + FLAGS] = 0
+    records[record + CAUSE] = rule
+    tags[free] = ((wanted << 2) | LIVE) >>> 0
     this.#touch(free, view.protocol, fromLocal, view.tcpFlags, time)
     this.#size++
     this.stats.created++
@@ -274,31 +286,23 @@ export class ConnectionTracker {
   }
 
   #keyAt(slot: number): boolean {
-    const keys = this.#keys
+    const records = this.#records
     const key = this.#key
-    const base = slot * KEY_WORDS
-    for (let w = 0; w < KEY_WORDS; w++) if (keys[base + w] !== key[w]) return false
+    const base = slot * RECORD_WORDS + KEY
+    for (let w = 0; w < KEY_WORDS; w++) if (records[base + w] !== key[w]) return false
     return true
-  }
-
-  #store(slot: number, hash: number): void {
-    const keys = this.#keys
-    const key = this.#key
-    const base = slot * KEY_WORDS
-    for (let w = 0; w < KEY_WORDS; w++) keys[base + w] = key[w] ?? 0
-    this.#hashes[slot] = hash
-    this.#state[slot] = LIVE
   }
 
   /** Updates an entry for one of its packets: who has been seen, TCP state, expiry. */
   #touch(slot: number, protocol: number, fromLocal: boolean, tcpFlags: number, time: number): void {
     const t = this.timeouts
-    let flags = (this.#flags[slot] ?? 0) | (fromLocal ? SEEN_LOCAL : SEEN_REMOTE)
+    const flagsAt = slot * RECORD_WORDS + FLAGS
+    let flags = (this.#records[flagsAt] ?? 0) | (fromLocal ? SEEN_LOCAL : SEEN_REMOTE)
     let timeout: number
     if (protocol === TCP) {
       if ((flags & CLOSING) !== 0) {
         // The grace runs from the close; retransmissions do not stretch it.
-        this.#flags[slot] = flags
+        this.#records[flagsAt] = flags
         return
       }
       if ((tcpFlags & RST) !== 0) {
@@ -323,15 +327,15 @@ export class ConnectionTracker {
     } else {
       timeout = t.other
     }
-    this.#flags[slot] = flags
+    this.#records[flagsAt] = flags
     const expiry = time + timeout
-    this.#expires[slot] = expiry
+    this.#times[slot * 8 + EXPIRES] = expiry
     if (expiry < this.#nextExpiry) this.#nextExpiry = expiry
   }
 
   /** A live entry that timed out or finished its grace becomes a tombstone. */
   #retire(slot: number): void {
-    this.#state[slot] = CLOSED
+    this.#tags[slot] = (((this.#tags[slot] ?? 0) & ~STATE_MASK) | CLOSED) >>> 0
     this.#size--
     this.stats.expired++
   }
@@ -342,26 +346,33 @@ export class ConnectionTracker {
    */
   #sweep(time: number): void {
     this.#sweepCredit++
-    if (time < this.#nextExpiry || this.#sweepCredit < (this.#mask + 1) >>> 4) return
+    if (time < this.#nextExpiry || this.#sweepCredit < this.#slots >>> 4) return
     this.#sweepCredit = 0
     this.stats.sweeps++
     let next = Number.POSITIVE_INFINITY
-    const state = this.#state
-    const expires = this.#expires
-    for (let s = 0; s <= this.#mask; s++) {
-      if (state[s] !== LIVE) continue
-      const e = expires[s] ?? 0
+    const tags = this.#tags
+    const times = this.#times
+    for (let s = 0; s < this.#slots; s++) {
+      if (((tags[s] ?? 0) & STATE_MASK) !== LIVE) continue
+      const e = times[s * 8 + EXPIRES] ?? 0
       if (e <= time) this.#retire(s)
       else if (e < next) next = e
     }
     this.#nextExpiry = next
   }
 
+  /**
+   * A reusable slot of the key's neighbourhood, or -1: the first empty or tombstone slot (from the
+   * tags alone), else the first timed-out one (reading expiries only then).
+   */
   #freeSlotNear(home: number, time: number): number {
-    for (let k = 0; k < this.#window; k++) {
-      const s = (home + k) & this.#mask
-      const st = this.#state[s]
-      if (st === EMPTY || st === CLOSED || (this.#expires[s] ?? 0) <= time) return s
+    const slots = this.#slots
+    const tags = this.#tags
+    for (let k = 0, s = home; k < this.#window; k++, s = s + 1 === slots ? 0 : s + 1) {
+      if (((tags[s] ?? 0) & STATE_MASK) !== LIVE) return s
+    }
+    for (let k = 0, s = home; k < this.#window; k++, s = s + 1 === slots ? 0 : s + 1) {
+      if ((this.#times[s * 8 + EXPIRES] ?? 0) <= time) return s
     }
     return -1
   }

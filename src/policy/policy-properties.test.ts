@@ -117,7 +117,8 @@ test('the reply to any accepted packet is accepted, and a rejected packet create
         const created = t.stats.created
         const cause = t.judge(step.iface, step.direction, packet(step.spec), time)
         if (cause < 0) {
-          assert.equal(t.size, before)
+          // No state created (noticing that its own old connection expired may shrink the table).
+          assert.ok(t.size <= before)
           assert.equal(t.stats.created, created)
           continue
         }
