@@ -684,6 +684,16 @@ describe('syntax errors name line and column', () => {
 })
 
 describe('loadConfig', () => {
+  test('an empty file says so', () => {
+    assert.throws(
+      () => parseConfig('# nothing yet\n', 'empty.yaml'),
+      (error: InputError) => {
+        assert.deepEqual(error.problems, ['config: the file is empty'])
+        return true
+      },
+    )
+  })
+
   test('reads YAML and JSON files by extension', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flowlog-config-'))
     writeFileSync(join(dir, 'a.yml'), stringify(base()))

@@ -45,6 +45,7 @@ export function parseConfig(text: string, sourceName: string): NetworkConfig {
     throw invalid(sourceName, problems, json ? 'JSON' : 'YAML')
   }
   const raw: unknown = document.toJS()
+  if (raw === null || raw === undefined) throw invalid(sourceName, ['config: the file is empty'])
   const result = configSchema.safeParse(raw, { reportInput: true, error: ruleOfIssue })
   const problems = result.success ? [] : result.error.issues.flatMap(formatIssue)
   problems.push(...crossCheck(raw))

@@ -92,15 +92,6 @@ export function checkPorts(value: string | number): Checked<string> {
   return ok(from === to ? String(from) : `${from}-${to}`)
 }
 
-/** Parses canonical ports text (already checked) into [from, to]. */
-export function portBounds(ports: string | null): [number, number] {
-  if (ports === null) return [0, 65535]
-  const dash = ports.indexOf('-')
-  return dash < 0
-    ? [Number(ports), Number(ports)]
-    : [Number(ports.slice(0, dash)), Number(ports.slice(dash + 1))]
-}
-
 /**
  * A rule's source or destination: a CIDR (a bare address is a host route) or a security-group id.
  * Text that looks like an address (digits and dots, or any `:` or `/`) is taken as a CIDR, so

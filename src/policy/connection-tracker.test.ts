@@ -406,4 +406,30 @@ describe('connection tracking (reference 10.2)', () => {
   test('an out-of-range interface index is rejected, not thrown', () => {
     run([[0, 99, INGRESS, ssh, NO_RULE]])
   })
+
+  test('under churn the table stays bounded, and timed-out connections make room again', () => {
+    const tracker = new ConnectionTracker(policy, 64)
+    let time = 0
+    let accepted = 0
+    for (let i = 0; i < 20_000; i++) {
+      time += 0.01
+      // UDP from the database (allowed by out-all), 30 s one-way timeout, many distinct tuples.
+      const spec: PacketSpec = {
+        protocol: 'udp',
+        src: '10.0.2.20',
+        dst: `198.51.100.${i % 250}`,
+        srcPort: 1024 + (i % 5000),
+        dstPort: 53,
+      }
+      if (tracker.judge(DB, EGRESS, packet(spec), time) >= 0) accepted++
+      assert.ok(tracker.size <= 64)
+    }
+    assert.equal(accepted, 20_000)
+    assert.ok(tracker.stats.expired > 0, 'expired connections were reclaimed')
+    assert.ok(
+      tracker.stats.created > 64 * 5,
+      `tracking resumed after timeouts (${tracker.stats.created} created)`,
+    )
+    assert.ok(tracker.memoryBytes < 64 * 2 * 68 + 1)
+  })
 })
