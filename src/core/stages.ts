@@ -11,7 +11,8 @@ export interface FormatContext {
 export interface Formatter {
   /** File name extension without compression suffix: "log", "csv", "jsonl", "parquet". */
   readonly extension: string
-  encode(records: readonly FlowRecord[], context: FormatContext): Uint8Array
+  /** Text formats answer at once; binary ones built by a library (Parquet) may need a promise. */
+  encode(records: readonly FlowRecord[], context: FormatContext): Uint8Array | Promise<Uint8Array>
 }
 
 /** Where finished files go. Writes are atomic and idempotent: the same key overwrites. */

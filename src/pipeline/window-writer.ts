@@ -58,7 +58,7 @@ export class WindowWriter {
       const { flowLog } = output
       if (flowLog.aggregationInterval !== interval) continue
       const selected = records.filter((r) => output.covered[r.iface] === 1 && passesTrafficType(flowLog, r))
-      const encoded = output.formatter.encode(selected, { flowLog, network })
+      const encoded = await output.formatter.encode(selected, { flowLog, network })
       const body = compress(encoded, flowLog.compression)
       const key = objectKey(flowLog, network, batch.windowStart, batch.windowEnd, output.formatter.extension)
       await output.destination.put(key, body)
