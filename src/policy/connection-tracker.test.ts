@@ -363,6 +363,28 @@ describe('connection tracking (reference 10.2)', () => {
     ])
   })
 
+  test('the table grows with its connections and keeps every one of them across the growth', () => {
+    const tracker = new ConnectionTracker(policy, 1_000_000)
+    const before = tracker.memoryBytes
+    const count = 150_000
+    const spec = (i: number): PacketSpec => ({
+      protocol: 'tcp',
+      src: `198.51.${(i >> 8) & 255}.${i & 255}`,
+      dst: '10.0.1.10',
+      srcPort: 1024 + (i >> 16),
+      dstPort: 80,
+      flags: 'S',
+    })
+    for (let i = 0; i < count; i++) assert.equal(tracker.judge(WEB, INGRESS, packet(spec(i)), 1), rule('web'))
+    assert.equal(tracker.size, count)
+    assert.ok(tracker.memoryBytes > before, 'it grew')
+    assert.equal(tracker.stats.untrackedBecauseFull, 0)
+    // Every reply still finds its connection (the web group has no outbound rule for them).
+    for (let i = 0; i < count; i += 997) {
+      assert.equal(tracker.judge(WEB, EGRESS, packet(reply(spec(i), { flags: 'SA' })), 2), rule('web'))
+    }
+  })
+
   test('a full table still judges by the rules, counts what it cannot track, and never grows', () => {
     const tracker = new ConnectionTracker(policy, 4)
     for (let i = 0; i < 10; i++) {

@@ -62,6 +62,8 @@ const STATE_MASK = 3
  * is judged without tracking, like one into a full table.
  */
 const NEIGHBOURHOOD = 32
+/** Slots a new table starts with (about 6 MiB with the tags). */
+const INITIAL_SLOTS = 1 << 16
 
 const NOT_ESTABLISHED = -(REJECT_REASON.NOT_ESTABLISHED + 1)
 const NO_MATCHING_RULE = -(REJECT_REASON.NO_MATCHING_RULE + 1)
@@ -105,11 +107,13 @@ export class ConnectionTracker {
     fragmentsByFirst: 0,
   }
 
-  readonly #slots: number
-  readonly #window: number
-  readonly #tags: Uint32Array
-  readonly #records: Uint32Array
-  readonly #times: Float64Array
+  /** Slots now allocated; the table doubles at 3/4 load up to #maxSlots (what `capacity` needs). */
+  #slots: number
+  readonly #maxSlots: number
+  #window: number
+  #tags: Uint32Array
+  #records: Uint32Array
+  #times: Float64Array
   readonly #key = new Uint32Array(KEY_WORDS)
   readonly #fragments = new FragmentVerdicts()
   #size = 0
@@ -123,12 +127,56 @@ export class ConnectionTracker {
     this.capacity = Math.max(1, Math.floor(capacity))
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
     // Load factor at most 3/4 keeps probes short; any size works (no power-of-two rounding).
-    this.#slots = Math.max(16, Math.ceil((this.capacity * 4) / 3))
+    // The table starts small and grows with the connections it holds: memory follows the
+    // working set, not the configured bound, and a small table stays in the CPU caches.
+    this.#maxSlots = Math.max(16, Math.ceil((this.capacity * 4) / 3))
+    this.#slots = Math.min(this.#maxSlots, INITIAL_SLOTS)
     this.#window = Math.min(NEIGHBOURHOOD, this.#slots)
     this.#tags = new Uint32Array(this.#slots)
     this.#records = new Uint32Array(this.#slots * RECORD_WORDS)
     this.#times = new Float64Array(this.#records.buffer)
     this.#sweepCredit = this.#slots >>> 4
+  }
+
+  /** Multiply-shift maps the hash onto any table size. */
+  #home(hash: number): number {
+    const slots = this.#slots
+    return Math.min(slots - 1, Math.floor((hash * slots) / 4294967296))
+  }
+
+  /** Doubles the table (up to #maxSlots) and moves the live connections; tombstones are dropped. */
+  #grow(): void {
+    const oldTags = this.#tags
+    const oldRecords = this.#records
+    const slots = Math.min(this.#maxSlots, this.#slots * 2)
+    this.#slots = slots
+    this.#window = Math.min(NEIGHBOURHOOD, slots)
+    this.#tags = new Uint32Array(slots)
+    this.#records = new Uint32Array(slots * RECORD_WORDS)
+    this.#times = new Float64Array(this.#records.buffer)
+    this.#sweepCredit = slots >>> 4
+    const key = this.#key
+    for (let old = 0; old < oldTags.length; old++) {
+      if (((oldTags[old] ?? 0) & STATE_MASK) !== LIVE) continue
+      const from = old * RECORD_WORDS
+      for (let w = 0; w < KEY_WORDS; w++) key[w] = oldRecords[from + KEY + w] ?? 0
+      const home = this.#home(hashKey(key))
+      let to = -1
+      for (let k = 0, s = home; k < this.#window; k++, s = s + 1 === slots ? 0 : s + 1) {
+        if (this.#tags[s] === EMPTY) {
+          to = s
+          break
+        }
+      }
+      if (to < 0) {
+        // Its whole neighbourhood is taken (vanishingly rare at half load): it is forgotten.
+        this.#size--
+        this.stats.untrackedBecauseFull++
+        continue
+      }
+      this.#tags[to] = oldTags[old] ?? 0
+      this.#records.set(oldRecords.subarray(from, from + RECORD_WORDS), to * RECORD_WORDS)
+    }
   }
 
   /** Live connections (some may have timed out and not been noticed yet). */
@@ -168,12 +216,13 @@ export class ConnectionTracker {
   }
 
   #judgeConnection(iface: number, direction: Direction, view: PacketView, time: number): number {
+    // While it may grow, the table stays at most half full, so neighbourhoods rarely fill.
+    if (this.#size * 2 >= this.#slots && this.#slots < this.#maxSlots) this.#grow()
     const fromLocal = this.#makeKey(iface, direction, view)
     const hash = hashKey(this.#key)
     const tags = this.#tags
     const slots = this.#slots
-    // Multiply-shift maps the hash onto any table size.
-    const home = Math.min(slots - 1, Math.floor((hash * slots) / 4294967296))
+    const home = this.#home(hash)
     const wanted = hash >>> 2
     let found = -1
     for (let k = 0, s = home; k < this.#window; k++, s = s + 1 === slots ? 0 : s + 1) {
@@ -232,18 +281,25 @@ export class ConnectionTracker {
       }
       if (free < 0) free = this.#freeSlotNear(home, time)
     }
+    if (free < 0 && this.#slots < this.#maxSlots) {
+      // A crowded neighbourhood in a table that may still grow: grow, then look again.
+      this.#grow()
+      this.#makeKey(iface, direction, view)
+      free = this.#freeSlotNear(this.#home(hash), time)
+    }
     if (free < 0) {
       this.stats.untrackedBecauseFull++
       return rule
     }
-    if (((tags[free] ?? 0) & STATE_MASK) === LIVE) this.#retire(free)
+    const tagsNow = this.#tags
+    if (((tagsNow[free] ?? 0) & STATE_MASK) === LIVE) this.#retire(free)
     const records = this.#records
     const record = free * RECORD_WORDS
     const key = this.#key
     for (let w = 0; w < KEY_WORDS; w++) records[record + KEY + w] = key[w] ?? 0
     records[record + FLAGS] = 0
     records[record + CAUSE] = rule
-    tags[free] = ((wanted << 2) | LIVE) >>> 0
+    tagsNow[free] = ((wanted << 2) | LIVE) >>> 0
     this.#touch(free, view.protocol, fromLocal, view.tcpFlags, time)
     this.#size++
     this.stats.created++
