@@ -15,7 +15,9 @@ function find(dir, out = []) {
 }
 
 const only = process.argv.slice(2)
-const files = find('dist').filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort()
+const files = find('dist')
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort()
 if (files.length === 0) {
   console.error('run-tests: no compiled tests under dist/ (did tsc -b run?)')
   process.exit(1)

@@ -7,7 +7,15 @@ import { PacketView } from '../core/packet-view.js'
 import { ACTION, DIRECTION, LOG_STATUS } from '../core/verdict.js'
 import { FlowTable } from './flow-table.js'
 
-function packet(src: string, dst: string, sport: number, dport: number, protocol = 6, length = 100, flags = 0): PacketView {
+function packet(
+  src: string,
+  dst: string,
+  sport: number,
+  dport: number,
+  protocol = 6,
+  length = 100,
+  flags = 0,
+): PacketView {
   const v = new PacketView()
   v.ipVersion = src.includes(':') ? 6 : 4
   parseAddress(src, v.src)
@@ -61,7 +69,18 @@ describe('FlowTable', () => {
     assert.equal(b!.windowStart, 120)
     assert.equal(b!.windowEnd, 180)
     assert.deepEqual(rows(b!), [
-      { iface: 0, status: LOG_STATUS.OK, packets: 3, bytes: 300, first: 120.5, last: 179.9, aws: 0, nhn: 0, srcPort: 80, dstPort: 40000 },
+      {
+        iface: 0,
+        status: LOG_STATUS.OK,
+        packets: 3,
+        bytes: 300,
+        first: 120.5,
+        last: 179.9,
+        aws: 0,
+        nhn: 0,
+        srcPort: 80,
+        dstPort: 40000,
+      },
     ])
     t.closeAll(180)
     assert.equal(batches.length, 2)
@@ -138,7 +157,14 @@ describe('FlowTable', () => {
   test('counts what does not fit into a SKIPDATA record of its interface, never losing it', () => {
     const { t, batches } = table({ capacity: 2, coveredInterfaces: [0, 3] })
     for (let port = 1; port <= 5; port++) {
-      t.add(port % 2 === 0 ? 3 : 0, DIRECTION.EGRESS, ACTION.ACCEPT, 0, packet('10.0.1.10', '10.0.1.20', port, 80, 6, 50), port)
+      t.add(
+        port % 2 === 0 ? 3 : 0,
+        DIRECTION.EGRESS,
+        ACTION.ACCEPT,
+        0,
+        packet('10.0.1.10', '10.0.1.20', port, 80, 6, 50),
+        port,
+      )
     }
     t.closeAll(5)
     const r = rows(batches[0]!)
@@ -174,7 +200,8 @@ describe('FlowTable', () => {
 
   test('grows past its initial size and keeps every record', () => {
     const { t, batches } = table({ capacity: 100_000 })
-    for (let i = 0; i < 20_000; i++) t.add(0, DIRECTION.EGRESS, ACTION.ACCEPT, 0, packet('10.0.1.10', '10.0.2.1', i % 65536, 80), 1)
+    for (let i = 0; i < 20_000; i++)
+      t.add(0, DIRECTION.EGRESS, ACTION.ACCEPT, 0, packet('10.0.1.10', '10.0.2.1', i % 65536, 80), 1)
     t.closeAll(1)
     assert.equal(batches[0]!.count, 20_000)
   })
@@ -193,7 +220,12 @@ describe('FlowTable', () => {
         fc.integer({ min: 1, max: 900 }),
         fc.integer({ min: 1, max: 64 }),
         (packets, interval, capacity) => {
-          const { t, batches } = table({ interval, capacity, lateness: Number.POSITIVE_INFINITY, coveredInterfaces: [0, 1, 2] })
+          const { t, batches } = table({
+            interval,
+            capacity,
+            lateness: Number.POSITIVE_INFINITY,
+            coveredInterfaces: [0, 1, 2],
+          })
           for (const p of packets) {
             const v = packet('10.0.0.1', `10.0.0.${p.flow}`, p.flow, 80, 6, p.length, p.flags)
             t.add(p.iface, DIRECTION.EGRESS, ACTION.ACCEPT, 0, v, p.time)
@@ -206,13 +238,23 @@ describe('FlowTable', () => {
               if (b.status[i] === LOG_STATUS.NODATA) continue
               n += b.packets[i]!
               bytes += b.bytes[i]!
-              assert.ok(b.first[i]! >= b.windowStart && b.last[i]! < b.windowEnd, 'times stay inside their window')
+              assert.ok(
+                b.first[i]! >= b.windowStart && b.last[i]! < b.windowEnd,
+                'times stay inside their window',
+              )
             }
           }
           assert.equal(n, packets.length)
-          assert.equal(bytes, packets.reduce((s, p) => s + p.length, 0))
+          assert.equal(
+            bytes,
+            packets.reduce((s, p) => s + p.length, 0),
+          )
           const starts = batches.map((b) => b.windowStart)
-          assert.deepEqual(starts, [...starts].sort((a, b) => a - b), 'windows close in order')
+          assert.deepEqual(
+            starts,
+            [...starts].sort((a, b) => a - b),
+            'windows close in order',
+          )
         },
       ),
       { numRuns: 300 },

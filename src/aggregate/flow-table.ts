@@ -52,7 +52,10 @@ export class FlowTable {
   private readonly probe = new Uint32Array(KEY_WORDS)
 
   /** Skipped packets/bytes per (window, interface), keyed window * 2^16 + interface (exact in a double). */
-  private readonly skipped = new Map<number, { packets: number; bytes: number; first: number; last: number }>()
+  private readonly skipped = new Map<
+    number,
+    { packets: number; bytes: number; first: number; last: number }
+  >()
 
   private started = false
   /** Windows below this are closed (emitted or skipped); -Infinity before the first packet. */
@@ -144,7 +147,8 @@ export class FlowTable {
     if (time < n[at + FIRST]!) n[at + FIRST] = time
     if (time > n[at + LAST]!) n[at + LAST] = time
     const flags = view.tcpFlags
-    if (flags !== 0) this.words[record * STRIDE + FLAGS]! |= AWS_TCP_FLAGS[flags]! | (NHN_TCP_FLAGS[flags]! << 8)
+    if (flags !== 0)
+      this.words[record * STRIDE + FLAGS]! |= AWS_TCP_FLAGS[flags]! | (NHN_TCP_FLAGS[flags]! << 8)
   }
 
   /**
@@ -316,7 +320,11 @@ export class FlowTable {
     for (const s of skips) seen.add(s.iface)
     const idle = this.coveredInterfaces.filter((i) => !seen.has(i))
 
-    const batch = newBatch(count + skips.length + idle.length, window * this.interval, (window + 1) * this.interval)
+    const batch = newBatch(
+      count + skips.length + idle.length,
+      window * this.interval,
+      (window + 1) * this.interval,
+    )
     let out = 0
     for (let slot = 0, base = 0; base < words.length; slot++, base += STRIDE) {
       if (words[base + USED] === 0 || words[base] !== window) continue

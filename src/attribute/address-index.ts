@@ -51,6 +51,11 @@ export class AddressIndex {
   private matches(slot: number, words: ArrayLike<number>, offset: number): boolean {
     const k = this.keys
     const b = slot * 4
-    return k[b + 3] === words[offset + 3] && k[b + 2] === words[offset + 2] && k[b] === words[offset] && k[b + 1] === words[offset + 1]
+    return (
+      k[b + 3] === words[offset + 3] &&
+      k[b + 2] === words[offset + 2] &&
+      k[b] === words[offset] &&
+      k[b + 1] === words[offset + 1]
+    )
   }
 }

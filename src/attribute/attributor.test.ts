@@ -40,13 +40,42 @@ const attribute = (v: PacketView, device: string | null = null) => {
 }
 
 describe('Attributor', () => {
-  const cases: { name: string; view: PacketView; device?: string; expect: { egress: number; ingress: number; unknown: number } }[] = [
-    { name: 'outside to web is ingress on web', view: view('203.0.113.5', '10.0.1.10'), expect: { egress: -1, ingress: 0, unknown: -1 } },
-    { name: 'web to outside is egress on web', view: view('10.0.1.10', '203.0.113.5'), expect: { egress: 0, ingress: -1, unknown: -1 } },
-    { name: 'a secondary address belongs to its interface', view: view('10.0.1.11', '8.8.8.8'), expect: { egress: 0, ingress: -1, unknown: -1 } },
-    { name: 'IPv6 addresses attribute too', view: view('2001:db8::99', '2001:db8:1::10'), expect: { egress: -1, ingress: 0, unknown: -1 } },
-    { name: 'web to db gives both sides', view: view('10.0.1.10', '10.0.1.20'), expect: { egress: 0, ingress: 1, unknown: -1 } },
-    { name: 'unknown addresses are not attributed', view: view('192.0.2.1', '192.0.2.2'), expect: { egress: -1, ingress: -1, unknown: -1 } },
+  const cases: {
+    name: string
+    view: PacketView
+    device?: string
+    expect: { egress: number; ingress: number; unknown: number }
+  }[] = [
+    {
+      name: 'outside to web is ingress on web',
+      view: view('203.0.113.5', '10.0.1.10'),
+      expect: { egress: -1, ingress: 0, unknown: -1 },
+    },
+    {
+      name: 'web to outside is egress on web',
+      view: view('10.0.1.10', '203.0.113.5'),
+      expect: { egress: 0, ingress: -1, unknown: -1 },
+    },
+    {
+      name: 'a secondary address belongs to its interface',
+      view: view('10.0.1.11', '8.8.8.8'),
+      expect: { egress: 0, ingress: -1, unknown: -1 },
+    },
+    {
+      name: 'IPv6 addresses attribute too',
+      view: view('2001:db8::99', '2001:db8:1::10'),
+      expect: { egress: -1, ingress: 0, unknown: -1 },
+    },
+    {
+      name: 'web to db gives both sides',
+      view: view('10.0.1.10', '10.0.1.20'),
+      expect: { egress: 0, ingress: 1, unknown: -1 },
+    },
+    {
+      name: 'unknown addresses are not attributed',
+      view: view('192.0.2.1', '192.0.2.2'),
+      expect: { egress: -1, ingress: -1, unknown: -1 },
+    },
     {
       name: 'a forwarded packet is attributed by the MAC when its address belongs to nobody',
       view: view('198.51.100.1', '203.0.113.9', parseMac('02:00:0a:00:01:1e'), parseMac('02:00:00:00:00:01')),
@@ -58,7 +87,12 @@ describe('Attributor', () => {
       device: 'tap-web',
       expect: { egress: 0, ingress: -1, unknown: -1 },
     },
-    { name: 'on tap-db, web→db is ingress on db', view: view('10.0.1.10', '10.0.1.20'), device: 'tap-db', expect: { egress: -1, ingress: 1, unknown: -1 } },
+    {
+      name: 'on tap-db, web→db is ingress on db',
+      view: view('10.0.1.10', '10.0.1.20'),
+      device: 'tap-db',
+      expect: { egress: -1, ingress: 1, unknown: -1 },
+    },
     {
       name: 'on a device, traffic for nobody there has direction unknown',
       view: view('10.0.1.99', '255.255.255.255', parseMac('02:00:00:00:00:99'), 0xffffffffffff),

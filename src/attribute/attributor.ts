@@ -44,7 +44,8 @@ export class Attributor {
     this.byMac = new AddressIndex(network.interfaces.length)
     const words = new Uint32Array(4)
     network.interfaces.forEach((iface, index) => {
-      for (const address of iface.addresses) if (parseAddress(address, words)) this.byAddress.set(words, 0, index)
+      for (const address of iface.addresses)
+        if (parseAddress(address, words)) this.byAddress.set(words, 0, index)
       if (iface.mac !== null) {
         const mac = parseMac(iface.mac)
         if (mac >= 0) this.byMac.set(this.macKey(mac), 0, index)

@@ -5,7 +5,9 @@ import cliProgress from 'cli-progress'
  * A progress bar with packets/s on stderr, shown only on a terminal (never in pipes or logs).
  * Progress is measured in capture bytes, so the bar is right for any packet size.
  */
-export function startProgress(captures: readonly string[]): { update: (p: { packets: number; bytes: number }) => void; stop: () => void } | null {
+export function startProgress(
+  captures: readonly string[],
+): { update: (p: { packets: number; bytes: number }) => void; stop: () => void } | null {
   if (!process.stderr.isTTY) return null
   let total = 0
   for (const c of captures) {

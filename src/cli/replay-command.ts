@@ -23,7 +23,10 @@ export function replayCommand(): Command {
     .argument('<capture...>', 'capture files; several are merged in time order')
     .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
     .option('-o, --out <dir>', 'write every flow log to file://DIR instead of its configured destination')
-    .option('-d, --device <name>', "the whole capture was taken on this interface's device (attribute by device)")
+    .option(
+      '-d, --device <name>',
+      "the whole capture was taken on this interface's device (attribute by device)",
+    )
     .option('--summary-json <file>', 'also write the summary as JSON to this file')
     .option('--no-progress', 'no progress bar (it shows only on a terminal anyway)')
     .addHelpText(

@@ -15,9 +15,12 @@ export function printReplaySummary(s: ReplaySummary): void {
     `  not attributed     ${n(s.unattributed)}  (no configured interface owns either address)`,
   ]
   if (Object.keys(s.readProblems).length > 0) lines.push(`  capture problems   ${describe(s.readProblems)}`)
-  if (s.skippedPackets > 0) lines.push(`  skipped            ${n(s.skippedPackets)}  (flow table full: in SKIPDATA records)`)
-  if (s.latePackets > 0) lines.push(`  late               ${n(s.latePackets)}  (older than a window already written)`)
-  if (s.internalErrors > 0) lines.push(`  internal errors    ${n(s.internalErrors)}  (a bug: please report it)`)
+  if (s.skippedPackets > 0)
+    lines.push(`  skipped            ${n(s.skippedPackets)}  (flow table full: in SKIPDATA records)`)
+  if (s.latePackets > 0)
+    lines.push(`  late               ${n(s.latePackets)}  (older than a window already written)`)
+  if (s.internalErrors > 0)
+    lines.push(`  internal errors    ${n(s.internalErrors)}  (a bug: please report it)`)
   lines.push(`  peak flow records  ${n(s.peakFlowRecords)}, peak tracked connections ${n(s.peakConnections)}`)
   for (const f of s.flowLogs) {
     lines.push(`flow log ${f.id}: ${n(f.files)} file(s), ${n(f.records)} record(s), ${n(f.bytes)} bytes`)

@@ -19,7 +19,8 @@ export function parseAddress(text: string, out: Uint32Array, offset = 0): boolea
     out[offset] = 0
     out[offset + 1] = 0
     out[offset + 2] = V4_MAPPED_MARK
-    out[offset + 3] = (((parts[0] ?? 0) << 24) | ((parts[1] ?? 0) << 16) | ((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) >>> 0
+    out[offset + 3] =
+      (((parts[0] ?? 0) << 24) | ((parts[1] ?? 0) << 16) | ((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) >>> 0
     return true
   }
   return parseIPv6(text, out, offset)
@@ -139,9 +140,9 @@ export function cidrContains(cidr: Cidr, address: ArrayLike<number>, offset = 0)
   const w = cidr.words
   let remaining = cidr.prefix
   for (let i = 0; i < 4 && remaining > 0; i++) {
-    const bits = remaining >= 32 ? 32 : remaining
+    const bits = Math.min(remaining, 32)
     const mask = bits === 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0
-    if ((((address[offset + i] ?? 0) & mask) >>> 0) !== w[i]) return false
+    if (((address[offset + i] ?? 0) & mask) >>> 0 !== w[i]) return false
     remaining -= bits
   }
   return true

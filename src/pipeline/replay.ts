@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { mergeReaders, openCapture } from '../capture/open-capture.js'
-import { newFrame } from '../core/frame.js'
 import type { FrameReader } from '../core/frame.js'
+import { newFrame } from '../core/frame.js'
 import type { NetworkConfig } from '../core/network.js'
 import { DECODE_NAMES } from '../core/packet-view.js'
 import { compilePolicy } from '../policy/compile-policy.js'
@@ -55,7 +55,8 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const { network } = options
   const policy = compilePolicy(network)
   const setup = { network, ruleIds: policy.ruleIds }
-  const sink: WindowSink = options.worker === false ? new InlineWindowSink(setup) : new WorkerWindowSink(setup)
+  const sink: WindowSink =
+    options.worker === false ? new InlineWindowSink(setup) : new WorkerWindowSink(setup)
   const pipeline = new PacketPipeline(network, policy, {
     lateness: 2,
     onWindow: (interval, batch) => sink.submit(interval, batch),

@@ -74,14 +74,17 @@ export class WorkerWindowSink implements WindowSink {
 
   constructor(setup: WriterSetup) {
     this.worker = new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: setup })
-    this.worker.on('message', (message: { id: number; files?: WrittenFile[]; error?: { message: string; code?: string } }) => {
-      this.pending--
-      if (message.files) this.files.push(...message.files)
-      if (message.error && this.failure === null) {
-        this.failure = new FlowlogError(message.error.code ?? 'ERR_WRITE', message.error.message)
-      }
-      this.wake()
-    })
+    this.worker.on(
+      'message',
+      (message: { id: number; files?: WrittenFile[]; error?: { message: string; code?: string } }) => {
+        this.pending--
+        if (message.files) this.files.push(...message.files)
+        if (message.error && this.failure === null) {
+          this.failure = new FlowlogError(message.error.code ?? 'ERR_WRITE', message.error.message)
+        }
+        this.wake()
+      },
+    )
     this.worker.on('error', (error) => {
       this.failure ??= error
       this.pending = 0

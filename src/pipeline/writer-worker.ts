@@ -17,7 +17,10 @@ parentPort?.on('message', (message: { id: number; interval: number; batch: Recor
     } catch (error) {
       parentPort?.postMessage({
         id: message.id,
-        error: error instanceof Error ? { message: error.message, code: (error as { code?: string }).code } : { message: String(error) },
+        error:
+          error instanceof Error
+            ? { message: error.message, code: (error as { code?: string }).code }
+            : { message: String(error) },
       })
     }
   })

@@ -48,7 +48,9 @@ describe('flowlog replay (end to end through the CLI)', () => {
 
   test('writes one file per flow log per window, in each layout', () => {
     const files = listFiles(out)
-    const aws = files.filter((f) => f.startsWith('AWSLogs/123456789012/vpcflowlogs/kr1/2024/06/01/') && f.endsWith('.log.gz'))
+    const aws = files.filter(
+      (f) => f.startsWith('AWSLogs/123456789012/vpcflowlogs/kr1/2024/06/01/') && f.endsWith('.log.gz'),
+    )
     assert.equal(aws.filter((f) => f.includes('_fl-0001_')).length, 3)
     assert.deepEqual(
       aws.filter((f) => f.includes('_fl-0001_')).map((f) => f.match(/_(\d{8}T\d{4}Z)_/)?.[1]),
@@ -60,7 +62,10 @@ describe('flowlog replay (end to end through the CLI)', () => {
   test('text files start with the header line and hold the NODATA of the idle interface', () => {
     const file = listFiles(out).find((f) => f.includes('_fl-0001_') && f.includes('T1202Z'))!
     const lines = readText(join(out, file)).trimEnd().split('\n')
-    assert.equal(lines[0], 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status')
+    assert.equal(
+      lines[0],
+      'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status',
+    )
     const nodata = lines.filter((l) => l.endsWith(' NODATA'))
     assert.equal(nodata.length, 1)
     assert.match(nodata[0]!, /^2 123456789012 eni-db1 - - - - - - - \d+ \d+ - NODATA$/)
@@ -127,10 +132,13 @@ describe('flowlog replay (end to end through the CLI)', () => {
     assert.equal(find({ 'pkt-srcaddr': '2001:db8:beef::5', protocol: 58 })[0]?.action, 'ACCEPT')
     // 198.51.100.7's echo requests are rejected; its replies to web's own ping are accepted by state.
     const icmp = find({ 'pkt-srcaddr': '198.51.100.7', protocol: 1 })
-    assert.deepEqual(icmp.map((r) => [r.action, r.packets, r['rule-id'] ?? r['reject-reason-detail']]).sort(), [
-      ['ACCEPT', 2, 'sgr-web-out'],
-      ['REJECT', 2, 'no-matching-rule'],
-    ])
+    assert.deepEqual(
+      icmp.map((r) => [r.action, r.packets, r['rule-id'] ?? r['reject-reason-detail']]).sort(),
+      [
+        ['ACCEPT', 2, 'sgr-web-out'],
+        ['REJECT', 2, 'no-matching-rule'],
+      ],
+    )
     const gre = find({ 'pkt-srcaddr': '203.0.113.5', protocol: 47 })
     assert.deepEqual(
       gre.map((r) => [r.action, r['rule-id'], r.srcport, r.dstport]),
@@ -161,7 +169,14 @@ describe('flowlog replay with bad input', () => {
   })
 
   test('an unknown --device exits 1 and lists the devices', () => {
-    const r = runFlowlog(['replay', '--config', repoPath('test/fixtures/mixed.yaml'), '--device', 'eth9', MIXED])
+    const r = runFlowlog([
+      'replay',
+      '--config',
+      repoPath('test/fixtures/mixed.yaml'),
+      '--device',
+      'eth9',
+      MIXED,
+    ])
     assert.equal(r.code, 1)
     assert.match(r.stderr, /--device: "eth9" is not the device of any interface.*tap-web1, tap-db1/)
   })
@@ -194,12 +209,22 @@ describe('flowlog replay of several captures and device captures', () => {
     // Alternate packets between two files: each file alone is out of step, merged they are whole.
     const [a, b] = [0, 1].map((k) => {
       const path = join(dir, `part${k}.pcap`)
-      writeFileSync(path, pcapBytes(frames.filter((_, i) => i % 2 === k).map((f) => ({ data: Uint8Array.from(f.data), time: f.time, originalLength: f.originalLength }))))
+      writeFileSync(
+        path,
+        pcapBytes(
+          frames
+            .filter((_, i) => i % 2 === k)
+            .map((f) => ({ data: Uint8Array.from(f.data), time: f.time, originalLength: f.originalLength })),
+        ),
+      )
       return path
     })
     const whole = join(dir, 'whole')
     const split = join(dir, 'split')
-    assert.equal(runFlowlog(['replay', '--config', repoPath('test/fixtures/mixed.yaml'), '--out', whole, MIXED]).code, 0)
+    assert.equal(
+      runFlowlog(['replay', '--config', repoPath('test/fixtures/mixed.yaml'), '--out', whole, MIXED]).code,
+      0,
+    )
     const r = runFlowlog(['replay', '--config', repoPath('test/fixtures/mixed.yaml'), '--out', split, b!, a!])
     assert.equal(r.code, 0, r.stderr)
     assert.deepEqual(listFiles(split), listFiles(whole))
@@ -210,14 +235,29 @@ describe('flowlog replay of several captures and device captures', () => {
     const dir = tmp()
     const capture = join(dir, 'tap-db1.pcap')
     copyFileSync(MIXED, capture)
-    const r = runFlowlog(['replay', '--config', mixedConfigWithJsonl(dir), '--device', 'tap-db1', '--out', join(dir, 'o'), capture])
+    const r = runFlowlog([
+      'replay',
+      '--config',
+      mixedConfigWithJsonl(dir),
+      '--device',
+      'tap-db1',
+      '--out',
+      join(dir, 'o'),
+      capture,
+    ])
     assert.equal(r.code, 0, r.stderr)
     const recs = readJsonlRecords(join(dir, 'o')).filter((x) => x['log-status'] === 'OK')
     assert.ok(recs.length > 0)
     assert.ok(recs.every((x) => x['interface-id'] === 'eni-db1'))
     // AWS knows only ingress/egress: a packet that is not the interface's own has no flow-direction.
-    assert.ok(recs.some((x) => x['flow-direction'] === null), 'web traffic seen on the db device has no direction')
+    assert.ok(
+      recs.some((x) => x['flow-direction'] === null),
+      'web traffic seen on the db device has no direction',
+    )
     const own = recs.filter((x) => x['pkt-dstaddr'] === '10.0.1.20' && x.dstport === 5432)
-    assert.deepEqual(own.map((x) => [x['flow-direction'], x.action]), [['ingress', 'ACCEPT']])
+    assert.deepEqual(
+      own.map((x) => [x['flow-direction'], x.action]),
+      [['ingress', 'ACCEPT']],
+    )
   })
 })
