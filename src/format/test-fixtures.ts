@@ -151,9 +151,13 @@ export function testBatch(windowStart: number, windowEnd: number, rows: TestRow[
   return batch
 }
 
-/** Compares `actual` with testdata/{name} beside the calling test; UPDATE_GOLDEN=1 rewrites it. */
+/**
+ * Compares `actual` with testdata/{name} beside the calling test's source; UPDATE_GOLDEN=1
+ * rewrites it. Compiled tests run from dist/, so the path is mapped back to the source tree,
+ * where the golden files live (tsc does not copy them).
+ */
 export function assertGolden(testUrl: string, name: string, actual: string): void {
-  const path = fileURLToPath(new URL(`testdata/${name}`, testUrl))
+  const path = fileURLToPath(new URL(`testdata/${name}`, testUrl)).replace(/\/dist\/src\//, '/src/')
   if (process.env.UPDATE_GOLDEN === '1') {
     mkdirSync(dirname(path), { recursive: true })
     writeFileSync(path, actual)
