@@ -170,6 +170,20 @@ export class FlowTable {
     if (closeBelow > this.closedBelow) this.closeWindowsBelow(closeBelow)
   }
 
+  /**
+   * Counts `packets` that were lost before they could be recorded (a live capture's kernel drops)
+   * into the SKIPDATA record of `iface` for the window of `time`, so the loss shows in the files.
+   */
+  skipPackets(iface: number, packets: number, bytes: number, time: number): void {
+    if (packets <= 0) return
+    if (!this.started) this.begin(time)
+    const window = Math.max(Math.floor(time / this.interval), this.closedBelow)
+    this.skippedPackets += packets - 1
+    this.skip(window, iface, bytes, time)
+    const s = this.skipped.get(window * 65536 + iface)
+    if (s !== undefined) s.packets += packets - 1
+  }
+
   /** Closes every open window up to the one holding `time` and the newest with records (end of a capture). */
   closeAll(time: number): void {
     if (!this.started) return

@@ -121,6 +121,49 @@ export class PacketPipeline {
     }
   }
 
+  /**
+   * Starts every table's window clock at `time` (a live daemon at start-up), so interfaces that
+   * stay idle from the first window on get NODATA records.
+   */
+  start(time: number): void {
+    for (const { table } of this.tables) table.begin(time)
+  }
+
+  /**
+   * A frame whose verdict was already given (enforce mode: the kernel judged it and said so in
+   * the NFLOG prefix): decoded and aggregated for `iface` and `direction` with `cause`, without
+   * attribution or connection tracking. Allocation-free and never throws, like `process`.
+   */
+  processJudged(frame: Frame, iface: number, direction: Direction, cause: number): void {
+    this.counters.frames++
+    try {
+      const view = this.view
+      const result = decodeFrame(frame, view)
+      this.counters.decodeResults[result]!++
+      if (result !== DECODE.OK) return
+      const time = frame.time
+      if (time > this.lastTime) this.lastTime = time
+      if (view.fragment !== 0) this.fragments.apply(view, time)
+      const action = cause >= 0 ? ACTION.ACCEPT : ACTION.REJECT
+      const tables = this.tables
+      for (let i = 0; i < tables.length; i++) {
+        const t = tables[i]!
+        if (t.covered[iface] === 1) t.table.add(iface, direction, action, cause, view, time)
+      }
+      this.counters.recordedPackets++
+    } catch (error) {
+      this.counters.internalErrors++
+      if (this.firstError === null) this.firstError = error
+    }
+  }
+
+  /** Packets of `iface` lost before capture (kernel drops): SKIPDATA in the window of `time`. */
+  skipPackets(iface: number, packets: number, bytes: number, time: number): void {
+    for (const { table, covered } of this.tables) {
+      if (covered[iface] === 1) table.skipPackets(iface, packets, bytes, time)
+    }
+  }
+
   /** Closes windows that the clock has moved past (live capture calls it when idle). */
   advance(time: number): void {
     for (const { table } of this.tables) table.advance(time)

@@ -17,6 +17,8 @@ export interface WindowSink {
   /** Resolves when at most `limit` windows wait (the reader's backpressure). */
   waitBelow(limit: number): Promise<void>
   readonly files: readonly WrittenFile[]
+  /** A reloaded policy's rule list, for windows submitted from now on (live reload). */
+  setRuleIds(ruleIds: readonly string[]): void
   close(): Promise<void>
 }
 
@@ -47,6 +49,10 @@ export class InlineWindowSink implements WindowSink {
         this.pending--
       }
     })
+  }
+
+  setRuleIds(ruleIds: readonly string[]): void {
+    this.chain = this.chain.then(() => this.writer.setRuleIds(ruleIds))
   }
 
   async drain(): Promise<void> {
@@ -99,6 +105,10 @@ export class WorkerWindowSink implements WindowSink {
   submit(interval: number, batch: RecordBatch): void {
     this.pending++
     this.worker.postMessage({ id: this.nextId++, interval, batch }, batchBuffers(batch))
+  }
+
+  setRuleIds(ruleIds: readonly string[]): void {
+    this.worker.postMessage({ ruleIds: [...ruleIds] })
   }
 
   async drain(): Promise<void> {

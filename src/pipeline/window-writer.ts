@@ -40,7 +40,7 @@ interface FlowLogOutput {
 export class WindowWriter {
   private readonly outputs: FlowLogOutput[]
 
-  constructor(private readonly setup: WriterSetup) {
+  constructor(private setup: WriterSetup) {
     const { network } = setup
     this.outputs = network.flowLogs.map((flowLog) => ({
       flowLog,
@@ -48,6 +48,11 @@ export class WindowWriter {
       formatter: formatterFor(flowLog.fileFormat),
       destination: destinationFor(flowLog.destination),
     }))
+  }
+
+  /** A reloaded policy's rule list (it only ever appends, so earlier causes keep their names). */
+  setRuleIds(ruleIds: readonly string[]): void {
+    this.setup = { ...this.setup, ruleIds }
   }
 
   async write(interval: number, batch: RecordBatch): Promise<WrittenFile[]> {

@@ -9,19 +9,28 @@ import { WindowWriter, type WriterSetup } from './window-writer.js'
 const writer = new WindowWriter(workerData as WriterSetup)
 let chain: Promise<void> = Promise.resolve()
 
-parentPort?.on('message', (message: { id: number; interval: number; batch: RecordBatch }) => {
-  chain = chain.then(async () => {
-    try {
-      const files = await writer.write(message.interval, message.batch)
-      parentPort?.postMessage({ id: message.id, files })
-    } catch (error) {
-      parentPort?.postMessage({
-        id: message.id,
-        error:
-          error instanceof Error
-            ? { message: error.message, code: (error as { code?: string }).code }
-            : { message: String(error) },
-      })
+parentPort?.on(
+  'message',
+  (message: { id: number; interval: number; batch: RecordBatch; ruleIds?: string[] }) => {
+    if (message.ruleIds !== undefined) {
+      // A live reload's rule list; queued so windows already submitted are named as before.
+      const ruleIds = message.ruleIds
+      chain = chain.then(() => writer.setRuleIds(ruleIds))
+      return
     }
-  })
-})
+    chain = chain.then(async () => {
+      try {
+        const files = await writer.write(message.interval, message.batch)
+        parentPort?.postMessage({ id: message.id, files })
+      } catch (error) {
+        parentPort?.postMessage({
+          id: message.id,
+          error:
+            error instanceof Error
+              ? { message: error.message, code: (error as { code?: string }).code }
+              : { message: String(error) },
+        })
+      }
+    })
+  },
+)

@@ -172,9 +172,14 @@ function portRange(ports: string | null): [number, number] {
  * Compiles the security groups of a validated config. Interface index = position in
  * network.interfaces, as everywhere on the packet path. A group reference (`source: sg-web`)
  * becomes one /32 or /128 per address of every interface that has the group, itself included.
+ *
+ * With `previous` (a live reload), every rule id keeps its index and new ids are appended, so the
+ * causes cached in tracked connections and in open windows still name the right rule; a removed
+ * rule keeps its slot but no longer matches anything.
  */
-export function compilePolicy(network: NetworkConfig): CompiledPolicy {
-  const rules: CompiledRule[] = []
+export function compilePolicy(network: NetworkConfig, previous?: CompiledPolicy): CompiledPolicy {
+  const rules: CompiledRule[] = previous === undefined ? [] : [...previous.rules]
+  const indexOfId = new Map(rules.map((r, i) => [r.id, i]))
   const ruleIndex = new Map<SecurityGroupRule, number>()
   for (const group of network.securityGroups) {
     for (const [direction, list] of [
@@ -182,8 +187,9 @@ export function compilePolicy(network: NetworkConfig): CompiledPolicy {
       ['outbound', group.outbound],
     ] as const) {
       for (const rule of list) {
-        ruleIndex.set(rule, rules.length)
-        rules.push({ id: rule.id, group: group.id, direction, rule })
+        const index = indexOfId.get(rule.id) ?? rules.length
+        ruleIndex.set(rule, index)
+        rules[index] = { id: rule.id, group: group.id, direction, rule }
       }
     }
   }

@@ -92,7 +92,8 @@ export interface TrackerOptions {
 }
 
 export class ConnectionTracker {
-  readonly policy: CompiledPolicy
+  /** The rules new connections are judged by; `setPolicy` swaps them (a live reload). */
+  policy: CompiledPolicy
   /** Most live connections the table holds. */
   readonly capacity: number
   readonly timeouts: Readonly<ConnectionTimeouts>
@@ -177,6 +178,16 @@ export class ConnectionTracker {
       this.#tags[to] = oldTags[old] ?? 0
       this.#records.set(oldRecords.subarray(from, from + RECORD_WORDS), to * RECORD_WORDS)
     }
+  }
+
+  /**
+   * Judges new connections by `policy` from now on (a config reload). Tracked connections keep
+   * their cached verdict, as AWS keeps tracked flows when a rule is removed. The new policy must
+   * keep the old rule indices (compilePolicy(network, previous)) so cached causes still name
+   * their rules.
+   */
+  setPolicy(policy: CompiledPolicy): void {
+    this.policy = policy
   }
 
   /** Live connections (some may have timed out and not been noticed yet). */
