@@ -1,41 +1,22 @@
 import type { RecordBatch } from '../core/flow-record.js'
 import type { PacketView } from '../core/packet-view.js'
 import { LOG_STATUS } from '../core/verdict.js'
-import { AWS_TCP_FLAGS, NHN_TCP_FLAGS } from './tcp-flags.js'
-
-/** Words of one record key: window, interface, protocol|direction|action, src ×4, dst ×4, ports. */
-const KEY_WORDS = 12
-/**
- * Records live in the slots of an open-addressing hash table, 24 32-bit words (96 bytes) each,
- * so a lookup that hits touches one record's cache lines and nothing else (no separate index,
- * no parallel arrays): words 0-11 key · 12-13 packets (f64) · 14-15 bytes (f64) · 16-17 first
- * (f64) · 18-19 last (f64) · 20 AWS flags | NHN flags << 8 · 21 cause (i32) · 22 hash · 23 used.
- */
-const STRIDE = 24
-const F64_PER_RECORD = STRIDE / 2
-const PACKETS = 6
-const BYTES = 7
-const FIRST = 8
-const LAST = 9
-const FLAGS = 20
-const CAUSE = 21
-const HASH = 22
-const USED = 23
-const INITIAL_SLOTS = 1 << 13
+import { ADDED, KEY_WORDS, WindowRecords } from './window-records.js'
 
 /**
  * Per-window flow records of one aggregation interval (DESIGN 2): one record per
  * (window, interface, 5-tuple, direction, action), with first/last time, packets, bytes and the
  * TCP flags of both clouds.
  *
- * Adding a packet allocates nothing. The table doubles (at half load) while it holds fewer than
- * `capacity` records; a packet that would need a record beyond it is counted into its
- * interface's SKIPDATA record for the window.
+ * Each open window has its own table of records (WindowRecords); adding a packet allocates
+ * nothing. The tables together hold at most `capacity` records; a packet that would need a record
+ * beyond it is counted into its interface's SKIPDATA record for the window.
  *
  * Windows are epoch-aligned: window = floor(time / interval). A window closes once packet time
  * has passed its end by `lateness` seconds (a little disorder between capture interfaces is
  * normal); `closeAll` closes the rest at the end of a capture. Packets for a window that has
- * already closed are counted as `latePackets`, never added to a later window.
+ * already closed are counted as `latePackets`, never added to a later window. A closed window's
+ * table is emptied and reused, so closing costs one pass over it.
  */
 export class FlowTable {
   readonly interval: number
@@ -43,12 +24,13 @@ export class FlowTable {
   /** Interfaces this table records (the union over its flow logs), for NODATA at window close. */
   readonly coveredInterfaces: readonly number[]
 
+  /** Tables of the open windows (few: the lateness keeps at most two or three open). */
+  private readonly open: WindowRecords[] = []
+  /** An emptied table waiting for the next window. */
+  private spare: WindowRecords | null = null
+  /** The table the last packet went to (the fast path). */
+  private current: WindowRecords | null = null
   private size = 0
-  /** The slots: three views of one buffer. */
-  private words = new Uint32Array(0)
-  private numbers = new Float64Array(0)
-  private signed = new Int32Array(0)
-  private mask = 0
   private readonly probe = new Uint32Array(KEY_WORDS)
 
   /** Skipped packets/bytes per (window, interface), keyed window * 2^16 + interface (exact in a double). */
@@ -58,7 +40,7 @@ export class FlowTable {
   >()
 
   private started = false
-  /** Windows below this are closed (emitted or skipped); -Infinity before the first packet. */
+  /** Windows below this are closed (emitted or skipped). */
   private closedBelow = Number.NEGATIVE_INFINITY
   /** The last window emitted, -1 before the first; idle windows after it get NODATA. */
   private lastEmitted = -1
@@ -89,7 +71,6 @@ export class FlowTable {
     this.lateness = options.lateness
     this.maxIdleWindows = options.maxIdleWindows ?? 3600
     this.onWindow = options.onWindow
-    this.resize(INITIAL_SLOTS)
   }
 
   /** Records now held (across open windows). */
@@ -97,9 +78,11 @@ export class FlowTable {
     return this.size
   }
 
-  /** Bytes of the table's slots, for the memory-per-flow figure. */
+  /** Bytes of the tables, for the memory-per-flow figure. */
   get memoryBytes(): number {
-    return this.words.byteLength
+    let bytes = this.spare?.memoryBytes ?? 0
+    for (const t of this.open) bytes += t.memoryBytes
+    return bytes
   }
 
   /**
@@ -114,41 +97,28 @@ export class FlowTable {
       this.latePackets++
       return
     }
-    if (window > this.maxWindow) this.maxWindow = window
+    let table = this.current
+    if (table === null || table.window !== window) table = this.tableFor(window)
 
     const k = this.probe
-    k[0] = window
-    k[1] = iface
-    k[2] = view.protocol | (direction << 8) | (action << 10)
-    k[3] = view.src[0]!
-    k[4] = view.src[1]!
-    k[5] = view.src[2]!
-    k[6] = view.src[3]!
-    k[7] = view.dst[0]!
-    k[8] = view.dst[1]!
-    k[9] = view.dst[2]!
-    k[10] = view.dst[3]!
-    k[11] = ((view.srcPort << 16) | view.dstPort) >>> 0
+    k[0] = iface
+    k[1] = view.protocol | (direction << 8) | (action << 10)
+    k[2] = view.src[0]!
+    k[3] = view.src[1]!
+    k[4] = view.src[2]!
+    k[5] = view.src[3]!
+    k[6] = view.dst[0]!
+    k[7] = view.dst[1]!
+    k[8] = view.dst[2]!
+    k[9] = view.dst[3]!
+    k[10] = ((view.srcPort << 16) | view.dstPort) >>> 0
 
-    const hash = hashKey(k)
-    let record = this.find(k, hash)
-    if (record < 0) {
-      if (this.size >= this.capacity) {
-        this.skip(window, iface, view.ipLength, time)
-        return
-      }
-      if (this.size * 2 >= this.mask + 1) this.resize((this.mask + 1) * 2)
-      record = this.insert(k, hash, time, cause)
+    const added = table.add(k, view, time, cause, this.size < this.capacity)
+    if (added === ADDED.NEW_RECORD) {
+      if (++this.size > this.peakRecords) this.peakRecords = this.size
+    } else if (added === ADDED.NO_ROOM) {
+      this.skip(window, iface, view.ipLength, time)
     }
-    const n = this.numbers
-    const at = record * F64_PER_RECORD
-    n[at + PACKETS]! += 1
-    n[at + BYTES]! += view.ipLength
-    if (time < n[at + FIRST]!) n[at + FIRST] = time
-    if (time > n[at + LAST]!) n[at + LAST] = time
-    const flags = view.tcpFlags
-    if (flags !== 0)
-      this.words[record * STRIDE + FLAGS]! |= AWS_TCP_FLAGS[flags]! | (NHN_TCP_FLAGS[flags]! << 8)
   }
 
   /**
@@ -190,80 +160,26 @@ export class FlowTable {
     this.closeWindowsBelow(Math.max(this.maxWindow, Math.floor(time / this.interval)) + 1)
   }
 
-  /** The slot holding key `k`, or -1. */
-  private find(k: Uint32Array, hash: number): number {
-    const words = this.words
-    const mask = this.mask
-    let slot = hash & mask
-    for (;;) {
-      const base = slot * STRIDE
-      if (words[base + USED] === 0) return -1
-      if (
-        (words[base + HASH]! | 0) === hash &&
-        words[base + 11] === k[11] &&
-        words[base + 6] === k[6] &&
-        words[base + 10] === k[10] &&
-        words[base + 2] === k[2] &&
-        words[base + 1] === k[1] &&
-        words[base] === k[0] &&
-        words[base + 3] === k[3] &&
-        words[base + 4] === k[4] &&
-        words[base + 5] === k[5] &&
-        words[base + 7] === k[7] &&
-        words[base + 8] === k[8] &&
-        words[base + 9] === k[9]
-      ) {
-        return slot
+  private tableFor(window: number): WindowRecords {
+    for (const t of this.open) {
+      if (t.window === window) {
+        this.current = t
+        return t
       }
-      slot = (slot + 1) & mask
     }
-  }
-
-  private insert(k: Uint32Array, hash: number, time: number, cause: number): number {
-    const words = this.words
-    let slot = hash & this.mask
-    while (words[slot * STRIDE + USED] !== 0) slot = (slot + 1) & this.mask
-    const base = slot * STRIDE
-    words.set(k, base)
-    words[base + FLAGS] = 0
-    words[base + HASH] = hash
-    words[base + USED] = 1
-    this.signed[base + CAUSE] = cause
-    const at = slot * F64_PER_RECORD
-    this.numbers[at + PACKETS] = 0
-    this.numbers[at + BYTES] = 0
-    this.numbers[at + FIRST] = time
-    this.numbers[at + LAST] = time
-    this.size++
-    if (this.size > this.peakRecords) this.peakRecords = this.size
-    return slot
-  }
-
-  /** Moves every record into a table of `slots` slots (a power of two). */
-  private resize(slots: number): void {
-    const old = this.words
-    const buffer = new ArrayBuffer(slots * STRIDE * 4)
-    this.words = new Uint32Array(buffer)
-    this.numbers = new Float64Array(buffer)
-    this.signed = new Int32Array(buffer)
-    this.mask = slots - 1
-    this.rehash(old)
-  }
-
-  /** Re-inserts the used slots of `from` into the (empty) current table. */
-  private rehash(from: Uint32Array): void {
-    const words = this.words
-    for (let base = 0; base < from.length; base += STRIDE) {
-      if (from[base + USED] === 0) continue
-      let slot = (from[base + HASH]! | 0) & this.mask
-      while (words[slot * STRIDE + USED] !== 0) slot = (slot + 1) & this.mask
-      const to = slot * STRIDE
-      for (let w = 0; w < STRIDE; w++) words[to + w] = from[base + w]!
-    }
+    let table = this.spare
+    if (table === null) table = new WindowRecords()
+    this.spare = null
+    table.reset(window)
+    this.open.push(table)
+    if (window > this.maxWindow) this.maxWindow = window
+    this.current = table
+    return table
   }
 
   private skip(window: number, iface: number, bytes: number, time: number): void {
     this.skippedPackets++
+    if (window > this.maxWindow) this.maxWindow = window
     const key = window * 65536 + iface
     const s = this.skipped.get(key)
     if (s === undefined) this.skipped.set(key, { packets: 1, bytes, first: time, last: time })
@@ -281,10 +197,7 @@ export class FlowTable {
    */
   private closeWindowsBelow(closeBelow: number): void {
     const windows = new Set<number>()
-    const words = this.words
-    for (let base = 0; base < words.length; base += STRIDE) {
-      if (words[base + USED] !== 0 && words[base]! < closeBelow) windows.add(words[base]!)
-    }
+    for (const t of this.open) if (t.window < closeBelow) windows.add(t.window)
     for (const key of this.skipped.keys()) {
       const w = Math.floor(key / 65536)
       if (w < closeBelow) windows.add(w)
@@ -312,18 +225,12 @@ export class FlowTable {
     }
   }
 
-  /** Removes the records of `window` (and its skip counters) and returns them with NODATA rows. */
+  /** Removes the records of `window` (and its skip counters) and returns them with status rows. */
   private takeWindow(window: number): RecordBatch {
-    const words = this.words
-    const numbers = this.numbers
-    let count = 0
+    const at = this.open.findIndex((t) => t.window === window)
+    const table = at >= 0 ? this.open[at]! : null
     const seen = new Set<number>()
-    for (let base = 0; base < words.length; base += STRIDE) {
-      if (words[base + USED] !== 0 && words[base] === window) {
-        count++
-        seen.add(words[base + 1]!)
-      }
-    }
+    table?.collectInterfaces(seen)
     const skips: { iface: number; packets: number; bytes: number; first: number; last: number }[] = []
     for (const [key, s] of this.skipped) {
       if (Math.floor(key / 65536) === window) {
@@ -334,36 +241,13 @@ export class FlowTable {
     for (const s of skips) seen.add(s.iface)
     const idle = this.coveredInterfaces.filter((i) => !seen.has(i))
 
+    const count = table?.size ?? 0
     const batch = newBatch(
       count + skips.length + idle.length,
       window * this.interval,
       (window + 1) * this.interval,
     )
-    let out = 0
-    for (let slot = 0, base = 0; base < words.length; slot++, base += STRIDE) {
-      if (words[base + USED] === 0 || words[base] !== window) continue
-      const meta = words[base + 2]!
-      batch.iface[out] = words[base + 1]!
-      batch.status[out] = LOG_STATUS.OK
-      batch.protocol[out] = meta & 0xff
-      batch.direction[out] = (meta >>> 8) & 0x3
-      batch.action[out] = (meta >>> 10) & 0x1
-      for (let w = 0; w < 4; w++) {
-        batch.src[out * 4 + w] = words[base + 3 + w]!
-        batch.dst[out * 4 + w] = words[base + 7 + w]!
-      }
-      batch.srcPort[out] = words[base + 11]! >>> 16
-      batch.dstPort[out] = words[base + 11]! & 0xffff
-      const at = slot * F64_PER_RECORD
-      batch.packets[out] = numbers[at + PACKETS]!
-      batch.bytes[out] = numbers[at + BYTES]!
-      batch.first[out] = numbers[at + FIRST]!
-      batch.last[out] = numbers[at + LAST]!
-      batch.awsTcpFlags[out] = words[base + FLAGS]! & 0xff
-      batch.nhnTcpFlags[out] = words[base + FLAGS]! >>> 8
-      batch.cause[out] = this.signed[base + CAUSE]!
-      out++
-    }
+    let out = table === null ? 0 : table.emit(batch, 0)
     for (const s of skips) {
       batch.iface[out] = s.iface
       batch.status[out] = LOG_STATUS.SKIPDATA
@@ -380,38 +264,15 @@ export class FlowTable {
       batch.last[out] = batch.windowEnd
       out++
     }
-    if (count > 0) this.removeWindow(window, count)
+    if (table !== null) {
+      this.size -= table.size
+      this.open.splice(at, 1)
+      if (this.current === table) this.current = null
+      // Keep one emptied table for the next window; it is cleared when taken.
+      if (this.spare === null || this.spare.memoryBytes < table.memoryBytes) this.spare = table
+    }
     return batch
   }
-
-  /**
-   * Drops the records of a closed window. Open addressing cannot just blank slots (probe chains
-   * would break), so the table is rebuilt from the survivors, which are usually few: only the
-   * next window's first seconds, within the lateness.
-   */
-  private removeWindow(window: number, count: number): void {
-    const old = this.words
-    this.size -= count
-    // Shrink back towards the working set when a burst has passed, never below the start size.
-    let slots = this.mask + 1
-    while (slots > INITIAL_SLOTS && this.size * 8 < slots) slots /= 2
-    for (let base = 0; base < old.length; base += STRIDE) if (old[base] === window) old[base + USED] = 0
-    if (this.size === 0 && slots === this.mask + 1) {
-      old.fill(0)
-      return
-    }
-    this.resize(slots)
-  }
-}
-
-/** FNV-1a-style mix over the key words; good enough spread for linear probing. */
-function hashKey(words: Uint32Array): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < KEY_WORDS; i++) {
-    h = Math.imul(h ^ words[i]!, 0x01000193)
-    h ^= h >>> 15
-  }
-  return h | 0
 }
 
 export function newBatch(count: number, windowStart: number, windowEnd: number): RecordBatch {
