@@ -1,0 +1,22 @@
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+
+/**
+ * One in-memory DuckDB for the reader's own needs (Parquet files), made on first use. The SQL side
+ * opens its own database per command (src/sql), which owns a `flows` table the reader must not see.
+ */
+let shared: Promise<DuckDBConnection> | null = null
+
+export function readerConnection(): Promise<DuckDBConnection> {
+  shared ??= DuckDBInstance.create(':memory:').then((instance) => instance.connect())
+  return shared
+}
+
+/** A string as a SQL literal. */
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`
+}
+
+/** A name as a SQL identifier (always quoted: `end`, `date` and `type` are keywords). */
+export function sqlIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}

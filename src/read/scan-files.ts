@@ -1,0 +1,391 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { readerConnection, sqlString } from './duckdb-connection.js'
+import { bufferBlocks, loadWhole, streamBlocks } from './file-blocks.js'
+import {
+  AWS_DEFAULT_FIELDS,
+  DEFAULT_NHN_FIELDS,
+  type FileSchema,
+  familyOf,
+  isHeader,
+  schemaOf,
+} from './file-schema.js'
+import { KNOWN_FIELDS } from './flow-row.js'
+import type { ReadOptions, ReadStats } from './read-options.js'
+import { LineCursor, ObjectCursor, type RecordCursor } from './record-cursor.js'
+import type { SourceFile } from './source-file.js'
+
+/** A record test bound to one schema; null takes every record. */
+export type RecordTest = ((cursor: RecordCursor) => boolean) | null
+
+/** Where the scanner sends records. */
+export interface ScanSink {
+  /** Called when a file (or a format change inside one) starts: the test for its records. */
+  bind(schema: FileSchema, file: SourceFile): RecordTest
+  /** A record inside the time range that passed the test. Return false to end the scan. */
+  take(cursor: RecordCursor, file: SourceFile): boolean | undefined
+  /**
+   * For Parquet files, the test as SQL over the file's own column names, so DuckDB filters before
+   * any row reaches JavaScript; null when the test cannot be said in SQL (it then runs in JavaScript).
+   */
+  sqlFor?(schema: FileSchema, columnOf: (field: string) => string | null): string | null
+}
+
+export interface ScanContext {
+  files: readonly SourceFile[]
+  options: ReadOptions
+  stats: ReadStats
+  sink: ScanSink
+}
+
+/** How many files are loaded (read and gunzipped on the thread pool) ahead of the one being parsed. */
+const PREFETCH = 2
+/** Progress is reported at most this often (ms). */
+const PROGRESS_EVERY = 200
+
+/**
+ * Reads every file and hands each record to the sink. It yields after every block of lines so the
+ * caller can pass results on (and wait for a slow pipe) between blocks; records go to the sink
+ * synchronously inside a block. Bad lines are counted and reported, never thrown; a file that cannot
+ * be read at all is reported as line 0 and skipped.
+ */
+export async function* scanFiles(context: ScanContext): AsyncGenerator<void> {
+  const { files, options, stats } = context
+  const totalBytes = files.reduce((sum, f) => sum + f.size, 0)
+  let bytesDone = 0
+  let lastProgress = 0
+  const progress = (force: boolean) => {
+    if (options.onProgress === undefined) return
+    const now = Date.now()
+    if (!force && now - lastProgress < PROGRESS_EVERY) return
+    lastProgress = now
+    options.onProgress({
+      files: files.length,
+      filesDone: stats.files,
+      bytes: totalBytes,
+      bytesDone,
+      rows: stats.rows,
+    })
+  }
+  const loads: (Promise<Buffer> | null)[] = []
+  const startLoad = (i: number) => {
+    const file = files[i]
+    if (file === undefined || loads[i] !== undefined || isParquet(file)) return
+    const load = loadWhole(file)
+    // A failed load is reported when its turn comes; until then it must not be an unhandled rejection.
+    load?.catch(() => {})
+    loads[i] = load
+  }
+  for (let i = 0; i < files.length; i++) {
+    if (options.signal?.aborted) return
+    for (let k = 0; k <= PREFETCH; k++) startLoad(i + k)
+    const file = files[i]!
+    const load = loads[i] ?? null
+    loads[i] = null
+    stats.files++
+    stats.bytes += file.size
+    let stop = false
+    try {
+      if (isParquet(file)) {
+        for await (const more of scanParquet(file, context)) {
+          progress(false)
+          yield
+          if (!more) {
+            stop = true
+            break
+          }
+        }
+      } else {
+        const blocks = load === null ? streamBlocks(await file.stream()) : bufferBlocks(await load)
+        const parser = new LineParser(file, context)
+        for await (const block of blocks) {
+          const more = parser.block(block)
+          progress(false)
+          yield
+          if (!more || options.signal?.aborted) {
+            stop = true
+            break
+          }
+        }
+      }
+    } catch (error) {
+      badLine(
+        context,
+        file,
+        0,
+        `cannot read the file: ${error instanceof Error ? error.message : String(error)}`,
+      )
+    }
+    bytesDone += file.size
+    progress(true)
+    if (stop) return
+  }
+}
+
+export function isParquet(file: SourceFile): boolean {
+  return /\.parquet(?:\.gz)?$/i.test(file.key)
+}
+
+function badLine(context: ScanContext, file: SourceFile, line: number, reason: string): void {
+  context.stats.badLines++
+  context.options.onBadLine?.(file.name, line, reason)
+}
+
+/**
+ * Lines of AWS text, NHN CSV or JSONL. The first line decides the format: `{` is JSONL, a header of
+ * NHN names (or a .csv name) is CSV, anything else AWS text (its header line, or --log-format, or
+ * AWS's default format for a headerless file whose lines have its 14 fields).
+ */
+class LineParser {
+  private lineNo = 0
+  private kind: 'unknown' | 'text' | 'csv' | 'jsonl' | 'bad' = 'unknown'
+  private cursor: LineCursor | null = null
+  private objects: ObjectCursor | null = null
+  private objectNames: string[] = []
+  private test: RecordTest = null
+  private width = 0
+  private readonly since: number
+  private readonly until: number
+  private readonly timed: boolean
+
+  constructor(
+    private readonly file: SourceFile,
+    private readonly context: ScanContext,
+  ) {
+    this.since = context.options.since ?? Number.NEGATIVE_INFINITY
+    this.until = context.options.until ?? Number.POSITIVE_INFINITY
+    this.timed = context.options.since !== undefined || context.options.until !== undefined
+  }
+
+  /** Parses one block of whole lines; false when the sink asked to stop. */
+  block(text: string): boolean {
+    let p = 0
+    const n = text.length
+    while (p < n) {
+      let q = text.indexOf('\n', p)
+      if (q < 0) q = n
+      let e = q
+      if (e > p && text.charCodeAt(e - 1) === 13) e--
+      const line = text.slice(p, e)
+      p = q + 1
+      this.lineNo++
+      if (line.length === 0) continue
+      if (!this.line(line)) return false
+    }
+    return true
+  }
+
+  private line(line: string): boolean {
+    switch (this.kind) {
+      case 'text':
+      case 'csv':
+        return this.delimited(line)
+      case 'jsonl':
+        return this.json(line)
+      case 'bad':
+        return true
+      default:
+        return this.first(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line)
+    }
+  }
+
+  private first(line: string): boolean {
+    if (line.trimStart().startsWith('{')) {
+      this.kind = 'jsonl'
+      return this.json(line)
+    }
+    const csv = /\.csv(?:\.gz)?$/i.test(this.file.key) || (line.includes(',') && !line.includes(' '))
+    this.kind = csv ? 'csv' : 'text'
+    const tokens = csv ? line.split(',').map((t) => t.trim().replace(/^"|"$/g, '')) : line.split(' ')
+    if (isHeader(tokens)) {
+      this.use(schemaOf(tokens, familyOf(tokens), line))
+      return true
+    }
+    const fallback = this.headerless(tokens.length)
+    if (fallback === null) {
+      this.kind = 'bad'
+      badLine(
+        this.context,
+        this.file,
+        this.lineNo,
+        `no header line, and ${tokens.length} fields are not AWS's default format: give --log-format`,
+      )
+      return true
+    }
+    this.use(fallback)
+    return this.delimited(line)
+  }
+
+  private headerless(fields: number): FileSchema | null {
+    const format = this.context.options.logFormat
+    if (format !== undefined) {
+      const names = format
+        .replace(/\$\{([^}]*)\}/g, ' $1 ')
+        .split(/[\s,]+/)
+        .filter((x) => x !== '')
+      return schemaOf(names, familyOf(names), null)
+    }
+    if (this.kind === 'text' && fields === AWS_DEFAULT_FIELDS.length)
+      return schemaOf(AWS_DEFAULT_FIELDS, 'aws', null)
+    if (this.kind === 'csv' && fields === DEFAULT_NHN_FIELDS.length)
+      return schemaOf(DEFAULT_NHN_FIELDS, 'nhn', null)
+    return null
+  }
+
+  private use(schema: FileSchema): void {
+    if (this.cursor === null) this.cursor = new LineCursor(schema, this.kind === 'csv' ? ',' : ' ')
+    else this.cursor.schema = schema
+    this.width = schema.columns.length
+    this.test = this.context.sink.bind(schema, this.file)
+  }
+
+  private delimited(line: string): boolean {
+    const cursor = this.cursor!
+    cursor.load(line)
+    if (cursor.count !== this.width) {
+      if (line === cursor.schema.header) return true
+      // Files concatenated with `cat` keep each file's header line: a new header starts a new format.
+      const tokens = cursor.tokens()
+      if (isHeader(tokens)) {
+        this.use(schemaOf(tokens, familyOf(tokens), line))
+        return true
+      }
+      badLine(
+        this.context,
+        this.file,
+        this.lineNo,
+        `${cursor.count} fields where the header has ${this.width}`,
+      )
+      return true
+    }
+    return this.offer(cursor)
+  }
+
+  private json(line: string): boolean {
+    let record: unknown
+    try {
+      record = JSON.parse(line)
+    } catch {
+      badLine(this.context, this.file, this.lineNo, 'not a JSON object')
+      return true
+    }
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      badLine(this.context, this.file, this.lineNo, 'not a JSON object')
+      return true
+    }
+    const object = record as Record<string, unknown>
+    if (this.objects === null || !sameKeys(object, this.objectNames)) this.useObjects(object)
+    this.objects!.record = object
+    return this.offer(this.objects!)
+  }
+
+  /** JSONL lines name their fields; a schema lists them plus every known field (absent ones read as null). */
+  private useObjects(object: Record<string, unknown>): void {
+    this.objectNames = Object.keys(object)
+    const { schema, sourceNames } = objectSchema(this.objectNames)
+    this.objects = new ObjectCursor(schema, sourceNames)
+    this.test = this.context.sink.bind(schema, this.file)
+  }
+
+  private offer(cursor: RecordCursor): boolean {
+    const { stats } = this.context
+    if (this.timed && !inTimeRange(cursor, this.since, this.until)) return true
+    stats.rows++
+    if (this.test !== null && !this.test(cursor)) return true
+    return this.context.sink.take(cursor, this.file) !== false
+  }
+}
+
+function sameKeys(object: Record<string, unknown>, names: readonly string[]): boolean {
+  let i = 0
+  for (const key in object) {
+    if (names[i] !== key) return false
+    i++
+  }
+  return i === names.length
+}
+
+/** A schema for records that are objects: their own keys first, then every other known field. */
+export function objectSchema(names: readonly string[]): { schema: FileSchema; sourceNames: string[] } {
+  const family = familyOf(names)
+  const sourceNames = [...names]
+  const present = new Set(schemaOf(names, family, null).columns)
+  for (const field of KNOWN_FIELDS.keys()) if (!present.has(field)) sourceNames.push(field)
+  return { schema: schemaOf(sourceNames, family, null), sourceNames }
+}
+
+/**
+ * A record overlaps [since, until) when it ends at or after `since` and starts before `until`. A file
+ * without start or end times cannot be checked by record, only by its key.
+ */
+export function inTimeRange(cursor: RecordCursor, since: number, until: number): boolean {
+  const { start, end } = cursor.schema
+  const s = start >= 0 ? cursor.number(start) : null
+  const e = end >= 0 ? cursor.number(end) : null
+  const last = e ?? s
+  const first = s ?? e
+  if (last !== null && last < since) return false
+  if (first !== null && first >= until) return false
+  return true
+}
+
+/**
+ * Parquet through DuckDB: rows come in chunks of about 2048; yields after each chunk whether to go on.
+ * A file in object storage is copied to a temporary file first (DuckDB reads local files here).
+ */
+async function* scanParquet(file: SourceFile, context: ScanContext): AsyncGenerator<boolean> {
+  const connection = await readerConnection()
+  let path = file.localPath
+  let temporary: string | null = null
+  if (path === null) {
+    temporary = await mkdtemp(join(tmpdir(), 'flowlog-parquet-'))
+    path = join(temporary, 'file.parquet')
+    await writeFile(path, await file.read())
+  }
+  try {
+    const described = await connection.runAndReadAll(
+      `SELECT name FROM parquet_schema(${sqlString(path)}) WHERE num_children IS NULL`,
+    )
+    const names = described.getRowsJS().map((r) => String(r[0]))
+    const { schema, sourceNames } = objectSchema(names)
+    const cursor = new ObjectCursor(schema, sourceNames)
+    const test = context.sink.bind(schema, file)
+    const present = new Set(names)
+    const where = context.sink.sqlFor?.(schema, (field) => {
+      const column = schema.index.get(field)
+      const source = column === undefined ? undefined : sourceNames[column]
+      return source !== undefined && present.has(source) ? source : null
+    })
+    const timed = context.options.since !== undefined || context.options.until !== undefined
+    const since = context.options.since ?? Number.NEGATIVE_INFINITY
+    const until = context.options.until ?? Number.POSITIVE_INFINITY
+    if (where) {
+      // DuckDB filters the rows away unseen: count them from the file's metadata instead.
+      const counted = await connection.runAndReadAll(
+        `SELECT sum(num_rows) FROM parquet_file_metadata(${sqlString(path)})`,
+      )
+      context.stats.rows += Number(counted.getRowsJS()[0]?.[0] ?? 0)
+    }
+    const result = await connection.stream(
+      `SELECT * FROM read_parquet(${sqlString(path)})${where ? ` WHERE ${where}` : ''}`,
+    )
+    for await (const rows of result.yieldRowObjectJs()) {
+      for (const row of rows) {
+        cursor.record = row as Record<string, unknown>
+        if (timed && !inTimeRange(cursor, since, until)) continue
+        if (!where) {
+          context.stats.rows++
+          if (test !== null && !test(cursor)) continue
+        }
+        if (context.sink.take(cursor, file) === false) {
+          yield false
+          return
+        }
+      }
+      yield true
+    }
+  } finally {
+    if (temporary !== null) await rm(temporary, { recursive: true, force: true })
+  }
+}
