@@ -1,5 +1,7 @@
 import { Command } from 'commander'
+import { detectCommand } from './detect-command.js'
 import { replayCommand } from './replay-command.js'
+import { reportCommand } from './report-command.js'
 import { runAction } from './run-action.js'
 import { validateCommand } from './validate-command.js'
 
@@ -17,6 +19,8 @@ Docs: docs/config.md (configuration), docs/formats.md (fields and files).`,
     )
   program.addCommand(validateCommand())
   program.addCommand(replayCommand())
+  program.addCommand(reportCommand())
+  program.addCommand(detectCommand())
   return program
 }
 

@@ -1,0 +1,78 @@
+import type { NetworkConfig } from '../core/network.js'
+import { AddressScope, CidrSet } from './address-scope.js'
+import { BruteForceDetector } from './detections/brute-force.js'
+import type { DetectContext } from './detections/context.js'
+import { EgressVolumeDetector } from './detections/egress-volume.js'
+import { DETECTION_NAMES, type DetectionName, type Detector, type Finding } from './detections/finding.js'
+import { PortScanDetector } from './detections/port-scan.js'
+import { RejectBurstDetector } from './detections/reject-burst.js'
+import { RuleNamer } from './detections/rule-namer.js'
+import { SweepDetector } from './detections/sweep.js'
+import type { Thresholds } from './detections/thresholds.js'
+import { isTraffic, toFlow } from './flow.js'
+import type { FlowRow } from './flow-row.js'
+
+/**
+ * `flowlog detect`: every record goes once through every detection, which keeps only what it
+ * counts (per source and target), so the input streams. Findings come out most severe first.
+ */
+export interface DetectOptions {
+  thresholds: Thresholds
+  network: NetworkConfig | null
+  /** Detections to run (default: all). */
+  only?: readonly DetectionName[]
+}
+
+export interface DetectResult {
+  findings: Finding[]
+  /** Traffic records looked at, and those skipped because their source is in ignoreSources. */
+  records: number
+  ignored: number
+}
+
+const SEVERITY_RANK = { high: 0, medium: 1, low: 2 } as const
+
+export async function detect(
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+  options: DetectOptions,
+): Promise<DetectResult> {
+  const context: DetectContext = {
+    thresholds: options.thresholds,
+    scope: AddressScope.of(options.network),
+    namer: new RuleNamer(options.network),
+  }
+  const only = new Set<DetectionName>(options.only ?? DETECTION_NAMES)
+  const detectors: Detector[] = []
+  if (only.has('port-scan')) detectors.push(new PortScanDetector(context))
+  if (only.has('ssh-brute-force') || only.has('rdp-brute-force'))
+    detectors.push(new BruteForceDetector(context))
+  if (only.has('sweep')) detectors.push(new SweepDetector(context))
+  if (only.has('reject-burst')) detectors.push(new RejectBurstDetector(context))
+  if (only.has('egress-volume')) detectors.push(new EgressVolumeDetector(context))
+
+  const ignore = new CidrSet(options.thresholds.ignoreSources)
+  let records = 0
+  let ignored = 0
+  for await (const row of rows) {
+    const flow = toFlow(row)
+    if (!isTraffic(flow)) continue
+    records++
+    if (ignore.has(flow.srcaddr ?? '')) {
+      ignored++
+      continue
+    }
+    for (const d of detectors) d.observe(flow)
+  }
+
+  let findings = detectors.flatMap((d) => d.finish()).filter((f) => only.has(f.detection))
+  // A port scanner's sweeps are part of its scan: one finding per source.
+  const scanners = new Set(findings.filter((f) => f.detection === 'port-scan').map((f) => f.source))
+  findings = findings.filter((f) => f.detection !== 'sweep' || !scanners.has(f.source))
+  findings.sort(
+    (a, b) =>
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      a.evidence.first - b.evidence.first ||
+      (a.source < b.source ? -1 : a.source > b.source ? 1 : 0),
+  )
+  return { findings, records, ignored }
+}

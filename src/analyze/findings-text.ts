@@ -1,0 +1,33 @@
+import type { Finding } from './detections/finding.js'
+import { protocolName } from './detections/finding.js'
+import { isoTime } from './output.js'
+
+/** Findings for people: one block each, evidence then what to do. */
+export function renderFindings(findings: readonly Finding[], records: number): string {
+  if (findings.length === 0) return `no findings in ${records} record(s)\n`
+  const blocks = findings.map((f, i) => {
+    const e = f.evidence
+    const counts = Object.entries(e.counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')
+    const lines = [
+      `${i + 1}. [${f.severity}] ${f.detection}: ${f.summary}`,
+      `   source    ${f.source}`,
+      `   span      ${isoTime(e.first)} .. ${isoTime(e.last)}`,
+      `   evidence  ${counts}; ${e.records} record(s), ${e.packets} packet(s), ${e.bytes} byte(s)`,
+    ]
+    if (e.ports !== undefined && e.ports.length > 0) lines.push(`   ports     ${e.ports.join(', ')}`)
+    if (e.hosts !== undefined && e.hosts.length > 0) lines.push(`   hosts     ${e.hosts.join(', ')}`)
+    for (const s of e.samples) {
+      const time = s.start === null ? '-' : isoTime(s.start)
+      lines.push(
+        `   sample    ${time} ${s.interfaceId ?? '-'} ${s.srcaddr}:${s.srcport ?? '-'} -> ${s.dstaddr}:${s.dstport ?? '-'} ${protocolName(
+          s.protocol,
+        )} ${s.packets} pkt ${s.bytes} B ${s.action ?? '-'}`,
+      )
+    }
+    for (const s of f.suggestions) lines.push(`   block     [${s.kind}] ${s.text}`)
+    return lines.join('\n')
+  })
+  return `${findings.length} finding(s) in ${records} record(s)\n\n${blocks.join('\n\n')}\n`
+}

@@ -1,0 +1,94 @@
+import { InputError } from '../core/errors.js'
+
+/**
+ * Tables the analysis commands print: aligned text for people, CSV and JSON for scripts. Times are
+ * unix seconds in the data and readable UTC in every format, so a report reads the same in each.
+ */
+
+export type OutputFormat = 'table' | 'csv' | 'json'
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'csv', 'json']
+
+export type CellValue = string | number | null
+
+export interface Column {
+  name: string
+  /** time: unix seconds shown as ISO 8601 UTC; number: right-aligned. */
+  kind: 'text' | 'number' | 'time'
+}
+
+export interface Table {
+  columns: readonly Column[]
+  rows: readonly Record<string, CellValue>[]
+}
+
+export function parseOutputFormat(value: string): OutputFormat {
+  if ((OUTPUT_FORMATS as readonly string[]).includes(value)) return value as OutputFormat
+  throw new InputError(`--format: "${value}" is not one of ${OUTPUT_FORMATS.join(', ')}`)
+}
+
+/** Unix seconds → `2024-06-01T12:00:05Z` (milliseconds only when the value has them). */
+export function isoTime(seconds: number): string {
+  const iso = new Date(seconds * 1000).toISOString()
+  return Number.isInteger(seconds) ? iso.replace('.000Z', 'Z') : iso
+}
+
+function cellText(column: Column, value: CellValue | undefined): string {
+  if (value === null || value === undefined) return '-'
+  if (column.kind === 'time' && typeof value === 'number') return isoTime(value)
+  if (typeof value === 'number' && !Number.isInteger(value)) return String(Number(value.toFixed(3)))
+  return String(value)
+}
+
+/** Aligned columns under a header; numbers right-aligned. An empty table says so. */
+export function renderTable(table: Table): string {
+  if (table.rows.length === 0) return '(no rows)\n'
+  const cells = table.rows.map((row) => table.columns.map((c) => cellText(c, row[c.name])))
+  const widths = table.columns.map((c, i) =>
+    Math.max(c.name.length, ...cells.map((r) => (r[i] ?? '').length)),
+  )
+  const line = (values: readonly string[]) =>
+    values
+      .map((v, i) => {
+        const width = widths[i] ?? 0
+        return table.columns[i]?.kind === 'number' ? v.padStart(width) : v.padEnd(width)
+      })
+      .join('  ')
+      .trimEnd()
+  return `${[line(table.columns.map((c) => c.name)), ...cells.map(line)].join('\n')}\n`
+}
+
+function csvField(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
+
+/** RFC 4180 CSV with a header row; absent values are empty fields. */
+export function renderCsv(table: Table): string {
+  const header = table.columns.map((c) => csvField(c.name)).join(',')
+  const rows = table.rows.map((row) =>
+    table.columns
+      .map((c) => {
+        const v = row[c.name]
+        return v === null || v === undefined ? '' : csvField(cellText(c, v))
+      })
+      .join(','),
+  )
+  return `${[header, ...rows].join('\n')}\n`
+}
+
+/** The rows as JSON objects, times as ISO strings. */
+export function jsonRows(table: Table): Record<string, CellValue>[] {
+  return table.rows.map((row) => {
+    const out: Record<string, CellValue> = {}
+    for (const c of table.columns) {
+      const v = row[c.name] ?? null
+      out[c.name] = c.kind === 'time' && typeof v === 'number' ? isoTime(v) : v
+    }
+    return out
+  })
+}
+
+export function render(table: Table, format: OutputFormat): string {
+  if (format === 'csv') return renderCsv(table)
+  if (format === 'json') return `${JSON.stringify(jsonRows(table), null, 2)}\n`
+  return renderTable(table)
+}
