@@ -3,6 +3,8 @@ import { detectCommand } from './detect-command.js'
 import { replayCommand } from './replay-command.js'
 import { reportCommand } from './report-command.js'
 import { runAction } from './run-action.js'
+import { runCommand } from './run-command.js'
+import { sgCommand } from './sg-command.js'
 import { validateCommand } from './validate-command.js'
 
 /** The one place that assembles the command line (DESIGN 4b). Each command lives in its own file. */
@@ -19,6 +21,8 @@ Docs: docs/config.md (configuration), docs/formats.md (fields and files).`,
     )
   program.addCommand(validateCommand())
   program.addCommand(replayCommand())
+  program.addCommand(runCommand())
+  program.addCommand(sgCommand())
   program.addCommand(reportCommand())
   program.addCommand(detectCommand())
   return program

@@ -44,6 +44,8 @@ export class PacketPipeline {
     internalErrors: 0,
   }
   readonly tracker: ConnectionTracker
+  /** Packets recorded per interface and action: index iface * 2 + action (for live metrics). */
+  readonly byInterface: Float64Array
   /** One table per distinct aggregation interval, with the interfaces its flow logs cover. */
   readonly tables: { table: FlowTable; covered: Uint8Array }[]
   private readonly view = new PacketView()
@@ -56,6 +58,7 @@ export class PacketPipeline {
   constructor(network: NetworkConfig, policy: CompiledPolicy, options: PipelineOptions) {
     this.attributor = new Attributor(network)
     this.tracker = new ConnectionTracker(policy, network.limits.connectionTableCapacity)
+    this.byInterface = new Float64Array(network.interfaces.length * 2)
     const intervals = [...new Set(network.flowLogs.map((f) => f.aggregationInterval))].sort((a, b) => a - b)
     this.tables = intervals.map((interval) => {
       const interfaces = [
@@ -151,6 +154,7 @@ export class PacketPipeline {
         if (t.covered[iface] === 1) t.table.add(iface, direction, action, cause, view, time)
       }
       this.counters.recordedPackets++
+      this.byInterface[iface * 2 + action]!++
     } catch (error) {
       this.counters.internalErrors++
       if (this.firstError === null) this.firstError = error
@@ -184,6 +188,7 @@ export class PacketPipeline {
       if (t.covered[iface] === 1) t.table.add(iface, direction, action, cause, view, time)
     }
     this.counters.recordedPackets++
+    this.byInterface[iface * 2 + action]!++
     return action
   }
 }

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs'
+import { Command, InvalidArgumentError } from 'commander'
+import { InputError } from '../core/errors.js'
+import { DEFAULT_RULESET } from '../enforce/render-ruleset.js'
+import { LiveDaemon } from '../live/live-daemon.js'
+import { requireCapabilities } from '../live/privileges.js'
+import { startApi } from '../ops/http-api.js'
+import { createLogger } from '../ops/logger.js'
+import { LiveMetrics } from '../ops/metrics.js'
+
+interface RunFlags {
+  config: string
+  enforce: boolean
+  out?: string
+  api: string | false
+  apiTokenFile?: string
+  nflogGroups: [number, number]
+  nftTable: string
+}
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description("live daemon: capture the interfaces' devices and write flow-log files as windows close")
+    .requiredOption('-c, --config <file>', 'config file (YAML or JSON); interfaces name their host device')
+    .option(
+      '--enforce',
+      'load the security groups into nftables; record the kernel verdicts read through NFLOG',
+      false,
+    )
+    .option('-o, --out <dir>', 'write every flow log to file://DIR instead of its configured destination')
+    .option('--api <host:port>', 'HTTP API and /metrics address (port 0 picks a free one)', '127.0.0.1:9474')
+    .option('--no-api', 'no HTTP API')
+    .option('--api-token-file <file>', 'bearer token for state-changing API calls (else $FLOWLOG_API_TOKEN)')
+    .option(
+      '--nflog-groups <accept,drop>',
+      'enforce mode: NFLOG groups of accepted and dropped packets',
+      parseGroups,
+      [DEFAULT_RULESET.acceptGroup, DEFAULT_RULESET.dropGroup] as [number, number],
+    )
+    .option('--nft-table <name>', 'enforce mode: nftables table (family inet)', DEFAULT_RULESET.table)
+    .addHelpText(
+      'after',
+      `
+Privileges: capturing and loading nftables need root, or the capabilities CAP_NET_RAW and
+CAP_NET_ADMIN (setcap cap_net_raw,cap_net_admin+ep "$(readlink -f "$(command -v node)")").
+Live capture uses libpcap through the optional "cap" binding; without it:
+  apt-get install libpcap-dev && npm rebuild cap
+
+Observe mode (default) opens one capture per interface "device" and judges packets with
+flowlog's own security-group engine. --enforce renders the groups to nftables (see
+"flowlog sg render"), loads them atomically, reads the kernel's verdicts from NFLOG and removes
+the table on exit (and on the next start after a crash).
+
+Windows close by the clock: a flow log's file for a window appears about a second after the
+window ends, with NODATA records for idle interfaces. Signals: SIGTERM/SIGINT flush the open
+windows and exit; SIGHUP reloads the config (security-group changes apply to new connections,
+tracked ones keep their state; changed flow logs are refused: they are immutable).
+
+Logs are JSON lines on stdout. The API (127.0.0.1 by default): GET /metrics (Prometheus),
+GET /status, GET /healthz, POST /reload (needs Authorization: Bearer <token>).
+
+Examples:
+  sudo flowlog run --config host.yaml
+  sudo flowlog run --config host.yaml --enforce --api 127.0.0.1:0
+  kill -HUP <pid>    # reload security groups`,
+    )
+    .action(async (flags: RunFlags) => {
+      const logger = createLogger()
+      requireCapabilities()
+      const token = readToken(flags.apiTokenFile)
+      const [acceptGroup, dropGroup] = flags.nflogGroups
+      let metrics: LiveMetrics | null = null
+      const daemon = LiveDaemon.start({
+        configPath: flags.config,
+        ...(flags.out === undefined ? {} : { out: flags.out }),
+        enforce: flags.enforce,
+        ruleset: { table: flags.nftTable, acceptGroup, dropGroup },
+        logger,
+        onFile: (file, delay) => metrics?.fileWritten(file.flowLogId, delay),
+      })
+      const live = new LiveMetrics(() => daemon.snapshot())
+      metrics = live
+      const reload = () => {
+        const result = daemon.reload()
+        live.reloaded(result.ok)
+        return result
+      }
+      let api: Awaited<ReturnType<typeof startApi>> | null = null
+      if (flags.api !== false) {
+        const { host, port } = parseListen(flags.api)
+        try {
+          api = await startApi(
+            { host, port, token },
+            {
+              metrics: () => live.text(),
+              metricsContentType: live.registry.contentType,
+              status: () => ({ mode: daemon.mode, config: flags.config, ...daemon.snapshot() }),
+              reload: async () => reload(),
+            },
+          )
+          logger.info({ host, port: api.port, reloadEnabled: token !== null }, 'api listening')
+        } catch (error) {
+          await daemon.stop()
+          throw error
+        }
+      }
+      await new Promise<void>((resolve, reject) => {
+        const stop = (signal: string) => {
+          logger.info({ signal }, 'stopping: flushing open windows')
+          daemon.stop().then(() => resolve(), reject)
+        }
+        process.once('SIGTERM', () => stop('SIGTERM'))
+        process.once('SIGINT', () => stop('SIGINT'))
+        process.on('SIGHUP', () => {
+          logger.info({ signal: 'SIGHUP' }, 'reloading the config')
+          reload()
+        })
+      })
+      api?.server.close()
+    })
+}
+
+function parseGroups(value: string): [number, number] {
+  const parts = value.split(',').map((p) => Number(p.trim()))
+  const ok =
+    parts.length === 2 &&
+    parts.every((n) => Number.isInteger(n) && n >= 0 && n <= 65535) &&
+    parts[0] !== parts[1]
+  if (!ok)
+    throw new InvalidArgumentError(`"${value}" is not two different NFLOG groups 0-65535, like 27001,27002`)
+  return [parts[0]!, parts[1]!]
+}
+
+function parseListen(value: string): { host: string; port: number } {
+  const colon = value.lastIndexOf(':')
+  const host = colon < 0 ? '127.0.0.1' : value.slice(0, colon).replace(/^\[|\]$/g, '')
+  const port = Number(colon < 0 ? value : value.slice(colon + 1))
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || host === '') {
+    throw new InputError(`--api: "${value}" is not host:port (port 0-65535), like 127.0.0.1:9474`)
+  }
+  return { host, port }
+}
+
+function readToken(file: string | undefined): string | null {
+  if (file === undefined) return process.env.FLOWLOG_API_TOKEN?.trim() || null
+  try {
+    const token = readFileSync(file, 'utf8').trim()
+    if (token.length < 16)
+      throw new InputError(`--api-token-file: ${file} holds a token shorter than 16 characters`)
+    return token
+  } catch (error) {
+    if (error instanceof InputError) throw error
+    throw new InputError(`--api-token-file: cannot read ${file} (${(error as Error).message})`)
+  }
+}

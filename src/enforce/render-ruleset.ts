@@ -1,0 +1,203 @@
+import { parseCidr } from '../core/address.js'
+import { InputError } from '../core/errors.js'
+import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
+import type { CompiledPolicy } from '../policy/compile-policy.js'
+import { NO_MATCHING_RULE, NOT_ESTABLISHED, verdictPrefix } from './verdict-prefix.js'
+
+export interface RulesetOptions {
+  /** nftables table name (family inet). */
+  table: string
+  /** NFLOG group of accepted packets. */
+  acceptGroup: number
+  /** NFLOG group of dropped packets. */
+  dropGroup: number
+  /** Bytes of each packet copied to NFLOG: the headers are all flowlog reads. */
+  snaplen?: number
+}
+
+export const DEFAULT_RULESET: RulesetOptions = { table: 'flowlog', acceptGroup: 27001, dropGroup: 27002 }
+
+/** ct mark halves: the originator's cause in the low 16 bits, the responder's in the high 16 (index + 1). */
+const MAX_RULES = 0xfffe
+
+/**
+ * The nftables ruleset that enforces the interfaces' security groups (DESIGN 3, enforce mode), as
+ * the text `nft -f` loads in one transaction. For every interface with a `device`:
+ *
+ * - `ifN_out` judges what the instance sends (hook forward and input, `iifname`), `ifN_in` what
+ *   it receives (forward and output, `oifname`): a routed host, where the kernel forwards between
+ *   the devices. Bridged devices bypass these hooks (see docs/live.md).
+ * - Stateful as the engine is: a packet of an established connection is accepted by the rule that
+ *   accepted the connection on that interface. That rule's index is kept in the connection's ct
+ *   mark (originator's side in the low half, responder's in the high half), and a verdict map on
+ *   it jumps to the rule's logging chain, so even established packets are logged with their rule.
+ * - Anything else (new, related, invalid) goes through the allow rules in the engine's order; the
+ *   first match marks a new connection and logs to the accept group; no match logs to the drop
+ *   group and drops. ICMP errors (related) are judged by the rules, as in the engine.
+ *
+ * Every logged packet carries `verdictPrefix`: interface, side, cause, then ids for people.
+ */
+export function renderRuleset(
+  network: NetworkConfig,
+  policy: CompiledPolicy,
+  options: RulesetOptions,
+): string {
+  if (policy.ruleIds.length > MAX_RULES) {
+    throw new InputError(
+      `securityGroups: ${policy.ruleIds.length} rules; enforce mode marks connections with at most ${MAX_RULES}`,
+    )
+  }
+  const index = new Map(policy.ruleIds.map((id, i) => [id, i]))
+  const groups = new Map(network.securityGroups.map((g) => [g.id, g]))
+  const members = new Map<string, string[]>()
+  for (const nic of network.interfaces) {
+    for (const g of nic.securityGroups) members.set(g, [...(members.get(g) ?? []), ...nic.addresses])
+  }
+  const snaplen = options.snaplen ?? 256
+  const log = (group: number, prefix: string) => `log prefix "${prefix}" group ${group} snaplen ${snaplen}`
+
+  const chains: string[] = []
+  const egressMap: string[] = []
+  const ingressMap: string[] = []
+  network.interfaces.forEach((nic, n) => {
+    if (nic.device === null) return
+    const inbound: [SecurityGroupRule, number][] = []
+    const outbound: [SecurityGroupRule, number][] = []
+    for (const id of nic.securityGroups) {
+      const group = groups.get(id)
+      if (group === undefined) continue
+      for (const r of group.inbound) inbound.push([r, index.get(r.id) ?? -1])
+      for (const r of group.outbound) outbound.push([r, index.get(r.id) ?? -1])
+    }
+    const all = [...inbound, ...outbound].filter(([, i]) => i >= 0)
+    egressMap.push(`"${nic.device}" : jump if${n}_out`)
+    ingressMap.push(`"${nic.device}" : jump if${n}_in`)
+
+    // One logging chain per rule and side: marks a new connection, logs, returns to the hook.
+    for (const [rule, i] of all) {
+      for (const egress of [true, false]) {
+        const side = egress ? 'e' : 'i'
+        const mark = egress
+          ? `ct mark and 0xffff0000 or ${i + 1}`
+          : `ct mark and 0x0000ffff or ${(i + 1) * 0x10000}`
+        chains.push(
+          chain(`a${n}_${side}_${i}`, [
+            `ct state new ct mark set ${mark}`,
+            log(options.acceptGroup, verdictPrefix(n, egress, i, nic.id, rule.id)),
+          ]),
+        )
+      }
+    }
+
+    for (const egress of [true, false]) {
+      const side = egress ? 'e' : 'i'
+      const own = egress ? outbound : inbound
+      // Established: this side originated the connection (egress original, ingress reply) → low half.
+      const low = outbound.filter(([, i]) => i >= 0).map(([, i]) => `${i + 1} : goto a${n}_${side}_${i}`)
+      const high = inbound
+        .filter(([, i]) => i >= 0)
+        .map(([, i]) => `${(i + 1) * 0x10000} : goto a${n}_${side}_${i}`)
+      const originated = egress ? 'original' : 'reply'
+      const responded = egress ? 'reply' : 'original'
+      const lines: string[] = []
+      if (low.length > 0) {
+        lines.push(
+          `ct state established ct direction ${originated} ct mark and 0x0000ffff vmap { ${low.join(', ')} }`,
+        )
+      }
+      if (high.length > 0) {
+        lines.push(
+          `ct state established ct direction ${responded} ct mark and 0xffff0000 vmap { ${high.join(', ')} }`,
+        )
+      }
+      for (const [rule, i] of own) {
+        if (i < 0) continue
+        for (const match of ruleMatches(rule, egress ? 'daddr' : 'saddr', members)) {
+          lines.push(`${match} goto a${n}_${side}_${i}`)
+        }
+      }
+      lines.push(
+        `ct state invalid ${log(options.dropGroup, verdictPrefix(n, egress, NOT_ESTABLISHED, nic.id, null))} drop`,
+      )
+      lines.push(`${log(options.dropGroup, verdictPrefix(n, egress, NO_MATCHING_RULE, nic.id, null))} drop`)
+      chains.push(chain(`if${n}_${egress ? 'out' : 'in'}`, lines))
+    }
+  })
+
+  const hook = (name: string, hookName: string, lines: string[]) =>
+    chain(name, [`type filter hook ${hookName} priority filter; policy accept;`, ...lines])
+  const egressVmap = egressMap.length > 0 ? [`iifname vmap { ${egressMap.join(', ')} }`] : []
+  const ingressVmap = ingressMap.length > 0 ? [`oifname vmap { ${ingressMap.join(', ')} }`] : []
+  const body = [
+    hook('forward', 'forward', [...egressVmap, ...ingressVmap]),
+    hook('input', 'input', egressVmap),
+    hook('output', 'output', ingressVmap),
+    ...chains,
+  ]
+  return [
+    `# flowlog enforce mode: security groups of ${network.interfaces.filter((i) => i.device !== null).length} device(s).`,
+    `# NFLOG group ${options.acceptGroup}: accepted packets; group ${options.dropGroup}: dropped packets.`,
+    `# Loaded atomically: the add/delete pair replaces an older copy in the same transaction.`,
+    `add table inet ${options.table}`,
+    `delete table inet ${options.table}`,
+    `table inet ${options.table} {`,
+    ...body,
+    '}',
+    '',
+  ].join('\n')
+}
+
+function chain(name: string, lines: string[]): string {
+  return [`  chain ${name} {`, ...lines.map((l) => `    ${l}`), '  }'].join('\n')
+}
+
+/**
+ * The match expressions of one rule, one line each (a group reference may need an IPv4 and an
+ * IPv6 line); none when the rule can match nothing (a group without members).
+ */
+export function ruleMatches(
+  rule: SecurityGroupRule,
+  field: 'saddr' | 'daddr',
+  members: ReadonlyMap<string, string[]>,
+): string[] {
+  const proto = protocolMatch(rule)
+  const peers: string[] = []
+  const cidr = parseCidr(rule.peer)
+  if (typeof cidr !== 'string') {
+    const v6 = cidr.text.includes(':')
+    const length = Number(cidr.text.slice(cidr.text.indexOf('/') + 1))
+    peers.push(
+      length === 0 ? `meta nfproto ${v6 ? 'ipv6' : 'ipv4'}` : `${v6 ? 'ip6' : 'ip'} ${field} ${cidr.text}`,
+    )
+  } else {
+    const addresses = members.get(rule.peer) ?? []
+    const v4 = addresses.filter((a) => !a.includes(':'))
+    const v6 = addresses.filter((a) => a.includes(':'))
+    if (v4.length > 0) peers.push(`ip ${field} { ${v4.join(', ')} }`)
+    if (v6.length > 0) peers.push(`ip6 ${field} { ${v6.join(', ')} }`)
+  }
+  return peers.map((p) => (proto === '' ? p : `${p} ${proto}`))
+}
+
+function protocolMatch(rule: SecurityGroupRule): string {
+  const p = rule.protocol
+  const icmp = (family: 'icmp' | 'icmpv6') => {
+    const parts = [`meta l4proto ${family === 'icmp' ? 'icmp' : 'ipv6-icmp'}`]
+    if (rule.icmpType >= 0) parts.push(`${family} type ${rule.icmpType}`)
+    if (rule.icmpCode >= 0) parts.push(`${family} code ${rule.icmpCode}`)
+    return parts.join(' ')
+  }
+  switch (p) {
+    case 'all':
+      return ''
+    case 'tcp':
+    case 'udp':
+      return rule.ports === null ? `meta l4proto ${p}` : `${p} dport ${rule.ports}`
+    case 'icmp':
+      return icmp('icmp')
+    case 'icmpv6':
+      return icmp('icmpv6')
+    default:
+      return `meta l4proto ${p}`
+  }
+}

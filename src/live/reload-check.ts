@@ -1,0 +1,43 @@
+import type { NetworkConfig } from '../core/network.js'
+
+/**
+ * What a live reload may change: security groups (their rules, and which groups an interface
+ * has). Everything else shapes the running pipeline and is refused with the reason:
+ * flow logs are immutable (as in AWS: delete and create a new one), and interfaces, VPCs,
+ * account, region and limits need a restart.
+ */
+export function reloadProblems(current: NetworkConfig, next: NetworkConfig): string[] {
+  const problems: string[] = []
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+  const before = new Map(current.flowLogs.map((f) => [f.id, f]))
+  const after = new Map(next.flowLogs.map((f) => [f.id, f]))
+  for (const [id, flowLog] of after) {
+    const old = before.get(id)
+    if (old === undefined) {
+      problems.push(`flowLogs: flow log ${id} is new; adding a flow log needs a restart`)
+      continue
+    }
+    const changed = (Object.keys(flowLog) as (keyof typeof flowLog)[]).filter(
+      (k) => !same(flowLog[k], old[k]),
+    )
+    if (changed.length > 0) {
+      problems.push(
+        `flowLogs: flow log ${id} changed (${changed.join(', ')}); flow logs are immutable: give the changed one a new id and restart`,
+      )
+    }
+  }
+  for (const id of before.keys()) {
+    if (!after.has(id))
+      problems.push(`flowLogs: flow log ${id} was removed; removing a flow log needs a restart`)
+  }
+  const shape = (c: NetworkConfig) => c.interfaces.map(({ securityGroups: _groups, ...rest }) => rest)
+  if (!same(shape(current), shape(next))) {
+    problems.push('interfaces: interfaces changed (other than their securityGroups); that needs a restart')
+  }
+  if (!same(current.vpcs, next.vpcs)) problems.push('vpcs: VPCs or subnets changed; that needs a restart')
+  if (current.account !== next.account || current.region !== next.region) {
+    problems.push('account/region changed; that needs a restart')
+  }
+  if (!same(current.limits, next.limits)) problems.push('limits changed; that needs a restart')
+  return problems
+}
