@@ -3,6 +3,7 @@ import { detectCommand } from './detect-command.js'
 import { replayCommand } from './replay-command.js'
 import { reportCommand } from './report-command.js'
 import { runAction } from './run-action.js'
+import { spoolCommand } from './spool-command.js'
 import { runCommand } from './run-command.js'
 import { sgCommand } from './sg-command.js'
 import { validateCommand } from './validate-command.js'
@@ -21,6 +22,7 @@ Docs: docs/config.md (configuration), docs/formats.md (fields and files).`,
     )
   program.addCommand(validateCommand())
   program.addCommand(replayCommand())
+  program.addCommand(spoolCommand())
   program.addCommand(runCommand())
   program.addCommand(sgCommand())
   program.addCommand(reportCommand())

@@ -6,7 +6,9 @@ import { loadConfig } from '../config/load-config.js'
 import { InputError } from '../core/errors.js'
 import type { NetworkConfig } from '../core/network.js'
 import { replay } from '../pipeline/replay.js'
+import { parseDuration } from './duration.js'
 import { startProgress } from './progress.js'
+import { stillWaiting } from './spool-command.js'
 import { printReplaySummary } from './summary.js'
 
 interface ReplayFlags {
@@ -15,6 +17,8 @@ interface ReplayFlags {
   device?: string
   summaryJson?: string
   progress: boolean
+  spool?: string
+  deliveryTimeout?: string
 }
 
 export function replayCommand(): Command {
@@ -29,6 +33,11 @@ export function replayCommand(): Command {
     )
     .option('--summary-json <file>', 'also write the summary as JSON to this file')
     .option('--no-progress', 'no progress bar (it shows only on a terminal anyway)')
+    .option('--spool <dir>', "where files wait while a destination fails (default: the config's spoolDir)")
+    .option(
+      '--delivery-timeout <duration>',
+      "keep retrying undelivered files this long after the last window (e.g. 60s, 5m; default: the config's deliveryTimeout, 60s)",
+    )
     .addHelpText(
       'after',
       `
@@ -51,17 +60,31 @@ Examples:
           })`,
         )
       }
+      const deliveryTimeout =
+        flags.deliveryTimeout === undefined
+          ? undefined
+          : parseDuration('--delivery-timeout', flags.deliveryTimeout)
       const progress = flags.progress ? startProgress(captures) : null
       const summary = await replay({
         network,
         captures,
         ...(flags.device === undefined ? {} : { device: flags.device }),
+        ...(flags.spool === undefined ? {} : { spoolDir: resolve(flags.spool) }),
+        ...(deliveryTimeout === undefined ? {} : { deliveryTimeout }),
         ...(progress === null ? {} : { onProgress: progress.update }),
       }).finally(() => progress?.stop())
       printReplaySummary(summary)
       if (flags.summaryJson !== undefined) {
         writeFileSync(flags.summaryJson, `${JSON.stringify({ ...summary, files: summary.files }, null, 2)}\n`)
       }
+      const { waiting, spoolDir, stats } = summary.delivery
+      if (stats.spooled > 0 || stats.failedAttempts > 0) {
+        console.log(
+          `delivery: ${stats.delivered} file(s) delivered, ${stats.failedAttempts} failed attempt(s), ` +
+            `${waiting.length} file(s) waiting in the spool ${spoolDir}`,
+        )
+      }
+      if (waiting.length > 0) throw stillWaiting(spoolDir, waiting, 'could not be delivered in time')
     })
 }
 

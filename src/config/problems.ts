@@ -113,7 +113,18 @@ export function formatIssue(issue: z.core.$ZodIssue): string[] {
   return [problem(issue.path, issue.input, issue.message)]
 }
 
-const TOP_LEVEL_ORDER = ['account', 'region', 'vpcs', 'securityGroups', 'interfaces', 'flowLogs', 'limits']
+const TOP_LEVEL_ORDER = [
+  'account',
+  'region',
+  'vpcs',
+  'securityGroups',
+  'interfaces',
+  'flowLogs',
+  'limits',
+  'spoolDir',
+  'deliveryTimeout',
+  's3',
+]
 
 /**
  * Orders problems as the document reads: by top-level key (in schema order), then by the index of

@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import type {
+  DeliverySettings,
   FileFormat,
   FlowLogSpec,
   Limits,
@@ -11,6 +12,7 @@ import type {
   Subnet,
   Vpc,
 } from '../core/network.js'
+import { checkEndpoint, checkS3Region, checkSpoolDir } from './delivery-rules.js'
 import { resolveFields } from './flow-log-fields.js'
 import { strictObject } from './problems.js'
 import {
@@ -219,6 +221,15 @@ const limits = strictObject({
   connectionTableCapacity: capacity.default(DEFAULT_LIMITS.connectionTableCapacity),
 })
 
+/** Replay keeps retrying for a minute before it leaves files in the spool (exit 2). */
+export const DEFAULT_DELIVERY_TIMEOUT = 60
+
+const s3 = strictObject({
+  endpoint: orNull(checkedString(checkEndpoint)),
+  region: orNull(checkedString(checkS3Region)),
+  forcePathStyle: z.boolean().default(false),
+})
+
 export const configSchema = strictObject({
   account: id,
   region: id,
@@ -227,6 +238,11 @@ export const configSchema = strictObject({
   interfaces: z.array(networkInterface).default([]),
   flowLogs: z.array(flowLog).default([]),
   limits: limits.default({ ...DEFAULT_LIMITS }),
+  spoolDir: orNull(checkedString(checkSpoolDir)),
+  deliveryTimeout: wholeNumber(0, 86_400, 'is not a whole number of seconds from 0 to 86400').default(
+    DEFAULT_DELIVERY_TIMEOUT,
+  ),
+  s3: s3.default({ endpoint: null, region: null, forcePathStyle: false }),
 }).transform(
   (c): NetworkConfig => ({
     account: c.account,
@@ -239,5 +255,10 @@ export const configSchema = strictObject({
       flowTableCapacity: c.limits.flowTableCapacity,
       connectionTableCapacity: c.limits.connectionTableCapacity,
     },
+    delivery: {
+      spoolDir: c.spoolDir,
+      timeout: c.deliveryTimeout,
+      s3: { endpoint: c.s3.endpoint, region: c.s3.region, forcePathStyle: c.s3.forcePathStyle },
+    } satisfies DeliverySettings,
   }),
 )

@@ -11,6 +11,30 @@ export interface NetworkConfig {
   flowLogs: FlowLogSpec[]
   /** Bounds of the in-memory tables (SKIPDATA when the flow table is full). */
   limits: Limits
+  /**
+   * Spool and object-storage settings (config `spoolDir`, `deliveryTimeout`, `s3`). The loader
+   * always fills it; configs built in code may leave it out and get the defaults.
+   */
+  delivery?: DeliverySettings
+}
+
+/** How finished files reach their destinations (DESIGN 5, 9). */
+export interface DeliverySettings {
+  /** Local spool directory; null for the default (deliver/default-spool-dir.ts). */
+  spoolDir: string | null
+  /** Seconds a replay keeps retrying undelivered files before it leaves them in the spool. */
+  timeout: number
+  s3: S3Settings
+}
+
+/** Connection settings of every s3:// destination. Credentials never appear here: the AWS chain. */
+export interface S3Settings {
+  /** http(s) URL of an S3-compatible store; null: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS. */
+  endpoint: string | null
+  /** Signing region; null: the AWS chain (AWS_REGION, profile), else us-east-1. */
+  region: string | null
+  /** Path-style URLs (endpoint/bucket/key), as MinIO and Ceph usually need. */
+  forcePathStyle: boolean
 }
 
 export interface Limits {

@@ -3,6 +3,15 @@ import { constants, gzip, gzipSync } from 'node:zlib'
 
 export type Compression = 'gzip' | 'none'
 
+/**
+ * The compression wrapped around a whole file. Parquet compresses inside, column by column
+ * (`compression: gzip` is its GZIP codec, as AWS writes), and a gzip around it would hide the file
+ * from every Parquet reader: so never for Parquet.
+ */
+export function fileCompression(flowLog: { fileFormat: string; compression: Compression }): Compression {
+  return flowLog.fileFormat === 'parquet' ? 'none' : flowLog.compression
+}
+
 /** zlib's default trade-off; AWS's own files are plain single-member gzip too. */
 export const GZIP_LEVEL = 6
 

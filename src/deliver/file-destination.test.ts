@@ -9,6 +9,7 @@ import { DeliveryError, InputError } from '../core/errors.js'
 import { compress, compressAsync } from './compression.js'
 import { FileDestination } from './file-destination.js'
 import { destinationFor } from './registry.js'
+import { S3Destination } from './s3-destination.js'
 
 describe('FileDestination', () => {
   let root = ''
@@ -84,11 +85,10 @@ describe('destinationFor', () => {
     assert.equal(destination.locate('a/b.log'), '/var/lib/flowlog/logs/a/b.log')
   })
 
-  test('s3:// is not available yet, other schemes are wrong', () => {
-    assert.throws(
-      () => destinationFor('s3://bucket/prefix'),
-      /s3:\/\/ destinations arrive with object-storage support/,
-    )
+  test('s3:// URLs become S3Destinations; other schemes are wrong', () => {
+    const s3 = destinationFor('s3://bucket/prefix')
+    assert.ok(s3 instanceof S3Destination)
+    assert.equal(s3.locate('prefix/a/b.log.gz'), 's3://bucket/prefix/a/b.log.gz')
     assert.throws(() => destinationFor('http://example.com/x'), InputError)
     assert.throws(() => destinationFor('file://host/dir'), InputError)
   })

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { DeliveryError, InputError } from '../core/errors.js'
 import type { Destination } from '../core/stages.js'
+import { writeFileAtomic } from './atomic-write.js'
 
 /**
  * Files under a local directory (`file:///abs/dir`), one per key.
@@ -35,36 +34,11 @@ export class FileDestination implements Destination {
 
   async put(key: string, body: Uint8Array): Promise<void> {
     const path = this.locate(key)
-    const directory = dirname(path)
-    const temp = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
     try {
-      await mkdir(directory, { recursive: true })
-      const file = await open(temp, 'wx', 0o644)
-      try {
-        await file.writeFile(body)
-        await file.sync()
-      } finally {
-        await file.close()
-      }
-      await rename(temp, path)
-      await syncDirectory(directory)
+      await writeFileAtomic(path, body)
     } catch (error) {
-      await rm(temp, { force: true }).catch(() => {})
       const reason = error instanceof Error ? error.message : String(error)
       throw new DeliveryError(`cannot write ${path}: ${reason}`, this.description, key, { cause: error })
     }
-  }
-}
-
-/** Makes the rename itself durable; some filesystems refuse fsync on a directory, which is not fatal. */
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r').catch(() => null)
-  if (handle === null) return
-  try {
-    await handle.sync()
-  } catch {
-    // EINVAL/EISDIR on filesystems without directory fsync: the data itself is already synced.
-  } finally {
-    await handle.close()
   }
 }

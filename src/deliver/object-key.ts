@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { InputError } from '../core/errors.js'
 import type { FlowLogSpec, NetworkConfig } from '../core/network.js'
+import { fileCompression } from './compression.js'
 
 /**
  * The object key of one flow log's file for one window (DESIGN 5, reference §6.1, §6.6).
@@ -27,7 +28,7 @@ export function objectKey(
   extension: string,
 ): string {
   const t = utcParts(windowStart)
-  const suffix = `.${extension}${flowLog.compression === 'gzip' ? '.gz' : ''}`
+  const suffix = `.${extension}${fileCompression(flowLog) === 'gzip' ? '.gz' : ''}`
   const hour = flowLog.perHourPartition
   let key: string
   switch (flowLog.layout) {

@@ -11,12 +11,8 @@ describe('formatterFor', () => {
     assert.equal(formatterFor('jsonl').extension, 'jsonl')
   })
 
-  test('parquet is refused with a clear input error', () => {
-    assert.throws(
-      () => formatterFor('parquet'),
-      (error: unknown) =>
-        error instanceof InputError && /parquet output is not available yet/.test(error.message),
-    )
+  test('parquet files end in .log.parquet, as AWS names them', () => {
+    assert.equal(formatterFor('parquet').extension, 'log.parquet')
   })
 
   test('an unknown format is an input error', () => {

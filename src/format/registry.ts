@@ -4,6 +4,7 @@ import type { Formatter } from '../core/stages.js'
 import { AwsTextFormatter } from './aws-text-formatter.js'
 import { JsonlFormatter } from './jsonl-formatter.js'
 import { NhnCsvFormatter } from './nhn-csv-formatter.js'
+import { ParquetFormatter } from './parquet-formatter.js'
 
 /** The formatter of a flow log's `fileFormat`. Formatters are stateless: one instance serves every file. */
 export function formatterFor(fileFormat: FileFormat): Formatter {
@@ -15,9 +16,7 @@ export function formatterFor(fileFormat: FileFormat): Formatter {
     case 'jsonl':
       return new JsonlFormatter()
     case 'parquet':
-      throw new InputError(
-        'fileFormat "parquet": parquet output is not available yet (use text, nhn-csv or jsonl)',
-      )
+      return new ParquetFormatter()
     default:
       throw new InputError(`fileFormat "${String(fileFormat)}" is not one of text, nhn-csv, jsonl, parquet`)
   }

@@ -1,9 +1,13 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { mergeReaders, openCapture } from '../capture/open-capture.js'
+import { DEFAULT_DELIVERY_TIMEOUT } from '../config/schema.js'
 import type { FrameReader } from '../core/frame.js'
 import { newFrame } from '../core/frame.js'
 import type { NetworkConfig } from '../core/network.js'
 import { DECODE_NAMES } from '../core/packet-view.js'
+import { deliverySetupFor } from '../deliver/delivery.js'
+import type { DeliveryStatsSnapshot } from '../deliver/delivery-stats.js'
+import type { SpoolEntry } from '../deliver/spool.js'
 import { compilePolicy } from '../policy/compile-policy.js'
 import { PacketPipeline } from './packet-pipeline.js'
 import { InlineWindowSink, type WindowSink, WorkerWindowSink } from './window-sink.js'
@@ -18,6 +22,18 @@ export interface ReplayOptions {
   worker?: boolean
   /** Called now and then with the bytes of capture consumed so far. */
   onProgress?: (progress: { packets: number; bytes: number }) => void
+  /** Where undelivered files wait (--spool); else the config's spoolDir, else the default. */
+  spoolDir?: string
+  /** Seconds to keep retrying after the last window (--delivery-timeout); else the config's. */
+  deliveryTimeout?: number
+}
+
+/** What became of the files after the last window: delivered, or left in the spool. */
+export interface ReplayDelivery {
+  spoolDir: string
+  /** Files still in the spool when the replay gave up waiting, with their last error. */
+  waiting: SpoolEntry[]
+  stats: DeliveryStatsSnapshot
 }
 
 export interface ReplaySummary {
@@ -38,6 +54,7 @@ export interface ReplaySummary {
   seconds: number
   flowLogs: { id: string; files: number; records: number; bytes: number; locations: string[] }[]
   files: WrittenFile[]
+  delivery: ReplayDelivery
 }
 
 /** How many closed windows may wait for the writer before reading pauses. */
@@ -54,7 +71,8 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now()
   const { network } = options
   const policy = compilePolicy(network)
-  const setup = { network, ruleIds: policy.ruleIds }
+  const delivery = deliverySetupFor(network, { spoolDir: options.spoolDir })
+  const setup = { network, ruleIds: policy.ruleIds, delivery }
   const sink: WindowSink =
     options.worker === false ? new InlineWindowSink(setup) : new WorkerWindowSink(setup)
   const pipeline = new PacketPipeline(network, policy, {
@@ -63,6 +81,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   })
   const readers: FrameReader[] = []
   let firstTime: number | null = null
+  let waiting: SpoolEntry[] = []
   try {
     for (const path of options.captures) {
       readers.push(openCapture(path, options.device === undefined ? {} : { device: options.device }))
@@ -85,11 +104,25 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     options.onProgress?.({ packets: pipeline.counters.frames, bytes })
     pipeline.finish()
     await sink.drain()
+    // Files that met a failing destination wait in the spool; give them a bounded time.
+    const timeout = options.deliveryTimeout ?? network.delivery?.timeout ?? DEFAULT_DELIVERY_TIMEOUT
+    waiting = await sink.settleDelivery(Date.now() + timeout * 1000)
   } finally {
     for (const r of readers) r.close()
     await sink.close()
   }
-  return summarize(options, pipeline, readers, sink.files, firstTime, (performance.now() - started) / 1000)
+  const summary = summarize(
+    options,
+    pipeline,
+    readers,
+    sink.files,
+    firstTime,
+    (performance.now() - started) / 1000,
+  )
+  return {
+    ...summary,
+    delivery: { spoolDir: delivery.spoolDir, waiting, stats: sink.deliveryStats.snapshot() },
+  }
 }
 
 function summarize(
@@ -99,7 +132,7 @@ function summarize(
   files: readonly WrittenFile[],
   firstTime: number | null,
   seconds: number,
-): ReplaySummary {
+): Omit<ReplaySummary, 'delivery'> {
   const c = pipeline.counters
   const decode: Record<string, number> = {}
   c.decodeResults.forEach((n, code) => {

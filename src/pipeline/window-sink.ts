@@ -2,6 +2,9 @@ import { Worker } from 'node:worker_threads'
 import { batchBuffers } from '../aggregate/flow-table.js'
 import { FlowlogError } from '../core/errors.js'
 import type { RecordBatch } from '../core/flow-record.js'
+import { deliverySetupFor } from '../deliver/delivery.js'
+import { DeliveryStats } from '../deliver/delivery-stats.js'
+import type { SpoolEntry } from '../deliver/spool.js'
 import { WindowWriter, type WriterSetup, type WrittenFile } from './window-writer.js'
 
 /**
@@ -19,6 +22,13 @@ export interface WindowSink {
   readonly files: readonly WrittenFile[]
   /** A reloaded policy's rule list, for windows submitted from now on (live reload). */
   setRuleIds(ruleIds: readonly string[]): void
+  /** Spool and delivery counters, live on this thread (the writer thread updates them). */
+  readonly deliveryStats: DeliveryStats
+  /**
+   * After `drain`: waits until the spooled files reached their destinations, or at most until
+   * `deadline` (epoch ms); answers the files still waiting in the spool.
+   */
+  settleDelivery(deadline: number): Promise<SpoolEntry[]>
   close(): Promise<void>
 }
 
@@ -36,6 +46,15 @@ export class InlineWindowSink implements WindowSink {
 
   get backlog(): number {
     return this.pending
+  }
+
+  get deliveryStats(): DeliveryStats {
+    return this.writer.delivery.stats
+  }
+
+  async settleDelivery(deadline: number): Promise<SpoolEntry[]> {
+    await this.chain
+    return this.writer.settleDelivery(deadline)
   }
 
   submit(interval: number, batch: RecordBatch): void {
@@ -66,6 +85,7 @@ export class InlineWindowSink implements WindowSink {
 
   async close(): Promise<void> {
     await this.chain
+    this.writer.delivery.close()
   }
 }
 
@@ -77,12 +97,31 @@ export class WorkerWindowSink implements WindowSink {
   private pending = 0
   private failure: Error | null = null
   private waiters: (() => void)[] = []
+  readonly deliveryStats = new DeliveryStats()
+  private readonly settling = new Map<number, (pending: SpoolEntry[]) => void>()
 
   constructor(setup: WriterSetup) {
-    this.worker = new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: setup })
+    // The writer thread counts into this thread's buffer, so the numbers are readable here.
+    const delivery = {
+      ...(setup.delivery ?? deliverySetupFor(setup.network)),
+      statsBuffer: this.deliveryStats.buffer,
+    }
+    this.worker = new Worker(new URL('./writer-worker.js', import.meta.url), {
+      workerData: { ...setup, delivery } satisfies WriterSetup,
+    })
     this.worker.on(
       'message',
-      (message: { id: number; files?: WrittenFile[]; error?: { message: string; code?: string } }) => {
+      (message: {
+        id: number
+        files?: WrittenFile[]
+        error?: { message: string; code?: string }
+        settled?: SpoolEntry[]
+      }) => {
+        if (message.settled !== undefined) {
+          this.settling.get(message.id)?.(message.settled)
+          this.settling.delete(message.id)
+          return
+        }
         this.pending--
         if (message.files) this.files.push(...message.files)
         if (message.error && this.failure === null) {
@@ -95,6 +134,15 @@ export class WorkerWindowSink implements WindowSink {
       this.failure ??= error
       this.pending = 0
       this.wake()
+    })
+  }
+
+  settleDelivery(deadline: number): Promise<SpoolEntry[]> {
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.settling.set(id, resolve)
+      this.worker.once('error', reject)
+      this.worker.postMessage({ id, settle: deadline })
     })
   }
 

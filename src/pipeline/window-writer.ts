@@ -2,9 +2,10 @@ import type { FlowRecord, RecordBatch } from '../core/flow-record.js'
 import type { FlowLogSpec, NetworkConfig } from '../core/network.js'
 import type { Destination, Formatter } from '../core/stages.js'
 import { ACTION, LOG_STATUS } from '../core/verdict.js'
-import { compress } from '../deliver/compression.js'
+import { compress, fileCompression } from '../deliver/compression.js'
+import { Delivery, type DeliverySetup, deliverySetupFor } from '../deliver/delivery.js'
 import { objectKey } from '../deliver/object-key.js'
-import { destinationFor } from '../deliver/registry.js'
+import type { SpoolEntry } from '../deliver/spool.js'
 import { expandBatch } from '../format/expand-batch.js'
 import { formatterFor } from '../format/registry.js'
 import { coverageMask, coveredInterfaces } from './flow-log-coverage.js'
@@ -17,12 +18,16 @@ export interface WrittenFile {
   location: string
   records: number
   bytes: number
+  /** The file waits in the spool for its destination (always so for s3://, at first). */
+  spooled: boolean
 }
 
 /** What a writer needs: plain data, so it can be sent to a worker thread as is. */
 export interface WriterSetup {
   network: NetworkConfig
   ruleIds: readonly string[]
+  /** Spool and s3 settings; the config's (or the defaults) when absent. */
+  delivery?: DeliverySetup
 }
 
 interface FlowLogOutput {
@@ -39,15 +44,25 @@ interface FlowLogOutput {
  */
 export class WindowWriter {
   private readonly outputs: FlowLogOutput[]
+  /** Spool, retries and their counters: files leave this writer durable, delivered or not. */
+  readonly delivery: Delivery
 
   constructor(private setup: WriterSetup) {
     const { network } = setup
+    this.delivery = new Delivery(setup.delivery ?? deliverySetupFor(network))
+    // A broken spool shows at the first file written, with its reason; nothing to add here.
+    if (setup.delivery?.resume === true) this.delivery.resume().catch(() => {})
     this.outputs = network.flowLogs.map((flowLog) => ({
       flowLog,
       covered: coverageMask(network, coveredInterfaces(network, flowLog)),
       formatter: formatterFor(flowLog.fileFormat),
-      destination: destinationFor(flowLog.destination),
+      destination: this.delivery.destinationFor(flowLog.destination),
     }))
+  }
+
+  /** Waits for the files still waiting, at most until `deadline` (epoch ms); answers those left. */
+  settleDelivery(deadline: number): Promise<SpoolEntry[]> {
+    return this.delivery.settle(deadline)
   }
 
   /** A reloaded policy's rule list (it only ever appends, so earlier causes keep their names). */
@@ -64,9 +79,15 @@ export class WindowWriter {
       if (flowLog.aggregationInterval !== interval) continue
       const selected = records.filter((r) => output.covered[r.iface] === 1 && passesTrafficType(flowLog, r))
       const encoded = await output.formatter.encode(selected, { flowLog, network })
-      const body = compress(encoded, flowLog.compression)
+      const body = compress(encoded, fileCompression(flowLog))
       const key = objectKey(flowLog, network, batch.windowStart, batch.windowEnd, output.formatter.extension)
-      await output.destination.put(key, body)
+      const state = await this.delivery.deliver({
+        url: flowLog.destination,
+        key,
+        body,
+        flowLogId: flowLog.id,
+        windowStart: batch.windowStart,
+      })
       written.push({
         flowLogId: flowLog.id,
         windowStart: batch.windowStart,
@@ -74,6 +95,7 @@ export class WindowWriter {
         location: output.destination.locate(key),
         records: selected.length,
         bytes: body.length,
+        spooled: state === 'spooled',
       })
     }
     return written

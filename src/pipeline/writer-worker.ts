@@ -11,7 +11,16 @@ let chain: Promise<void> = Promise.resolve()
 
 parentPort?.on(
   'message',
-  (message: { id: number; interval: number; batch: RecordBatch; ruleIds?: string[] }) => {
+  (message: { id: number; interval: number; batch: RecordBatch; ruleIds?: string[]; settle?: number }) => {
+    if (message.settle !== undefined) {
+      // After every window submitted so far: wait for their deliveries, up to the deadline.
+      const { id, settle } = message
+      chain = chain.then(async () => {
+        const settled = await writer.settleDelivery(settle)
+        parentPort?.postMessage({ id, settled })
+      })
+      return
+    }
     if (message.ruleIds !== undefined) {
       // A live reload's rule list; queued so windows already submitted are named as before.
       const ruleIds = message.ruleIds
