@@ -1,11 +1,13 @@
 import { Command } from 'commander'
+import { auditCommand } from './audit-command.js'
 import { detectCommand } from './detect-command.js'
+import { queryCommand } from './query-command.js'
 import { replayCommand } from './replay-command.js'
 import { reportCommand } from './report-command.js'
 import { runAction } from './run-action.js'
-import { spoolCommand } from './spool-command.js'
 import { runCommand } from './run-command.js'
 import { sgCommand } from './sg-command.js'
+import { spoolCommand } from './spool-command.js'
 import { validateCommand } from './validate-command.js'
 
 /** The one place that assembles the command line (DESIGN 4b). Each command lives in its own file. */
@@ -22,11 +24,13 @@ Docs: docs/config.md (configuration), docs/formats.md (fields and files).`,
     )
   program.addCommand(validateCommand())
   program.addCommand(replayCommand())
-  program.addCommand(spoolCommand())
   program.addCommand(runCommand())
   program.addCommand(sgCommand())
+  program.addCommand(spoolCommand())
+  program.addCommand(queryCommand())
   program.addCommand(reportCommand())
   program.addCommand(detectCommand())
+  program.addCommand(auditCommand())
   return program
 }
 

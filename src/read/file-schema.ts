@@ -23,6 +23,11 @@ export interface FileSchema {
   readonly end: number
   /** The header line as written (concatenated files repeat it), or null. */
   readonly header: string | null
+  /**
+   * How many columns the file itself has (positional CloudWatch patterns count these). Object records
+   * (JSONL, Parquet) list every known field after their own, so `columns` may be longer.
+   */
+  readonly width: number
 }
 
 const NHN_ACTIONS: ReadonlyMap<string, string> = new Map([['DROP', 'REJECT']])
@@ -31,7 +36,12 @@ const NHN_ACTIONS: ReadonlyMap<string, string> = new Map([['DROP', 'REJECT']])
  * A schema from field names as a file names them: AWS names (hyphens, or Athena's underscores)
  * for text, JSONL and Parquet; NHN names for NHN CSV, mapped to their AWS names.
  */
-export function schemaOf(names: readonly string[], family: 'aws' | 'nhn', header: string | null): FileSchema {
+export function schemaOf(
+  names: readonly string[],
+  family: 'aws' | 'nhn',
+  header: string | null,
+  width = names.length,
+): FileSchema {
   const rowNames: string[][] = []
   const numeric: boolean[] = []
   const valueMaps: (ReadonlyMap<string, string> | null)[] = []
@@ -54,6 +64,7 @@ export function schemaOf(names: readonly string[], family: 'aws' | 'nhn', header
     start: index.get('start') ?? -1,
     end: index.get('end') ?? -1,
     header,
+    width,
   }
 }
 

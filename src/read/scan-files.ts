@@ -312,7 +312,7 @@ export function objectSchema(names: readonly string[]): { schema: FileSchema; so
   const sourceNames = [...names]
   const present = new Set(schemaOf(names, family, null).columns)
   for (const field of KNOWN_FIELDS.keys()) if (!present.has(field)) sourceNames.push(field)
-  return { schema: schemaOf(sourceNames, family, null), sourceNames }
+  return { schema: schemaOf(sourceNames, family, null, names.length), sourceNames }
 }
 
 /**

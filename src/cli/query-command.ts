@@ -1,0 +1,143 @@
+import { Command } from 'commander'
+import { InputError } from '../core/errors.js'
+import type { FilterNode } from '../query/filter.js'
+import { andAll, parseFilter } from '../query/parse-filter.js'
+import { checkOutputFormat } from '../query/row-writer.js'
+import { runQuery } from '../query/run-query.js'
+import { checkZone, parseTime } from '../query/time-value.js'
+import { parseLogFormat } from '../read/file-schema.js'
+import { readProgressBar } from './read-progress.js'
+import { ReadReport } from './read-report.js'
+
+interface QueryFlags {
+  where: string[]
+  pattern: string[]
+  since?: string
+  until?: string
+  fields?: string
+  output: string
+  tz: string
+  unixTimes: boolean
+  limit?: string
+  count: boolean
+  communityId: boolean
+  logFormat?: string
+  progress: boolean
+  summary: boolean
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+
+export function queryCommand(): Command {
+  return new Command('query')
+    .description('records from flow-log files, directories or s3:// prefixes that match a filter')
+    .argument('<source...>', 'flow-log files, directories (read recursively) or s3://bucket/prefix')
+    .option(
+      '-w, --where <filter>',
+      'filter expression (repeat to and them); one in [ ] is a CloudWatch pattern',
+      collect,
+      [],
+    )
+    .option(
+      '-p, --pattern <pattern>',
+      'CloudWatch filter pattern for space-delimited logs: [a, b, dstport="22", ...]',
+      collect,
+      [],
+    )
+    .option('--since <time>', 'records that end at or after: ISO 8601, unix seconds, or an age (15m, 2h, 7d)')
+    .option('--until <time>', 'records that start before (same forms as --since)')
+    .option(
+      '-f, --fields <list>',
+      'fields to show, comma-separated (default: start,end,interface-id,srcaddr,...)',
+    )
+    .option('-o, --output <format>', 'table, csv, jsonl or json', 'table')
+    .option('--tz <zone>', 'time zone for times shown and times without a zone (IANA name)', 'UTC')
+    .option('--unix-times', 'show start/end as unix numbers, not readable times', false)
+    .option('-n, --limit <n>', 'stop after n matching records')
+    .option('-c, --count', 'print only the number of matching records', false)
+    .option('--community-id', 'add the community-id field (Community ID v1) to every record shown', false)
+    .option(
+      '--log-format <format>',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: AWS's own ${field} syntax, not a template
+      'field list for text files without a header line: "${version} ${srcaddr} ..."',
+    )
+    .option('--no-progress', 'no progress bar (it shows only on a terminal, for reads over a second)')
+    .option('--no-summary', 'no summary line on stderr')
+    .addHelpText(
+      'after',
+      `
+Filters (--where): field comparisons joined by and/or/not (&& || !) and parentheses.
+  dstport=22                      srcaddr in 10.0.0.0/8          port=1024-65535
+  action=REJECT                   dstport in 22,3389             addr=203.0.113.5
+  packets>100 and bytes>=1e6      flow-direction=ingress         protocol=udp
+  start>=2024-06-01T12:00Z        time=2024-06-01T12:00..12:30Z  interface-id=eni-0a*
+  not (srcaddr in 10.0.0.0/8 or srcaddr in 192.168.0.0/16)      instance-id ~ '^i-0(1|2)'
+Field names: AWS (srcaddr, dstport, log-status), Athena (log_status), CloudWatch Insights (logStatus)
+or NHN (src_addr, filter); addr/port mean either side; time means the record's start..end.
+A value "-" means not applicable. Lists, ranges and CIDRs work with = and in; != and "not in" negate.
+
+CloudWatch patterns (--pattern or a --where in brackets) match fields by position:
+  [version, account, eni, source, destination, srcport, destport="22", protocol="6", packets, bytes,
+   start, end, action="REJECT", status]
+  [..., action=REJECT, status]   [v, a, e, src=10.0.2.*, ...]   [..., bytes >= 400, ...]
+
+Examples:
+  flowlog query --where 'dstport=22 and action=REJECT' logs/
+  flowlog query --pattern '[..., destport="22", protocol="6", packets, bytes, ws, we, action="REJECT", st]' logs/
+  flowlog query --since 2h -o csv --fields start,srcaddr,dstaddr,dstport,bytes s3://bucket/AWSLogs/
+  flowlog query --where 'addr=203.0.113.5' --tz Asia/Seoul --community-id logs/`,
+    )
+    .action(async (sources: string[], flags: QueryFlags) => {
+      const zone = checkZone(flags.tz)
+      const filters: FilterNode[] = [
+        ...flags.where.map((w) => parseFilter(w, { zone, what: '--where' })),
+        ...flags.pattern.map((p) =>
+          parseFilter(p.trim().startsWith('[') ? p : `[${p}]`, { zone, what: '--pattern' }),
+        ),
+      ]
+      const since = flags.since === undefined ? undefined : parseTime(flags.since, '--since', zone)
+      const until = flags.until === undefined ? undefined : parseTime(flags.until, '--until', zone)
+      if (since !== undefined && until !== undefined && since >= until) {
+        throw new InputError(`--since ${flags.since} is not before --until ${flags.until}`)
+      }
+      let limit: number | undefined
+      if (flags.limit !== undefined) {
+        limit = Number(flags.limit)
+        if (!Number.isInteger(limit) || limit < 1)
+          throw new InputError(`--limit: "${flags.limit}" is not a whole number of 1 or more`)
+      }
+      if (flags.logFormat !== undefined) parseLogFormat(flags.logFormat)
+      const fields =
+        flags.fields === undefined
+          ? null
+          : flags.fields
+              .split(',')
+              .map((f) => f.trim())
+              .filter((f) => f !== '')
+      const report = new ReadReport('query')
+      const progress = flags.progress ? readProgressBar('query') : null
+      const result = await runQuery(
+        sources,
+        {
+          filter: andAll(filters),
+          format: checkOutputFormat(flags.output),
+          fields,
+          zone,
+          unixTimes: flags.unixTimes,
+          countOnly: flags.count,
+          communityId: flags.communityId,
+          onBadLine: report.onBadLine,
+          ...(limit === undefined ? {} : { limit }),
+          ...(since === undefined ? {} : { since }),
+          ...(until === undefined ? {} : { until }),
+          ...(flags.logFormat === undefined ? {} : { logFormat: flags.logFormat }),
+          ...(progress === null ? {} : { onProgress: progress.update }),
+        },
+        process.stdout,
+      ).finally(() => progress?.stop())
+      if (flags.summary)
+        process.stderr.write(
+          `${report.summary(result.stats, `${result.matched.toLocaleString('en-US')} matching record(s)`)}\n`,
+        )
+    })
+}

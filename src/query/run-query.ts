@@ -1,0 +1,129 @@
+import { communityIdOfRow } from '../community-id/community-id.js'
+import { InputError } from '../core/errors.js'
+import type { FlowRow, FlowValue } from '../read/flow-row.js'
+import { listSources } from '../read/list-sources.js'
+import { emptyStats, type ReadOptions, type ReadStats } from '../read/read-options.js'
+import { scanFiles } from '../read/scan-files.js'
+import { compileFilter } from './compile-filter.js'
+import { fieldNamed } from './field-names.js'
+import type { FilterNode } from './filter.js'
+import { filterToSql, usesField } from './filter-sql.js'
+import { type Cell, type OutputFormat, RowWriter } from './row-writer.js'
+import { TIME_FIELDS, TimeFormat } from './time-format.js'
+
+/** What `flowlog query` shows by default in a table or CSV: AWS's default format without version and account. */
+export const DEFAULT_QUERY_FIELDS: readonly string[] = [
+  'start',
+  'end',
+  'interface-id',
+  'srcaddr',
+  'srcport',
+  'dstaddr',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'action',
+  'log-status',
+]
+
+export interface QueryOptions extends ReadOptions {
+  filter: FilterNode
+  format: OutputFormat
+  /** Fields to show; null: the defaults (table, CSV) or each record's own fields (JSON Lines, JSON). */
+  fields: readonly string[] | null
+  /** Time zone for readable times; UTC unless --tz. */
+  zone: string
+  /** Keep start/end as unix numbers instead of readable times. */
+  unixTimes: boolean
+  /** Stop after this many matching records. */
+  limit?: number
+  /** Count matching records, print nothing else. */
+  countOnly: boolean
+}
+
+export interface QueryResult {
+  stats: ReadStats
+  matched: number
+}
+
+/**
+ * Reads the sources, keeps the records the filter takes, and writes them to `out` as they come.
+ * The filter runs on the raw records (RecordCursor); only matching records become rows.
+ */
+export async function runQuery(
+  sources: readonly string[],
+  options: QueryOptions,
+  out: NodeJS.WritableStream,
+): Promise<QueryResult> {
+  const stats = emptyStats()
+  const fields = options.fields === null ? null : resolveFields(options.fields)
+  const compiled = compileFilter(options.filter)
+  // Community ID is not a column of any file: a filter on it runs on the finished row.
+  const filterOnId = usesField(options.filter, 'community-id')
+  const wantId = filterOnId || fields?.includes('community-id') === true || options.communityId === true
+  const shown =
+    fields ?? (options.format === 'table' || options.format === 'csv' ? DEFAULT_QUERY_FIELDS : null)
+  const table = options.format === 'table'
+  const times = options.unixTimes ? null : new TimeFormat(options.zone, table)
+  const headers = shown?.map((f) =>
+    table && times !== null && TIME_FIELDS.has(f) ? `${f} (${options.zone})` : f,
+  )
+  const writer = new RowWriter(out, options.format, shown ?? [], headers)
+  const limit = options.limit ?? Number.POSITIVE_INFINITY
+  let matched = 0
+
+  const cell = (field: string, value: FlowValue | undefined): Cell => {
+    if (value === undefined || value === null) return null
+    if (times !== null && typeof value === 'number') {
+      const unit = TIME_FIELDS.get(field)
+      if (unit === 'seconds') return times.format(value, false)
+      if (unit === 'millis') return times.format(value / 1000, true)
+    }
+    return value
+  }
+  const emit = (row: FlowRow) => {
+    if (shown !== null) writer.row(shown.map((f) => cell(f, row[f])))
+    else writer.record(Object.entries(row).map(([k, v]) => [k, cell(k, v)] as const))
+  }
+
+  const listing = await listSources(sources, options.since, options.until)
+  stats.skippedFiles += listing.pruned
+  const scan = scanFiles({
+    files: listing.files,
+    options,
+    stats,
+    sink: {
+      bind: (schema) => (filterOnId ? null : compiled.bind(schema)),
+      take: (cursor) => {
+        const row = cursor.toRow()
+        if (wantId) row['community-id'] = communityIdOfRow(row)
+        if (filterOnId && !compiled.testRow(row)) return undefined
+        matched++
+        if (!options.countOnly) emit(row)
+        return matched < limit && !writer.closed
+      },
+      ...(filterOnId ? {} : { sqlFor: (schema, columnOf) => filterToSql(options.filter, schema, columnOf) }),
+    },
+  })
+  for await (const _ of scan) {
+    await writer.flush()
+    if (writer.closed) break
+  }
+  if (options.countOnly) {
+    out.write(`${matched}\n`)
+  } else await writer.end()
+  return { stats, matched }
+}
+
+function resolveFields(names: readonly string[]): string[] {
+  return names.map((name) => {
+    const field = fieldNamed(name)
+    if (field === null) {
+      throw new InputError(
+        `--fields: "${name}" is not a flow-log field (AWS names such as srcaddr, dstport, action; or community-id)`,
+      )
+    }
+    return field
+  })
+}

@@ -1,0 +1,52 @@
+import { offsetAt } from './time-value.js'
+
+/**
+ * Unix times shown as readable times: ISO 8601 in UTC (`2024-06-01T12:00:08Z`) or in a zone given
+ * by --tz (`2024-06-01T21:00:08+09:00`). Offsets are looked up once per hour of time shown, since a
+ * query prints many records from the same hours.
+ */
+export class TimeFormat {
+  private readonly offsets = new Map<number, number>()
+
+  constructor(
+    readonly zone: string,
+    /** Table style: a space instead of `T`, no zone suffix (the header names the zone). */
+    private readonly table: boolean,
+  ) {}
+
+  /** `seconds` may be fractional (milliseconds fields are divided by 1000 by the caller). */
+  format(seconds: number, withMillis: boolean): string {
+    const offset = this.offsetAt(seconds)
+    const iso = new Date(Math.round((seconds + offset) * 1000)).toISOString()
+    const body = withMillis ? iso.slice(0, 23) : iso.slice(0, 19)
+    if (this.table) return body.replace('T', ' ')
+    return `${body}${offset === 0 && this.zone === 'UTC' ? 'Z' : suffix(offset)}`
+  }
+
+  private offsetAt(seconds: number): number {
+    if (this.zone === 'UTC') return 0
+    const hour = Math.floor(seconds / 3600)
+    let offset = this.offsets.get(hour)
+    if (offset === undefined) {
+      offset = offsetAt(this.zone, hour * 3600)
+      this.offsets.set(hour, offset)
+    }
+    return offset
+  }
+}
+
+function suffix(offset: number): string {
+  const sign = offset < 0 ? '-' : '+'
+  const abs = Math.abs(offset)
+  const h = String(Math.floor(abs / 3600)).padStart(2, '0')
+  const m = String(Math.floor((abs % 3600) / 60)).padStart(2, '0')
+  return `${sign}${h}:${m}`
+}
+
+/** Fields that hold unix times, and whether in milliseconds. */
+export const TIME_FIELDS: ReadonlyMap<string, 'seconds' | 'millis'> = new Map([
+  ['start', 'seconds'],
+  ['end', 'seconds'],
+  ['start-ms', 'millis'],
+  ['end-ms', 'millis'],
+])
