@@ -9,6 +9,7 @@ import { runCommand } from './run-command.js'
 import { sgCommand } from './sg-command.js'
 import { spoolCommand } from './spool-command.js'
 import { validateCommand } from './validate-command.js'
+import { whatIfCommand } from './what-if-command.js'
 
 /** The one place that assembles the command line (DESIGN 4b). Each command lives in its own file. */
 export function buildProgram(): Command {
@@ -31,6 +32,7 @@ Docs: docs/config.md (configuration), docs/formats.md (fields and files).`,
   program.addCommand(reportCommand())
   program.addCommand(detectCommand())
   program.addCommand(auditCommand())
+  program.addCommand(whatIfCommand())
   return program
 }
 

@@ -1,0 +1,247 @@
+import { isCidrLike } from '../config/rules.js'
+import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
+import { DIRECTION } from '../core/verdict.js'
+import { compilePolicy, protocolNumber } from '../policy/compile-policy.js'
+import { isTraffic, toFlow } from './flow.js'
+import type { FlowRow } from './flow-row.js'
+import {
+  addTuple,
+  DEFAULT_LEAST_PRIVILEGE_LIMITS,
+  emptyUsage,
+  type LeastPrivilegeLimits,
+  leastPrivilege,
+  type RuleUsage,
+} from './least-privilege.js'
+import { judgeAll, type PlacedFlow, placeFlows } from './rejudge.js'
+import { portRange, RuleMatcher } from './rule-match.js'
+import { ruleText } from './rule-text.js'
+
+/**
+ * `flowlog audit`: what the recorded traffic says about the security groups of a config.
+ * - which rules carried traffic: from the records' `rule-id` when every accepted record has one,
+ *   else by re-judging the records with the policy engine (rejudge.ts);
+ * - rules that carried nothing: unused, or shadowed (an earlier rule of the interface's groups
+ *   already accepted all they would have);
+ * - rules open to the whole internet on ports that give a shell or hold data;
+ * - for every rule that carried traffic, the narrowest rules that carry the same (least-privilege.ts).
+ * A rule counts the records of its own direction only: answers ride on the connection, not the rule.
+ * Groups none of whose interfaces appear in the records are reported as not covered, not as unused.
+ */
+
+/** Ports that give a shell or a desktop, or hold data: never to be open to the internet. */
+export const SENSITIVE_PORTS: ReadonlyMap<number, string> = new Map([
+  [22, 'ssh'],
+  [23, 'telnet'],
+  [3389, 'rdp'],
+  [5900, 'vnc'],
+  [5985, 'winrm'],
+  [5986, 'winrm-https'],
+  [1433, 'mssql'],
+  [1521, 'oracle'],
+  [3306, 'mysql'],
+  [5432, 'postgresql'],
+  [6379, 'redis'],
+  [9200, 'elasticsearch'],
+  [11211, 'memcached'],
+  [27017, 'mongodb'],
+])
+
+export type RuleStatus = 'used' | 'unused' | 'shadowed' | 'not-covered'
+
+export interface RuleAudit {
+  id: string
+  group: string
+  direction: 'inbound' | 'outbound'
+  rule: SecurityGroupRule
+  /** `inbound tcp 22 from 0.0.0.0/0`. */
+  text: string
+  status: RuleStatus
+  /** Interfaces that have the rule's group. */
+  interfaces: string[]
+  usage: RuleUsage | null
+  /** Unused rules whose traffic an earlier rule took: that rule's id → records. */
+  shadowedBy: Record<string, number>
+  /** `open to 0.0.0.0/0 on tcp 22 (ssh)`, ... */
+  exposure: string[]
+  /** Why the least-privilege rules are narrower; empty when the rule is already as narrow as its traffic. */
+  narrower: string[]
+  /** The rules to replace it with (empty: remove it; the rule itself when nothing is known). */
+  leastPrivilege: SecurityGroupRule[]
+}
+
+export interface AuditResult {
+  /** How rules were attributed to records. */
+  method: 'rule-id' | 're-judged'
+  records: number
+  placed: number
+  skipped: { unknownInterface: number; noTime: number; noAddresses: number }
+  /** Rule ids in records that the config does not have (records of another config?). */
+  unknownRuleIds: Record<string, number>
+  first: number | null
+  last: number | null
+  rules: RuleAudit[]
+}
+
+export interface AuditOptions {
+  limits?: LeastPrivilegeLimits
+}
+
+export async function audit(
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+  network: NetworkConfig,
+  options: AuditOptions = {},
+): Promise<AuditResult> {
+  const flows = []
+  for await (const row of rows) {
+    const flow = toFlow(row)
+    if (isTraffic(flow)) flows.push(flow)
+  }
+  const policy = compilePolicy(network)
+  const placement = placeFlows(flows, network)
+  const ruleIndex = new Map(policy.ruleIds.map((id, i) => [id, i]))
+  const accepted = placement.placed.filter((p) => p.flow.action === 'ACCEPT')
+  const method =
+    accepted.length > 0 && accepted.every((p) => p.flow.ruleId !== null) ? 'rule-id' : 're-judged'
+
+  // The rule each record is attributed to (-1: none, rejected).
+  const unknownRuleIds: Record<string, number> = {}
+  let causes: Int32Array
+  if (method === 'rule-id') {
+    causes = Int32Array.from(placement.placed, (p) => {
+      if (p.flow.action !== 'ACCEPT' || p.flow.ruleId === null) return -1
+      const i = ruleIndex.get(p.flow.ruleId)
+      if (i === undefined) unknownRuleIds[p.flow.ruleId] = (unknownRuleIds[p.flow.ruleId] ?? 0) + 1
+      return i ?? -1
+    })
+  } else {
+    causes = judgeAll(placement, policy, network.limits.connectionTableCapacity)
+  }
+
+  const ownDirection = (p: PlacedFlow): 'inbound' | 'outbound' =>
+    p.direction === DIRECTION.EGRESS ? 'outbound' : 'inbound'
+  const usage = new Map<number, RuleUsage>()
+  // Accepted records in each direction, by the rule that took them: candidates for shadowing.
+  const openers: { p: PlacedFlow; rule: number }[] = []
+  placement.placed.forEach((p, i) => {
+    const r = causes[i] ?? -1
+    const rule = policy.rules[r]
+    if (r < 0 || rule === undefined || rule.direction !== ownDirection(p)) return
+    openers.push({ p, rule: r })
+    let u = usage.get(r)
+    if (u === undefined) {
+      u = emptyUsage()
+      usage.set(r, u)
+    }
+    addUsage(u, p, rule.direction)
+  })
+
+  const covered = new Set(placement.placed.map((p) => p.iface))
+  const matcher = new RuleMatcher(network)
+  const limits = options.limits ?? DEFAULT_LEAST_PRIVILEGE_LIMITS
+  const rules: RuleAudit[] = policy.rules.map((compiled, r) => {
+    const { rule, group, direction } = compiled
+    const members = network.interfaces.flatMap((nic, i) => (nic.securityGroups.includes(group) ? [i] : []))
+    const u = usage.get(r) ?? null
+    const shadowedBy: Record<string, number> = {}
+    let status: RuleStatus
+    if (u !== null) status = 'used'
+    else if (!members.some((i) => covered.has(i))) status = 'not-covered'
+    else {
+      const on = new Set(members)
+      for (const o of openers) {
+        if (o.rule === r || !on.has(o.p.iface) || policy.rules[o.rule]?.direction !== direction) continue
+        if (!matcher.matches(rule, direction, o.p.flow)) continue
+        const by = policy.ruleIds[o.rule] ?? '?'
+        shadowedBy[by] = (shadowedBy[by] ?? 0) + 1
+      }
+      status = Object.keys(shadowedBy).length > 0 ? 'shadowed' : 'unused'
+    }
+    const lp = u === null ? null : leastPrivilege(rule, direction, u, limits)
+    return {
+      id: rule.id,
+      group,
+      direction,
+      rule,
+      text: ruleText(rule, direction),
+      status,
+      interfaces: members.map((i) => network.interfaces[i]?.id ?? '?'),
+      usage: u,
+      shadowedBy,
+      exposure: exposureOf(rule, direction),
+      narrower: lp?.narrower ?? [],
+      leastPrivilege:
+        status === 'not-covered'
+          ? [rule]
+          : lp === null
+            ? []
+            : lp.rules.map((x, k) => ({ ...x, id: k === 0 ? rule.id : `${rule.id}-${k + 1}` })),
+    }
+  })
+  uniqueIds(rules)
+
+  let first = Number.POSITIVE_INFINITY
+  let last = Number.NEGATIVE_INFINITY
+  for (const p of placement.placed) {
+    first = Math.min(first, p.time)
+    last = Math.max(last, p.flow.end ?? p.time)
+  }
+  return {
+    method,
+    records: flows.length,
+    placed: placement.placed.length,
+    skipped: placement.skipped,
+    unknownRuleIds,
+    first: placement.placed.length > 0 ? first : null,
+    last: placement.placed.length > 0 ? last : null,
+    rules,
+  }
+}
+
+function addUsage(u: RuleUsage, p: PlacedFlow, direction: 'inbound' | 'outbound'): void {
+  const f = p.flow
+  u.records++
+  u.packets += f.packets
+  u.bytes += f.bytes
+  u.first = Math.min(u.first, p.time)
+  u.last = Math.max(u.last, f.end ?? p.time)
+  const peer = RuleMatcher.peerOf(f, direction)
+  const protocol = f.protocol ?? 0
+  const port = (protocol === 6 || protocol === 17) && f.dstport !== null ? f.dstport : -1
+  if (peer !== null) addTuple(u, protocol, port, peer)
+}
+
+/** Inbound rules that let the whole internet reach a sensitive port. */
+function exposureOf(rule: SecurityGroupRule, direction: 'inbound' | 'outbound'): string[] {
+  if (direction !== 'inbound' || !isCidrLike(rule.peer) || !/\/0$/.test(rule.peer)) return []
+  const protocol = protocolNumber(rule.protocol)
+  if (protocol !== -1 && protocol !== 6 && protocol !== 17) return []
+  const [from, to] = rule.ports === null || protocol === -1 ? [0, 65535] : portRange(rule.ports)
+  const exposed = [...SENSITIVE_PORTS].filter(([port]) => port >= from && port <= to)
+  // A UDP rule exposes none of these TCP services; RDP also speaks UDP 3389.
+  const relevant = protocol === 17 ? exposed.filter(([port]) => port === 3389) : exposed
+  if (relevant.length === 0) return []
+  const name = protocol === -1 ? 'all traffic' : `${rule.protocol} ${rule.ports ?? 'all ports'}`
+  const list =
+    relevant.length > 4
+      ? `${relevant.length} sensitive ports (${relevant
+          .slice(0, 4)
+          .map(([p, n]) => `${p} ${n}`)
+          .join(', ')}, ...)`
+      : relevant.map(([p, n]) => `${p} (${n})`).join(', ')
+  return [`open to ${rule.peer} on ${name}: ${list}`]
+}
+
+/** A replacement id may collide with another rule's: suffix until unique (ids are global in a config). */
+function uniqueIds(rules: RuleAudit[]): void {
+  const taken = new Set(rules.map((r) => r.id))
+  for (const r of rules) {
+    r.leastPrivilege = r.leastPrivilege.map((x, k) => {
+      if (k === 0) return x
+      let id = x.id
+      let n = k + 1
+      while (taken.has(id)) id = `${r.id}-${++n}`
+      taken.add(id)
+      return { ...x, id }
+    })
+  }
+}

@@ -1,0 +1,125 @@
+import { formatAddress, parseAddress } from '../core/address.js'
+
+/**
+ * The fewest CIDRs that cover a set of addresses, at most `maxEntries` of them: start from one
+ * host route per address and, while there are too many, merge the two neighbours whose common
+ * prefix is longest (the merge that admits the fewest addresses nobody used). A merge that would
+ * need a prefix shorter than `minPrefix` means the peers are spread too wide to list (a public
+ * service): the answer is then null, and the caller keeps the rule's own CIDR.
+ */
+export interface SummaryLimits {
+  maxEntries: number
+  /** Shortest prefix a merge may produce, per family. */
+  minPrefixV4: number
+  minPrefixV6: number
+}
+
+interface Net {
+  v4: boolean
+  base: bigint
+  prefix: number
+}
+
+const bitsOf = (v4: boolean) => (v4 ? 32 : 128)
+
+function toNet(address: string): Net | null {
+  const words = new Uint32Array(4)
+  if (!parseAddress(address, words)) return null
+  const v4 = !address.includes(':')
+  if (v4) return { v4, base: BigInt(words[3] ?? 0), prefix: 32 }
+  let base = 0n
+  for (const w of words) base = (base << 32n) | BigInt(w)
+  return { v4, base, prefix: 128 }
+}
+
+function bitLength(n: bigint): number {
+  return n === 0n ? 0 : n.toString(2).length
+}
+
+function commonPrefix(a: Net, b: Net): number {
+  return Math.min(a.prefix, b.prefix, bitsOf(a.v4) - bitLength(a.base ^ b.base))
+}
+
+function supernet(a: Net, prefix: number): Net {
+  const bits = bitsOf(a.v4)
+  const host = (1n << BigInt(bits - prefix)) - 1n
+  return { v4: a.v4, base: a.base & ~host, prefix }
+}
+
+function contains(outer: Net, inner: Net): boolean {
+  return (
+    outer.v4 === inner.v4 && outer.prefix <= inner.prefix && supernet(inner, outer.prefix).base === outer.base
+  )
+}
+
+export function netText(net: Net): string {
+  if (net.v4) {
+    const v = Number(net.base)
+    return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}/${net.prefix}`
+  }
+  const words = new Uint32Array(4)
+  for (let i = 0; i < 4; i++) words[i] = Number((net.base >> BigInt(32 * (3 - i))) & 0xffffffffn)
+  return `${formatAddress(words)}/${net.prefix}`
+}
+
+export function summarizeAddresses(addresses: Iterable<string>, limits: SummaryLimits): string[] | null {
+  const unique = new Map<string, Net>()
+  for (const a of addresses) {
+    const net = toNet(a)
+    if (net !== null) unique.set(netText(net), net)
+  }
+  // IPv4 first, then numeric order: neighbours in this list are the candidates for a merge.
+  let nets = [...unique.values()].sort((a, b) =>
+    a.v4 !== b.v4 ? (a.v4 ? -1 : 1) : a.base < b.base ? -1 : a.base > b.base ? 1 : 0,
+  )
+  while (nets.length > limits.maxEntries) {
+    let best = -1
+    let bestPrefix = -1
+    for (let i = 0; i + 1 < nets.length; i++) {
+      const a = nets[i]
+      const b = nets[i + 1]
+      if (a === undefined || b === undefined || a.v4 !== b.v4) continue
+      const p = commonPrefix(a, b)
+      if (p > bestPrefix) {
+        best = i
+        bestPrefix = p
+      }
+    }
+    const a = nets[best]
+    if (a === undefined || bestPrefix < (a.v4 ? limits.minPrefixV4 : limits.minPrefixV6)) return null
+    const merged = supernet(a, bestPrefix)
+    nets = [
+      ...nets.slice(0, best).filter((n) => !contains(merged, n)),
+      merged,
+      ...nets.slice(best + 2).filter((n) => !contains(merged, n)),
+    ]
+  }
+  return nets.map(netText)
+}
+
+/**
+ * Ports as the fewest ranges: consecutive ports join, and while there are more than `maxRanges`,
+ * the two ranges with the smallest gap between them join.
+ */
+export function portRanges(ports: Iterable<number>, maxRanges: number): string[] {
+  const sorted = [...new Set(ports)].sort((a, b) => a - b)
+  const ranges: [number, number][] = []
+  for (const p of sorted) {
+    const last = ranges[ranges.length - 1]
+    if (last !== undefined && p === last[1] + 1) last[1] = p
+    else ranges.push([p, p])
+  }
+  while (ranges.length > Math.max(1, maxRanges)) {
+    let best = 0
+    for (let i = 1; i + 1 < ranges.length; i++) {
+      const gap = (ranges[i + 1]?.[0] ?? 0) - (ranges[i]?.[1] ?? 0)
+      const bestGap = (ranges[best + 1]?.[0] ?? 0) - (ranges[best]?.[1] ?? 0)
+      if (gap < bestGap) best = i
+    }
+    const a = ranges[best]
+    const b = ranges[best + 1]
+    if (a === undefined || b === undefined) break
+    ranges.splice(best, 2, [a[0], b[1]])
+  }
+  return ranges.map(([from, to]) => (from === to ? String(from) : `${from}-${to}`))
+}

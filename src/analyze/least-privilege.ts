@@ -1,0 +1,158 @@
+import { isCidrLike } from '../config/rules.js'
+import type { SecurityGroupRule } from '../core/network.js'
+import { portRanges, type SummaryLimits, summarizeAddresses } from './cidr-summary.js'
+
+/**
+ * The narrowest rules that still carry what one rule carried: its peers summarised into a few
+ * CIDRs, its ports into a few ranges, `all` split into the protocols that were used. A rule whose
+ * peers are too spread to list (a public web server's clients) keeps its CIDR; a group reference
+ * is kept (it already names exactly the members). Records have no ICMP type, so an ICMP rule keeps
+ * its type and code, and `all` becomes ICMP of any type.
+ */
+
+/** What a rule carried: from the records it accepted in its own direction. */
+export interface RuleUsage {
+  records: number
+  packets: number
+  bytes: number
+  first: number
+  last: number
+  /** Source addresses (inbound rule) or destinations (outbound). */
+  peers: Set<string>
+  /** protocol number → destination port (-1 for port-less protocols) → the peers that used it. */
+  protocols: Map<number, Map<number, Set<string>>>
+}
+
+export function emptyUsage(): RuleUsage {
+  return {
+    records: 0,
+    packets: 0,
+    bytes: 0,
+    first: Number.POSITIVE_INFINITY,
+    last: Number.NEGATIVE_INFINITY,
+    peers: new Set(),
+    protocols: new Map(),
+  }
+}
+
+export interface LeastPrivilegeLimits extends SummaryLimits {
+  maxPortRanges: number
+}
+
+export const DEFAULT_LEAST_PRIVILEGE_LIMITS: LeastPrivilegeLimits = {
+  maxEntries: 8,
+  minPrefixV4: 16,
+  minPrefixV6: 48,
+  maxPortRanges: 4,
+}
+
+export interface LeastPrivilege {
+  /** Replacement rules (ids still to be assigned: the first keeps the original id). */
+  rules: Omit<SecurityGroupRule, 'id'>[]
+  /** Why they are narrower, e.g. `source 0.0.0.0/0 → 1 CIDR (2 addresses seen)`; empty when not. */
+  narrower: string[]
+}
+
+const NAMES: Record<number, 'tcp' | 'udp' | 'icmp' | 'icmpv6'> = {
+  6: 'tcp',
+  17: 'udp',
+  1: 'icmp',
+  58: 'icmpv6',
+}
+
+/** Records one accepted record's protocol, destination port and peer. */
+export function addTuple(usage: RuleUsage, protocol: number, port: number, peer: string): void {
+  usage.peers.add(peer)
+  let ports = usage.protocols.get(protocol)
+  if (ports === undefined) {
+    ports = new Map()
+    usage.protocols.set(protocol, ports)
+  }
+  let peers = ports.get(port)
+  if (peers === undefined) {
+    peers = new Set()
+    ports.set(port, peers)
+  }
+  peers.add(peer)
+}
+
+type Shape = Pick<SecurityGroupRule, 'protocol' | 'ports' | 'icmpType' | 'icmpCode'>
+
+export function leastPrivilege(
+  rule: SecurityGroupRule,
+  direction: 'inbound' | 'outbound',
+  usage: RuleUsage,
+  limits: LeastPrivilegeLimits = DEFAULT_LEAST_PRIVILEGE_LIMITS,
+): LeastPrivilege {
+  const narrower: string[] = []
+  const side = direction === 'inbound' ? 'source' : 'destination'
+  const cidrPeer = isCidrLike(rule.peer)
+  // Peers per shape: each port range gets the peers that used it, not every peer of the rule.
+  const peersOf = (peers: Iterable<string>): string[] => {
+    if (!cidrPeer) return [rule.peer]
+    return summarizeAddresses(peers, limits) ?? [rule.peer]
+  }
+  const shaped: { shape: Shape; peers: string[] }[] = []
+  const addPorts = (name: 'tcp' | 'udp', ports: Map<number, Set<string>>) => {
+    for (const range of portRanges(ports.keys(), limits.maxPortRanges)) {
+      const [from, to] = range.includes('-') ? range.split('-').map(Number) : [Number(range), Number(range)]
+      const peers = [...ports]
+        .filter(([p]) => p >= (from ?? 0) && p <= (to ?? 65535))
+        .flatMap(([, set]) => [...set])
+      shaped.push({
+        shape: { protocol: name, ports: range, icmpType: -1, icmpCode: -1 },
+        peers: peersOf(peers),
+      })
+    }
+  }
+  const used = [...usage.protocols.entries()].sort((a, b) => a[0] - b[0])
+  if (rule.protocol === 'all') {
+    for (const [protocol, ports] of used) {
+      const name = NAMES[protocol]
+      if (name === 'tcp' || name === 'udp') addPorts(name, ports)
+      else {
+        const peers = [...ports.values()].flatMap((set) => [...set])
+        shaped.push({
+          shape: { protocol: name ?? protocol, ports: null, icmpType: -1, icmpCode: -1 },
+          peers: peersOf(peers),
+        })
+      }
+    }
+    const what = used.map(([p, ports]) => {
+      const name = NAMES[p] ?? `protocol ${p}`
+      return name === 'tcp' || name === 'udp'
+        ? `${name} ${portRanges(ports.keys(), limits.maxPortRanges).join(',')}`
+        : name
+    })
+    narrower.push(`all traffic → ${what.join('; ')}`)
+  } else if (rule.protocol === 'tcp' || rule.protocol === 'udp') {
+    const ports = usage.protocols.get(rule.protocol === 'tcp' ? 6 : 17) ?? new Map<number, Set<string>>()
+    addPorts(rule.protocol, ports)
+    const ranges = shaped.map((x) => x.shape.ports)
+    if (!(ranges.length === 1 && ranges[0] === rule.ports))
+      narrower.push(`ports ${rule.ports ?? 'all'} → ${ranges.join(', ')}`)
+  } else {
+    const shape = {
+      protocol: rule.protocol,
+      ports: rule.ports,
+      icmpType: rule.icmpType,
+      icmpCode: rule.icmpCode,
+    }
+    shaped.push({ shape, peers: peersOf(usage.peers) })
+  }
+
+  const peerSets = new Set(shaped.flatMap((x) => x.peers))
+  if (cidrPeer && !(peerSets.size === 1 && peerSets.has(rule.peer))) {
+    const seen = `${usage.peers.size} address${usage.peers.size === 1 ? '' : 'es'} seen`
+    const listed = peerSets.size === 1 ? [...peerSets][0] : `${peerSets.size} CIDRs`
+    narrower.unshift(`${side} ${rule.peer} → ${listed} (${seen})`)
+  }
+  const rules = shaped.flatMap(({ shape, peers }) =>
+    peers.map((peer) => ({
+      ...shape,
+      peer,
+      description: `least privilege for ${usage.records} record(s) of ${rule.id}`,
+    })),
+  )
+  return { rules, narrower }
+}

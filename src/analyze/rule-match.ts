@@ -1,0 +1,73 @@
+import { type Cidr, cidrContains, parseAddress, parseCidr } from '../core/address.js'
+import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
+import { protocolNumber } from '../policy/compile-policy.js'
+import type { Flow } from './flow.js'
+
+/**
+ * Does one rule allow one record as new traffic? The engine answers per interface ("the first
+ * rule that allows it"); audit also asks about each rule on its own, to tell a rule that nothing
+ * needs from one whose traffic an earlier rule already carried (shadowed). A record has no ICMP
+ * type, so an ICMP rule of any type is taken to match ICMP.
+ */
+export class RuleMatcher {
+  readonly #members = new Map<string, Cidr[]>()
+  readonly #cidrs = new Map<string, Cidr | null>()
+  readonly #scratch = new Uint32Array(4)
+
+  constructor(network: NetworkConfig) {
+    for (const nic of network.interfaces) {
+      for (const g of nic.securityGroups) {
+        const list = this.#members.get(g) ?? []
+        for (const a of nic.addresses) {
+          const c = parseCidr(a)
+          if (typeof c !== 'string') list.push(c)
+        }
+        this.#members.set(g, list)
+      }
+    }
+  }
+
+  /** The peer of a record for a rule of `direction`: the source inbound, the destination outbound. */
+  static peerOf(flow: Flow, direction: 'inbound' | 'outbound'): string | null {
+    return direction === 'inbound' ? flow.srcaddr : flow.dstaddr
+  }
+
+  matches(rule: SecurityGroupRule, direction: 'inbound' | 'outbound', flow: Flow): boolean {
+    const protocol = protocolNumber(rule.protocol)
+    if (protocol !== -1) {
+      if (flow.protocol !== protocol) return false
+      if ((protocol === 6 || protocol === 17) && rule.ports !== null) {
+        const [from, to] = portRange(rule.ports)
+        const port = flow.dstport ?? 0
+        if (port < from || port > to) return false
+      }
+    }
+    const peer = RuleMatcher.peerOf(flow, direction)
+    if (peer === null || !parseAddress(peer, this.#scratch)) return false
+    const v4 = !peer.includes(':')
+    return this.#peerCidrs(rule.peer).some((c) => isV4(c) === v4 && cidrContains(c, this.#scratch))
+  }
+
+  #peerCidrs(peer: string): Cidr[] {
+    const members = this.#members.get(peer)
+    if (members !== undefined) return members
+    let cidr = this.#cidrs.get(peer)
+    if (cidr === undefined) {
+      const parsed = parseCidr(peer)
+      cidr = typeof parsed === 'string' ? null : parsed
+      this.#cidrs.set(peer, cidr)
+    }
+    return cidr === null ? [] : [cidr]
+  }
+}
+
+export function isV4(cidr: Cidr): boolean {
+  return cidr.prefix >= 96 && !cidr.text.includes(':')
+}
+
+export function portRange(ports: string): [number, number] {
+  const dash = ports.indexOf('-')
+  return dash < 0
+    ? [Number(ports), Number(ports)]
+    : [Number(ports.slice(0, dash)), Number(ports.slice(dash + 1))]
+}

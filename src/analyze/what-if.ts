@@ -1,0 +1,206 @@
+import type { NetworkConfig } from '../core/network.js'
+import { DIRECTION_NAMES, REJECT_REASON_NAMES } from '../core/verdict.js'
+import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
+import { protocolName } from './detections/finding.js'
+import { isTraffic, toFlow } from './flow.js'
+import type { FlowRow } from './flow-row.js'
+import { judgeAll, placeFlows } from './rejudge.js'
+import { ruleText } from './rule-text.js'
+
+/**
+ * `flowlog what-if`: replays recorded flows against the current groups and against proposed ones,
+ * with the same engine, order and connection tracking, and lists every flow whose verdict differs.
+ * Comparing two replays (not the proposal with the recorded action) means that whatever a flow
+ * record cannot tell the engine (packet order within a second, ICMP types) weighs the same on both
+ * sides: a change is caused by the groups and nothing else. How often the current replay agrees
+ * with the recorded action is reported, as a measure of how faithful the replay is.
+ */
+
+export interface Verdict {
+  action: 'ACCEPT' | 'REJECT'
+  /** The accepting rule id, or null. */
+  rule: string | null
+  /** no-matching-rule / not-established, or null. */
+  reason: string | null
+}
+
+export interface FlowChange {
+  interfaceId: string
+  direction: string
+  protocol: string
+  srcaddr: string
+  srcport: number | null
+  dstaddr: string
+  dstport: number | null
+  records: number
+  packets: number
+  bytes: number
+  first: number
+  last: number
+  /** The action in the records (null when the format has none). */
+  recorded: string | null
+  current: Verdict
+  proposed: Verdict
+  /** Why it changes: the new accepting rule, or the reason for the new reject. */
+  responsible: string
+}
+
+export interface WhatIfResult {
+  records: number
+  replayed: number
+  skipped: { unknownInterface: number; noTime: number; noAddresses: number }
+  /** Records whose current replay agrees with the recorded action, of those that have one. */
+  agreeing: number
+  compared: number
+  /** Records whose verdict changes (ACCEPT ↔ REJECT). */
+  changedRecords: number
+  /** Records that stay accepted or rejected, but by another rule or for another reason. */
+  otherRule: number
+  acceptToReject: number
+  rejectToAccept: number
+  first: number | null
+  last: number | null
+  changes: FlowChange[]
+}
+
+function verdictOf(cause: number, policy: CompiledPolicy): Verdict {
+  if (cause >= 0) return { action: 'ACCEPT', rule: policy.ruleIds[cause] ?? null, reason: null }
+  return { action: 'REJECT', rule: null, reason: REJECT_REASON_NAMES[-cause - 1] ?? 'rejected' }
+}
+
+function describe(policy: CompiledPolicy, id: string): string {
+  const rule = policy.rules.find((r) => r.id === id)
+  return rule === undefined ? id : `${id} (${rule.group} ${ruleText(rule.rule, rule.direction)})`
+}
+
+function responsibleFor(
+  current: Verdict,
+  proposed: Verdict,
+  now: CompiledPolicy,
+  next: CompiledPolicy,
+): string {
+  if (proposed.action === 'ACCEPT' && proposed.rule !== null) {
+    if (current.action === 'ACCEPT')
+      return `now accepted by ${describe(next, proposed.rule)} instead of ${current.rule}`
+    return `accepted by ${describe(next, proposed.rule)}`
+  }
+  if (proposed.action === 'ACCEPT') return 'accepted'
+  if (proposed.reason === 'not-established') {
+    return 'not-established: the connection it belonged to is no longer opened (its opening records are rejected now)'
+  }
+  const was =
+    current.rule === null
+      ? ''
+      : next.rules.some((r) => r.id === current.rule)
+        ? `; ${current.rule} now reads: ${describe(next, current.rule)}`
+        : `; ${describe(now, current.rule)} is gone`
+  return `no-matching-rule: no proposed rule allows it${was}`
+}
+
+export interface WhatIfOptions {
+  /** Also list flows that stay accepted but by another rule (default: only verdict changes). */
+  ruleChanges?: boolean
+}
+
+export async function whatIf(
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+  current: NetworkConfig,
+  proposed: NetworkConfig,
+  options: WhatIfOptions = {},
+): Promise<WhatIfResult> {
+  const flows = []
+  for await (const row of rows) {
+    const flow = toFlow(row)
+    if (isTraffic(flow)) flows.push(flow)
+  }
+  const placement = placeFlows(flows, current)
+  const now = compilePolicy(current)
+  const next = compilePolicy(proposed)
+  const before = judgeAll(placement, now, current.limits.connectionTableCapacity)
+  const after = judgeAll(placement, next, proposed.limits.connectionTableCapacity)
+
+  let agreeing = 0
+  let compared = 0
+  let acceptToReject = 0
+  let rejectToAccept = 0
+  let changedRecords = 0
+  let otherRule = 0
+  let first = Number.POSITIVE_INFINITY
+  let last = Number.NEGATIVE_INFINITY
+  const changes = new Map<string, FlowChange>()
+  placement.placed.forEach((p, i) => {
+    const f = p.flow
+    first = Math.min(first, p.time)
+    last = Math.max(last, f.end ?? p.time)
+    const a = verdictOf(before[i] ?? -1, now)
+    const b = verdictOf(after[i] ?? -1, next)
+    if (f.action !== null) {
+      compared++
+      if (f.action === a.action) agreeing++
+    }
+    if (a.action === b.action && a.rule === b.rule && a.reason === b.reason) return
+    if (a.action === b.action) {
+      otherRule++
+      if (options.ruleChanges !== true) return
+    } else {
+      changedRecords++
+      if (a.action === 'ACCEPT') acceptToReject++
+      else rejectToAccept++
+    }
+    const iface = current.interfaces[p.iface]?.id ?? '?'
+    const key = [
+      iface,
+      p.direction,
+      f.protocol,
+      f.srcaddr,
+      f.srcport,
+      f.dstaddr,
+      f.dstport,
+      a.rule,
+      a.reason,
+      b.rule,
+      b.reason,
+    ].join(' ')
+    let change = changes.get(key)
+    if (change === undefined) {
+      change = {
+        interfaceId: iface,
+        direction: DIRECTION_NAMES[p.direction],
+        protocol: protocolName(f.protocol),
+        srcaddr: f.srcaddr ?? '-',
+        srcport: f.srcport,
+        dstaddr: f.dstaddr ?? '-',
+        dstport: f.dstport,
+        records: 0,
+        packets: 0,
+        bytes: 0,
+        first: p.time,
+        last: f.end ?? p.time,
+        recorded: f.action,
+        current: a,
+        proposed: b,
+        responsible: responsibleFor(a, b, now, next),
+      }
+      changes.set(key, change)
+    }
+    change.records++
+    change.packets += f.packets
+    change.bytes += f.bytes
+    change.last = Math.max(change.last, f.end ?? p.time)
+  })
+  const placed = placement.placed.length
+  return {
+    records: flows.length,
+    replayed: placed,
+    skipped: placement.skipped,
+    agreeing,
+    compared,
+    changedRecords,
+    otherRule,
+    acceptToReject,
+    rejectToAccept,
+    first: placed > 0 ? first : null,
+    last: placed > 0 ? last : null,
+    changes: [...changes.values()].sort((x, y) => x.first - y.first),
+  }
+}
