@@ -36,3 +36,16 @@ export function requireCommands(t: TestContext, install: string, ...commands: st
   t.skip(reason)
   return false
 }
+
+/**
+ * Returns true when running as root (network namespaces, nftables, packet capture). Otherwise
+ * skips (or throws under strict mode) like requireCommands.
+ */
+export function requireRoot(t: TestContext, why: string): boolean {
+  if (process.getuid?.() === 0) return true
+  const reason = `SKIPPED: needs root (${why}); run the tests as root, as .ci/run does`
+  if (STRICT) throw new Error(`${reason}, and FLOWLOG_TEST_STRICT=1 forbids skipping`)
+  console.warn(`\n*** ${reason} ***\n`)
+  t.skip(reason)
+  return false
+}
