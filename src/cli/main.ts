@@ -7,6 +7,7 @@ import { reportCommand } from './report-command.js'
 import { runAction } from './run-action.js'
 import { runCommand } from './run-command.js'
 import { sgCommand } from './sg-command.js'
+import { sqlCommand } from './sql-command.js'
 import { spoolCommand } from './spool-command.js'
 import { validateCommand } from './validate-command.js'
 import { whatIfCommand } from './what-if-command.js'
@@ -29,6 +30,7 @@ Docs: docs/config.md (configuration), docs/formats.md (fields and files).`,
   program.addCommand(sgCommand())
   program.addCommand(spoolCommand())
   program.addCommand(queryCommand())
+  program.addCommand(sqlCommand())
   program.addCommand(reportCommand())
   program.addCommand(detectCommand())
   program.addCommand(auditCommand())
