@@ -180,3 +180,23 @@ describe('communityIdOfRow', () => {
     assert.equal(communityIdOfRow({ protocol: 6, srcport: 1, dstport: 2 }), null)
   })
 })
+
+describe('community-id as an output field', () => {
+  test('the formatters fill it from the packet addresses, null for ICMP', async () => {
+    const { AWS_FIELD_VALUES, NHN_FIELD_VALUES } = await import('../format/field-values.js')
+    const value = AWS_FIELD_VALUES.get('community-id')!
+    assert.equal(NHN_FIELD_VALUES.get('community-id'), value)
+    const record = {
+      status: 0,
+      protocol: 6,
+      pktSrcAddr: '5.6.7.8',
+      pktDstAddr: '1.2.3.4',
+      srcPort: 3344,
+      dstPort: 1122,
+    } as unknown as Parameters<typeof value>[0]
+    const scope = {} as Parameters<typeof value>[1]
+    assert.equal(value(record, scope), '1:wCb3OG7yAFWelaUydu0D+125CLM=')
+    assert.equal(value({ ...record, protocol: 1 }, scope), null)
+    assert.equal(value({ ...record, status: 1 } as typeof record, scope), null)
+  })
+})

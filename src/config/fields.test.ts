@@ -37,7 +37,15 @@ test('the NHN fields and flowlog extras; names are unique within a family', () =
   assert.equal(FIELD_CATALOGUE.filter((f) => f.family === 'nhn').length, 25)
   assert.deepEqual(
     FIELD_CATALOGUE.filter((f) => f.family === 'flowlog').map((f) => f.name),
-    ['rule-id', 'reject-reason-detail', 'start-ms', 'end-ms', 'skipped-packets', 'skipped-bytes'],
+    [
+      'rule-id',
+      'reject-reason-detail',
+      'start-ms',
+      'end-ms',
+      'skipped-packets',
+      'skipped-bytes',
+      'community-id',
+    ],
   )
   const keys = FIELD_CATALOGUE.map((f) => `${f.family}:${f.name}`)
   assert.equal(new Set(keys).size, keys.length)

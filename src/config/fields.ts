@@ -112,6 +112,11 @@ export const FIELD_CATALOGUE: readonly FieldInfo[] = [
   extra('end-ms', 'int64', 'Last packet time in the window, unix milliseconds'),
   extra('skipped-packets', 'int64', 'SKIPDATA records: packets that could not be tracked; 0 otherwise'),
   extra('skipped-bytes', 'int64', 'SKIPDATA records: bytes that could not be tracked; 0 otherwise'),
+  extra(
+    'community-id',
+    'string',
+    'Community ID v1 of the 5-tuple (packet addresses), as Zeek, Suricata and Elastic write it; - for ICMP and status records',
+  ),
 ]
 
 /** Which families each file format takes (flowlog's extras go everywhere). */

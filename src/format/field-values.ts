@@ -1,3 +1,4 @@
+import { communityId } from '../community-id/community-id.js'
 import { parseAddress } from '../core/address.js'
 import type { FlowRecord } from '../core/flow-record.js'
 import { ACTION, DIRECTION, DIRECTION_NAMES, LOG_STATUS, LOG_STATUS_NAMES } from '../core/verdict.js'
@@ -140,6 +141,21 @@ const nhnTrafficPath: ValueOf = (r, s) => {
   return s.inVpc(r, r.direction === DIRECTION.EGRESS ? r.pktDstAddr : r.pktSrcAddr) ? 1 : null
 }
 
+/**
+ * Community ID v1 from the packet's own addresses, so it equals the id Zeek or Suricata give the same
+ * connection. ICMP and ICMPv6 records have no type or code (ports 0): no id rather than a wrong one.
+ */
+const communityIdValue: ValueOf = (r) =>
+  r.status === OK && r.protocol !== 1 && r.protocol !== 58
+    ? communityId({
+        protocol: r.protocol,
+        srcAddr: r.pktSrcAddr,
+        dstAddr: r.pktDstAddr,
+        srcPort: r.srcPort,
+        dstPort: r.dstPort,
+      })
+    : null
+
 /** flowlog's own fields, valid in every format. */
 const EXTRAS = {
   'rule-id': ruleId,
@@ -148,6 +164,7 @@ const EXTRAS = {
   'end-ms': endMs,
   'skipped-packets': skippedPackets,
   'skipped-bytes': skippedBytes,
+  'community-id': communityIdValue,
 }
 
 /**
