@@ -25,6 +25,9 @@ export interface SpoolDelivererOptions {
   onOutcome?: (outcome: AttemptOutcome) => void
 }
 
+/** How long past a settle deadline an attempt in flight may still finish (a put's own time limit). */
+const SETTLE_GRACE_MS = 130_000
+
 interface Item {
   entry: SpoolEntry
   /** Epoch ms of the next attempt. */
@@ -88,24 +91,28 @@ export class SpoolDeliverer {
   }
 
   /**
-   * Resolves with the entries still waiting when nothing waits any more, or when no attempt is
-   * due before `deadline` (epoch ms) and none is in flight, or at the deadline itself. Retries go
-   * on afterwards until `close`.
+   * Resolves with the entries still waiting once every attempt due by `deadline` (epoch ms) has
+   * been made: nothing waits any more, or what waits is due after the deadline. An attempt due
+   * before the deadline is made even if it starts after it (so a zero timeout still tries every
+   * file once); one that hangs is given up on `graceMs` after the deadline. Retries go on
+   * afterwards until `close`.
    */
-  settle(deadline: number): Promise<SpoolEntry[]> {
+  settle(deadline: number, graceMs = SETTLE_GRACE_MS): Promise<SpoolEntry[]> {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | null = null
       const check = () => {
         const items = [...this.items.values()]
         const done =
-          items.length === 0 || Date.now() >= deadline || items.every((i) => !i.running && i.dueAt > deadline)
+          this.closed ||
+          Date.now() >= deadline + graceMs ||
+          items.every((i) => !i.running && i.dueAt > deadline)
         if (!done) return
         this.listeners.delete(check)
         if (timer !== null) clearTimeout(timer)
         resolve(this.pending())
       }
       this.listeners.add(check)
-      timer = setTimeout(check, Math.max(0, deadline - Date.now()))
+      timer = setTimeout(check, Math.max(0, deadline + graceMs - Date.now()))
       check()
     })
   }
