@@ -97,7 +97,7 @@ export async function audit(
     if (isTraffic(flow)) flows.push(flow)
   }
   const policy = compilePolicy(network)
-  const placement = placeFlows(flows, network)
+  const placement = placeFlows(flows, network, policy)
   const ruleIndex = new Map(policy.ruleIds.map((id, i) => [id, i]))
   const accepted = placement.placed.filter((p) => p.flow.action === 'ACCEPT')
   const method =

@@ -26,7 +26,7 @@ export interface PlacedFlow {
   direction: Direction
   /** The record's start, seconds. */
   time: number
-  /** Tie-break within one start time: 0 opener, 1 unknown, 2 answer. */
+  /** Tie-break within one start time: 0 opener ... 3 answer (see rankOf). */
   rank: number
 }
 
@@ -41,22 +41,36 @@ export interface Placement {
 const SYN = 0x02
 const SYN_ACK = 0x12
 
-function rankOf(flow: Flow, direction: Direction, ruleDirection: ReadonlyMap<string, string>): number {
+/**
+ * Tie-break rank (lower goes first). Without flags or rule-id, a record the rules allow as new
+ * traffic goes before one they do not (if both were accepted, the allowed one must have opened the
+ * connection), and ingress before egress when both are allowed (an inbound rule written for it is
+ * then the one credited, as a person reading the config would expect).
+ */
+function rankOf(
+  p: Omit<PlacedFlow, 'rank'>,
+  ruleDirection: ReadonlyMap<string, string>,
+  allowedAsNew: (p: Omit<PlacedFlow, 'rank'>) => boolean,
+): number {
+  const flow = p.flow
   if (flow.protocol === 6 && flow.tcpFlags !== null) {
     if ((flow.tcpFlags & SYN_ACK) === SYN) return 0
-    if ((flow.tcpFlags & SYN_ACK) === SYN_ACK) return 2
+    if ((flow.tcpFlags & SYN_ACK) === SYN_ACK) return 3
   }
   const named = flow.ruleId === null ? undefined : ruleDirection.get(flow.ruleId)
-  if (named !== undefined) {
-    const own = direction === DIRECTION.EGRESS ? 'outbound' : 'inbound'
-    return named === own ? 0 : 2
-  }
-  return isReply(flow) ? 2 : 1
+  if (named !== undefined)
+    return named === (p.direction === DIRECTION.EGRESS ? 'outbound' : 'inbound') ? 0 : 3
+  if (isReply(flow)) return 3
+  if (!allowedAsNew(p)) return 2
+  return p.direction === DIRECTION.EGRESS ? 1.5 : 1
 }
 
 /** Places every traffic record on its interface and sorts them for replay. */
-export function placeFlows(flows: Iterable<Flow>, network: NetworkConfig): Placement {
+export function placeFlows(flows: Iterable<Flow>, network: NetworkConfig, policy: CompiledPolicy): Placement {
   const index = indexInterfaces(network)
+  const view = new PacketView()
+  const allowedAsNew = (p: Omit<PlacedFlow, 'rank'>) =>
+    flowToView(p.flow, view, index) && policy.evaluate(p.iface, p.direction, view) >= 0
   const ruleDirection = new Map<string, string>()
   for (const g of network.securityGroups) {
     for (const r of g.inbound) ruleDirection.set(r.id, 'inbound')
@@ -78,7 +92,8 @@ export function placeFlows(flows: Iterable<Flow>, network: NetworkConfig): Place
       skipped.unknownInterface++
       continue
     }
-    placed.push({ flow, ...place, time: flow.start, rank: rankOf(flow, place.direction, ruleDirection) })
+    const unranked = { flow, ...place, time: flow.start }
+    placed.push({ ...unranked, rank: rankOf(unranked, ruleDirection, allowedAsNew) })
   }
   // Array.prototype.sort is stable: equal records keep the order they were read in.
   placed.sort((a, b) => a.time - b.time || a.rank - b.rank)

@@ -113,8 +113,8 @@ export async function whatIf(
     const flow = toFlow(row)
     if (isTraffic(flow)) flows.push(flow)
   }
-  const placement = placeFlows(flows, current)
   const now = compilePolicy(current)
+  const placement = placeFlows(flows, current, now)
   const next = compilePolicy(proposed)
   const before = judgeAll(placement, now, current.limits.connectionTableCapacity)
   const after = judgeAll(placement, next, proposed.limits.connectionTableCapacity)

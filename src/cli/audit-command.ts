@@ -2,33 +2,34 @@ import { writeFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { audit } from '../analyze/audit.js'
 import { auditJson, renderAudit } from '../analyze/audit-text.js'
-import { flowRows } from '../analyze/flow-source.js'
 import { leastPrivilegeYaml } from '../analyze/groups-yaml.js'
 import { loadConfig } from '../config/load-config.js'
+import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
 
-interface AuditFlags {
+interface AuditFlags extends SourceFlags {
   config: string
   format: 'table' | 'json'
   writeGroups?: string
 }
 
 export function auditCommand(): Command {
-  return new Command('audit')
-    .description(
-      'check security groups against recorded flows: unused rules, rules too wide, least-privilege rules',
-    )
-    .argument('<source...>', 'flow-log files or directories')
-    .requiredOption('-c, --config <file>', 'config whose security groups to audit')
-    .addOption(
-      new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'),
-    )
-    .option(
-      '-w, --write-groups <file>',
-      'write the least-privilege groups as YAML (input for what-if --groups)',
-    )
-    .addHelpText(
-      'after',
-      `
+  return addSourceOptions(
+    new Command('audit')
+      .description(
+        'check security groups against recorded flows: unused rules, rules too wide, least-privilege rules',
+      )
+      .argument('<source...>', 'flow-log files or directories')
+      .requiredOption('-c, --config <file>', 'config whose security groups to audit')
+      .addOption(
+        new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'),
+      )
+      .option(
+        '-w, --write-groups <file>',
+        'write the least-privilege groups as YAML (input for what-if --groups)',
+      )
+      .addHelpText(
+        'after',
+        `
 Records that carry rule-id (a flowlog extra field) say which rule accepted them; without it, the
 records are re-judged with the config's groups. See docs/analysis-reports.md.
 
@@ -36,16 +37,19 @@ Examples:
   flowlog audit --config net.yaml logs/
   flowlog audit --config net.yaml --write-groups least.yaml logs/
   flowlog what-if --config net.yaml --groups least.yaml logs/`,
-    )
-    .action(async (sources: string[], flags: AuditFlags) => {
-      const network = loadConfig(flags.config)
-      const result = await audit(flowRows(sources), network)
-      if (flags.format === 'json') process.stdout.write(`${JSON.stringify(auditJson(result), null, 2)}\n`)
-      else process.stdout.write(renderAudit(result))
-      if (flags.writeGroups !== undefined) {
-        writeFileSync(flags.writeGroups, leastPrivilegeYaml(network, result.rules, sources.join(' ')))
-        if (flags.format !== 'json')
-          process.stdout.write(`\nleast-privilege groups written to ${flags.writeGroups}\n`)
-      }
-    })
+      ),
+  ).action(async (sources: string[], flags: AuditFlags) => {
+    const network = loadConfig(flags.config)
+    const read = startRead('audit', flags)
+    const reader = readFlows(sources, read.options)
+    const result = await audit(reader, network)
+    read.finish(reader.stats, `${result.rules.length} rule(s) audited`)
+    if (flags.format === 'json') process.stdout.write(`${JSON.stringify(auditJson(result), null, 2)}\n`)
+    else process.stdout.write(renderAudit(result))
+    if (flags.writeGroups !== undefined) {
+      writeFileSync(flags.writeGroups, leastPrivilegeYaml(network, result.rules, sources.join(' ')))
+      if (flags.format !== 'json')
+        process.stdout.write(`\nleast-privilege groups written to ${flags.writeGroups}\n`)
+    }
+  })
 }

@@ -3,61 +3,81 @@ import { detect } from '../analyze/detect.js'
 import { DETECTION_NAMES, type DetectionName } from '../analyze/detections/finding.js'
 import { loadThresholds } from '../analyze/detections/thresholds.js'
 import { renderFindings } from '../analyze/findings-text.js'
-import { flowRows } from '../analyze/flow-source.js'
 import { loadConfig } from '../config/load-config.js'
+import { InputError } from '../core/errors.js'
+import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
 
-interface DetectFlags {
+interface DetectFlags extends SourceFlags {
   config?: string
   thresholds?: string
   set: string[]
-  only?: string[]
+  only?: DetectionName[]
   format: 'table' | 'json'
   failOnFindings: boolean
 }
 
 export function detectCommand(): Command {
-  return new Command('detect')
-    .description(
-      'find port scans, SSH/RDP brute force, sweeps, rejected bursts and unusual egress, with blocks to add',
-    )
-    .argument('<source...>', 'flow-log files or directories')
-    .option('-c, --config <file>', "config: names the rule that let traffic in, and the network's own CIDRs")
-    .option('-t, --thresholds <file>', 'thresholds YAML (see docs/analysis-reports.md)')
-    .option('-s, --set <key=value>', 'one threshold, e.g. portScan.minPorts=20 (repeatable)', collect, [])
-    .addOption(new Option('--only <detection...>', 'run only these detections').choices(DETECTION_NAMES))
-    .addOption(
-      new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'),
-    )
-    .option('--fail-on-findings', 'exit 3 when there is any finding (for scripts and CI)', false)
-    .addHelpText(
-      'after',
-      `
+  return addSourceOptions(
+    new Command('detect')
+      .description(
+        'find port scans, SSH/RDP brute force, sweeps, rejected bursts and unusual egress, with blocks to add',
+      )
+      .argument('<source...>', 'flow-log files or directories')
+      .option(
+        '-c, --config <file>',
+        "config: names the rule that let traffic in, and the network's own CIDRs",
+      )
+      .option('-t, --thresholds <file>', 'thresholds YAML (see docs/analysis-reports.md)')
+      .option('-s, --set <key=value>', 'one threshold, e.g. portScan.minPorts=20 (repeatable)', collect, [])
+      .option('--only <detections>', 'run only these detections, comma-separated', (v: string) =>
+        parseDetections(v),
+      )
+      .addOption(
+        new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'),
+      )
+      .option('--fail-on-findings', 'exit 3 when there is any finding (for scripts and CI)', false)
+      .addHelpText(
+        'after',
+        `
 Detections: ${DETECTION_NAMES.join(', ')}. Thresholds and their reasons: docs/analysis-reports.md.
 
 Examples:
   flowlog detect logs/
   flowlog detect --config net.yaml --set bruteForce.minAttempts=10 logs/
   flowlog detect --thresholds thresholds.yaml --format json logs/`,
-    )
-    .action(async (sources: string[], flags: DetectFlags) => {
-      const thresholds = loadThresholds(flags.thresholds, flags.set)
-      const network = flags.config === undefined ? null : loadConfig(flags.config)
-      const result = await detect(flowRows(sources), {
-        thresholds,
-        network,
-        ...(flags.only === undefined ? {} : { only: flags.only as DetectionName[] }),
-      })
-      if (flags.format === 'json') {
-        process.stdout.write(
-          `${JSON.stringify({ records: result.records, ignored: result.ignored, findings: result.findings }, null, 2)}\n`,
-        )
-      } else {
-        process.stdout.write(renderFindings(result.findings, result.records))
-      }
-      if (flags.failOnFindings && result.findings.length > 0) process.exitCode = 3
+      ),
+  ).action(async (sources: string[], flags: DetectFlags) => {
+    const thresholds = loadThresholds(flags.thresholds, flags.set)
+    const network = flags.config === undefined ? null : loadConfig(flags.config)
+    const read = startRead('detect', flags)
+    const reader = readFlows(sources, read.options)
+    const result = await detect(reader, {
+      thresholds,
+      network,
+      ...(flags.only === undefined ? {} : { only: flags.only }),
     })
+    read.finish(reader.stats, `${result.findings.length} finding(s)`)
+    if (flags.format === 'json') {
+      process.stdout.write(
+        `${JSON.stringify({ records: result.records, ignored: result.ignored, findings: result.findings }, null, 2)}\n`,
+      )
+    } else {
+      process.stdout.write(renderFindings(result.findings, result.records))
+    }
+    if (flags.failOnFindings && result.findings.length > 0) process.exitCode = 3
+  })
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value]
+}
+
+function parseDetections(value: string): DetectionName[] {
+  return value.split(',').map((name) => {
+    const n = name.trim()
+    if (!(DETECTION_NAMES as readonly string[]).includes(n)) {
+      throw new InputError(`--only: "${n}" is not a detection (detections: ${DETECTION_NAMES.join(', ')})`)
+    }
+    return n as DetectionName
+  })
 }

@@ -1,6 +1,4 @@
-import { Command, Option } from 'commander'
-import { flowRows } from '../analyze/flow-source.js'
-import { openFlowsTable } from '../analyze/flows-table.js'
+import { Command } from 'commander'
 import { jsonRows, parseOutputFormat, render } from '../analyze/output.js'
 import { parsePortList, parseWhole } from '../analyze/parse-flags.js'
 import {
@@ -16,9 +14,11 @@ import {
 } from '../analyze/report.js'
 import { loadConfig } from '../config/load-config.js'
 import { InputError } from '../core/errors.js'
+import { openFlowsDatabase } from '../sql/flows-database.js'
+import { addSourceOptions, type SourceFlags, startRead } from './analysis-sources.js'
 
-interface ReportFlags {
-  kind?: string[]
+interface ReportFlags extends SourceFlags {
+  kind: string[]
   format: string
   limit: string
   interval: string
@@ -28,23 +28,25 @@ interface ReportFlags {
 }
 
 export function reportCommand(): Command {
-  return new Command('report')
-    .description("the analyses of AWS's predefined Athena queries, plus traffic over time")
-    .argument('<source...>', 'flow-log files or directories')
-    .addOption(
-      new Option('-k, --kind <kind...>', 'reports to run (default: an overview)').choices(
-        REPORTS.map((r) => r.kind),
-      ),
-    )
-    .option('-f, --format <format>', 'table, csv or json', 'table')
-    .option('-n, --limit <n>', 'rows of ranked reports', String(DEFAULT_REPORT_OPTIONS.limit))
-    .option('--interval <seconds>', 'bucket width of over-time', String(DEFAULT_REPORT_OPTIONS.interval))
-    .option('--address <ip>', 'the address of the address report')
-    .option('--admin-ports <list>', `ports of admin-ports (default ${DEFAULT_ADMIN_PORTS.join(',')})`)
-    .option('-c, --config <file>', 'config: maps interfaces to instances and subnets')
-    .addHelpText(
-      'after',
-      `
+  return addSourceOptions(
+    new Command('report')
+      .description("the analyses of AWS's predefined Athena queries, plus traffic over time")
+      .argument('<source...>', 'flow-log files or directories')
+      .option(
+        '-k, --kind <kinds>',
+        'reports to run, comma-separated or repeated (default: an overview)',
+        collect,
+        [],
+      )
+      .option('-f, --format <format>', 'table, csv or json', 'table')
+      .option('-n, --limit <n>', 'rows of ranked reports', String(DEFAULT_REPORT_OPTIONS.limit))
+      .option('--interval <seconds>', 'bucket width of over-time', String(DEFAULT_REPORT_OPTIONS.interval))
+      .option('--address <ip>', 'the address of the address report')
+      .option('--admin-ports <list>', `ports of admin-ports (default ${DEFAULT_ADMIN_PORTS.join(',')})`)
+      .option('-c, --config <file>', 'config: maps interfaces to instances and subnets')
+      .addHelpText(
+        'after',
+        `
 Reports: ${REPORTS.map((r) => r.kind).join(', ')}.
 Default (no --kind): ${DEFAULT_REPORT_KINDS.join(', ')}. See docs/analysis-reports.md.
 
@@ -54,45 +56,57 @@ Examples:
   flowlog report --kind address --address 198.51.100.7 logs/
   flowlog report --kind over-time --interval 300 logs/
   flowlog report --kind top-instances --config net.yaml logs/`,
-    )
-    .action(async (sources: string[], flags: ReportFlags) => {
-      const format = parseOutputFormat(flags.format)
-      const kinds = flags.kind ?? [...DEFAULT_REPORT_KINDS]
-      const options: ReportOptions = {
-        limit: parseWhole('--limit', flags.limit, 1, 1_000_000),
-        interval: parseWhole('--interval', flags.interval, 1, 31_536_000),
-        address: flags.address ?? null,
-        adminPorts:
-          flags.adminPorts === undefined
-            ? DEFAULT_ADMIN_PORTS
-            : parsePortList('--admin-ports', flags.adminPorts),
+      ),
+  ).action(async (sources: string[], flags: ReportFlags) => {
+    const format = parseOutputFormat(flags.format)
+    const kinds = flags.kind.length > 0 ? flags.kind : [...DEFAULT_REPORT_KINDS]
+    const options: ReportOptions = {
+      limit: parseWhole('--limit', flags.limit, 1, 1_000_000),
+      interval: parseWhole('--interval', flags.interval, 1, 31_536_000),
+      address: flags.address ?? null,
+      adminPorts:
+        flags.adminPorts === undefined
+          ? DEFAULT_ADMIN_PORTS
+          : parsePortList('--admin-ports', flags.adminPorts),
+    }
+    checkReportOptions(kinds, options)
+    if (format === 'csv' && kinds.length !== 1) {
+      throw new InputError(`--format csv: choose one --kind (got ${kinds.length}: ${kinds.join(', ')})`)
+    }
+    const network = flags.config === undefined ? null : loadConfig(flags.config)
+    const read = startRead('report', flags)
+    const table = await openFlowsDatabase(sources, read.options)
+    read.finish(table.stats, `${kinds.length} report(s)`)
+    try {
+      await loadInterfaceMap(table.connection, network)
+      const results = []
+      for (const kind of kinds) {
+        const definition = reportDefinition(kind)
+        results.push({ definition, table: await runReport(table.connection, definition, options) })
       }
-      checkReportOptions(kinds, options)
-      if (format === 'csv' && kinds.length !== 1) {
-        throw new InputError(`--format csv: choose one --kind (got ${kinds.length}: ${kinds.join(', ')})`)
+      if (format === 'json') {
+        const out = Object.fromEntries(results.map((r) => [r.definition.kind, jsonRows(r.table)]))
+        process.stdout.write(`${JSON.stringify(kinds.length === 1 ? out[kinds[0] ?? ''] : out, null, 2)}\n`)
+        return
       }
-      const network = flags.config === undefined ? null : loadConfig(flags.config)
-      const table = await openFlowsTable(flowRows(sources))
-      try {
-        await loadInterfaceMap(table.connection, network)
-        const results = []
-        for (const kind of kinds) {
-          const definition = reportDefinition(kind)
-          results.push({ definition, table: await runReport(table.connection, definition, options) })
-        }
-        if (format === 'json') {
-          const out = Object.fromEntries(results.map((r) => [r.definition.kind, jsonRows(r.table)]))
-          process.stdout.write(`${JSON.stringify(kinds.length === 1 ? out[kinds[0] ?? ''] : out, null, 2)}\n`)
-          return
-        }
-        const parts = results.map((r) =>
-          format === 'csv'
-            ? render(r.table, 'csv')
-            : `${r.definition.title} (${r.definition.kind})\n${render(r.table, 'table')}`,
-        )
-        process.stdout.write(parts.join('\n'))
-      } finally {
-        table.close()
-      }
-    })
+      const parts = results.map((r) =>
+        format === 'csv'
+          ? render(r.table, 'csv')
+          : `${r.definition.title} (${r.definition.kind})\n${render(r.table, 'table')}`,
+      )
+      process.stdout.write(parts.join('\n'))
+    } finally {
+      table.close()
+    }
+  })
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== ''),
+  ]
 }

@@ -1,12 +1,12 @@
 import { Command, Option } from 'commander'
-import { flowRows } from '../analyze/flow-source.js'
 import { render } from '../analyze/output.js'
 import { loadProposedGroups } from '../analyze/proposed-groups.js'
 import { whatIf } from '../analyze/what-if.js'
 import { changesTable, renderWhatIf } from '../analyze/what-if-text.js'
 import { loadConfig } from '../config/load-config.js'
+import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
 
-interface WhatIfFlags {
+interface WhatIfFlags extends SourceFlags {
   config: string
   groups: string
   format: 'table' | 'csv' | 'json'
@@ -15,26 +15,27 @@ interface WhatIfFlags {
 }
 
 export function whatIfCommand(): Command {
-  return new Command('what-if')
-    .description(
-      'replay recorded flows against proposed security groups: every flow whose verdict would change',
-    )
-    .argument('<source...>', 'flow-log files or directories')
-    .requiredOption('-c, --config <file>', 'config with the current groups, interfaces and addresses')
-    .requiredOption(
-      '-g, --groups <file>',
-      "proposed security groups (YAML/JSON, the config's securityGroups schema)",
-    )
-    .addOption(
-      new Option('-f, --format <format>', 'table, csv or json')
-        .choices(['table', 'csv', 'json'])
-        .default('table'),
-    )
-    .option('--rule-changes', 'also list flows that keep their verdict but by another rule', false)
-    .option('--fail-on-change', 'exit 3 when any verdict would change (for CI)', false)
-    .addHelpText(
-      'after',
-      `
+  return addSourceOptions(
+    new Command('what-if')
+      .description(
+        'replay recorded flows against proposed security groups: every flow whose verdict would change',
+      )
+      .argument('<source...>', 'flow-log files or directories')
+      .requiredOption('-c, --config <file>', 'config with the current groups, interfaces and addresses')
+      .requiredOption(
+        '-g, --groups <file>',
+        "proposed security groups (YAML/JSON, the config's securityGroups schema)",
+      )
+      .addOption(
+        new Option('-f, --format <format>', 'table, csv or json')
+          .choices(['table', 'csv', 'json'])
+          .default('table'),
+      )
+      .option('--rule-changes', 'also list flows that keep their verdict but by another rule', false)
+      .option('--fail-on-change', 'exit 3 when any verdict would change (for CI)', false)
+      .addHelpText(
+        'after',
+        `
 A proposed group replaces the config's group of the same id; the others stay. Records are replayed
 in time order through the connection tracker, once with the current groups and once with the
 proposed ones. See docs/analysis-reports.md.
@@ -42,23 +43,26 @@ proposed ones. See docs/analysis-reports.md.
 Examples:
   flowlog what-if --config net.yaml --groups proposed.yaml logs/
   flowlog what-if --config net.yaml --groups least.yaml --fail-on-change logs/`,
-    )
-    .action(async (sources: string[], flags: WhatIfFlags) => {
-      const network = loadConfig(flags.config)
-      const proposal = loadProposedGroups(flags.groups, network)
-      const result = await whatIf(flowRows(sources), network, proposal.network, {
-        ruleChanges: flags.ruleChanges,
-      })
-      const notes = proposal.unattached.map(
-        (id) => `${id} is on no interface: its rules judge only what refers to it`,
-      )
-      if (flags.format === 'json') {
-        process.stdout.write(`${JSON.stringify({ ...result, notes }, null, 2)}\n`)
-      } else if (flags.format === 'csv') {
-        process.stdout.write(render(changesTable(result), 'csv'))
-      } else {
-        process.stdout.write(renderWhatIf(result, notes))
-      }
-      if (flags.failOnChange && result.changedRecords > 0) process.exitCode = 3
+      ),
+  ).action(async (sources: string[], flags: WhatIfFlags) => {
+    const network = loadConfig(flags.config)
+    const proposal = loadProposedGroups(flags.groups, network)
+    const read = startRead('what-if', flags)
+    const reader = readFlows(sources, read.options)
+    const result = await whatIf(reader, network, proposal.network, {
+      ruleChanges: flags.ruleChanges,
     })
+    const notes = proposal.unattached.map(
+      (id) => `${id} is on no interface: its rules judge only what refers to it`,
+    )
+    read.finish(reader.stats, `${result.changedRecords} changed record(s)`)
+    if (flags.format === 'json') {
+      process.stdout.write(`${JSON.stringify({ ...result, notes }, null, 2)}\n`)
+    } else if (flags.format === 'csv') {
+      process.stdout.write(render(changesTable(result), 'csv'))
+    } else {
+      process.stdout.write(renderWhatIf(result, notes))
+    }
+    if (flags.failOnChange && result.changedRecords > 0) process.exitCode = 3
+  })
 }
