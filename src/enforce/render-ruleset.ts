@@ -54,7 +54,10 @@ export function renderRuleset(
     for (const g of nic.securityGroups) members.set(g, [...(members.get(g) ?? []), ...nic.addresses])
   }
   const snaplen = options.snaplen ?? 256
-  const log = (group: number, prefix: string) => `log prefix "${prefix}" group ${group} snaplen ${snaplen}`
+  // queue-threshold 1: the kernel otherwise batches up to 100 packets or 1 s per NFLOG message,
+  // which delays verdicts past a window's close and loses the last batch at shutdown.
+  const log = (group: number, prefix: string) =>
+    `log prefix "${prefix}" group ${group} snaplen ${snaplen} queue-threshold 1`
 
   const chains: string[] = []
   const egressMap: string[] = []

@@ -47,6 +47,8 @@ export interface LiveSummary {
 
 /** Seconds between retries of a device that could not be opened (a VM not started yet). */
 const REOPEN_SECONDS = 5
+/** Milliseconds the NFLOG captures keep reading after the ruleset is gone, at shutdown. */
+const NFLOG_DRAIN_MS = 300
 /** Seconds between kernel drop samples. */
 const DROP_SAMPLE_SECONDS = 1
 
@@ -324,7 +326,11 @@ export class LiveDaemon {
 
   private async shutdown(): Promise<LiveSummary> {
     if (this.timer !== null) clearInterval(this.timer)
-    this.removeRulesetNow()
+    if (this.rulesetLoaded) {
+      this.removeRulesetNow()
+      // Verdicts the kernel logged just before are still on their way through netlink.
+      await new Promise((resolve) => setTimeout(resolve, NFLOG_DRAIN_MS))
+    }
     this.closeSources()
     const t = now()
     this.pipeline.advance(t)
