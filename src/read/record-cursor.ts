@@ -80,6 +80,16 @@ export class LineCursor implements RecordCursor {
     this.count = n
   }
 
+  /**
+   * Splits at runs of blanks instead of single spaces: AWS's own guide has a record with a doubled
+   * space, and hand-edited files have tabs. Only tried when a line does not fit its header.
+   */
+  loadWords(line: string): void {
+    this.line = line
+    this.values = line.trim().split(/\s+/)
+    this.count = this.values.length
+  }
+
   /** The fields as strings (for a header check on a line that does not fit the schema). */
   tokens(): string[] {
     if (this.values !== null) return this.values

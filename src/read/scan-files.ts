@@ -242,10 +242,12 @@ class LineParser {
 
   private delimited(line: string): boolean {
     const cursor = this.cursor!
+    // Files concatenated with `cat` repeat their header line.
+    if (line === cursor.schema.header) return true
     cursor.load(line)
+    if (cursor.count !== this.width && this.kind === 'text' && /\s\s|\t/.test(line)) cursor.loadWords(line)
     if (cursor.count !== this.width) {
-      if (line === cursor.schema.header) return true
-      // Files concatenated with `cat` keep each file's header line: a new header starts a new format.
+      // A different header line (files of two formats concatenated) starts a new format.
       const tokens = cursor.tokens()
       if (isHeader(tokens)) {
         this.use(schemaOf(tokens, familyOf(tokens), line))
