@@ -11,7 +11,7 @@ export function renderAudit(result: AuditResult): string {
   const how =
     result.method === 'rule-id'
       ? "by the records' rule-id"
-      : 're-judged by the policy engine (the records carry no rule-id)'
+      : 'by re-judging the records with the policy engine (they carry no rule-id)'
   out.push(`flowlog audit: ${result.records} record(s)${span}; rules attributed ${how}`)
   const s = result.skipped
   const skipped = s.unknownInterface + s.noTime + s.noAddresses

@@ -221,14 +221,14 @@ function exposureOf(rule: SecurityGroupRule, direction: 'inbound' | 'outbound'):
   const relevant = protocol === 17 ? exposed.filter(([port]) => port === 3389) : exposed
   if (relevant.length === 0) return []
   const name = protocol === -1 ? 'all traffic' : `${rule.protocol} ${rule.ports ?? 'all ports'}`
+  const only = relevant[0]
+  if (relevant.length === 1 && only !== undefined && rule.ports === String(only[0])) {
+    return [`open to ${rule.peer} on ${name} (${only[1]})`]
+  }
+  const named = relevant.map(([p, n]) => `${p} (${n})`)
   const list =
-    relevant.length > 4
-      ? `${relevant.length} sensitive ports (${relevant
-          .slice(0, 4)
-          .map(([p, n]) => `${p} ${n}`)
-          .join(', ')}, ...)`
-      : relevant.map(([p, n]) => `${p} (${n})`).join(', ')
-  return [`open to ${rule.peer} on ${name}: ${list}`]
+    named.length > 4 ? `${named.slice(0, 4).join(', ')} and ${named.length - 4} more` : named.join(', ')
+  return [`open to ${rule.peer} on ${name}, including ${list}`]
 }
 
 /** A replacement id may collide with another rule's: suffix until unique (ids are global in a config). */

@@ -40,7 +40,7 @@ export interface LeastPrivilegeLimits extends SummaryLimits {
 }
 
 export const DEFAULT_LEAST_PRIVILEGE_LIMITS: LeastPrivilegeLimits = {
-  maxEntries: 8,
+  maxEntries: 4,
   minPrefixV4: 16,
   minPrefixV6: 48,
   maxPortRanges: 4,

@@ -63,7 +63,7 @@ export class PortScanDetector implements Detector {
       if (share < t.portScan.minRejectedShare) continue
       const tally = new Tally(t.samples)
       for (const x of hits) tally.addContact(x.contact)
-      const ports = [...new Set(hits.map((x) => x.port))]
+      const ports = sortPorts(new Set(hits.map((x) => x.port)))
       const hosts = [...new Set(hits.map((x) => x.host))]
       const open = [
         ...new Set(hits.filter((x) => x.contact.accepted && !x.contact.rejected).map((x) => x.port)),
@@ -92,6 +92,19 @@ export class PortScanDetector implements Detector {
     }
     return findings
   }
+}
+
+/** `tcp/22` before `tcp/443` before `udp/53`: ports in numeric order within a protocol. */
+export function sortPorts(ports: Iterable<string>): string[] {
+  const key = (p: string): [string, number] => {
+    const slash = p.indexOf('/')
+    return slash < 0 ? [p, -1] : [p.slice(0, slash), Number(p.slice(slash + 1))]
+  }
+  return [...ports].sort((a, b) => {
+    const [pa, na] = key(a)
+    const [pb, nb] = key(b)
+    return pa < pb ? -1 : pa > pb ? 1 : na - nb
+  })
 }
 
 export function round(n: number): number {

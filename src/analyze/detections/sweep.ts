@@ -2,7 +2,7 @@ import type { Flow } from '../flow.js'
 import { AcceptingRules, denyAddress, narrowRules } from './block-suggestion.js'
 import { type DetectContext, plural, spanText } from './context.js'
 import { Contact, type Detector, type Finding, firstOf, portLabel, Tally } from './finding.js'
-import { round } from './port-scan.js'
+import { round, sortPorts } from './port-scan.js'
 import { eventsInDenseWindows } from './sliding-window.js'
 import { isReply } from './traffic-roles.js'
 
@@ -88,7 +88,7 @@ export class SweepDetector implements Detector {
         )} ${spanText(tally.first, tally.last)} (${rejected} of ${tried} rejected)`,
         evidence: tally.evidence(
           { ports: swept.length, hosts: allHosts.size, rejectedShare: round(rejected / tried) },
-          { ports: firstOf(swept, 20), hosts: firstOf(allHosts, 20) },
+          { ports: firstOf(sortPorts(swept), 20), hosts: firstOf(allHosts, 20) },
         ),
         suggestions: [...denyAddress(source, 'from'), ...narrowRules(rules.map, 'records of it')],
       })
