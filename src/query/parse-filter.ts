@@ -150,7 +150,7 @@ class Parser {
     if (start.type !== 'word')
       throw this.error(`expected a field name at position ${start.at + 1}, found ${describe(start)}`)
     this.i++
-    const field = resolveField(start.text, this.what)
+    const field = resolveField(start.text, `${this.what} "${this.text}"`)
     let negate = false
     let op: string
     const next = this.peek()
