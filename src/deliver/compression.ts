@@ -12,8 +12,12 @@ export function fileCompression(flowLog: { fileFormat: string; compression: Comp
   return flowLog.fileFormat === 'parquet' ? 'none' : flowLog.compression
 }
 
-/** zlib's default trade-off; AWS's own files are plain single-member gzip too. */
-export const GZIP_LEVEL = 6
+/**
+ * Level 3: on flow-log text it compresses about 2.2x faster than zlib's default 6 for files about
+ * 17% larger (measured on a million-record window), and gzip is the writer thread's largest cost.
+ * AWS's own files are plain single-member gzip too; any gzip reader opens them.
+ */
+export const GZIP_LEVEL = 3
 
 /** The file body as stored: one gzip member, or unchanged. For worker threads, where blocking is fine. */
 export function compress(body: Uint8Array, compression: Compression, level = GZIP_LEVEL): Uint8Array {
