@@ -31,6 +31,8 @@ export class FlowTable {
   /** The table the last packet went to (the fast path). */
   private current: WindowRecords | null = null
   private size = 0
+  /** Records of the last window emitted. */
+  private lastWindowRecords = 0
   private readonly probe = new Uint32Array(KEY_WORDS)
 
   /** Skipped packets/bytes per (window, interface), keyed window * 2^16 + interface (exact in a double). */
@@ -167,8 +169,9 @@ export class FlowTable {
         return t
       }
     }
+    // The last window's size predicts this one's: start there rather than grow through rehashes.
     let table = this.spare
-    if (table === null) table = new WindowRecords()
+    if (table === null) table = WindowRecords.forRecords(this.lastWindowRecords)
     this.spare = null
     table.reset(window)
     this.open.push(table)
@@ -265,6 +268,7 @@ export class FlowTable {
       out++
     }
     if (table !== null) {
+      this.lastWindowRecords = table.size
       this.size -= table.size
       this.open.splice(at, 1)
       if (this.current === table) this.current = null

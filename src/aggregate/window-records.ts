@@ -38,6 +38,13 @@ export class WindowRecords {
   private signed: Int32Array
   private mask: number
 
+  /** A table with room for about `records` records before it must grow. */
+  static forRecords(records: number): WindowRecords {
+    let slots = INITIAL_SLOTS
+    while (slots < records * 2) slots *= 2
+    return new WindowRecords(slots)
+  }
+
   constructor(slots = INITIAL_SLOTS) {
     const buffer = new ArrayBuffer(slots * STRIDE * 4)
     this.words = new Uint32Array(buffer)
