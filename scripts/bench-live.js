@@ -23,12 +23,16 @@ import { gunzipSync } from 'node:zlib'
 import { writeTypical } from '../bench/make-captures.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const HELP = `usage: npm run bench:live -- [--packets N] [--loops L] [--capture FILE] [--no-build]
+const HELP = `usage: npm run bench:live -- [--packets N] [--loops L] [--pps RATE] [--capture FILE] [--capture-buffer MiB] [--no-build]
 
 Replays a capture (default: the benchmark's typical traffic, N packets, default 200000, made once
-into bench/out/) L times (default 1) into a veth with tcpreplay --topspeed, while flowlog run
+into bench/out/) L times (default 1) into a veth with tcpreplay --topspeed (or --pps RATE), while flowlog run
 (observe mode) and tcpdump capture the receiving end, and prints packets sent, the packets in
-flowlog's records (plus SKIPDATA and kernel drops) and tcpdump's count.`
+flowlog's records (plus SKIPDATA and kernel drops) and tcpdump's count. flowlog's capture ring
+is --capture-buffer MiB (default 64 here, 32 in flowlog run). The cap binding opens libpcap in
+immediate mode (TPACKET_V2, one 64 KiB slot per packet at its fixed snap length), so each MiB of
+ring holds only 16 packets of burst; sustained, flowlog keeps up with what cap's per-packet
+callback delivers (see docs/live.md).`
 
 function sh(command, args, options = {}) {
   const r = spawnSync(command, args, { encoding: 'utf8', ...options })
@@ -84,6 +88,8 @@ async function main() {
     options: {
       packets: { type: 'string', default: '200000' },
       loops: { type: 'string', default: '1' },
+      'capture-buffer': { type: 'string', default: '64' },
+      pps: { type: 'string' },
       capture: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -174,7 +180,8 @@ async function main() {
     })
     await waitFor('tcpdump', () => dumpErr.includes('listening on'))
 
-    const replay = sh('ip', inNs('tcpreplay', '-i', 'vb0', '--topspeed', `--loop=${values.loops}`, capture))
+    const speed = values.pps === undefined ? ['--topspeed'] : [`--pps=${values.pps}`]
+    const replay = sh('ip', inNs('tcpreplay', '-i', 'vb0', ...speed, `--loop=${values.loops}`, capture))
     const sent = Number(/Successful packets:\s+(\d+)/.exec(replay)?.[1] ?? Number.NaN)
     const rate = /Rated: [^\n]*?([\d.]+) pps/.exec(replay)?.[1]
     await new Promise((r) => setTimeout(r, 2000))

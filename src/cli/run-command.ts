@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
 import { InputError } from '../core/errors.js'
 import { DEFAULT_RULESET } from '../enforce/render-ruleset.js'
+import { DEFAULT_CAPTURE_BUFFER_MIB } from '../live/device-capture.js'
 import { LiveDaemon } from '../live/live-daemon.js'
 import { requireCapabilities } from '../live/privileges.js'
 import { startApi } from '../ops/http-api.js'
@@ -16,6 +17,7 @@ interface RunFlags {
   apiTokenFile?: string
   nflogGroups: [number, number]
   nftTable: string
+  captureBuffer: number
 }
 
 export function runCommand(): Command {
@@ -38,6 +40,12 @@ export function runCommand(): Command {
       [DEFAULT_RULESET.acceptGroup, DEFAULT_RULESET.dropGroup] as [number, number],
     )
     .option('--nft-table <name>', 'enforce mode: nftables table (family inet)', DEFAULT_RULESET.table)
+    .option(
+      '--capture-buffer <MiB>',
+      'kernel ring per capture device: bursts beyond it are dropped (and counted as SKIPDATA)',
+      parseMiB,
+      DEFAULT_CAPTURE_BUFFER_MIB,
+    )
     .addHelpText(
       'after',
       `
@@ -74,6 +82,7 @@ Examples:
         configPath: flags.config,
         ...(flags.out === undefined ? {} : { out: flags.out }),
         enforce: flags.enforce,
+        captureBufferMiB: flags.captureBuffer,
         ruleset: { table: flags.nftTable, acceptGroup, dropGroup },
         logger,
         onFile: (file, delay) => metrics?.fileWritten(file.flowLogId, delay),
@@ -118,6 +127,13 @@ Examples:
       })
       api?.server.close()
     })
+}
+
+function parseMiB(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 4096)
+    throw new InvalidArgumentError(`"${value}" is not a size in MiB from 1 to 4096`)
+  return n
 }
 
 function parseGroups(value: string): [number, number] {

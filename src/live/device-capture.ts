@@ -7,18 +7,26 @@ const FRAME_BUFFER = 65_600
 /** Bytes of frames one batch may hold before it is handed on early. */
 const BATCH_BYTES = 4 << 20
 const BATCH_FRAMES = 16_384
-/** libpcap's kernel ring per device (pcap_set_buffer_size): room for bursts while a batch is processed. */
-const KERNEL_BUFFER = 32 << 20
+/**
+ * libpcap's kernel ring per device (pcap_set_buffer_size), default 32 MiB: what absorbs a burst
+ * faster than `cap` hands packets over (its per-packet callback costs about 3 µs here).
+ */
+export const DEFAULT_CAPTURE_BUFFER_MIB = 32
 
 export interface DeviceCaptureOptions {
   /** A device name, or libpcap's `nflog:GROUP` for kernel verdicts. */
   device: string
   /** Called once per batch with each frame in arrival order; `frame` is reused. */
   onFrame: (frame: Frame) => void
-  /** Called after each batch (the daemon advances its clock there). */
-  onBatch?: () => void
+  /**
+   * Called after a batch handed on at the end of an event-loop turn: libpcap's ring was empty when
+   * `cap` stopped reading, so what the kernel counted and the capture did not is lost, not queued.
+   */
+  onDrained?: () => void
   /** The clock, unix seconds (tests may pin it). */
   now?: () => number
+  /** Kernel ring size in MiB (DEFAULT_CAPTURE_BUFFER_MIB). */
+  bufferMiB?: number
 }
 
 /**
@@ -52,21 +60,29 @@ export class DeviceCapture {
   private scheduled = false
   private closed = false
   private readonly onFrame: (frame: Frame) => void
-  private readonly onBatch: (() => void) | undefined
+  private readonly onDrained: (() => void) | undefined
   private readonly now: () => number
   private readonly flushSoon = () => {
     this.scheduled = false
     this.flush()
+    this.onDrained?.()
   }
 
   constructor(options: DeviceCaptureOptions) {
     this.device = options.device
     this.onFrame = options.onFrame
-    this.onBatch = options.onBatch
+    this.onDrained = options.onDrained
     this.now = options.now ?? (() => Date.now() / 1000)
     const { Cap } = loadPcap()
     this.cap = new Cap()
-    this.linkType = linkTypeNumber(this.cap.open(options.device, '', KERNEL_BUFFER, this.buffer))
+    this.linkType = linkTypeNumber(
+      this.cap.open(
+        options.device,
+        '',
+        (options.bufferMiB ?? DEFAULT_CAPTURE_BUFFER_MIB) * 1024 * 1024,
+        this.buffer,
+      ),
+    )
     this.frame.device = options.device
     this.frame.linkType = this.linkType
     this.frame.data = this.chunk
@@ -105,7 +121,6 @@ export class DeviceCapture {
     }
     this.count = 0
     this.used = 0
-    this.onBatch?.()
   }
 
   close(): void {

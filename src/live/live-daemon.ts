@@ -30,6 +30,8 @@ export interface LiveOptions {
   lateness?: number
   /** Milliseconds between clock ticks that close windows (default 250). */
   tickMs?: number
+  /** libpcap kernel ring per device, MiB (bursts beyond it are kernel drops). */
+  captureBufferMiB?: number
   /** Called with each file once written (metrics). */
   onFile?: (file: WrittenFile, delaySeconds: number) => void
 }
@@ -49,6 +51,8 @@ export interface LiveSummary {
 const REOPEN_SECONDS = 5
 /** Milliseconds the NFLOG captures keep reading after the ruleset is gone, at shutdown. */
 const NFLOG_DRAIN_MS = 300
+/** Longest wait at shutdown for the captures to read their rings' backlog. */
+const DRAIN_LIMIT_MS = 5000
 /** Seconds between kernel drop samples. */
 const DROP_SAMPLE_SECONDS = 1
 
@@ -60,6 +64,9 @@ interface Source {
   drops: KernelDropEstimate | null
   /** Drops counted before the capture was last reopened. */
   dropsBefore: number
+  /** Frames at the previous tick (no new frames for a tick: the ring is empty) and the last drop sample. */
+  framesAtTick: number
+  lastSample: number
   nextOpen: number
 }
 
@@ -81,7 +88,6 @@ export class LiveDaemon {
   private readonly verdicts: NflogVerdicts | null = null
   private readonly started = now()
   private timer: NodeJS.Timeout | null = null
-  private lastDropSample = 0
   private windowsClosed = 0
   private filesWritten = 0
   private rulesetLoaded = false
@@ -162,7 +168,16 @@ export class LiveDaemon {
   }
 
   private addSource(iface: number, device: string, required: boolean): void {
-    const source: Source = { iface, device, capture: null, drops: null, dropsBefore: 0, nextOpen: 0 }
+    const source: Source = {
+      iface,
+      device,
+      capture: null,
+      drops: null,
+      dropsBefore: 0,
+      nextOpen: 0,
+      framesAtTick: -1,
+      lastSample: 0,
+    }
     this.sources.push(source)
     this.openSource(source, required)
   }
@@ -175,7 +190,12 @@ export class LiveDaemon {
     try {
       if (source.drops !== null) source.dropsBefore += source.drops.dropped
       source.drops = null
-      source.capture = new DeviceCapture({ device: source.device, onFrame })
+      source.capture = new DeviceCapture({
+        device: source.device,
+        onFrame,
+        onDrained: () => this.sampleDrops(source),
+        ...(this.options.captureBufferMiB === undefined ? {} : { bufferMiB: this.options.captureBufferMiB }),
+      })
       if (source.iface >= 0) source.drops = new KernelDropEstimate(source.device)
       this.log.info({ device: source.device, linkType: source.capture.linkType }, 'capturing')
     } catch (error) {
@@ -200,28 +220,35 @@ export class LiveDaemon {
       s.capture?.flush()
       if (s.capture === null && t >= s.nextOpen) this.openSource(s, false)
     }
-    if (t - this.lastDropSample >= DROP_SAMPLE_SECONDS) {
-      this.lastDropSample = t
-      this.sampleDrops(t)
+    for (const s of this.sources) {
+      // No frame for a whole tick: the ring is empty, a shortfall now is a loss.
+      const frames = s.capture?.frames ?? -1
+      if (frames === s.framesAtTick) this.sampleDrops(s)
+      s.framesAtTick = frames
     }
     this.pipeline.advance(t)
     this.collectFiles(t)
   }
 
-  private sampleDrops(t: number): void {
-    for (const s of this.sources) {
-      if (s.capture === null || s.drops === null) continue
-      const lost = s.drops.sample(s.capture.frames, s.capture.bytes)
-      if (lost.packets === 0) continue
-      // The device counters count link-layer bytes; records count IP bytes.
-      const header = s.capture.linkType === LINKTYPE.ETHERNET ? 14 : 0
-      const bytes = Math.max(0, lost.bytes - header * lost.packets)
-      this.pipeline.skipPackets(s.iface, lost.packets, bytes, t)
-      this.log.warn(
-        { device: s.device, packets: lost.packets, total: s.drops.dropped },
-        'kernel dropped packets before capture (SKIPDATA)',
-      )
-    }
+  /**
+   * Compares the device's kernel counters with what was captured, only at moments the capture's
+   * ring is known to be empty (after a turn's last batch, or a tick without frames), at most once
+   * a second: a backlog still in the ring must not count as a loss.
+   */
+  private sampleDrops(s: Source): void {
+    const t = now()
+    if (s.capture === null || s.drops === null || t - s.lastSample < DROP_SAMPLE_SECONDS) return
+    s.lastSample = t
+    const lost = s.drops.sample(s.capture.frames, s.capture.bytes)
+    if (lost.packets === 0) return
+    // The device counters count link-layer bytes; records count IP bytes.
+    const header = s.capture.linkType === LINKTYPE.ETHERNET ? 14 : 0
+    const bytes = Math.max(0, lost.bytes - header * lost.packets)
+    this.pipeline.skipPackets(s.iface, lost.packets, bytes, t)
+    this.log.warn(
+      { device: s.device, packets: lost.packets, total: s.drops.dropped },
+      'kernel dropped packets before capture (SKIPDATA)',
+    )
   }
 
   private collectFiles(t: number): void {
@@ -331,6 +358,7 @@ export class LiveDaemon {
       // Verdicts the kernel logged just before are still on their way through netlink.
       await new Promise((resolve) => setTimeout(resolve, NFLOG_DRAIN_MS))
     }
+    await this.drainCaptures()
     this.closeSources()
     const t = now()
     this.pipeline.advance(t)
@@ -354,6 +382,18 @@ export class LiveDaemon {
     }
     this.log.info(summary, 'flowlog run stopped')
     return summary
+  }
+
+  /** Lets the captures read what libpcap's rings still hold (a backlog after a burst), up to a bound. */
+  private async drainCaptures(): Promise<void> {
+    const deadline = Date.now() + DRAIN_LIMIT_MS
+    let before = -1
+    for (;;) {
+      const frames = this.sources.reduce((n, s) => n + (s.capture?.frames ?? 0), 0)
+      if (frames === before || Date.now() > deadline) return
+      before = frames
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
   }
 
   private closeSources(): void {
