@@ -2,9 +2,10 @@ import type { NetworkConfig } from '../core/network.js'
 import { DIRECTION_NAMES, REJECT_REASON_NAMES } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
 import { protocolName } from './detections/finding.js'
+import type { Flow } from './flow.js'
 import { isTraffic, toFlow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
-import { judgeAll, placeFlows } from './rejudge.js'
+import { judgeAll, type PlacedFlow, placeFlows } from './rejudge.js'
 import { ruleText } from './rule-text.js'
 
 /**
@@ -20,7 +21,7 @@ export interface Verdict {
   action: 'ACCEPT' | 'REJECT'
   /** The accepting rule id, or null. */
   rule: string | null
-  /** no-matching-rule / not-established, or null. */
+  /** no-matching-rule / not-established, connection-cut (its connection's first record is rejected now), or null. */
   reason: string | null
 }
 
@@ -63,6 +64,19 @@ export interface WhatIfResult {
   changes: FlowChange[]
 }
 
+/** Both directions of one connection on one interface share a key. */
+function conversationKey(p: PlacedFlow): string {
+  const f = p.flow
+  const a = `${f.srcaddr} ${f.srcport ?? 0}`
+  const b = `${f.dstaddr} ${f.dstport ?? 0}`
+  return `${p.iface} ${f.protocol} ${a < b ? `${a} ${b}` : `${b} ${a}`}`
+}
+
+const SYN_ACK = 0x12
+const isNewTcp = (f: Flow) => f.protocol === 6 && f.tcpFlags !== null && (f.tcpFlags & SYN_ACK) === 0x02
+
+const CUT: Verdict = { action: 'REJECT', rule: null, reason: 'connection-cut' }
+
 function verdictOf(cause: number, policy: CompiledPolicy): Verdict {
   if (cause >= 0) return { action: 'ACCEPT', rule: policy.ruleIds[cause] ?? null, reason: null }
   return { action: 'REJECT', rule: null, reason: REJECT_REASON_NAMES[-cause - 1] ?? 'rejected' }
@@ -85,6 +99,9 @@ function responsibleFor(
     return `accepted by ${describe(next, proposed.rule)}`
   }
   if (proposed.action === 'ACCEPT') return 'accepted'
+  if (proposed.reason === 'connection-cut') {
+    return 'never sent or never let in: the first record of its connection is rejected now'
+  }
   if (proposed.reason === 'not-established') {
     return 'not-established: the connection it belonged to is no longer opened (its opening records are rejected now)'
   }
@@ -128,12 +145,19 @@ export async function whatIf(
   let first = Number.POSITIVE_INFINITY
   let last = Number.NEGATIVE_INFINITY
   const changes = new Map<string, FlowChange>()
+  const conversations = new Map<string, boolean>()
   placement.placed.forEach((p, i) => {
     const f = p.flow
     first = Math.min(first, p.time)
     last = Math.max(last, f.end ?? p.time)
     const a = verdictOf(before[i] ?? -1, now)
-    const b = verdictOf(after[i] ?? -1, next)
+    let b = verdictOf(after[i] ?? -1, next)
+    // A connection the proposal stops at its first record never gets its answers or the rest of
+    // its packets: the replay alone would let the answer open a connection of its own.
+    const conversation = conversationKey(p)
+    const opening = !conversations.has(conversation) || isNewTcp(f)
+    if (opening) conversations.set(conversation, a.action === 'ACCEPT' && b.action === 'REJECT')
+    else if (conversations.get(conversation) === true && b.action === 'ACCEPT') b = CUT
     if (f.action !== null) {
       compared++
       if (f.action === a.action) agreeing++

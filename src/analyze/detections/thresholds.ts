@@ -102,6 +102,8 @@ function validate(raw: unknown, source: string): Thresholds {
   )
 }
 
+const LIST_KEYS = new Set(['ignoreSources', 'sshPorts', 'rdpPorts'])
+
 /** `portScan.minPorts=20` → { portScan: { minPorts: 20 } }; lists are comma-separated. */
 function applySetting(target: Record<string, unknown>, setting: string): void {
   const eq = setting.indexOf('=')
@@ -110,7 +112,7 @@ function applySetting(target: Record<string, unknown>, setting: string): void {
   const text = setting.slice(eq + 1).trim()
   const parse = (t: string): unknown => (t !== '' && Number.isFinite(Number(t)) ? Number(t) : t)
   const last = path[path.length - 1] ?? ''
-  const list = last === 'ignoreSources' || last.endsWith('Ports')
+  const list = LIST_KEYS.has(last)
   let node = target
   for (const key of path.slice(0, -1)) {
     const next = node[key]

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { portRanges, summarizeAddresses } from './cidr-summary.js'
+
+const limits = { maxEntries: 2, minPrefixV4: 16, minPrefixV6: 48 }
+
+const cidrCases: { name: string; addresses: string[]; expect: string[] | null }[] = [
+  { name: 'one address is a host route', addresses: ['203.0.113.5'], expect: ['203.0.113.5/32'] },
+  {
+    name: 'few enough stay hosts',
+    addresses: ['203.0.113.5', '198.51.100.7'],
+    expect: ['198.51.100.7/32', '203.0.113.5/32'],
+  },
+  { name: 'duplicates count once', addresses: ['10.0.0.1', '10.0.0.1'], expect: ['10.0.0.1/32'] },
+  {
+    name: 'the closest neighbours merge first',
+    addresses: ['10.0.0.1', '10.0.0.2', '192.168.7.9'],
+    expect: ['10.0.0.0/30', '192.168.7.9/32'],
+  },
+  {
+    name: 'too spread to list: null (keep the rule)',
+    addresses: ['1.1.1.1', '80.0.0.1', '200.0.0.1'],
+    expect: null,
+  },
+  {
+    name: 'IPv6 merges within its family',
+    addresses: ['2001:db8::1', '2001:db8::2', '10.0.0.1'],
+    expect: ['10.0.0.1/32', '2001:db8::/126'],
+  },
+]
+
+for (const c of cidrCases) {
+  test(`summarizeAddresses: ${c.name}`, () =>
+    assert.deepEqual(summarizeAddresses(c.addresses, limits), c.expect))
+}
+
+const portCases: { name: string; ports: number[]; max: number; expect: string[] }[] = [
+  { name: 'single ports', ports: [443, 80], max: 4, expect: ['80', '443'] },
+  { name: 'consecutive ports join', ports: [8000, 8001, 8002, 9000], max: 4, expect: ['8000-8002', '9000'] },
+  {
+    name: 'too many ranges: smallest gaps close first',
+    ports: [1, 3, 100, 1000],
+    max: 2,
+    expect: ['1-100', '1000'],
+  },
+]
+
+for (const c of portCases) {
+  test(`portRanges: ${c.name}`, () => assert.deepEqual(portRanges(c.ports, c.max), c.expect))
+}

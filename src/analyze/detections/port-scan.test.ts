@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { FlowRow } from '../flow-row.js'
+import { row, rows } from '../test-rows.js'
+import { assertFindings, type Expected, findings } from './test-detect.js'
+import type { Thresholds } from './thresholds.js'
+
+const scanner = '198.51.100.66'
+const web = '10.0.1.10'
+/** `n` ports probed one per `every` seconds, rejected except those in `open`. */
+const probe = (n: number, every = 1, open: number[] = [], src = scanner) =>
+  rows(n, (i) => ({
+    src,
+    dst: web,
+    sport: 51234,
+    dport: i + 1,
+    at: i * every,
+    flags: 2,
+    action: open.includes(i + 1) ? 'ACCEPT' : 'REJECT',
+  }))
+
+const cases: { name: string; rows: FlowRow[]; change?: (t: Thresholds) => void; expect: Expected[] }[] = [
+  {
+    name: '40 ports in 40 s, all rejected',
+    rows: probe(40),
+    expect: [{ source: scanner, counts: { ports: 40, hosts: 1, open: 0 }, severity: 'medium' }],
+  },
+  {
+    name: 'open ports found raise the severity',
+    rows: probe(20, 1, [3, 7]),
+    expect: [{ source: scanner, counts: { ports: 20, open: 2 }, severity: 'high' }],
+  },
+  {
+    name: 'a scanner inside the network is high severity',
+    rows: probe(12, 1, [], '10.0.1.99'),
+    expect: [{ source: '10.0.1.99', severity: 'high' }],
+  },
+  { name: '9 ports is below the default 10', rows: probe(9), expect: [] },
+  { name: '10 ports spread over 2 hours are not dense enough', rows: probe(10, 800), expect: [] },
+  {
+    name: 'mostly accepted is not a scan',
+    rows: probe(
+      20,
+      1,
+      Array.from({ length: 15 }, (_, i) => i + 1),
+    ),
+    expect: [],
+  },
+  {
+    name: 'minRejectedShare 0 reports open-port probing too',
+    rows: probe(
+      20,
+      1,
+      Array.from({ length: 15 }, (_, i) => i + 1),
+    ),
+    change: (t) => {
+      t.portScan.minRejectedShare = 0
+    },
+    expect: [{ source: scanner, counts: { open: 15 } }],
+  },
+  {
+    name: "a busy server's answers to many client ports are not a scan",
+    rows: rows(50, (i) => ({
+      src: web,
+      dst: `203.0.113.${i + 1}`,
+      sport: 443,
+      dport: 40000 + i,
+      at: i,
+      flags: 18,
+      direction: 'egress',
+    })),
+    expect: [],
+  },
+  {
+    name: 'ignoreSources silences a known scanner',
+    rows: probe(40),
+    change: (t) => {
+      t.ignoreSources = ['198.51.100.0/24']
+    },
+    expect: [],
+  },
+]
+
+for (const c of cases) {
+  test(`port-scan: ${c.name}`, async () => {
+    assertFindings(await findings('port-scan', c.rows, c.change), c.expect)
+  })
+}
+
+test('port-scan: the evidence lists ports in order, samples, span, and blocks the source', async () => {
+  const [f] = await findings('port-scan', [...probe(12, 2)].reverse())
+  assert.ok(f)
+  assert.deepEqual(f.evidence.ports?.slice(0, 3), ['tcp/1', 'tcp/2', 'tcp/3'])
+  assert.equal(f.evidence.samples.length, 5)
+  assert.equal(f.evidence.last - f.evidence.first, 22)
+  assert.ok(f.suggestions.some((s) => s.kind === 'nacl' && s.text.includes('--cidr-block 198.51.100.66/32')))
+  assert.ok(
+    f.suggestions.some((s) => s.kind === 'nftables' && s.text.endsWith('ip saddr 198.51.100.66 drop')),
+  )
+})
+
+test('port-scan: an accepted probe names the rule that let it in', async () => {
+  const data = [
+    ...probe(12),
+    row({ src: scanner, dst: web, sport: 51234, dport: 80, flags: 2, rule: 'sgr-web-http' }),
+  ]
+  const [f] = await findings('port-scan', data)
+  assert.ok(f?.suggestions.some((s) => s.kind === 'security-group' && s.text.includes('sgr-web-http')))
+})
