@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { runFlowlog } from '../support/cli.js'
+import { repoPath } from '../support/paths.js'
+import { requireCommands, requireRoot } from '../support/requirements.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'flowlog-live-cli-'))
+const config = join(dir, 'host.yaml')
+writeFileSync(
+  config,
+  `account: "123456789012"
+region: kr1
+vpcs:
+  - id: vpc-1
+    cidrs: [10.9.0.0/16]
+    subnets:
+      - { id: subnet-1, cidrs: [10.9.1.0/24] }
+securityGroups:
+  - id: sg-web
+    inbound:
+      - { id: sgr-http, protocol: tcp, ports: "80-81", source: 10.9.0.0/16 }
+      - { id: sgr-ping, protocol: icmp, icmpType: 8, source: 0.0.0.0/0 }
+      - { id: sgr-dns, protocol: udp, ports: "53", source: sg-cli }
+      - { id: sgr-v6, protocol: icmpv6, source: "::/0" }
+    outbound:
+      - { protocol: all, destination: 0.0.0.0/0 }
+  - id: sg-cli
+    outbound:
+      - { protocol: all, destination: 0.0.0.0/0 }
+interfaces:
+  - { id: eni-a, subnet: subnet-1, addresses: [10.9.1.10], device: tap-a, securityGroups: [sg-cli] }
+  - { id: eni-b, subnet: subnet-1, addresses: [10.9.1.11], device: tap-b, securityGroups: [sg-web] }
+  - { id: eni-x, subnet: subnet-1, addresses: [10.9.1.12], securityGroups: [sg-web] }
+flowLogs:
+  - { id: fl-1, resource: vpc-1, aggregationInterval: 2, destination: "file:///tmp/unused" }
+`,
+)
+
+test('flowlog run --help explains the privileges and what to install', () => {
+  const help = runFlowlog(['run', '--help'])
+  assert.equal(help.code, 0)
+  assert.match(help.stdout, /root, or the capabilities CAP_NET_RAW and\s+CAP_NET_ADMIN/)
+  assert.match(help.stdout, /apt-get install libpcap-dev && npm rebuild cap/)
+  assert.match(help.stdout, /SIGHUP reloads the config/)
+})
+
+test('flowlog sg render: stateful, per device, both directions, rule ids in NFLOG prefixes, two groups', (t) => {
+  const r = runFlowlog(['sg', 'render', '--config', config, '--nflog-groups', '11,12'])
+  assert.equal(r.code, 0, r.stderr)
+  const text = r.stdout
+  assert.match(text, /^add table inet flowlog\ndelete table inet flowlog\ntable inet flowlog \{$/m)
+  assert.match(text, /iifname vmap \{ "tap-a" : jump if0_out, "tap-b" : jump if1_out \}/)
+  assert.match(text, /oifname vmap \{ "tap-a" : jump if0_in, "tap-b" : jump if1_in \}/)
+  assert.doesNotMatch(text, /eni-x/, 'an interface without a device is left out')
+  assert.match(text, /ip saddr 10\.9\.0\.0\/16 tcp dport 80-81 goto a1_i_0/)
+  assert.match(text, /meta nfproto ipv4 meta l4proto icmp icmp type 8 goto a1_i_1/)
+  assert.match(
+    text,
+    /ip saddr \{ 10\.9\.1\.10 \} udp dport 53 goto a1_i_2/,
+    'a group reference is its members',
+  )
+  assert.match(text, /meta nfproto ipv6 meta l4proto ipv6-icmp goto a1_i_3/)
+  assert.match(text, /ct state established ct direction original ct mark and 0xffff0000 vmap/)
+  assert.match(
+    text,
+    /log prefix "flowlog 1 i 0 eni-b sgr-http" group 11 /,
+    'accepts go to the accept group with the rule id',
+  )
+  assert.match(
+    text,
+    /log prefix "flowlog 1 i -1 eni-b no-matching-rule" group 12 [^\n]* drop/,
+    'drops to the drop group',
+  )
+  if (process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v nft']).status === 0) {
+    const check = spawnSync('nft', ['-c', '-f', '-'], { input: text, encoding: 'utf8' })
+    assert.equal(check.status, 0, `nft -c accepts it: ${check.stderr}`)
+  } else {
+    t.diagnostic('nft -c not run (needs root and nftables)')
+  }
+})
+
+test('flowlog run without CAP_NET_RAW/CAP_NET_ADMIN fails with exit 2 and says what it needs', (t) => {
+  if (!requireRoot(t, 'to drop privileges with setpriv')) return
+  if (!requireCommands(t, 'apt-get install util-linux', 'setpriv')) return
+  const r = spawnSync(
+    'setpriv',
+    [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--inh-caps=-all',
+      process.execPath,
+      repoPath('bin/flowlog.js'),
+      'run',
+      '--config',
+      config,
+      '--no-api',
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  )
+  assert.equal(r.status, 2, r.stderr)
+  assert.match(
+    r.stderr,
+    /flowlog run needs root, or the capabilities CAP_NET_RAW and CAP_NET_ADMIN; this process lacks CAP_NET_RAW and CAP_NET_ADMIN/,
+  )
+})
+
+test('flowlog run with a config that names no device is bad input (exit 1)', (t) => {
+  if (!requireRoot(t, 'flowlog run checks privileges first')) return
+  const none = join(dir, 'no-device.yaml')
+  writeFileSync(none, readFileSync(config, 'utf8').replace(/ device: tap-\w,/g, ''))
+  const r = runFlowlog(['run', '--config', none, '--no-api'])
+  assert.equal(r.code, 1, r.stderr)
+  assert.match(r.stderr, /no interface has a "device"/)
+})
