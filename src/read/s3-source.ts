@@ -65,6 +65,7 @@ export async function listS3(
   const pruning = since !== undefined || until !== undefined
   const walk = async (dir: string, delimiter: boolean): Promise<void> => {
     let token: string | undefined
+    let seen = 0
     do {
       const page = await client.send(
         new ListObjectsV2Command({
@@ -74,6 +75,7 @@ export async function listS3(
           ...(token === undefined ? {} : { ContinuationToken: token }),
         }),
       )
+      seen += (page.Contents?.length ?? 0) + (page.CommonPrefixes?.length ?? 0)
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined || object.Key.endsWith('/')) continue
         // A prefix without a trailing slash names an object or a folder, not every key that starts alike.
@@ -93,6 +95,9 @@ export async function listS3(
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined
     } while (token !== undefined)
+    // Some S3-compatible stores (s3rver) report common prefixes only one level deep and answer an
+    // empty page for a folder whose objects lie deeper. An empty folder costs one more request here.
+    if (delimiter && seen === 0) await walk(dir, false)
   }
   if (pruning && (prefix === '' || prefix.endsWith('/'))) await walk(prefix, true)
   else await walk(prefix, false)

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { repoPath } from '../support/paths.js'
+import { runFlowlogAsync, S3TestServer } from '../support/s3-server.js'
+
+const AWS = repoPath('test/fixtures/aws')
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    return statSync(path).isDirectory() ? walk(path) : [path]
+  })
+}
+
+describe('query and sql read s3:// prefixes (s3rver on loopback, the AWS SDK, AWS_ENDPOINT_URL_S3)', () => {
+  let server: S3TestServer
+
+  before(async () => {
+    server = await S3TestServer.start(['flowlogs'])
+    const client = server.client()
+    // The real AWS records, laid out as AWS delivers them, under a user prefix.
+    for (const file of walk(join(AWS, 'AWSLogs'))) {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: 'flowlogs',
+          Key: `prod/${relative(AWS, file)}`,
+          Body: readFileSync(file),
+        }),
+      )
+    }
+    client.destroy()
+  })
+  after(async () => {
+    await server.stop()
+  })
+
+  test('a prefix is listed and every object read, gzip and all', async () => {
+    const r = await runFlowlogAsync(
+      ['query', '-o', 'csv', '-f', 'srcaddr,dstport,action', 's3://flowlogs/prod/'],
+      server.env(),
+    )
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout.split('\n').filter((l) => l !== '').length, 1 + 7)
+    assert.match(r.stdout, /172\.31\.9\.69,3389,REJECT/)
+    assert.match(r.stderr, /in 4 file\(s\)/)
+  })
+
+  test('--since/--until walk the prefix folder by folder and skip folders outside the range', async () => {
+    const r = await runFlowlogAsync(
+      ['query', '--count', '--since', '2015-05-29', '--until', '2015-05-30', 's3://flowlogs/prod/AWSLogs/'],
+      server.env(),
+    )
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, '2\n')
+    assert.match(r.stderr, /in 1 file\(s\); 3 file\(s\)\/folder\(s\) skipped by time/)
+  })
+
+  test('sql over the same prefix', async () => {
+    const r = await runFlowlogAsync(
+      [
+        'sql',
+        '-o',
+        'csv',
+        `SELECT action, count(*) AS n FROM flows GROUP BY action ORDER BY action`,
+        's3://flowlogs/prod',
+      ],
+      server.env(),
+    )
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'action,n\nACCEPT,3\nREJECT,2\n,2\n')
+  })
+
+  test("a bucket that does not exist fails with the store's answer (exit 2)", async () => {
+    const r = await runFlowlogAsync(['query', 's3://no-such-bucket/x/'], server.env())
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /flowlog: .*(NoSuchBucket|does not exist)/i)
+  })
+})
