@@ -55,7 +55,8 @@ function rankOf(
   const flow = p.flow
   if (flow.protocol === 6 && flow.tcpFlags !== null) {
     if ((flow.tcpFlags & SYN_ACK) === SYN) return 0
-    if ((flow.tcpFlags & SYN_ACK) === SYN_ACK) return 3
+    // SYN-ACK with FIN is both sides of a short NHN connection (see traffic-roles.ts).
+    if ((flow.tcpFlags & (SYN_ACK | 0x01)) === SYN_ACK) return 3
   }
   const named = flow.ruleId === null ? undefined : ruleDirection.get(flow.ruleId)
   if (named !== undefined)

@@ -11,6 +11,11 @@ const cases: { name: string; spec: Parameters<typeof row>[0]; reply: boolean }[]
     reply: true,
   },
   {
+    name: 'SYN-ACK with FIN (NHN: both sides of a short connection) leaves it to the ports',
+    spec: { src: '1.2.3.4', dst: '10.0.0.1', sport: 50000, dport: 22, flags: 19 },
+    reply: false,
+  },
+  {
     name: 'a bare SYN is the request, whatever the ports',
     spec: { src: '1.2.3.4', dst: '10.0.0.1', sport: 53, dport: 8080, flags: 2 },
     reply: false,
