@@ -137,7 +137,7 @@ describe('flowlog audit on crafted normal traffic', () => {
       run.stdout,
       /sgr-db-admin \(sg-db inbound tcp 0-65535 from 10\.0\.0\.0\/8\): shadowed: sgr-db-pg accepted/,
     )
-    assert.match(run.stdout, /Not judged.*\n {2}sgr-unused-rdp /)
+    assert.match(run.stdout, /Not judged.*\n {2}sgr-old-rdp /)
     assert.match(
       run.stdout,
       /sgr-web-ssh \(sg-web inbound tcp 22 from 0\.0\.0\.0\/0\): open to 0\.0\.0\.0\/0 on tcp 22 \(ssh\); carried \d+ record\(s\) from 1 address/,
