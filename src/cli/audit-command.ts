@@ -18,7 +18,7 @@ export function auditCommand(): Command {
       .description(
         'check security groups against recorded flows: unused rules, rules too wide, least-privilege rules',
       )
-      .argument('<source...>', 'flow-log files or directories')
+      .argument('<source...>', 'flow-log files, directories (read recursively) or s3://bucket/prefix')
       .requiredOption('-c, --config <file>', 'config whose security groups to audit')
       .addOption(
         new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'),

@@ -22,7 +22,7 @@ export function detectCommand(): Command {
       .description(
         'find port scans, SSH/RDP brute force, sweeps, rejected bursts and unusual egress, with blocks to add',
       )
-      .argument('<source...>', 'flow-log files or directories')
+      .argument('<source...>', 'flow-log files, directories (read recursively) or s3://bucket/prefix')
       .option(
         '-c, --config <file>',
         "config: names the rule that let traffic in, and the network's own CIDRs",

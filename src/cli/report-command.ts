@@ -31,7 +31,7 @@ export function reportCommand(): Command {
   return addSourceOptions(
     new Command('report')
       .description("the analyses of AWS's predefined Athena queries, plus traffic over time")
-      .argument('<source...>', 'flow-log files or directories')
+      .argument('<source...>', 'flow-log files, directories (read recursively) or s3://bucket/prefix')
       .option(
         '-k, --kind <kinds>',
         'reports to run, comma-separated or repeated (default: an overview)',

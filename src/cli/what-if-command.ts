@@ -20,7 +20,7 @@ export function whatIfCommand(): Command {
       .description(
         'replay recorded flows against proposed security groups: every flow whose verdict would change',
       )
-      .argument('<source...>', 'flow-log files or directories')
+      .argument('<source...>', 'flow-log files, directories (read recursively) or s3://bucket/prefix')
       .requiredOption('-c, --config <file>', 'config with the current groups, interfaces and addresses')
       .requiredOption(
         '-g, --groups <file>',
