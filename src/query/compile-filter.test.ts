@@ -26,7 +26,8 @@ function matches(filter: string): number[] {
   const test = compileFilter(parseFilter(filter)).bind(schema)
   const cursor = new LineCursor(schema, ' ')
   return LINES.flatMap((line, i) => {
-    cursor.load(line)
+    const bytes = Buffer.from(line)
+    cursor.load(bytes, 0, bytes.length)
     return test === null || test(cursor) ? [i] : []
   })
 }

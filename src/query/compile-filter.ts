@@ -151,6 +151,11 @@ function columnTest(matcher: ValueMatcher): ColumnTest {
       return cidrTest(matcher.cidrs)
     case 'text': {
       const { op, value, caseless } = matcher
+      // Equality with plain ASCII (ACCEPT, an id) is compared in place, without decoding the field.
+      if (op === '=' && /^[\x20-\x7e]*$/.test(value)) {
+        const ascii = Buffer.from(value, 'latin1')
+        return (c, col) => c.textEquals(col, ascii, caseless, value)
+      }
       return (c, col) => {
         const t = c.text(col)
         if (t === null) return false
@@ -333,6 +338,12 @@ function rowCursor(row: FlowRow): { cursor: RecordCursor; schema: FileSchema } {
       if (typeof v === 'number') return v
       if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v)
       return null
+    },
+    textEquals: (col, _ascii, caseless, value) => {
+      const v = row[names[col]!]
+      if (v === null || v === undefined) return false
+      const t = String(v)
+      return (caseless ? t.toUpperCase() : t) === value
     },
     toRow: () => row,
   }

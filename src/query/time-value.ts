@@ -88,6 +88,7 @@ export function offsetAt(zone: string, utcSeconds: number): number {
 
 /** Checks an IANA zone name (`Asia/Seoul`, `UTC`); bad input names it. */
 export function checkZone(zone: string): string {
+  if (zone === 'UTC') return zone
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone })
     return zone

@@ -1,4 +1,4 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBConnection } from '@duckdb/node-api'
 
 /**
  * One in-memory DuckDB for the reader's own needs (Parquet files), made on first use. The SQL side
@@ -6,8 +6,16 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
  */
 let shared: Promise<DuckDBConnection> | null = null
 
+/** DuckDB is loaded on first use: reading text files never pays for it. */
 export function readerConnection(): Promise<DuckDBConnection> {
-  shared ??= DuckDBInstance.create(':memory:').then((instance) => instance.connect())
+  shared ??= import('@duckdb/node-api')
+    .then(({ DuckDBInstance }) => DuckDBInstance.create(':memory:'))
+    .then((instance) => instance.connect())
+    .then(async (connection) => {
+      // A Parquet scan reads each file's footer for the schema, the row count and the rows: once.
+      await connection.run('SET parquet_metadata_cache = true')
+      return connection
+    })
   return shared
 }
 

@@ -1,6 +1,5 @@
-import type { Buffer } from 'node:buffer'
+import { Buffer } from 'node:buffer'
 import type { Readable } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import { promisify } from 'node:util'
 import { createGunzip, gunzip } from 'node:zlib'
 import type { SourceFile } from './source-file.js'
@@ -28,23 +27,21 @@ export function loadWhole(file: SourceFile): Promise<Buffer> | null {
 }
 
 /** Blocks of whole lines from a loaded buffer (the last line may lack its line break). */
-export function* bufferBlocks(bytes: Buffer): Generator<string> {
+export function* bufferBlocks(bytes: Buffer): Generator<Buffer> {
   let start = 0
-  // A UTF-8 byte-order mark is not part of the first field name.
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3
   while (start < bytes.length) {
     let end = bytes.length
     if (end - start > BLOCK_BYTES) {
       const cut = bytes.lastIndexOf(10, start + BLOCK_BYTES)
       end = cut >= start ? cut + 1 : Math.min(bytes.length, start + BLOCK_BYTES)
     }
-    yield bytes.toString('utf8', start, end)
+    yield bytes.subarray(start, end)
     start = end
   }
 }
 
 /** Blocks of whole lines from a stream of stored bytes, gunzipped when they start like gzip. */
-export async function* streamBlocks(stored: Readable): AsyncGenerator<string> {
+export async function* streamBlocks(stored: Readable): AsyncGenerator<Buffer> {
   const iterator = stored[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   const first = await iterator.next()
   if (first.done) return
@@ -71,25 +68,21 @@ export async function* streamBlocks(stored: Readable): AsyncGenerator<string> {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value
     })()
   }
-  const decoder = new StringDecoder('utf8')
-  let tail = ''
-  let pending: string[] = []
+  let pending: Buffer[] = []
   let pendingLength = 0
   for await (const chunk of chunks) {
-    pending.push(decoder.write(chunk))
+    pending.push(chunk)
     pendingLength += chunk.length
     if (pendingLength < BLOCK_BYTES) continue
-    const text = tail + pending.join('')
-    pending = []
-    pendingLength = 0
-    const cut = text.lastIndexOf('\n')
+    const bytes = Buffer.concat(pending, pendingLength)
+    const cut = bytes.lastIndexOf(10)
     if (cut < 0) {
-      tail = text
+      pending = [bytes]
       continue
     }
-    tail = text.slice(cut + 1)
-    yield text.slice(0, cut + 1)
+    yield bytes.subarray(0, cut + 1)
+    pending = [bytes.subarray(cut + 1)]
+    pendingLength = bytes.length - cut - 1
   }
-  const rest = tail + pending.join('') + decoder.end()
-  if (rest.length > 0) yield rest.charCodeAt(0) === 0xfeff ? rest.slice(1) : rest
+  if (pendingLength > 0) yield Buffer.concat(pending, pendingLength)
 }

@@ -12,23 +12,19 @@ export interface RecordCursor {
   text(column: number): string | null
   /** The column as a number; null where not applicable or not a number. */
   number(column: number): number | null
+  /**
+   * True when the column's text equals `value` (upper-cased first when `caseless`); `ascii` is
+   * `value` as bytes, for cursors that compare in place.
+   */
+  textEquals(column: number, ascii: Uint8Array, caseless: boolean, value: string): boolean
   toRow(): FlowRow
 }
 
-/**
- * Numbers without a per-field regex or slice: the common case (plain digits) is parsed in place.
- * `-` and an empty cell are null; anything else that is not a finite number is null as well.
- */
-function parseNumber(line: string, start: number, end: number): number | null {
-  if (end === start) return null
-  let n = 0
-  for (let i = start; i < end; i++) {
-    const d = line.charCodeAt(i) - 48
-    if (d < 0 || d > 9) return slowNumber(line.slice(start, end))
-    n = n * 10 + d
-  }
-  return n
+/** Node's Buffer has slice decoders without toString's argument checks; they are not in @types/node. */
+interface Slicing {
+  utf8Slice(start: number, end: number): string
 }
+const EMPTY = Buffer.alloc(0)
 
 function slowNumber(text: string): number | null {
   if (text === '-' || text.trim() === '') return null
@@ -36,66 +32,89 @@ function slowNumber(text: string): number | null {
   return Number.isFinite(n) ? n : null
 }
 
-/** A line of a delimited file (AWS text: spaces; NHN CSV: commas), split once into field offsets. */
+/**
+ * A line of a delimited file (AWS text: spaces; NHN CSV: commas), read straight from the bytes of
+ * the decompressed file: the line is never decoded as a whole. Splitting records the fields' byte
+ * offsets; numbers are parsed from the digits and text compared byte by byte, so a record that a
+ * filter drops allocates nothing. Only kept records (toRow) and text a filter must see as a string
+ * are decoded.
+ */
 export class LineCursor implements RecordCursor {
   schema: FileSchema
-  line = ''
+  buf: Buffer = EMPTY
+  /** Byte offsets of the line in `buf` (end excludes the line break). */
+  start = 0
+  end = 0
   count = 0
   private starts = new Int32Array(64)
   private ends = new Int32Array(64)
-  /** CSV lines with quotes are unquoted into values (rare: flowlog quotes only odd ids). */
+  /** Fields already decoded, for CSV lines with quotes and lines split at runs of blanks (rare). */
   private values: string[] | null = null
   private readonly delimiter: number
-  private readonly delimiterChar: string
 
   constructor(schema: FileSchema, delimiter: ' ' | ',') {
     this.schema = schema
-    this.delimiterChar = delimiter
     this.delimiter = delimiter.charCodeAt(0)
   }
 
-  /** Splits `line` into fields; the caller compares `count` with the schema's column count. */
-  load(line: string): void {
-    this.line = line
+  /** Splits the line buf[start, end) into fields; the caller compares `count` with the schema's width. */
+  load(buf: Buffer, start: number, end: number): void {
+    this.buf = buf
+    this.start = start
+    this.end = end
     this.values = null
-    if (this.delimiter === 44 && line.includes('"')) {
-      this.values = splitQuotedCsv(line)
-      this.count = this.values.length
-      return
-    }
-    const d = this.delimiterChar
+    const d = this.delimiter
+    let starts = this.starts
+    let ends = this.ends
     let n = 0
-    let p = 0
-    for (;;) {
-      if (n === this.starts.length) this.grow()
-      const q = line.indexOf(d, p)
-      this.starts[n] = p
-      if (q < 0) {
-        this.ends[n++] = line.length
-        break
-      }
-      this.ends[n++] = q
-      p = q + 1
+    let fieldStart = start
+    let quoted = false
+    for (let i = start; i < end; i++) {
+      const b = buf[i]!
+      if (b === d) {
+        if (n + 1 >= starts.length) {
+          this.grow()
+          starts = this.starts
+          ends = this.ends
+        }
+        starts[n] = fieldStart
+        ends[n++] = i
+        fieldStart = i + 1
+      } else if (b === 34) quoted = true
     }
+    starts[n] = fieldStart
+    ends[n++] = end
     this.count = n
+    if (quoted && d === 44) {
+      this.values = splitQuotedCsv(this.line())
+      this.count = this.values.length
+    }
   }
 
   /**
    * Splits at runs of blanks instead of single spaces: AWS's own guide has a record with a doubled
    * space, and hand-edited files have tabs. Only tried when a line does not fit its header.
    */
-  loadWords(line: string): void {
-    this.line = line
-    this.values = line.trim().split(/\s+/)
+  loadWords(): void {
+    this.values = this.line().trim().split(/\s+/)
     this.count = this.values.length
+  }
+
+  /** The whole line as text (headers, messages). */
+  line(): string {
+    return (this.buf as unknown as Slicing).utf8Slice(this.start, this.end)
   }
 
   /** The fields as strings (for a header check on a line that does not fit the schema). */
   tokens(): string[] {
     if (this.values !== null) return this.values
     const out: string[] = []
-    for (let i = 0; i < this.count; i++) out.push(this.line.slice(this.starts[i], this.ends[i]))
+    for (let i = 0; i < this.count; i++) out.push(this.slice(this.starts[i]!, this.ends[i]!))
     return out
+  }
+
+  private slice(s: number, e: number): string {
+    return (this.buf as unknown as Slicing).utf8Slice(s, e)
   }
 
   text(column: number): string | null {
@@ -105,20 +124,51 @@ export class LineCursor implements RecordCursor {
       const s = this.starts[column]!
       const e = this.ends[column]!
       if (e === s) return null
-      if (e === s + 1 && this.line.charCodeAt(s) === 45) return null
-      raw = this.line.slice(s, e)
+      if (e === s + 1 && this.buf[s] === 45) return null
+      raw = this.slice(s, e)
     }
     if (raw === '' || raw === '-') return null
     const map = this.schema.valueMaps[column]
     return map == null ? raw : (map.get(raw) ?? raw)
   }
 
+  /**
+   * True when the column's text is `ascii` (upper-case ASCII bytes when `caseless`), compared in
+   * place. Columns whose values are mapped (NHN DROP) go through text().
+   */
+  textEquals(column: number, ascii: Uint8Array, caseless: boolean, value: string): boolean {
+    if (this.values !== null || this.schema.valueMaps[column] != null) {
+      const t = this.text(column)
+      return t !== null && (caseless ? t.toUpperCase() : t) === value
+    }
+    const s = this.starts[column]!
+    const length = this.ends[column]! - s
+    if (length !== ascii.length) return false
+    const buf = this.buf
+    for (let i = 0; i < length; i++) {
+      let b = buf[s + i]!
+      if (caseless && b >= 97 && b <= 122) b -= 32
+      if (b !== ascii[i]) return false
+    }
+    return true
+  }
+
   number(column: number): number | null {
     if (this.values !== null) {
       const v = this.values[column] ?? ''
-      return parseNumber(v, 0, v.length)
+      return v === '' ? null : slowNumber(v)
     }
-    return parseNumber(this.line, this.starts[column]!, this.ends[column]!)
+    const s = this.starts[column]!
+    const e = this.ends[column]!
+    if (e === s) return null
+    const buf = this.buf
+    let n = 0
+    for (let i = s; i < e; i++) {
+      const d = buf[i]! - 48
+      if (d < 0 || d > 9) return slowNumber(this.slice(s, e))
+      n = n * 10 + d
+    }
+    return n
   }
 
   toRow(): FlowRow {
@@ -210,6 +260,11 @@ export class ObjectCursor implements RecordCursor {
     const s = typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : String(v)
     const map = this.schema.valueMaps[column]
     return map == null ? s : (map.get(s) ?? s)
+  }
+
+  textEquals(column: number, _ascii: Uint8Array, caseless: boolean, value: string): boolean {
+    const t = this.text(column)
+    return t !== null && (caseless ? t.toUpperCase() : t) === value
   }
 
   number(column: number): number | null {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import type { S3Client } from '@aws-sdk/client-s3'
 import { InputError } from '../core/errors.js'
 import { keyMayHold } from './key-time.js'
 import type { SourceFile } from './source-file.js'
@@ -28,9 +28,18 @@ export function parseS3Url(url: string): S3Location {
 }
 
 let sharedClient: S3Client | null = null
+/** The SDK is loaded on first use: reading local files never pays for it. */
+type Sdk = typeof import('@aws-sdk/client-s3')
+let sdk: Sdk | null = null
 
-export function s3Client(): S3Client {
+async function loadSdk(): Promise<Sdk> {
+  sdk ??= await import('@aws-sdk/client-s3')
+  return sdk
+}
+
+export async function s3Client(): Promise<S3Client> {
   if (sharedClient === null) {
+    const { S3Client } = await loadSdk()
     const custom = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL)
     sharedClient = new S3Client({
       ...(process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION ? {} : { region: 'us-east-1' }),
@@ -52,7 +61,8 @@ export async function listS3(
   onPruned: () => void,
 ): Promise<SourceFile[]> {
   const { bucket, prefix } = parseS3Url(url)
-  const client = s3Client()
+  const client = await s3Client()
+  const { GetObjectCommand, ListObjectsV2Command } = await loadSdk()
   const files: SourceFile[] = []
   const add = (key: string, size: number) => {
     if (isHidden(key)) return
@@ -60,7 +70,7 @@ export async function listS3(
       onPruned()
       return
     }
-    files.push(s3File(client, bucket, key, size))
+    files.push(s3File(client, new GetObjectCommand({ Bucket: bucket, Key: key }), bucket, key, size))
   }
   const pruning = since !== undefined || until !== undefined
   const walk = async (dir: string, delimiter: boolean): Promise<void> => {
@@ -105,9 +115,15 @@ export async function listS3(
   return files
 }
 
-function s3File(client: S3Client, bucket: string, key: string, size: number): SourceFile {
+function s3File(
+  client: S3Client,
+  command: InstanceType<Sdk['GetObjectCommand']>,
+  bucket: string,
+  key: string,
+  size: number,
+): SourceFile {
   const get = async () => {
-    const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+    const answer = await client.send(command)
     if (answer.Body === undefined) throw new Error(`s3://${bucket}/${key}: empty answer`)
     return answer.Body
   }

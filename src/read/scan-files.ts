@@ -83,30 +83,60 @@ export async function* scanFiles(context: ScanContext): AsyncGenerator<void> {
     const file = files[i]!
     const load = loads[i] ?? null
     loads[i] = null
+    let stop = false
+    if (isParquet(file)) {
+      const failed = new Set<readonly SourceFile[]>()
+      // A run of Parquet files is one DuckDB scan: DuckDB reads them on every core, in order.
+      let j = i
+      while (j + 1 < files.length && isParquet(files[j + 1]!)) j++
+      const batch = files.slice(i, j + 1)
+      stats.files += batch.length
+      for (const f of batch) stats.bytes += f.size
+      // One unreadable file fails a whole scan: then each file is scanned alone, to name it.
+      const scans = [batch, ...(batch.length > 1 ? batch.map((f) => [f]) : [])]
+      for (const [n, part] of scans.entries()) {
+        if (n > 0 && scans[0] !== undefined && !failed.has(scans[0])) break
+        let started = false
+        try {
+          for await (const more of scanParquet(part, context)) {
+            started = true
+            progress(false)
+            yield
+            if (!more) {
+              stop = true
+              break
+            }
+          }
+        } catch (error) {
+          if (started || part.length === 1) {
+            badLine(
+              context,
+              part[0]!,
+              0,
+              `cannot read the file: ${error instanceof Error ? error.message : String(error)}`,
+            )
+          } else failed.add(part)
+        }
+        if (stop) break
+      }
+      for (const f of batch) bytesDone += f.size
+      progress(true)
+      if (stop) return
+      i = j
+      continue
+    }
     stats.files++
     stats.bytes += file.size
-    let stop = false
     try {
-      if (isParquet(file)) {
-        for await (const more of scanParquet(file, context)) {
-          progress(false)
-          yield
-          if (!more) {
-            stop = true
-            break
-          }
-        }
-      } else {
-        const blocks = load === null ? streamBlocks(await file.stream()) : bufferBlocks(await load)
-        const parser = new LineParser(file, context)
-        for await (const block of blocks) {
-          const more = parser.block(block)
-          progress(false)
-          yield
-          if (!more || options.signal?.aborted) {
-            stop = true
-            break
-          }
+      const blocks = load === null ? streamBlocks(await file.stream()) : bufferBlocks(await load)
+      const parser = new LineParser(file, context)
+      for await (const block of blocks) {
+        const more = parser.block(block)
+        progress(false)
+        yield
+        if (!more || options.signal?.aborted) {
+          stop = true
+          break
         }
       }
     } catch (error) {
@@ -145,6 +175,7 @@ class LineParser {
   private objectNames: string[] = []
   private test: RecordTest = null
   private width = 0
+  private header: Buffer | null = null
   private readonly since: number
   private readonly until: number
   private readonly timed: boolean
@@ -159,38 +190,42 @@ class LineParser {
   }
 
   /** Parses one block of whole lines; false when the sink asked to stop. */
-  block(text: string): boolean {
+  block(buf: Buffer): boolean {
     let p = 0
-    const n = text.length
+    const n = buf.length
     while (p < n) {
-      let q = text.indexOf('\n', p)
+      let q = buf.indexOf(10, p)
       if (q < 0) q = n
       let e = q
-      if (e > p && text.charCodeAt(e - 1) === 13) e--
-      const line = text.slice(p, e)
+      if (e > p && buf[e - 1] === 13) e--
+      const s = p
       p = q + 1
       this.lineNo++
-      if (line.length === 0) continue
-      if (!this.line(line)) return false
+      if (e === s) continue
+      if (!this.line(buf, s, e)) return false
     }
     return true
   }
 
-  private line(line: string): boolean {
+  private line(buf: Buffer, s: number, e: number): boolean {
     switch (this.kind) {
       case 'text':
       case 'csv':
-        return this.delimited(line)
+        return this.delimited(buf, s, e)
       case 'jsonl':
-        return this.json(line)
+        return this.json(buf.toString('utf8', s, e))
       case 'bad':
         return true
-      default:
-        return this.first(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line)
+      default: {
+        // A UTF-8 byte-order mark is not part of the first field name.
+        const bom = buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf ? 3 : 0
+        return this.first(buf, s + bom, e)
+      }
     }
   }
 
-  private first(line: string): boolean {
+  private first(buf: Buffer, s: number, e: number): boolean {
+    const line = buf.toString('utf8', s, e)
     if (line.trimStart().startsWith('{')) {
       this.kind = 'jsonl'
       return this.json(line)
@@ -214,7 +249,7 @@ class LineParser {
       return true
     }
     this.use(fallback)
-    return this.delimited(line)
+    return this.delimited(buf, s, e)
   }
 
   private headerless(fields: number): FileSchema | null {
@@ -237,20 +272,24 @@ class LineParser {
     if (this.cursor === null) this.cursor = new LineCursor(schema, this.kind === 'csv' ? ',' : ' ')
     else this.cursor.schema = schema
     this.width = schema.columns.length
+    this.header = schema.header === null ? null : Buffer.from(schema.header)
     this.test = this.context.sink.bind(schema, this.file)
   }
 
-  private delimited(line: string): boolean {
+  private delimited(buf: Buffer, s: number, e: number): boolean {
     const cursor = this.cursor!
     // Files concatenated with `cat` repeat their header line.
-    if (line === cursor.schema.header) return true
-    cursor.load(line)
-    if (cursor.count !== this.width && this.kind === 'text' && /\s\s|\t/.test(line)) cursor.loadWords(line)
+    const header = this.header
+    if (header !== null && e - s === header.length && buf.compare(header, 0, header.length, s, e) === 0)
+      return true
+    cursor.load(buf, s, e)
+    if (cursor.count !== this.width && this.kind === 'text' && /\s\s|\t/.test(cursor.line()))
+      cursor.loadWords()
     if (cursor.count !== this.width) {
       // A different header line (files of two formats concatenated) starts a new format.
       const tokens = cursor.tokens()
       if (isHeader(tokens)) {
-        this.use(schemaOf(tokens, familyOf(tokens), line))
+        this.use(schemaOf(tokens, familyOf(tokens), cursor.line()))
         return true
       }
       badLine(
@@ -333,26 +372,34 @@ export function inTimeRange(cursor: RecordCursor, since: number, until: number):
 }
 
 /**
- * Parquet through DuckDB: rows come in chunks of about 2048; yields after each chunk whether to go on.
- * A file in object storage is copied to a temporary file first (DuckDB reads local files here).
+ * Parquet through DuckDB, several files in one scan (columns matched by name, as Athena does); rows
+ * come in chunks of about 2048, and after each chunk it yields whether to go on. Files in object
+ * storage are copied to a temporary folder first (DuckDB reads local files here).
  */
-async function* scanParquet(file: SourceFile, context: ScanContext): AsyncGenerator<boolean> {
+async function* scanParquet(files: readonly SourceFile[], context: ScanContext): AsyncGenerator<boolean> {
   const connection = await readerConnection()
-  let path = file.localPath
   let temporary: string | null = null
-  if (path === null) {
-    temporary = await mkdtemp(join(tmpdir(), 'flowlog-parquet-'))
-    path = join(temporary, 'file.parquet')
-    await writeFile(path, await file.read())
-  }
+  const paths: string[] = []
   try {
+    for (const [n, file] of files.entries()) {
+      if (file.localPath !== null) {
+        paths.push(file.localPath)
+        continue
+      }
+      temporary ??= await mkdtemp(join(tmpdir(), 'flowlog-parquet-'))
+      const path = join(temporary, `${n}.parquet`)
+      await writeFile(path, await file.read())
+      paths.push(path)
+    }
+    const list = `[${paths.map(sqlString).join(', ')}]`
     const described = await connection.runAndReadAll(
-      `SELECT name FROM parquet_schema(${sqlString(path)}) WHERE num_children IS NULL`,
+      `SELECT DISTINCT name FROM parquet_schema(${list}) WHERE num_children IS NULL`,
     )
     const names = described.getRowsJS().map((r) => String(r[0]))
     const { schema, sourceNames } = objectSchema(names)
     const cursor = new ObjectCursor(schema, sourceNames)
-    const test = context.sink.bind(schema, file)
+    const first = files[0]!
+    const test = context.sink.bind(schema, first)
     const present = new Set(names)
     const where = context.sink.sqlFor?.(schema, (field) => {
       const column = schema.index.get(field)
@@ -363,15 +410,16 @@ async function* scanParquet(file: SourceFile, context: ScanContext): AsyncGenera
     const since = context.options.since ?? Number.NEGATIVE_INFINITY
     const until = context.options.until ?? Number.POSITIVE_INFINITY
     if (where) {
-      // DuckDB filters the rows away unseen: count them from the file's metadata instead.
+      // DuckDB filters the rows away unseen: count them from the files' metadata instead.
       const counted = await connection.runAndReadAll(
-        `SELECT sum(num_rows) FROM parquet_file_metadata(${sqlString(path)})`,
+        `SELECT sum(num_rows) FROM parquet_file_metadata(${list})`,
       )
       context.stats.rows += Number(counted.getRowsJS()[0]?.[0] ?? 0)
     }
-    const result = await connection.stream(
-      `SELECT * FROM read_parquet(${sqlString(path)})${where ? ` WHERE ${where}` : ''}`,
-    )
+    const sql = `SELECT * FROM read_parquet(${list}, union_by_name = true)${where ? ` WHERE ${where}` : ''}`
+    // A filtered scan runs to the end on every core and hands over its (few) rows; a streamed
+    // result would run it on one. Unfiltered scans stream, to keep every row out of memory at once.
+    const result = where ? await connection.run(sql) : await connection.stream(sql)
     for await (const rows of result.yieldRowObjectJs()) {
       for (const row of rows) {
         cursor.record = row as Record<string, unknown>
@@ -380,7 +428,7 @@ async function* scanParquet(file: SourceFile, context: ScanContext): AsyncGenera
           context.stats.rows++
           if (test !== null && !test(cursor)) continue
         }
-        if (context.sink.take(cursor, file) === false) {
+        if (context.sink.take(cursor, first) === false) {
           yield false
           return
         }
