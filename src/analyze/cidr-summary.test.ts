@@ -48,3 +48,12 @@ const portCases: { name: string; ports: number[]; max: number; expect: string[] 
 for (const c of portCases) {
   test(`portRanges: ${c.name}`, () => assert.deepEqual(portRanges(c.ports, c.max), c.expect))
 }
+
+test('summarizeAddresses: many peers in few blocks are summarised without the greedy search', () => {
+  const inOffice = Array.from({ length: 1000 }, (_, i) => `203.0.113.${i % 250}`).concat(
+    Array.from({ length: 1000 }, (_, i) => `198.51.100.${i % 200}`),
+  )
+  assert.deepEqual(summarizeAddresses(inOffice, limits), ['198.51.100.0/24', '203.0.113.0/24'])
+  const internet = Array.from({ length: 5000 }, (_, i) => `${(i % 200) + 1}.${i % 256}.0.1`)
+  assert.equal(summarizeAddresses(internet, limits), null)
+})

@@ -62,12 +62,16 @@ export function netText(net: Net): string {
   return `${formatAddress(words)}/${net.prefix}`
 }
 
+/** Greedy merging scans all neighbours per merge: fine for a few hundred peers, not for a million. */
+const GREEDY_LIMIT = 512
+
 export function summarizeAddresses(addresses: Iterable<string>, limits: SummaryLimits): string[] | null {
   const unique = new Map<string, Net>()
   for (const a of addresses) {
     const net = toNet(a)
     if (net !== null) unique.set(netText(net), net)
   }
+  if (unique.size > GREEDY_LIMIT) return summarizeMany([...unique.values()], limits)
   // IPv4 first, then numeric order: neighbours in this list are the candidates for a merge.
   let nets = [...unique.values()].sort((a, b) =>
     a.v4 !== b.v4 ? (a.v4 ? -1 : 1) : a.base < b.base ? -1 : a.base > b.base ? 1 : 0,
@@ -95,6 +99,42 @@ export function summarizeAddresses(addresses: Iterable<string>, limits: SummaryL
     ]
   }
   return nets.map(netText)
+}
+
+/**
+ * Many peers: the longest prefix length, per family, at which their supernets number at most
+ * `maxEntries` in all (never shorter than the family's minPrefix; null when that is not enough).
+ * A public service's clients fail this at once, which is the common case.
+ */
+function summarizeMany(nets: readonly Net[], limits: SummaryLimits): string[] | null {
+  const families = [true, false].map((v4) => nets.filter((n) => n.v4 === v4))
+  const supernets = (list: readonly Net[], prefix: number) => {
+    const out = new Map<bigint, Net>()
+    for (const n of list) {
+      const s = supernet(n, prefix)
+      out.set(s.base, s)
+    }
+    return [...out.values()]
+  }
+  // Each family starts at its shortest allowed prefix; lengthen while the total stays within bounds.
+  const chosen = families.map((list, i) =>
+    list.length === 0 ? [] : supernets(list, i === 0 ? limits.minPrefixV4 : limits.minPrefixV6),
+  )
+  if (chosen[0]!.length + chosen[1]!.length > limits.maxEntries) return null
+  families.forEach((list, i) => {
+    const bits = i === 0 ? 32 : 128
+    let prefix = i === 0 ? limits.minPrefixV4 : limits.minPrefixV6
+    while (list.length > 0 && prefix < bits) {
+      const next = supernets(list, prefix + 1)
+      const other = chosen[1 - i]!.length
+      if (next.length + other > limits.maxEntries) break
+      chosen[i] = next
+      prefix++
+    }
+  })
+  return [...chosen[0]!, ...chosen[1]!]
+    .sort((a, b) => (a.v4 !== b.v4 ? (a.v4 ? -1 : 1) : a.base < b.base ? -1 : a.base > b.base ? 1 : 0))
+    .map(netText)
 }
 
 /**

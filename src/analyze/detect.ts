@@ -1,13 +1,14 @@
 import type { NetworkConfig } from '../core/network.js'
 import { AddressScope, CidrSet } from './address-scope.js'
 import { BruteForceDetector } from './detections/brute-force.js'
+import { ContactTable } from './detections/contact-table.js'
 import type { DetectContext } from './detections/context.js'
 import { EgressVolumeDetector } from './detections/egress-volume.js'
 import { DETECTION_NAMES, type DetectionName, type Detector, type Finding } from './detections/finding.js'
-import { PortScanDetector } from './detections/port-scan.js'
+import { portScanFindings } from './detections/port-scan.js'
 import { RejectBurstDetector } from './detections/reject-burst.js'
 import { RuleNamer } from './detections/rule-namer.js'
-import { SweepDetector } from './detections/sweep.js'
+import { sweepFindings } from './detections/sweep.js'
 import type { Thresholds } from './detections/thresholds.js'
 import { isTraffic, toFlow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
@@ -43,10 +44,10 @@ export async function detect(
   }
   const only = new Set<DetectionName>(options.only ?? DETECTION_NAMES)
   const detectors: Detector[] = []
-  if (only.has('port-scan')) detectors.push(new PortScanDetector(context))
+  // Port scans and sweeps count the same contacts two ways: one table serves both.
+  const contacts = only.has('port-scan') || only.has('sweep') ? new ContactTable(context) : null
   if (only.has('ssh-brute-force') || only.has('rdp-brute-force'))
     detectors.push(new BruteForceDetector(context))
-  if (only.has('sweep')) detectors.push(new SweepDetector(context))
   if (only.has('reject-burst')) detectors.push(new RejectBurstDetector(context))
   if (only.has('egress-volume')) detectors.push(new EgressVolumeDetector(context))
 
@@ -61,10 +62,15 @@ export async function detect(
       ignored++
       continue
     }
+    contacts?.observe(flow)
     for (const d of detectors) d.observe(flow)
   }
 
-  let findings = detectors.flatMap((d) => d.finish()).filter((f) => only.has(f.detection))
+  let findings = [
+    ...(contacts !== null && only.has('port-scan') ? portScanFindings(contacts, context) : []),
+    ...(contacts !== null && only.has('sweep') ? sweepFindings(contacts, context) : []),
+    ...detectors.flatMap((d) => d.finish()),
+  ].filter((f) => only.has(f.detection))
   // A port scanner's sweeps are part of its scan: one finding per source.
   const scanners = new Set(findings.filter((f) => f.detection === 'port-scan').map((f) => f.source))
   findings = findings.filter((f) => f.detection !== 'sweep' || !scanners.has(f.source))

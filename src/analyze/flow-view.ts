@@ -25,7 +25,7 @@ const ACK = 0x10
 export interface InterfaceIndex {
   /** interface id → index in network.interfaces. */
   readonly byId: ReadonlyMap<string, number>
-  /** address (canonical text) → index of the interface that owns it. */
+  /** address → index of the interface that owns it: by its config text and by its canonical words. */
   readonly byAddress: ReadonlyMap<string, number>
   /** rule id → the rule. */
   readonly rules: ReadonlyMap<string, SecurityGroupRule>
@@ -41,7 +41,10 @@ export function indexInterfaces(network: NetworkConfig): InterfaceIndex {
   const byAddress = new Map<string, number>()
   network.interfaces.forEach((nic, i) => {
     byId.set(nic.id, i)
-    for (const a of nic.addresses) byAddress.set(canonical(a), i)
+    for (const a of nic.addresses) {
+      byAddress.set(a, i)
+      byAddress.set(canonical(a), i)
+    }
   })
   const rules = new Map<string, SecurityGroupRule>()
   for (const g of network.securityGroups) for (const r of [...g.inbound, ...g.outbound]) rules.set(r.id, r)
@@ -50,7 +53,11 @@ export function indexInterfaces(network: NetworkConfig): InterfaceIndex {
 
 /** The interface a record belongs to and its direction there; null when the config does not know it. */
 export function placeFlow(flow: Flow, index: InterfaceIndex): { iface: number; direction: Direction } | null {
-  const ownerOf = (a: string | null) => (a === null ? undefined : index.byAddress.get(canonical(a)))
+  // The text as written is found at once (IPv4 has one spelling); other spellings of IPv6 by their words.
+  const ownerOf = (a: string | null) =>
+    a === null
+      ? undefined
+      : (index.byAddress.get(a) ?? (a.includes(':') ? index.byAddress.get(canonical(a)) : undefined))
   let iface = flow.interfaceId === null ? undefined : index.byId.get(flow.interfaceId)
   if (flow.interfaceId !== null && iface === undefined) return null
   if (iface === undefined) {
@@ -75,11 +82,24 @@ export function placeFlow(flow: Flow, index: InterfaceIndex): { iface: number; d
 
 /**
  * Fills `view` with the packet a record stands for. Returns false when the record has no usable
- * addresses or protocol. `icmpId` keys ICMP connections (what-if keys recorded rejects apart).
+ * addresses or protocol. `icmpId` keys ICMP connections (what-if keys recorded rejects apart);
+ * `words` are the record's addresses already parsed (parseWords).
  */
-export function flowToView(flow: Flow, view: PacketView, index: InterfaceIndex | null, icmpId = 0): boolean {
+export function flowToView(
+  flow: Flow,
+  view: PacketView,
+  index: InterfaceIndex | null,
+  icmpId = 0,
+  words: Uint32Array | null = null,
+): boolean {
   if (flow.srcaddr === null || flow.dstaddr === null || flow.protocol === null) return false
-  if (!parseAddress(flow.srcaddr, view.src) || !parseAddress(flow.dstaddr, view.dst)) return false
+  if (words !== null) {
+    // Parsed once by the caller (8 words: source, destination); a replay reads each record often.
+    for (let w = 0; w < 4; w++) {
+      view.src[w] = words[w] ?? 0
+      view.dst[w] = words[4 + w] ?? 0
+    }
+  } else if (!parseAddress(flow.srcaddr, view.src) || !parseAddress(flow.dstaddr, view.dst)) return false
   view.ipVersion = flow.srcaddr.includes(':') ? 6 : 4
   view.protocol = flow.protocol
   const ported = flow.protocol === 6 || flow.protocol === 17 || flow.protocol === 132
@@ -110,4 +130,11 @@ export function flowToView(flow: Flow, view: PacketView, index: InterfaceIndex |
 /** A fresh view for callers that judge records one at a time. */
 export function newView(): PacketView {
   return new PacketView()
+}
+
+/** A record's source and destination as 8 address words, or null when either is not an address. */
+export function parseWords(flow: Flow): Uint32Array | null {
+  if (flow.srcaddr === null || flow.dstaddr === null) return null
+  const words = new Uint32Array(8)
+  return parseAddress(flow.srcaddr, words, 0) && parseAddress(flow.dstaddr, words, 4) ? words : null
 }

@@ -5,7 +5,7 @@ import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { ConnectionTracker } from '../policy/connection-tracker.js'
 import { isReply } from './detections/traffic-roles.js'
 import type { Flow } from './flow.js'
-import { flowToView, type InterfaceIndex, indexInterfaces, placeFlow } from './flow-view.js'
+import { flowToView, type InterfaceIndex, indexInterfaces, parseWords, placeFlow } from './flow-view.js'
 
 /**
  * Re-judges recorded flows with the policy engine, as if each record were one packet at its start
@@ -28,6 +28,8 @@ export interface PlacedFlow {
   time: number
   /** Tie-break within one start time: 0 opener ... 3 answer (see rankOf). */
   rank: number
+  /** Source and destination address words, parsed once. */
+  words: Uint32Array
 }
 
 export interface Placement {
@@ -71,7 +73,7 @@ export function placeFlows(flows: Iterable<Flow>, network: NetworkConfig, policy
   const index = indexInterfaces(network)
   const view = new PacketView()
   const allowedAsNew = (p: Omit<PlacedFlow, 'rank'>) =>
-    flowToView(p.flow, view, index) && policy.evaluate(p.iface, p.direction, view) >= 0
+    flowToView(p.flow, view, index, 0, p.words) && policy.evaluate(p.iface, p.direction, view) >= 0
   const ruleDirection = new Map<string, string>()
   for (const g of network.securityGroups) {
     for (const r of g.inbound) ruleDirection.set(r.id, 'inbound')
@@ -84,7 +86,8 @@ export function placeFlows(flows: Iterable<Flow>, network: NetworkConfig, policy
       skipped.noTime++
       continue
     }
-    if (flow.srcaddr === null || flow.dstaddr === null || flow.protocol === null) {
+    const words = flow.protocol === null ? null : parseWords(flow)
+    if (words === null) {
       skipped.noAddresses++
       continue
     }
@@ -93,7 +96,7 @@ export function placeFlows(flows: Iterable<Flow>, network: NetworkConfig, policy
       skipped.unknownInterface++
       continue
     }
-    const unranked = { flow, ...place, time: flow.start }
+    const unranked = { flow, ...place, time: flow.start, words }
     placed.push({ ...unranked, rank: rankOf(unranked, ruleDirection, allowedAsNew) })
   }
   // Array.prototype.sort is stable: equal records keep the order they were read in.
@@ -118,7 +121,7 @@ export function judgeAll(placement: Placement, policy: CompiledPolicy, capacity:
   const causes = new Int32Array(placed.length)
   // A recorded reject of ICMP cannot be the answer to an accepted ping (that would have been
   // accepted by the connection); keyed apart, it is judged as the new traffic it was.
-  const load = (p: PlacedFlow) => flowToView(p.flow, view, index, p.flow.action === 'REJECT' ? 1 : 0)
+  const load = (p: PlacedFlow) => flowToView(p.flow, view, index, p.flow.action === 'REJECT' ? 1 : 0, p.words)
   const touches = placed
     .map((p, i) => ({ i, time: p.flow.end ?? p.time }))
     .filter(({ i, time }) => {

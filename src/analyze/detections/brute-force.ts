@@ -52,7 +52,7 @@ export class BruteForceDetector implements Detector {
       target.attempts.set(port, attempt)
     }
     // The same connection is seen on both interfaces when both are in the network: count it once.
-    if (attempt.records === 0 || flow.interfaceId === attempt.sample.interfaceId) attempt.add(flow)
+    if (attempt.records === 0 || flow.interfaceId === attempt.interfaceId) attempt.add(flow)
     else if (flow.action === 'REJECT') attempt.rejected = true
     if (flow.action === 'ACCEPT') target.rules.add(this.context.namer.ruleOf(flow))
   }

@@ -1,4 +1,5 @@
 import type { Flow } from '../flow.js'
+import type { NamedRule } from './rule-namer.js'
 
 /** What `flowlog detect` reports: who, what was seen, and what to do about it. */
 
@@ -91,7 +92,8 @@ export function sampleOf(flow: Flow): SampleRecord {
 
 /**
  * One source's dealings with one target (a host and port, a connection attempt, ...): the unit a
- * detection counts. Light, since a scan makes tens of thousands of them.
+ * detection counts. Kept lean (no per-contact objects beyond itself), since every client of a busy
+ * service makes one; its sample record is built only for the findings that show it.
  */
 export class Contact {
   first: number
@@ -101,12 +103,30 @@ export class Contact {
   bytes = 0
   rejected = false
   accepted = false
-  readonly sample: SampleRecord
+  readonly source: string | null
+  readonly host: string | null
+  readonly interfaceId: string | null
+  readonly protocol: number | null
+  readonly srcport: number | null
+  readonly dstport: number | null
+  readonly firstPackets: number
+  readonly firstBytes: number
+  readonly firstAction: string | null
+  /** The rule that accepted its first accepted record, when something names it. */
+  rule: NamedRule | null = null
 
   constructor(flow: Flow) {
     this.first = flow.start ?? 0
     this.last = flow.end ?? this.first
-    this.sample = sampleOf(flow)
+    this.source = flow.srcaddr
+    this.host = flow.dstaddr
+    this.interfaceId = flow.interfaceId
+    this.protocol = flow.protocol
+    this.srcport = flow.srcport
+    this.dstport = flow.dstport
+    this.firstPackets = flow.packets
+    this.firstBytes = flow.bytes
+    this.firstAction = flow.action
   }
 
   add(flow: Flow): void {
@@ -119,6 +139,22 @@ export class Contact {
     this.bytes += flow.bytes
     if (flow.action === 'REJECT') this.rejected = true
     else if (flow.action === 'ACCEPT') this.accepted = true
+  }
+
+  /** Its first record, as evidence. */
+  get sample(): SampleRecord {
+    return {
+      start: this.first,
+      interfaceId: this.interfaceId,
+      srcaddr: this.source,
+      srcport: this.srcport,
+      dstaddr: this.host,
+      dstport: this.dstport,
+      protocol: this.protocol,
+      packets: this.firstPackets,
+      bytes: this.firstBytes,
+      action: this.firstAction,
+    }
   }
 }
 

@@ -1,97 +1,68 @@
-import type { Flow } from '../flow.js'
 import { AcceptingRules, denyAddress, narrowRules } from './block-suggestion.js'
+import type { ContactTable } from './contact-table.js'
 import { type DetectContext, plural, spanText } from './context.js'
-import { Contact, type Detector, type Finding, firstOf, portLabel, Tally } from './finding.js'
+import { type Finding, firstOf, portLabel, Tally } from './finding.js'
 import { eventsInDenseWindows } from './sliding-window.js'
-import { hasPorts, isReply } from './traffic-roles.js'
 
 /**
  * Port scan (GuardDuty Recon:EC2/Portscan and PortProbeUnprotectedPort; Panther
  * AWS.VPC.PortScanning): one source reaching at least `minPorts` distinct destination ports (over
  * any hosts) within `windowSeconds`, and mostly rejected (`minRejectedShare` of the host-port pairs
- * it tried). Only request-side records count, so a busy server's answers to many client ports do
- * not look like a scan. Any port it found open raises the severity, as does a scanner inside the
- * network (something of ours is doing it).
+ * it tried). Only request-side records count (contact-table.ts), so a busy server's answers to many
+ * client ports do not look like a scan. Any port it found open raises the severity, as does a
+ * scanner inside the network (something of ours is doing it).
  */
-interface Target {
-  host: string
-  port: string
-  contact: Contact
-}
-
-export class PortScanDetector implements Detector {
-  readonly name = 'port-scan'
-  readonly #bySource = new Map<string, { targets: Map<string, Target>; rules: AcceptingRules }>()
-
-  constructor(private readonly context: DetectContext) {}
-
-  observe(flow: Flow): void {
-    if (!hasPorts(flow.protocol) || flow.start === null || isReply(flow)) return
-    const source = flow.srcaddr ?? ''
-    const host = flow.dstaddr ?? ''
-    const port = portLabel(flow.protocol, flow.dstport)
-    let entry = this.#bySource.get(source)
-    if (entry === undefined) {
-      entry = { targets: new Map(), rules: new AcceptingRules() }
-      this.#bySource.set(source, entry)
+export function portScanFindings(table: ContactTable, context: DetectContext): Finding[] {
+  const t = context.thresholds
+  const candidates = new Set<string>()
+  for (const [source, ports] of table.portsPerSource) if (ports >= t.portScan.minPorts) candidates.add(source)
+  if (candidates.size === 0) return []
+  const findings: Finding[] = []
+  for (const [source, contacts] of table.select((s) => (candidates.has(s) ? s : null))) {
+    const sorted = contacts.sort((a, b) => a.first - b.first)
+    const port = (c: (typeof sorted)[number]) => portLabel(c.protocol, c.dstport)
+    const marks = eventsInDenseWindows(
+      sorted.map((c) => ({ time: c.first, key: port(c) })),
+      t.portScan.windowSeconds,
+      t.portScan.minPorts,
+    )
+    const hits = sorted.filter((_, i) => marks[i])
+    if (hits.length === 0) continue
+    const rejected = hits.filter((c) => c.rejected).length
+    const share = rejected / hits.length
+    if (share < t.portScan.minRejectedShare) continue
+    const tally = new Tally(t.samples)
+    const rules = new AcceptingRules()
+    for (const c of hits) {
+      tally.addContact(c)
+      rules.add(c.rule)
     }
-    const key = `${host} ${port}`
-    let target = entry.targets.get(key)
-    if (target === undefined) {
-      target = { host, port, contact: new Contact(flow) }
-      entry.targets.set(key, target)
-    }
-    target.contact.add(flow)
-    if (flow.action === 'ACCEPT') entry.rules.add(this.context.namer.ruleOf(flow))
+    const ports = sortPorts(new Set(hits.map(port)))
+    const hosts = [...new Set(hits.map((c) => c.host ?? ''))]
+    const open = sortPorts(new Set(hits.filter((c) => c.accepted && !c.rejected).map(port)))
+    const inside = context.scope.isInternal(source)
+    findings.push({
+      detection: 'port-scan',
+      severity: open.length > 0 || inside ? 'high' : 'medium',
+      source,
+      summary: `${source} probed ${plural(ports.length, 'port')} on ${plural(hosts.length, 'host')} ${spanText(
+        tally.first,
+        tally.last,
+      )} (${rejected} of ${hits.length} rejected${open.length > 0 ? `; open: ${firstOf(open, 5).join(', ')}` : ''})`,
+      evidence: tally.evidence(
+        {
+          ports: ports.length,
+          hosts: hosts.length,
+          targets: hits.length,
+          rejectedShare: round(share),
+          open: open.length,
+        },
+        { ports: firstOf(ports, 20), hosts: firstOf(hosts, 20) },
+      ),
+      suggestions: [...denyAddress(source, 'from'), ...narrowRules(rules.map, 'of the ports it reached')],
+    })
   }
-
-  finish(): Finding[] {
-    const t = this.context.thresholds
-    const findings: Finding[] = []
-    for (const [source, { targets, rules }] of this.#bySource) {
-      if (targets.size < t.portScan.minPorts) continue
-      const sorted = [...targets.values()].sort((a, b) => a.contact.first - b.contact.first)
-      const marks = eventsInDenseWindows(
-        sorted.map((x) => ({ time: x.contact.first, key: x.port })),
-        t.portScan.windowSeconds,
-        t.portScan.minPorts,
-      )
-      const hits = sorted.filter((_, i) => marks[i])
-      if (hits.length === 0) continue
-      const rejected = hits.filter((x) => x.contact.rejected).length
-      const share = rejected / hits.length
-      if (share < t.portScan.minRejectedShare) continue
-      const tally = new Tally(t.samples)
-      for (const x of hits) tally.addContact(x.contact)
-      const ports = sortPorts(new Set(hits.map((x) => x.port)))
-      const hosts = [...new Set(hits.map((x) => x.host))]
-      const open = [
-        ...new Set(hits.filter((x) => x.contact.accepted && !x.contact.rejected).map((x) => x.port)),
-      ]
-      const inside = this.context.scope.isInternal(source)
-      findings.push({
-        detection: 'port-scan',
-        severity: open.length > 0 || inside ? 'high' : 'medium',
-        source,
-        summary: `${source} probed ${plural(ports.length, 'port')} on ${plural(hosts.length, 'host')} ${spanText(
-          tally.first,
-          tally.last,
-        )} (${rejected} of ${hits.length} rejected${open.length > 0 ? `; open: ${firstOf(open, 5).join(', ')}` : ''})`,
-        evidence: tally.evidence(
-          {
-            ports: ports.length,
-            hosts: hosts.length,
-            targets: hits.length,
-            rejectedShare: round(share),
-            open: open.length,
-          },
-          { ports: firstOf(ports, 20), hosts: firstOf(hosts, 20) },
-        ),
-        suggestions: [...denyAddress(source, 'from'), ...narrowRules(rules.map, 'records of it')],
-      })
-    }
-    return findings
-  }
+  return findings
 }
 
 /** `tcp/22` before `tcp/443` before `udp/53`: ports in numeric order within a protocol. */

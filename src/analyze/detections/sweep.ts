@@ -1,98 +1,75 @@
-import type { Flow } from '../flow.js'
 import { AcceptingRules, denyAddress, narrowRules } from './block-suggestion.js'
+import type { ContactTable } from './contact-table.js'
 import { type DetectContext, plural, spanText } from './context.js'
-import { Contact, type Detector, type Finding, firstOf, portLabel, Tally } from './finding.js'
+import { type Contact, type Finding, firstOf, Tally } from './finding.js'
 import { round, sortPorts } from './port-scan.js'
 import { eventsInDenseWindows } from './sliding-window.js'
-import { isReply } from './traffic-roles.js'
 
 /**
  * Sweep (GuardDuty Impact:EC2/PortSweep): one source trying one port (or ping) on at least
  * `minHosts` distinct hosts within `windowSeconds`, mostly rejected (`minRejectedShare` of the
- * hosts). One finding per source, naming every port it swept. A source that is also a port scanner
- * is reported once, as the port scan (detect.ts drops its sweep).
+ * hosts). One finding per source, naming every port it swept. ICMP has no ports: echo replies come
+ * from each swept host, one host each, so they never add up. A source that is also a port scanner is
+ * reported once, as the port scan (detect.ts drops its sweep).
  */
-interface PortSweep {
-  port: string
-  hosts: Map<string, Contact>
-}
-
-export class SweepDetector implements Detector {
-  readonly name = 'sweep'
-  readonly #bySource = new Map<string, { ports: Map<string, PortSweep>; rules: AcceptingRules }>()
-
-  constructor(private readonly context: DetectContext) {}
-
-  observe(flow: Flow): void {
-    if (flow.start === null || flow.protocol === null || isReply(flow)) return
-    // ICMP has no ports: echo replies come from each swept host, one host each, so they never add up.
-    const source = flow.srcaddr ?? ''
-    const port = portLabel(flow.protocol, flow.dstport)
-    let entry = this.#bySource.get(source)
-    if (entry === undefined) {
-      entry = { ports: new Map(), rules: new AcceptingRules() }
-      this.#bySource.set(source, entry)
-    }
-    let sweep = entry.ports.get(port)
-    if (sweep === undefined) {
-      sweep = { port, hosts: new Map() }
-      entry.ports.set(port, sweep)
-    }
-    const host = flow.dstaddr ?? ''
-    let contact = sweep.hosts.get(host)
-    if (contact === undefined) {
-      contact = new Contact(flow)
-      sweep.hosts.set(host, contact)
-    }
-    contact.add(flow)
-    if (flow.action === 'ACCEPT') entry.rules.add(this.context.namer.ruleOf(flow))
+export function sweepFindings(table: ContactTable, context: DetectContext): Finding[] {
+  const t = context.thresholds
+  const candidates = new Set<string>()
+  for (const [pair, hosts] of table.hostsPerPort) if (hosts >= t.sweep.minHosts) candidates.add(pair)
+  if (candidates.size === 0) return []
+  const bySource = new Map<string, { port: string; contacts: Contact[] }[]>()
+  for (const [pair, contacts] of table.select((s, p) =>
+    candidates.has(`${s}\t${p}`) ? `${s}\t${p}` : null,
+  )) {
+    const [source = '', port = ''] = pair.split('\t')
+    const list = bySource.get(source) ?? []
+    list.push({ port, contacts })
+    bySource.set(source, list)
   }
-
-  finish(): Finding[] {
-    const t = this.context.thresholds
-    const findings: Finding[] = []
-    for (const [source, { ports, rules }] of this.#bySource) {
-      const tally = new Tally(t.samples)
-      const swept: string[] = []
-      const allHosts = new Set<string>()
-      let tried = 0
-      let rejected = 0
-      for (const sweep of ports.values()) {
-        if (sweep.hosts.size < t.sweep.minHosts) continue
-        const sorted = [...sweep.hosts.entries()].sort((a, b) => a[1].first - b[1].first)
-        const marks = eventsInDenseWindows(
-          sorted.map(([host, c]) => ({ time: c.first, key: host })),
-          t.sweep.windowSeconds,
-          t.sweep.minHosts,
-        )
-        const hits = sorted.filter((_, i) => marks[i])
-        if (hits.length === 0) continue
-        const blocked = hits.filter(([, c]) => c.rejected).length
-        if (blocked / hits.length < t.sweep.minRejectedShare) continue
-        swept.push(sweep.port)
-        tried += hits.length
-        rejected += blocked
-        for (const [host, c] of hits) {
-          allHosts.add(host)
-          tally.addContact(c)
-        }
+  const findings: Finding[] = []
+  for (const [source, sweeps] of bySource) {
+    const tally = new Tally(t.samples)
+    const rules = new AcceptingRules()
+    const swept: string[] = []
+    const allHosts = new Set<string>()
+    let tried = 0
+    let rejected = 0
+    for (const { port, contacts } of sweeps) {
+      const sorted = contacts.sort((a, b) => a.first - b.first)
+      const marks = eventsInDenseWindows(
+        sorted.map((c) => ({ time: c.first, key: c.host ?? '' })),
+        t.sweep.windowSeconds,
+        t.sweep.minHosts,
+      )
+      const hits = sorted.filter((_, i) => marks[i])
+      if (hits.length === 0) continue
+      const blocked = hits.filter((c) => c.rejected).length
+      if (blocked / hits.length < t.sweep.minRejectedShare) continue
+      swept.push(port)
+      tried += hits.length
+      rejected += blocked
+      for (const c of hits) {
+        allHosts.add(c.host ?? '')
+        tally.addContact(c)
+        rules.add(c.rule)
       }
-      if (swept.length === 0) continue
-      findings.push({
-        detection: 'sweep',
-        severity: this.context.scope.isInternal(source) ? 'high' : 'medium',
-        source,
-        summary: `${source} swept ${firstOf(swept, 5).join(', ')}${swept.length > 5 ? ', ...' : ''} across ${plural(
-          allHosts.size,
-          'host',
-        )} ${spanText(tally.first, tally.last)} (${rejected} of ${tried} rejected)`,
-        evidence: tally.evidence(
-          { ports: swept.length, hosts: allHosts.size, rejectedShare: round(rejected / tried) },
-          { ports: firstOf(sortPorts(swept), 20), hosts: firstOf(allHosts, 20) },
-        ),
-        suggestions: [...denyAddress(source, 'from'), ...narrowRules(rules.map, 'records of it')],
-      })
     }
-    return findings
+    if (swept.length === 0) continue
+    const ports = sortPorts(swept)
+    findings.push({
+      detection: 'sweep',
+      severity: context.scope.isInternal(source) ? 'high' : 'medium',
+      source,
+      summary: `${source} swept ${firstOf(ports, 5).join(', ')}${ports.length > 5 ? ', ...' : ''} across ${plural(
+        allHosts.size,
+        'host',
+      )} ${spanText(tally.first, tally.last)} (${rejected} of ${tried} rejected)`,
+      evidence: tally.evidence(
+        { ports: ports.length, hosts: allHosts.size, rejectedShare: round(rejected / tried) },
+        { ports: firstOf(ports, 20), hosts: firstOf(allHosts, 20) },
+      ),
+      suggestions: [...denyAddress(source, 'from'), ...narrowRules(rules.map, 'of the hosts it reached')],
+    })
   }
+  return findings
 }
