@@ -20,6 +20,12 @@ export interface RecordCursor {
   toRow(): FlowRow
 }
 
+/** Where copyField puts a field: raw bytes of the line, or text. */
+export interface FieldSink {
+  bytes(buf: Buffer, start: number, end: number): void
+  text(text: string): void
+}
+
 /** Node's Buffer has slice decoders without toString's argument checks; they are not in @types/node. */
 interface Slicing {
   utf8Slice(start: number, end: number): string
@@ -151,6 +157,22 @@ export class LineCursor implements RecordCursor {
       if (b !== ascii[i]) return false
     }
     return true
+  }
+
+  /**
+   * Hands the column to `out` as it is written in the file: bytes straight from the line, or text
+   * where the line was decoded or the value is mapped; nothing for not applicable.
+   */
+  copyField(column: number, out: FieldSink): void {
+    if (this.values !== null || this.schema.valueMaps[column] != null) {
+      const t = this.text(column)
+      if (t !== null) out.text(t)
+      return
+    }
+    const s = this.starts[column]!
+    const e = this.ends[column]!
+    if (e === s || (e === s + 1 && this.buf[s] === 45)) return
+    out.bytes(this.buf, s, e)
   }
 
   number(column: number): number | null {

@@ -1,19 +1,19 @@
-import {
-  BIGINT,
-  type DuckDBConnection,
-  DuckDBDataChunk,
-  DuckDBInstance,
-  type DuckDBType,
-  INTEGER,
-  VARCHAR,
-} from '@duckdb/node-api'
-import { sqlIdentifier } from '../read/duckdb-connection.js'
-import type { FlowRow } from '../read/flow-row.js'
-import { readFlows } from '../read/read-flows.js'
-import type { ReadOptions, ReadStats } from '../read/read-options.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { sqlIdentifier, sqlString } from '../read/duckdb-connection.js'
+import { familyOf, schemaOf } from '../read/file-schema.js'
+import { columnName } from '../read/flow-row.js'
+import { listSources } from '../read/list-sources.js'
+import { emptyStats, type ReadOptions, type ReadStats } from '../read/read-options.js'
+import { LineCursor, type RecordCursor } from '../read/record-cursor.js'
+import { isParquet, scanFiles } from '../read/scan-files.js'
+import type { SourceFile } from '../read/source-file.js'
 import { defineAthenaFunctions } from './athena-functions.js'
 import { registerCommunityId } from './community-id-function.js'
-import { type FlowsColumn, STORED_COLUMNS } from './flows-columns.js'
+import { STORED_COLUMNS } from './flows-columns.js'
+import { StagingFile } from './staging-file.js'
 
 /**
  * An in-memory DuckDB holding flow-log records as `flows`, the table AWS's Athena DDL defines
@@ -30,8 +30,9 @@ import { type FlowsColumn, STORED_COLUMNS } from './flows-columns.js'
  *   const rows = (await db.connection.runAndReadAll('SELECT srcaddr, sum(bytes) FROM flows GROUP BY 1')).getRowObjectsJS()
  *   db.close()
  *
- * The records are read by the same reader as `flowlog query` (readFlows), so SQL and query see the
- * same records; `stats` is complete when the promise resolves.
+ * Text, CSV and JSONL records are read by the same reader as `flowlog query` (one parser, the same
+ * bad lines, the same time range) and staged into DuckDB as tab-separated text; Parquet files are
+ * read by DuckDB itself, columns matched by name. `stats` is complete when the promise resolves.
  */
 export interface FlowsDatabase {
   readonly connection: DuckDBConnection
@@ -39,27 +40,33 @@ export interface FlowsDatabase {
   close(): void
 }
 
-const SQL_TYPES: Record<FlowsColumn['type'], DuckDBType> = { INTEGER, BIGINT, VARCHAR }
-/** DuckDB's vector size: appending chunks of this many rows is cheapest. */
-const CHUNK_ROWS = 2048
-
 export async function openFlowsDatabase(
   sources: readonly string[],
   options: ReadOptions = {},
 ): Promise<FlowsDatabase> {
+  const listing = await listSources(sources, options.since, options.until)
+  const stats = emptyStats()
+  stats.skippedFiles = listing.pruned
   const instance = await DuckDBInstance.create(':memory:')
   const connection = await instance.connect()
+  const staging = mkdtempSync(join(tmpdir(), 'flowlog-sql-'))
   try {
     await connection.run(`SET TimeZone = 'UTC'`)
-    await createFlowsTable(connection)
-    const reader = readFlows(sources, { ...options, communityId: false })
-    await appendRows(connection, reader.batches())
+    const columns = STORED_COLUMNS.map((c) => `${sqlIdentifier(c.column)} ${c.type}`).join(', ')
+    await connection.run(`CREATE TABLE flow_records (${columns})`)
+    const parquet = listing.files.filter(isParquet)
+    const other = listing.files.filter((f) => !isParquet(f))
+    for (const stage of await stageRecords(other, options, stats, staging)) await ingest(connection, stage)
+    if (parquet.length > 0) await ingestParquet(connection, parquet, options, stats)
     registerCommunityId(connection)
     await defineAthenaFunctions(connection)
-    await createFlowsView(connection)
+    await connection.run(`CREATE VIEW flows AS SELECT *,
+      community_id(CAST(protocol AS INTEGER), coalesce(pkt_srcaddr, srcaddr), coalesce(pkt_dstaddr, dstaddr), srcport, dstport) AS community_id,
+      CAST(to_timestamp(start) AS DATE) AS "date"
+      FROM flow_records`)
     return {
       connection,
-      stats: reader.stats,
+      stats,
       close: () => {
         connection.closeSync()
         instance.closeSync()
@@ -69,57 +76,157 @@ export async function openFlowsDatabase(
     connection.closeSync()
     instance.closeSync()
     throw error
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
   }
 }
 
-async function createFlowsTable(connection: DuckDBConnection): Promise<void> {
-  const columns = STORED_COLUMNS.map((c) => `${sqlIdentifier(c.column)} ${c.type}`).join(', ')
-  await connection.run(`CREATE TABLE flow_records (${columns})`)
-}
+const TYPE_OF: ReadonlyMap<string, string> = new Map(STORED_COLUMNS.map((c) => [c.field, c.type]))
 
-/** `flows`: the stored records plus the computed columns. */
-async function createFlowsView(connection: DuckDBConnection): Promise<void> {
-  await connection.run(`CREATE VIEW flows AS SELECT *,
-    community_id(CAST(protocol AS INTEGER), coalesce(pkt_srcaddr, srcaddr), coalesce(pkt_dstaddr, dstaddr), srcport, dstport) AS community_id,
-    CAST(to_timestamp(start) AS DATE) AS "date"
-    FROM flow_records`)
-}
-
-/** Rows go in column by column, a data chunk at a time (a value-by-value appender is 3x slower). */
-async function appendRows(connection: DuckDBConnection, batches: AsyncIterable<FlowRow[]>): Promise<void> {
-  const appender = await connection.createAppender('flow_records')
-  const types = STORED_COLUMNS.map((c) => SQL_TYPES[c.type])
-  const columns: unknown[][] = STORED_COLUMNS.map(() => new Array<unknown>(CHUNK_ROWS))
-  let used = 0
-  const flush = () => {
-    if (used === 0) return
-    const chunk = DuckDBDataChunk.create(types, used)
-    chunk.setColumns(columns.map((values) => (used === CHUNK_ROWS ? values : values.slice(0, used))) as never)
-    appender.appendDataChunk(chunk)
-    used = 0
+/**
+ * Every record of the text, CSV and JSONL files into staging files, one per distinct set of fields.
+ * The scanner does the reading (formats, headers, bad lines, time range); each record's fields are
+ * copied as they stand in the file.
+ */
+async function stageRecords(
+  files: readonly SourceFile[],
+  options: ReadOptions,
+  stats: ReadStats,
+  dir: string,
+): Promise<StagingFile[]> {
+  const stages = new Map<string, StagingFile>()
+  let stage: StagingFile | null = null
+  /** Per staging column, the column of the current file's schema. */
+  let columns: number[] = []
+  const scan = scanFiles({
+    files,
+    options,
+    stats,
+    sink: {
+      bind: (schema) => {
+        const fields: string[] = []
+        columns = []
+        schema.rowNames.forEach((names, column) => {
+          // Absent object fields read as null; only fields flowlog stores have a column.
+          if (column >= schema.width) return
+          for (const field of names) {
+            if (!TYPE_OF.has(field) || fields.includes(field)) continue
+            fields.push(field)
+            columns.push(column)
+          }
+        })
+        const key = fields.join(' ')
+        let found = stages.get(key)
+        if (found === undefined) {
+          found = new StagingFile(join(dir, `${stages.size}.tsv`), fields)
+          stages.set(key, found)
+        }
+        stage = found
+        return null
+      },
+      take: (cursor) => {
+        const out = stage!
+        if (cursor instanceof LineCursor) {
+          for (const column of columns) {
+            out.next()
+            cursor.copyField(column, out)
+          }
+        } else {
+          for (const column of columns) {
+            out.next()
+            const value = valueText(cursor, column)
+            if (value !== null) out.text(value)
+          }
+        }
+        out.endRow()
+        return undefined
+      },
+    },
+  })
+  for await (const _ of scan) {
+    // Records are staged as they are read.
   }
-  for await (const batch of batches) {
-    for (const row of batch) {
-      for (let c = 0; c < STORED_COLUMNS.length; c++) {
-        const { field, type } = STORED_COLUMNS[c]!
-        const value = row[field]
-        columns[c]![used] =
-          value === undefined || value === null
-            ? null
-            : type === 'BIGINT'
-              ? typeof value === 'number'
-                ? BigInt(Math.trunc(value))
-                : null
-              : type === 'INTEGER'
-                ? typeof value === 'number'
-                  ? Math.trunc(value)
-                  : null
-                : String(value)
-      }
-      if (++used === CHUNK_ROWS) flush()
+  for (const s of stages.values()) s.close()
+  return [...stages.values()].filter((s) => s.rows > 0)
+}
+
+function valueText(cursor: RecordCursor, column: number): string | null {
+  if (cursor.schema.numeric[column]) {
+    const n = cursor.number(column)
+    return n === null ? null : String(n)
+  }
+  return cursor.text(column)
+}
+
+/** A staging file into flow_records; a value that is not a number where one belongs is NULL (as in query). */
+async function ingest(connection: DuckDBConnection, stage: StagingFile): Promise<void> {
+  const names = stage.fields.map((_, i) => `c${i}`)
+  const types = `{${names.map((n) => `'${n}': 'VARCHAR'`).join(', ')}}`
+  const select = stage.fields
+    .map((field, i) => {
+      const type = TYPE_OF.get(field) ?? 'VARCHAR'
+      const value = type === 'VARCHAR' ? `c${i}` : `TRY_CAST(TRY_CAST(c${i} AS DOUBLE) AS ${type})`
+      return `${value} AS ${sqlIdentifier(columnName(field))}`
+    })
+    .join(', ')
+  await connection.run(
+    `INSERT INTO flow_records BY NAME SELECT ${select} FROM read_csv(${sqlString(stage.path)}, ` +
+      `delim = '\\t', quote = '', escape = '', header = false, auto_detect = false, columns = ${types})`,
+  )
+}
+
+/**
+ * Parquet files straight into flow_records, read by DuckDB (columns matched by name, Athena's names
+ * or AWS's; NHN Parquet mapped like NHN CSV), with the same time range as the reader.
+ */
+async function ingestParquet(
+  connection: DuckDBConnection,
+  files: readonly SourceFile[],
+  options: ReadOptions,
+  stats: ReadStats,
+): Promise<void> {
+  const local = files.filter((f) => f.localPath !== null)
+  for (const f of files) {
+    if (f.localPath === null)
+      options.onBadLine?.(f.name, 0, 'Parquet in object storage: copy it locally first')
+  }
+  stats.badLines += files.length - local.length
+  if (local.length === 0) return
+  stats.files += local.length
+  for (const f of local) stats.bytes += f.size
+  const list = `[${local.map((f) => sqlString(f.localPath!)).join(', ')}]`
+  const described = await connection.runAndReadAll(
+    `SELECT DISTINCT name FROM parquet_schema(${list}) WHERE num_children IS NULL`,
+  )
+  const names = described.getRowsJS().map((r) => String(r[0]))
+  const schema = schemaOf(names, familyOf(names), null)
+  const select: string[] = []
+  const seen = new Set<string>()
+  schema.rowNames.forEach((fields, column) => {
+    const source = sqlIdentifier(names[column]!)
+    for (const field of fields) {
+      const type = TYPE_OF.get(field)
+      if (type === undefined || seen.has(field)) continue
+      seen.add(field)
+      const value =
+        schema.valueMaps[column] == null
+          ? source
+          : `CASE ${source} WHEN 'DROP' THEN 'REJECT' ELSE ${source} END`
+      select.push(`TRY_CAST(${value} AS ${type}) AS ${sqlIdentifier(columnName(field))}`)
     }
-  }
-  flush()
-  appender.flushSync()
-  appender.closeSync()
+  })
+  const where: string[] = []
+  const start = schema.start >= 0 ? sqlIdentifier(names[schema.start]!) : null
+  const end = schema.end >= 0 ? sqlIdentifier(names[schema.end]!) : null
+  const first = start ?? end
+  const last = end ?? start
+  if (options.since !== undefined && last !== null)
+    where.push(`coalesce(coalesce(${last}, ${first}) >= ${options.since}, TRUE)`)
+  if (options.until !== undefined && first !== null)
+    where.push(`coalesce(coalesce(${first}, ${last}) < ${options.until}, TRUE)`)
+  const result = await connection.run(
+    `INSERT INTO flow_records BY NAME SELECT ${select.join(', ')} FROM read_parquet(${list}, union_by_name = true)` +
+      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''),
+  )
+  stats.rows += result.rowsChanged
 }
