@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
@@ -57,7 +57,7 @@ export async function openFlowsDatabase(
     const parquet = listing.files.filter(isParquet)
     const other = listing.files.filter((f) => !isParquet(f))
     for (const stage of await stageRecords(other, options, stats, staging)) await ingest(connection, stage)
-    if (parquet.length > 0) await ingestParquet(connection, parquet, options, stats)
+    if (parquet.length > 0) await ingestParquet(connection, parquet, options, stats, staging)
     registerCommunityId(connection)
     await defineAthenaFunctions(connection)
     await connection.run(`CREATE VIEW flows AS SELECT *,
@@ -184,17 +184,21 @@ async function ingestParquet(
   files: readonly SourceFile[],
   options: ReadOptions,
   stats: ReadStats,
+  dir: string,
 ): Promise<void> {
-  const local = files.filter((f) => f.localPath !== null)
-  for (const f of files) {
-    if (f.localPath === null)
-      options.onBadLine?.(f.name, 0, 'Parquet in object storage: copy it locally first')
+  // DuckDB reads local files here: objects from a bucket are copied beside the staging files.
+  const paths: string[] = []
+  for (const [i, f] of files.entries()) {
+    if (f.localPath !== null) paths.push(f.localPath)
+    else {
+      const path = join(dir, `${i}.parquet`)
+      writeFileSync(path, await f.read())
+      paths.push(path)
+    }
+    stats.files++
+    stats.bytes += f.size
   }
-  stats.badLines += files.length - local.length
-  if (local.length === 0) return
-  stats.files += local.length
-  for (const f of local) stats.bytes += f.size
-  const list = `[${local.map((f) => sqlString(f.localPath!)).join(', ')}]`
+  const list = `[${paths.map(sqlString).join(', ')}]`
   const described = await connection.runAndReadAll(
     `SELECT DISTINCT name FROM parquet_schema(${list}) WHERE num_children IS NULL`,
   )

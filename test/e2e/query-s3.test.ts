@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { DuckDBInstance } from '@duckdb/node-api'
 import { repoPath } from '../support/paths.js'
 import { runFlowlogAsync, S3TestServer } from '../support/s3-server.js'
 
@@ -31,6 +33,18 @@ describe('query and sql read s3:// prefixes (s3rver on loopback, the AWS SDK, AW
         }),
       )
     }
+    // And a Parquet object, with AWS's Parquet column names.
+    const db = await (await DuckDBInstance.create(':memory:')).connect()
+    const parquet = join(mkdtempSync(join(tmpdir(), 'flowlog-s3-parquet-')), 'x.log.parquet')
+    await db.run(`COPY (SELECT * FROM (VALUES
+        (5, 'eni-1', '10.0.0.1', '10.0.0.2', 40000, 22, 6::BIGINT, 'REJECT', 'OK'),
+        (5, 'eni-1', '10.0.0.2', '10.0.0.1', 22, 40000, 6::BIGINT, 'ACCEPT', 'OK'))
+      AS t(version, interface_id, srcaddr, dstaddr, srcport, dstport, protocol, action, log_status))
+      TO '${parquet}' (FORMAT parquet)`)
+    db.closeSync()
+    await client.send(
+      new PutObjectCommand({ Bucket: 'flowlogs', Key: 'parquet/x.log.parquet', Body: readFileSync(parquet) }),
+    )
     client.destroy()
   })
   after(async () => {
@@ -71,6 +85,21 @@ describe('query and sql read s3:// prefixes (s3rver on loopback, the AWS SDK, AW
     )
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 'action,n\nACCEPT,3\nREJECT,2\n,2\n')
+  })
+
+  test('Parquet objects, in query and in sql', async () => {
+    const q = await runFlowlogAsync(
+      ['query', '-o', 'csv', '-f', 'srcaddr,action', '--where', 'dstport=22', 's3://flowlogs/parquet/'],
+      server.env(),
+    )
+    assert.equal(q.code, 0, q.stderr)
+    assert.equal(q.stdout, 'srcaddr,action\n10.0.0.1,REJECT\n')
+    const s = await runFlowlogAsync(
+      ['sql', '-o', 'csv', 'SELECT count(*) AS n FROM flows WHERE srcport = 22', 's3://flowlogs/parquet/'],
+      server.env(),
+    )
+    assert.equal(s.code, 0, s.stderr)
+    assert.equal(s.stdout, 'n\n1\n')
   })
 
   test("a bucket that does not exist fails with the store's answer (exit 2)", async () => {
