@@ -65,9 +65,17 @@ export class LineCursor implements RecordCursor {
 
   /** Splits the line buf[start, end) into fields; the caller compares `count` with the schema's width. */
   load(buf: Buffer, start: number, end: number): void {
+    this.scan(buf, start, end)
+  }
+
+  /**
+   * Splits the line that starts at `start` and runs to the next line break (or `limit`), finding
+   * the line's end and its fields in one pass over the bytes. Returns the offset of the line break.
+   * The line ends before it, and before a carriage return in front of it.
+   */
+  scan(buf: Buffer, start: number, limit: number): number {
     this.buf = buf
     this.start = start
-    this.end = end
     this.values = null
     const d = this.delimiter
     let starts = this.starts
@@ -75,7 +83,8 @@ export class LineCursor implements RecordCursor {
     let n = 0
     let fieldStart = start
     let quoted = false
-    for (let i = start; i < end; i++) {
+    let i = start
+    for (; i < limit; i++) {
       const b = buf[i]!
       if (b === d) {
         if (n + 1 >= starts.length) {
@@ -86,8 +95,11 @@ export class LineCursor implements RecordCursor {
         starts[n] = fieldStart
         ends[n++] = i
         fieldStart = i + 1
-      } else if (b === 34) quoted = true
+      } else if (b === 10) break
+      else if (b === 34) quoted = true
     }
+    const end = i > start && buf[i - 1] === 13 ? i - 1 : i
+    this.end = end
     starts[n] = fieldStart
     ends[n++] = end
     this.count = n
@@ -95,6 +107,7 @@ export class LineCursor implements RecordCursor {
       this.values = splitQuotedCsv(this.line())
       this.count = this.values.length
     }
+    return i
   }
 
   /**

@@ -191,6 +191,8 @@ class LineParser {
 
   /** Parses one block of whole lines; false when the sink asked to stop. */
   block(buf: Buffer): boolean {
+    // The common case, a delimited file past its first line: one pass finds lines and fields.
+    if (this.delimitedKind()) return this.delimitedBlock(buf)
     let p = 0
     const n = buf.length
     while (p < n) {
@@ -203,8 +205,39 @@ class LineParser {
       this.lineNo++
       if (e === s) continue
       if (!this.line(buf, s, e)) return false
+      // The first line decided a delimited format: the rest of the block takes the one-pass path.
+      if (this.delimitedKind()) return this.delimitedBlock(buf.subarray(p))
     }
     return true
+  }
+
+  private delimitedBlock(buf: Buffer): boolean {
+    const cursor = this.cursor!
+    const n = buf.length
+    let p = 0
+    while (p < n) {
+      const q = cursor.scan(buf, p, n)
+      const s = p
+      p = q + 1
+      this.lineNo++
+      if (cursor.end === s) continue
+      if (cursor.count === this.width && !this.isHeaderAgain(buf, s, cursor.end)) {
+        if (!this.offer(cursor)) return false
+      } else if (!this.delimited(buf, s, cursor.end)) return false
+      // A format change inside the block (concatenated files) moves to the general path.
+      if (!this.delimitedKind()) return this.block(buf.subarray(p))
+    }
+    return true
+  }
+
+  /** A method, not an inline test: the kind changes as lines are read, which narrowing cannot see. */
+  private delimitedKind(): boolean {
+    return this.kind === 'text' || this.kind === 'csv'
+  }
+
+  private isHeaderAgain(buf: Buffer, s: number, e: number): boolean {
+    const header = this.header
+    return header !== null && e - s === header.length && buf.compare(header, 0, header.length, s, e) === 0
   }
 
   private line(buf: Buffer, s: number, e: number): boolean {
@@ -279,9 +312,7 @@ class LineParser {
   private delimited(buf: Buffer, s: number, e: number): boolean {
     const cursor = this.cursor!
     // Files concatenated with `cat` repeat their header line.
-    const header = this.header
-    if (header !== null && e - s === header.length && buf.compare(header, 0, header.length, s, e) === 0)
-      return true
+    if (this.isHeaderAgain(buf, s, e)) return true
     cursor.load(buf, s, e)
     if (cursor.count !== this.width && this.kind === 'text' && /\s\s|\t/.test(cursor.line()))
       cursor.loadWords()
