@@ -23,7 +23,19 @@ export function isGzip(bytes: Uint8Array): boolean {
 /** The file's bytes, gunzipped: null for files too big to hold (stream those). */
 export function loadWhole(file: SourceFile): Promise<Buffer> | null {
   if (file.size > WHOLE_LIMIT) return null
-  return file.read().then((bytes) => (isGzip(bytes) ? gunzipAsync(bytes, { chunkSize: 1 << 20 }) : bytes))
+  return file
+    .read()
+    .then((bytes) => (isGzip(bytes) ? gunzipAsync(bytes, { chunkSize: outputSize(bytes) }) : bytes))
+}
+
+/**
+ * gzip's trailer holds the size of the (last member's) output: one output chunk of that size spares
+ * zlib the callbacks and the final copy of many small chunks. A wrong guess (several members, a
+ * damaged trailer) only costs more chunks.
+ */
+function outputSize(gzip: Buffer): number {
+  const size = gzip.length >= 18 ? gzip.readUInt32LE(gzip.length - 4) : 0
+  return Math.min(Math.max(size + 1, 64 << 10), 256 << 20)
 }
 
 /** Blocks of whole lines from a loaded buffer (the last line may lack its line break). */
