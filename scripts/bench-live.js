@@ -2,8 +2,9 @@
 // npm run bench:live: tcpreplay a capture into a veth at top speed while `flowlog run` and tcpdump
 // capture the other end, then report packets sent, packets recorded by flowlog and tcpdump's count
 // (DESIGN 8: nothing lost at the highest rate tcpreplay reaches here). Needs root, tcpreplay,
-// tcpdump, iproute2 and the libpcap binding. Everything runs in a network namespace it creates
-// and deletes. A measurement: exit 0 also when packets were lost; non-zero when something fails.
+// tcpdump and iproute2 (and the libpcap binding for --capture-backend libpcap). Everything runs in
+// a network namespace it creates and deletes. A measurement: exit 0 also when packets were lost;
+// non-zero when something fails.
 import { spawn, spawnSync } from 'node:child_process'
 import {
   existsSync,
@@ -23,16 +24,19 @@ import { gunzipSync } from 'node:zlib'
 import { writeTypical } from '../bench/make-captures.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const HELP = `usage: npm run bench:live -- [--packets N] [--loops L] [--pps RATE] [--capture FILE] [--capture-buffer MiB] [--no-build]
+const HELP = `usage: npm run bench:live -- [--packets N] [--loops L] [--pps RATE] [--capture FILE]
+       [--capture-backend auto|tcpdump|libpcap] [--capture-buffer MiB] [--snap-length BYTES]
+       [--node-option OPTION]... [--no-build]
 
 Replays a capture (default: the benchmark's typical traffic, N packets, default 200000, made once
-into bench/out/) L times (default 1) into a veth with tcpreplay --topspeed (or --pps RATE), while flowlog run
-(observe mode) and tcpdump capture the receiving end, and prints packets sent, the packets in
-flowlog's records (plus SKIPDATA and kernel drops) and tcpdump's count. flowlog's capture ring
-is --capture-buffer MiB (default 64 here, 32 in flowlog run). The cap binding opens libpcap in
-immediate mode (TPACKET_V2, one 64 KiB slot per packet at its fixed snap length), so each MiB of
-ring holds only 16 packets of burst; sustained, flowlog keeps up with what cap's per-packet
-callback delivers (see docs/live.md).`
+into bench/out/) L times (default 1) into a veth with tcpreplay --topspeed (or --pps RATE), while
+flowlog run (observe mode) and a reference tcpdump capture the receiving end, and prints packets
+sent, the packets in flowlog's records (plus SKIPDATA and kernel drops) and tcpdump's count.
+flowlog's capture ring is --capture-buffer MiB (default 32, as in flowlog run), its backend
+flowlog run's default unless --capture-backend says (see docs/live.md): tcpdump (256-byte slots,
+the ring read in C, batches through a pipe) or libpcap through cap (one 64 KiB slot per packet,
+one JavaScript callback per packet). --node-option passes an option to flowlog's node (e.g.
+--cpu-prof --cpu-prof-dir=DIR to profile it).`
 
 function sh(command, args, options = {}) {
   const r = spawnSync(command, args, { encoding: 'utf8', ...options })
@@ -88,7 +92,10 @@ async function main() {
     options: {
       packets: { type: 'string', default: '200000' },
       loops: { type: 'string', default: '1' },
-      'capture-buffer': { type: 'string', default: '64' },
+      'capture-buffer': { type: 'string', default: '32' },
+      'capture-backend': { type: 'string', default: 'auto' },
+      'snap-length': { type: 'string' },
+      'node-option': { type: 'string', multiple: true, default: [] },
       pps: { type: 'string' },
       capture: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
@@ -150,6 +157,7 @@ async function main() {
       'ip',
       inNs(
         process.execPath,
+        ...values['node-option'],
         join(ROOT, 'bin', 'flowlog.js'),
         'run',
         '--config',
@@ -157,10 +165,15 @@ async function main() {
         '--out',
         join(dir, 'out'),
         '--no-api',
+        '--capture-buffer',
+        values['capture-buffer'],
+        '--capture-backend',
+        values['capture-backend'],
+        ...(values['snap-length'] === undefined ? [] : ['--snap-length', values['snap-length']]),
       ),
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      // Its own session, as a service has: the scheduler then shares the CPU between flowlog and
+      // tcpreplay (which spins between packets at a fixed rate) as between separate services.
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     )
     children.push(daemon)
     let log = ''
@@ -198,8 +211,13 @@ async function main() {
       .filter((l) => l.includes('"flowlog run stopped"'))
       .map((l) => JSON.parse(l))[0]
     const files = recorded(join(dir, 'out'))
+    const started = log
+      .split('\n')
+      .filter((l) => l.includes('"flowlog run started"'))
+      .map((l) => JSON.parse(l))[0]
     const result = {
       capture,
+      backend: started?.backend ?? null,
       sent,
       tcpreplayRatePps: rate === undefined ? null : Number(rate),
       flowlog: {
@@ -216,7 +234,7 @@ async function main() {
     console.log(JSON.stringify(result, null, 2))
     const lost = sent - (stopped?.frames ?? 0)
     console.log(
-      `bench:live: sent ${sent} at ${rate ?? '?'} pps; flowlog received ${stopped?.frames} frames and recorded ${files.ok} packets (${files.skipdata} in SKIPDATA, ${stopped?.kernelDrops} kernel drops); tcpdump captured ${tcpdumpCount} (${tcpdumpDrops} dropped by kernel). ${lost === 0 ? 'Nothing lost.' : `${lost} not received by flowlog.`}`,
+      `bench:live: sent ${sent} at ${rate ?? '?'} pps; flowlog (${started?.backend ?? '?'} backend) received ${stopped?.frames} frames and recorded ${files.ok} packets (${files.skipdata} in SKIPDATA, ${stopped?.kernelDrops} kernel drops); tcpdump captured ${tcpdumpCount} (${tcpdumpDrops} dropped by kernel). ${lost === 0 ? 'Nothing lost.' : `${lost} not received by flowlog.`}`,
     )
     return 0
   } finally {

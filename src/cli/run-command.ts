@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
 import { InputError } from '../core/errors.js'
 import { DEFAULT_RULESET } from '../enforce/render-ruleset.js'
+import { CAPTURE_BACKENDS, type CaptureBackendChoice, chooseCaptureBackend } from '../live/capture-backend.js'
 import { DEFAULT_CAPTURE_BUFFER_MIB } from '../live/device-capture.js'
 import { LiveDaemon } from '../live/live-daemon.js'
-import { requireCapabilities } from '../live/privileges.js'
+import { DEFAULT_SNAP_LENGTH } from '../live/tcpdump-capture.js'
 import { startApi } from '../ops/http-api.js'
 import { createLogger } from '../ops/logger.js'
 import { LiveMetrics } from '../ops/metrics.js'
@@ -18,6 +19,8 @@ interface RunFlags {
   nflogGroups: [number, number]
   nftTable: string
   captureBuffer: number
+  captureBackend: CaptureBackendChoice
+  snapLength: number
 }
 
 export function runCommand(): Command {
@@ -46,12 +49,29 @@ export function runCommand(): Command {
       parseMiB,
       DEFAULT_CAPTURE_BUFFER_MIB,
     )
+    .option(
+      '--capture-backend <backend>',
+      'auto (tcpdump when installed and allowed to capture, else libpcap), tcpdump (a tcpdump child per device) or libpcap (in-process, the "cap" binding)',
+      parseBackend,
+      'auto' as CaptureBackendChoice,
+    )
+    .option(
+      '--snap-length <bytes>',
+      'tcpdump backend: bytes kept of each packet; headers are all flow logs read (byte counts come from the IP length)',
+      parseSnapLength,
+      DEFAULT_SNAP_LENGTH,
+    )
     .addHelpText(
       'after',
       `
 Privileges: capturing and loading nftables need root, or the capabilities CAP_NET_RAW and
-CAP_NET_ADMIN (setcap cap_net_raw,cap_net_admin+ep "$(readlink -f "$(command -v node)")").
-Live capture uses libpcap through the optional "cap" binding; without it:
+CAP_NET_ADMIN. Capture backends: tcpdump (the default when it is installed) runs one
+"tcpdump -w -" per device and reads its pcap stream, 256 bytes of each packet (--snap-length),
+with the kernel's timestamps and drop counts; a child does not inherit node's capabilities, so
+without root grant them to tcpdump: setcap cap_net_raw,cap_net_admin+ep "$(command -v tcpdump)".
+libpcap (the fallback) captures inside node through the optional "cap" binding (grant node the
+capabilities: setcap cap_net_raw,cap_net_admin+ep "$(readlink -f "$(command -v node)")"); it
+builds only with libpcap's headers:
   apt-get install libpcap-dev && npm rebuild cap
 
 Observe mode (default) opens one capture per interface "device" and judges packets with
@@ -74,15 +94,19 @@ Examples:
     )
     .action(async (flags: RunFlags) => {
       const logger = createLogger()
-      requireCapabilities()
+      const capture = chooseCaptureBackend(flags.captureBackend, {
+        enforce: flags.enforce,
+        snapLength: flags.snapLength,
+      })
       const token = readToken(flags.apiTokenFile)
       const [acceptGroup, dropGroup] = flags.nflogGroups
       let metrics: LiveMetrics | null = null
-      const daemon = LiveDaemon.start({
+      const daemon = await LiveDaemon.start({
         configPath: flags.config,
         ...(flags.out === undefined ? {} : { out: flags.out }),
         enforce: flags.enforce,
         captureBufferMiB: flags.captureBuffer,
+        capture,
         ruleset: { table: flags.nftTable, acceptGroup, dropGroup },
         logger,
         onFile: (file, delay) => metrics?.fileWritten(file.flowLogId, delay),
@@ -133,6 +157,21 @@ function parseMiB(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1 || n > 4096)
     throw new InvalidArgumentError(`"${value}" is not a size in MiB from 1 to 4096`)
+  return n
+}
+
+function parseBackend(value: string): CaptureBackendChoice {
+  const backend = CAPTURE_BACKENDS.find((b) => b === value)
+  if (backend === undefined)
+    throw new InvalidArgumentError(`"${value}" is not a capture backend: ${CAPTURE_BACKENDS.join(', ')}`)
+  return backend
+}
+
+function parseSnapLength(value: string): number {
+  const n = Number(value)
+  // 96: Ethernet + VLAN + IPv6 + the first 38 bytes of TCP; libpcap's own maximum is 262144.
+  if (!Number.isInteger(n) || n < 96 || n > 262_144)
+    throw new InvalidArgumentError(`"${value}" is not a snap length in bytes from 96 to 262144`)
   return n
 }
 

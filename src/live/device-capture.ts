@@ -1,5 +1,6 @@
 import type { Frame } from '../core/frame.js'
 import { newFrame } from '../core/frame.js'
+import type { LiveCapture } from './live-capture.js'
 import { type CapHandle, linkTypeNumber, loadPcap } from './pcap-binding.js'
 
 /** Largest frame kept whole: a GSO super-packet on a veth can reach 64 KiB plus its link header. */
@@ -8,10 +9,12 @@ const FRAME_BUFFER = 65_600
 const BATCH_BYTES = 4 << 20
 const BATCH_FRAMES = 16_384
 /**
- * libpcap's kernel ring per device (pcap_set_buffer_size), default 32 MiB: what absorbs a burst
- * faster than `cap` hands packets over (its per-packet callback costs about 3 µs here).
+ * libpcap's kernel ring per device (pcap_set_buffer_size, tcpdump -B), default 32 MiB: what
+ * absorbs a burst faster than the capture hands packets over.
  */
 export const DEFAULT_CAPTURE_BUFFER_MIB = 32
+/** Milliseconds without a new frame after which a draining capture's ring is taken as empty. */
+const QUIET_MS = 50
 
 export interface DeviceCaptureOptions {
   /** A device name, or libpcap's `nflog:GROUP` for kernel verdicts. */
@@ -38,7 +41,8 @@ export interface DeviceCaptureOptions {
  * `cap` gives no packet timestamps and no pcap_stats: times are the arrival time in flowlog (at
  * most one event-loop turn late), and kernel drops are estimated elsewhere (kernel-drops.ts).
  */
-export class DeviceCapture {
+export class DeviceCapture implements LiveCapture {
+  readonly backend = 'libpcap'
   readonly device: string
   /** LINKTYPE_* of the device. */
   readonly linkType: number
@@ -48,6 +52,10 @@ export class DeviceCapture {
   bytes = 0
   /** Frames longer than the frame buffer, counted and kept truncated. */
   truncated = 0
+  /** `cap` exposes no pcap_stats: the daemon estimates drops from the device's counters. */
+  readonly kernelDrops = null
+  readonly failure = null
+  readonly problems: ReadonlyMap<string, number> = new Map()
   private readonly cap: CapHandle
   private readonly buffer = Buffer.alloc(FRAME_BUFFER)
   private readonly chunk = Buffer.alloc(BATCH_BYTES)
@@ -121,6 +129,24 @@ export class DeviceCapture {
     }
     this.count = 0
     this.used = 0
+  }
+
+  requestStats(): void {}
+
+  /**
+   * `cap` reads its ring whenever the event loop is free, so the ring is empty once a short wait
+   * brings no new frame.
+   */
+  async drain(deadline: number): Promise<void> {
+    let before = -1
+    while (this.frames !== before && Date.now() < deadline) {
+      before = this.frames
+      await new Promise((resolve) => setTimeout(resolve, QUIET_MS))
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.close()
   }
 
   close(): void {

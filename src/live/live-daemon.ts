@@ -14,8 +14,9 @@ import { PacketPipeline } from '../pipeline/packet-pipeline.js'
 import { type WindowSink, WorkerWindowSink } from '../pipeline/window-sink.js'
 import type { WrittenFile } from '../pipeline/window-writer.js'
 import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
-import { DeviceCapture } from './device-capture.js'
+import { type CaptureSetup, chooseCaptureBackend, openLiveCapture } from './capture-backend.js'
 import { KernelDropEstimate } from './kernel-drops.js'
+import type { LiveCapture } from './live-capture.js'
 import { reloadProblems } from './reload-check.js'
 
 export interface LiveOptions {
@@ -32,6 +33,8 @@ export interface LiveOptions {
   tickMs?: number
   /** libpcap kernel ring per device, MiB (bursts beyond it are kernel drops). */
   captureBufferMiB?: number
+  /** The capture backend (chooseCaptureBackend; default: auto, checked as `flowlog run` does). */
+  capture?: CaptureSetup
   /** Called with each file once written (metrics). */
   onFile?: (file: WrittenFile, delaySeconds: number) => void
 }
@@ -60,10 +63,16 @@ interface Source {
   /** The configured interface a device belongs to (-1 for NFLOG groups). */
   iface: number
   device: string
-  capture: DeviceCapture | null
+  capture: LiveCapture | null
+  /** A capture is being opened (tcpdump starts asynchronously). */
+  opening: boolean
+  /** Estimated drops, for a backend without pcap_stats (`cap`). */
   drops: KernelDropEstimate | null
-  /** Drops counted before the capture was last reopened. */
+  /** libpcap's own drop count of the current capture already given to the pipeline as SKIPDATA. */
+  dropsAccounted: number
+  /** Drops and frames counted by captures before the current one (reopened after an exit). */
   dropsBefore: number
+  framesBefore: number
   /** Frames at the previous tick (no new frames for a tick: the ring is empty) and the last drop sample. */
   framesAtTick: number
   lastSample: number
@@ -82,6 +91,7 @@ export class LiveDaemon {
   policy: CompiledPolicy
   readonly pipeline: PacketPipeline
   readonly mode: 'observe' | 'enforce'
+  readonly capture: CaptureSetup
   private readonly sink: WindowSink
   private readonly sources: Source[] = []
   private readonly log: Logger
@@ -97,6 +107,7 @@ export class LiveDaemon {
   private constructor(private readonly options: LiveOptions) {
     this.log = options.logger
     this.mode = options.enforce ? 'enforce' : 'observe'
+    this.capture = options.capture ?? chooseCaptureBackend('auto', { enforce: options.enforce })
     this.network = readConfig(options)
     this.policy = compilePolicy(this.network)
     this.sink = new WorkerWindowSink({ network: this.network, ruleIds: this.policy.ruleIds })
@@ -111,10 +122,10 @@ export class LiveDaemon {
   }
 
   /** Loads the config, opens the captures (and the ruleset in enforce mode) and starts the clock. */
-  static start(options: LiveOptions): LiveDaemon {
+  static async start(options: LiveOptions): Promise<LiveDaemon> {
     const daemon = new LiveDaemon(options)
     try {
-      daemon.open()
+      await daemon.open()
     } catch (error) {
       daemon.closeSources()
       daemon.removeRulesetNow()
@@ -124,7 +135,7 @@ export class LiveDaemon {
     return daemon
   }
 
-  private open(): void {
+  private async open(): Promise<void> {
     const devices = this.network.interfaces.flatMap((nic, iface) =>
       nic.device === null ? [] : [{ iface, device: nic.device }],
     )
@@ -138,7 +149,7 @@ export class LiveDaemon {
     if (this.options.enforce) {
       const { acceptGroup, dropGroup, table } = this.options.ruleset
       // Listen before the ruleset exists, so the first verdicts are not lost.
-      for (const group of [acceptGroup, dropGroup]) this.addSource(-1, `nflog:${group}`, true)
+      for (const group of [acceptGroup, dropGroup]) await this.addSource(-1, `nflog:${group}`, true)
       if (removeTable(table)) {
         this.log.warn({ table }, 'removed the ruleset a previous run left behind (it did not exit cleanly)')
       }
@@ -150,12 +161,19 @@ export class LiveDaemon {
         'enforcing security groups',
       )
     } else {
-      for (const { iface, device } of devices) this.addSource(iface, device, false)
+      // Every open settles before a failure is thrown, so that closing the sources stops them all.
+      const opened = await Promise.allSettled(
+        devices.map(({ iface, device }) => this.addSource(iface, device, false)),
+      )
+      for (const r of opened) if (r.status === 'rejected') throw r.reason
     }
     this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 250)
     this.log.info(
       {
         mode: this.mode,
+        backend: this.capture.backend,
+        backendReason: this.capture.reason,
+        ...(this.capture.backend === 'tcpdump' ? { snapLength: this.capture.snapLength } : {}),
         devices: devices.map((d) => d.device),
         flowLogs: this.network.flowLogs.map((f) => ({
           id: f.id,
@@ -167,37 +185,53 @@ export class LiveDaemon {
     )
   }
 
-  private addSource(iface: number, device: string, required: boolean): void {
+  private async addSource(iface: number, device: string, required: boolean): Promise<void> {
     const source: Source = {
       iface,
       device,
       capture: null,
+      opening: false,
       drops: null,
+      dropsAccounted: 0,
       dropsBefore: 0,
+      framesBefore: 0,
       nextOpen: 0,
       framesAtTick: -1,
       lastSample: 0,
     }
     this.sources.push(source)
-    this.openSource(source, required)
+    await this.openSource(source, required)
   }
 
-  private openSource(source: Source, required: boolean): void {
+  /**
+   * Opens a source's capture. A device that does not exist yet (a VM not started) is retried
+   * every REOPEN_SECONDS; missing privileges, or a required NFLOG group, fail the start.
+   */
+  private async openSource(source: Source, required: boolean): Promise<void> {
     const onFrame =
       this.verdicts === null
         ? (f: Parameters<PacketPipeline['process']>[0]) => this.pipeline.process(f)
         : this.verdicts.onFrame
+    source.opening = true
     try {
-      if (source.drops !== null) source.dropsBefore += source.drops.dropped
-      source.drops = null
-      source.capture = new DeviceCapture({
+      const capture = await openLiveCapture(this.capture, {
         device: source.device,
         onFrame,
         onDrained: () => this.sampleDrops(source),
-        ...(this.options.captureBufferMiB === undefined ? {} : { bufferMiB: this.options.captureBufferMiB }),
+        bufferMiB: this.options.captureBufferMiB ?? 0,
       })
-      if (source.iface >= 0) source.drops = new KernelDropEstimate(source.device)
-      this.log.info({ device: source.device, linkType: source.capture.linkType }, 'capturing')
+      if (this.stopping !== null) {
+        capture.close()
+        return
+      }
+      source.capture = capture
+      source.dropsAccounted = 0
+      source.drops =
+        source.iface >= 0 && capture.kernelDrops === null ? new KernelDropEstimate(source.device) : null
+      this.log.info(
+        { device: source.device, backend: capture.backend, linkType: capture.linkType },
+        'capturing',
+      )
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       if (error instanceof FlowlogError || /permission|not permitted/i.test(message) || required) {
@@ -210,7 +244,43 @@ export class LiveDaemon {
         { device: source.device, error: message },
         `cannot capture yet; retrying every ${REOPEN_SECONDS} s`,
       )
+    } finally {
+      source.opening = false
     }
+  }
+
+  /** Reopens a source in the background (from the clock): failures are logged, never fatal. */
+  private reopen(source: Source): void {
+    this.openSource(source, false).catch((error: unknown) => {
+      source.nextOpen = now() + REOPEN_SECONDS
+      this.log.error(
+        { device: source.device, error: error instanceof Error ? error.message : String(error) },
+        `cannot capture; retrying every ${REOPEN_SECONDS} s`,
+      )
+    })
+  }
+
+  /** A capture that ended by itself (tcpdump exited: the device went away): count it, reopen later. */
+  private retire(s: Source, t: number): void {
+    const capture = s.capture
+    if (capture === null) return
+    this.accountDrops(s, t)
+    s.framesBefore += capture.frames
+    s.dropsBefore += s.drops?.dropped ?? s.dropsAccounted
+    s.drops = null
+    s.dropsAccounted = 0
+    s.capture = null
+    s.nextOpen = t + REOPEN_SECONDS
+    capture.close()
+    this.log.warn(
+      {
+        device: s.device,
+        error: capture.failure,
+        frames: capture.frames,
+        ...(capture.problems.size > 0 ? { problems: Object.fromEntries(capture.problems) } : {}),
+      },
+      `capture ended; reopening in ${REOPEN_SECONDS} s`,
+    )
   }
 
   /** The clock: hand on queued frames, close windows, sample kernel drops, collect written files. */
@@ -218,16 +288,48 @@ export class LiveDaemon {
     const t = now()
     for (const s of this.sources) {
       s.capture?.flush()
-      if (s.capture === null && t >= s.nextOpen) this.openSource(s, false)
+      if (s.capture?.failure != null) this.retire(s, t)
+      if (s.capture === null && !s.opening && t >= s.nextOpen) this.reopen(s)
     }
     for (const s of this.sources) {
+      if (s.capture === null) continue
+      if (s.capture.kernelDrops !== null) {
+        // libpcap counts its drops itself: ask once a second, count what the last answer said.
+        this.accountDrops(s, t)
+        if (t - s.lastSample >= DROP_SAMPLE_SECONDS) {
+          s.lastSample = t
+          s.capture.requestStats()
+        }
+        continue
+      }
       // No frame for a whole tick: the ring is empty, a shortfall now is a loss.
-      const frames = s.capture?.frames ?? -1
+      const frames = s.capture.frames
       if (frames === s.framesAtTick) this.sampleDrops(s)
       s.framesAtTick = frames
     }
     this.pipeline.advance(t)
     this.collectFiles(t)
+  }
+
+  /**
+   * Gives the drops libpcap reported since the last call to the interface's SKIPDATA record.
+   * pcap_stats counts packets, not bytes: their IP bytes are estimated from the average packet
+   * captured on the device.
+   */
+  private accountDrops(s: Source, t: number): void {
+    const c = s.capture
+    if (c === null || c.kernelDrops === null || c.kernelDrops <= s.dropsAccounted) return
+    const lost = c.kernelDrops - s.dropsAccounted
+    s.dropsAccounted = c.kernelDrops
+    const header = c.linkType === LINKTYPE.ETHERNET ? 14 : 0
+    const average = c.frames === 0 ? 0 : Math.max(0, c.bytes / c.frames - header)
+    if (s.iface >= 0) this.pipeline.skipPackets(s.iface, lost, Math.round(average * lost), t)
+    this.log.warn(
+      { device: s.device, packets: lost, total: s.dropsBefore + s.dropsAccounted },
+      s.iface >= 0
+        ? 'kernel dropped packets before capture (SKIPDATA)'
+        : 'kernel dropped NFLOG verdicts before capture',
+    )
   }
 
   /**
@@ -331,8 +433,8 @@ export class LiveDaemon {
       })),
       devices: this.sources.map((s) => ({
         device: s.device,
-        frames: s.capture?.frames ?? 0,
-        kernelDrops: s.dropsBefore + (s.drops?.dropped ?? 0),
+        frames: s.framesBefore + (s.capture?.frames ?? 0),
+        kernelDrops: s.dropsBefore + (s.drops?.dropped ?? s.dropsAccounted),
       })),
       decode,
       unattributed: p.counters.unattributed,
@@ -359,7 +461,7 @@ export class LiveDaemon {
       await new Promise((resolve) => setTimeout(resolve, NFLOG_DRAIN_MS))
     }
     await this.drainCaptures()
-    this.closeSources()
+    await this.stopSources()
     const t = now()
     this.pipeline.advance(t)
     this.pipeline.finish(t)
@@ -384,16 +486,24 @@ export class LiveDaemon {
     return summary
   }
 
-  /** Lets the captures read what libpcap's rings still hold (a backlog after a burst), up to a bound. */
+  /** Lets the captures hand on what the kernel queued for them before the stop, up to a bound. */
   private async drainCaptures(): Promise<void> {
     const deadline = Date.now() + DRAIN_LIMIT_MS
-    let before = -1
-    for (;;) {
-      const frames = this.sources.reduce((n, s) => n + (s.capture?.frames ?? 0), 0)
-      if (frames === before || Date.now() > deadline) return
-      before = frames
-      await new Promise((resolve) => setTimeout(resolve, 50))
+    await Promise.all(this.sources.map((s) => s.capture?.drain(deadline)))
+  }
+
+  /** Stops every capture, reading what they still hand on, and counts their final drops. */
+  private async stopSources(): Promise<void> {
+    await Promise.all(this.sources.map((s) => s.capture?.stop()))
+    const t = now()
+    for (const s of this.sources) {
+      this.accountDrops(s, t)
+      const problems = s.capture?.problems
+      if (problems !== undefined && problems.size > 0) {
+        this.log.warn({ device: s.device, problems: Object.fromEntries(problems) }, 'capture stream problems')
+      }
     }
+    this.closeSources()
   }
 
   private closeSources(): void {

@@ -23,17 +23,40 @@ function readProcStatus(): string {
   }
 }
 
+/** Grants node the capabilities (the libpcap backend captures inside node). */
+export const NODE_SETCAP = 'setcap cap_net_raw,cap_net_admin+ep "$(readlink -f "$(command -v node)")"'
+/** Grants tcpdump the capabilities (the tcpdump backend: a child does not inherit node's). */
+export const TCPDUMP_SETCAP = 'setcap cap_net_raw,cap_net_admin+ep "$(command -v tcpdump)"'
+
+const NEEDS = 'flowlog run needs root, or the capabilities CAP_NET_RAW and CAP_NET_ADMIN'
+
 /**
  * Fails early, with the fix, when the process may not capture (CAP_NET_RAW: packet sockets,
  * NFLOG) or administer the network (CAP_NET_ADMIN: promiscuous mode, nftables, NFLOG binding).
  */
-export function requireCapabilities(): void {
-  const missing = missingCapabilities()
+export function requireCapabilities(missing = missingCapabilities()): void {
   if (missing.length === 0) return
   throw new FlowlogError(
     'ERR_PRIVILEGES',
-    `flowlog run needs root, or the capabilities CAP_NET_RAW and CAP_NET_ADMIN; this process lacks ${missing.join(
-      ' and ',
-    )}. Run it as root (sudo), or grant them to node: setcap cap_net_raw,cap_net_admin+ep "$(readlink -f "$(command -v node)")"`,
+    `${NEEDS}; this process lacks ${missing.join(' and ')}. Run it as root (sudo), or grant them to node: ${NODE_SETCAP}`,
+  )
+}
+
+/**
+ * The error when tcpdump may not capture (`tcpdumpSays` is its message). tcpdump runs as a child
+ * process, and capabilities given to node's binary do not pass to it, so the fix names tcpdump's
+ * binary; `missing` (this process's) is given when the libpcap backend is no way out either.
+ */
+export function tcpdumpPrivilegesError(tcpdumpSays: string, missing: readonly string[] | null): FlowlogError {
+  const says = tcpdumpSays.replace(/\s+/g, ' ').trim()
+  if (missing === null) {
+    return new FlowlogError(
+      'ERR_PRIVILEGES',
+      `${NEEDS} for tcpdump, which captures (--capture-backend tcpdump) and does not inherit this process's; tcpdump says: ${says}. Run it as root (sudo), or grant them to tcpdump: ${TCPDUMP_SETCAP}`,
+    )
+  }
+  return new FlowlogError(
+    'ERR_PRIVILEGES',
+    `${NEEDS}; this process lacks ${missing.join(' and ')}, and tcpdump, which captures by default, may not capture either (${says}). Run it as root (sudo), or grant them to tcpdump, which does not inherit node's: ${TCPDUMP_SETCAP} (or to node, for --capture-backend libpcap: ${NODE_SETCAP})`,
   )
 }

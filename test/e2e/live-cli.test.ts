@@ -46,6 +46,18 @@ test('flowlog run --help explains the privileges and what to install', () => {
   assert.match(help.stdout, /root, or the capabilities CAP_NET_RAW and\s+CAP_NET_ADMIN/)
   assert.match(help.stdout, /apt-get install libpcap-dev && npm rebuild cap/)
   assert.match(help.stdout, /SIGHUP reloads the config/)
+  assert.match(help.stdout, /--capture-backend <backend>/)
+  assert.match(help.stdout, /setcap cap_net_raw,cap_net_admin\+ep "\$\(command -v tcpdump\)"/)
+  assert.match(help.stdout, /--snap-length <bytes>[\s\S]*\(default: 256\)/)
+})
+
+test('flowlog run refuses an unknown capture backend or snap length (exit 1)', () => {
+  const backend = runFlowlog(['run', '--config', config, '--capture-backend', 'pfring'])
+  assert.equal(backend.code, 1)
+  assert.match(backend.stderr, /"pfring" is not a capture backend: auto, tcpdump, libpcap/)
+  const snap = runFlowlog(['run', '--config', config, '--snap-length', '40'])
+  assert.equal(snap.code, 1)
+  assert.match(snap.stderr, /"40" is not a snap length in bytes from 96 to 262144/)
 })
 
 test('flowlog sg render: stateful, per device, both directions, rule ids in NFLOG prefixes, two groups', (t) => {
@@ -83,10 +95,9 @@ test('flowlog sg render: stateful, per device, both directions, rule ids in NFLO
   }
 })
 
-test('flowlog run without CAP_NET_RAW/CAP_NET_ADMIN fails with exit 2 and says what it needs', (t) => {
-  if (!requireRoot(t, 'to drop privileges with setpriv')) return
-  if (!requireCommands(t, 'apt-get install util-linux', 'setpriv')) return
-  const r = spawnSync(
+/** flowlog run as nobody, without any capability. */
+function runUnprivileged(...flags: string[]) {
+  return spawnSync(
     'setpriv',
     [
       '--reuid=65534',
@@ -99,14 +110,48 @@ test('flowlog run without CAP_NET_RAW/CAP_NET_ADMIN fails with exit 2 and says w
       '--config',
       config,
       '--no-api',
+      ...flags,
     ],
     { encoding: 'utf8', timeout: 30_000 },
   )
-  assert.equal(r.status, 2, r.stderr)
-  assert.match(
-    r.stderr,
-    /flowlog run needs root, or the capabilities CAP_NET_RAW and CAP_NET_ADMIN; this process lacks CAP_NET_RAW and CAP_NET_ADMIN/,
-  )
+}
+
+test('flowlog run without CAP_NET_RAW/CAP_NET_ADMIN fails with exit 2 and says what it needs', async (t) => {
+  if (!requireRoot(t, 'to drop privileges with setpriv')) return
+  if (!requireCommands(t, 'apt-get install util-linux tcpdump', 'setpriv', 'tcpdump')) return
+  await t.test('default backend: neither tcpdump nor node may capture; both fixes named', () => {
+    const r = runUnprivileged()
+    assert.equal(r.status, 2, r.stderr)
+    assert.match(
+      r.stderr,
+      /flowlog run needs root, or the capabilities CAP_NET_RAW and CAP_NET_ADMIN; this process lacks CAP_NET_RAW and CAP_NET_ADMIN, and tcpdump, which captures by default, may not capture either \(tcpdump: any: You don't have permission/,
+    )
+    assert.match(
+      r.stderr,
+      /grant them to tcpdump, which does not inherit node's: setcap cap_net_raw,cap_net_admin\+ep/,
+    )
+    assert.match(r.stderr, /or to node, for --capture-backend libpcap/)
+  })
+  await t.test('--capture-backend tcpdump: tcpdump needs them itself', () => {
+    const r = runUnprivileged('--capture-backend', 'tcpdump')
+    assert.equal(r.status, 2, r.stderr)
+    assert.match(
+      r.stderr,
+      /flowlog run needs root, or the capabilities CAP_NET_RAW and CAP_NET_ADMIN for tcpdump, which captures \(--capture-backend tcpdump\) and does not inherit this process's; tcpdump says: tcpdump: any: You don't have permission/,
+    )
+    assert.match(
+      r.stderr,
+      /grant them to tcpdump: setcap cap_net_raw,cap_net_admin\+ep "\$\(command -v tcpdump\)"/,
+    )
+  })
+  await t.test('--capture-backend libpcap: node needs them', () => {
+    const r = runUnprivileged('--capture-backend', 'libpcap')
+    assert.equal(r.status, 2, r.stderr)
+    assert.match(
+      r.stderr,
+      /flowlog run needs root, or the capabilities CAP_NET_RAW and CAP_NET_ADMIN; this process lacks CAP_NET_RAW and CAP_NET_ADMIN\. Run it as root \(sudo\), or grant them to node: setcap/,
+    )
+  })
 })
 
 test('flowlog run with a config that names no device is bad input (exit 1)', (t) => {

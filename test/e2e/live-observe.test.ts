@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { test } from 'node:test'
+import { type TestContext, test } from 'node:test'
 import { readJsonlRecords } from '../support/cli.js'
 import {
   CLIENT_JS,
@@ -44,11 +44,23 @@ function http(lab: Lab, url: string, method = 'GET', token?: string): { status: 
   return JSON.parse(lab.run(lab.hv, [process.execPath, '-e', script])) as { status: number; body: string }
 }
 
-test('flowlog run (observe) records real namespace traffic, reloads groups on SIGHUP, flushes on SIGTERM', async (t) => {
-  if (!requireLab(t)) return
+test('flowlog run (observe, default tcpdump backend) records real namespace traffic, reloads groups on SIGHUP, flushes on SIGTERM', async (t) => {
+  await observe(t, 'tcpdump')
+})
+
+test('flowlog run (observe, --capture-backend libpcap) records the same', async (t) => {
+  await observe(t, 'libpcap')
+})
+
+/**
+ * The whole observe scenario on one capture backend: tcpdump is the default (no flag given, so the
+ * default is what is tested); libpcap is asked for by name.
+ */
+async function observe(t: TestContext, backend: 'tcpdump' | 'libpcap'): Promise<void> {
+  if (!requireLab(t, { libpcap: backend === 'libpcap' })) return
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-live-'))
   const out = join(dir, 'out')
-  const lab = createLab('o', ['a', 'b', 'c'])
+  const lab = createLab(backend === 'tcpdump' ? 'o' : 'p', ['a', 'b', 'c'])
   let daemon: ChildProcess | null = null
   try {
     const [a, b] = lab.instances as [(typeof lab.instances)[0], (typeof lab.instances)[0]]
@@ -57,7 +69,16 @@ test('flowlog run (observe) records real namespace traffic, reloads groups on SI
     const token = 'test-token-0123456789abcdef'
     daemon = lab.start(
       lab.hv,
-      [process.execPath, repoPath('bin/flowlog.js'), 'run', '--config', config, '--api', '127.0.0.1:0'],
+      [
+        process.execPath,
+        repoPath('bin/flowlog.js'),
+        'run',
+        '--config',
+        config,
+        '--api',
+        '127.0.0.1:0',
+        ...(backend === 'libpcap' ? ['--capture-backend', 'libpcap'] : []),
+      ],
       { FLOWLOG_API_TOKEN: token },
     )
     const output = collectOutput(daemon)
@@ -66,7 +87,9 @@ test('flowlog run (observe) records real namespace traffic, reloads groups on SI
       'the API to listen',
       () => logs().find((l) => l.msg === 'api listening')?.port as number | undefined,
     )
-    assert.ok(logs().some((l) => l.msg === 'flowlog run started' && l.mode === 'observe'))
+    const started = logs().find((l) => l.msg === 'flowlog run started')
+    assert.equal(started?.mode, 'observe')
+    assert.equal(started?.backend, backend)
 
     const server = lab.start(b.ns, [process.execPath, '-e', SERVER_JS, '80', '22', 'udp:53'])
     const serverOut = collectOutput(server)
@@ -144,7 +167,16 @@ test('flowlog run (observe) records real namespace traffic, reloads groups on SI
     daemon.kill('SIGTERM')
     const code = await new Promise<number | null>((resolve) => daemon?.once('exit', (c) => resolve(c)))
     assert.equal(code, 0, output.stderr())
-    assert.ok(logs().some((l) => l.msg === 'flowlog run stopped'))
+    const stopped = logs().find((l) => l.msg === 'flowlog run stopped')
+    assert.ok(stopped)
+    assert.equal(stopped.kernelDrops, 0)
+    assert.deepEqual(
+      logs().filter(
+        (l) => l.msg === 'capture stream problems' || l.msg === 'capture ended; reopening in 5 s',
+      ),
+      [],
+      'tcpdump ran until flowlog stopped it, and its stream ended on a record boundary',
+    )
     const records = readJsonlRecords(out)
     const A = 'eni-a'
     const B = 'eni-b'
@@ -160,7 +192,12 @@ test('flowlog run (observe) records real namespace traffic, reloads groups on SI
         packets(records, { ...req, 'interface-id': B, 'flow-direction': 'ingress', action: 'ACCEPT' }),
         5,
       )
-      assert.equal(select(records, { ...req, 'interface-id': B })[0]?.['rule-id'], 'sgr-ping')
+      // The window holding a's first echo request: its record (one key with a's replies to b) names
+      // the rule of its first packet. Files of one minute sort by hash, so order by start.
+      const first = select(records, { ...req, 'interface-id': B }).sort(
+        (x, y) => Number(x.start) - Number(y.start),
+      )
+      assert.equal(first[0]?.['rule-id'], 'sgr-ping')
       const reply = { protocol: 1, 'pkt-srcaddr': b.address, 'pkt-dstaddr': a.address, action: 'ACCEPT' }
       assert.ok(packets(records, { ...reply, 'interface-id': B, 'flow-direction': 'egress' }) >= 3)
       // b -> a: a has no inbound rule, so its ingress rejects the first echo request; observe mode
@@ -286,4 +323,4 @@ test('flowlog run (observe) records real namespace traffic, reloads groups on SI
     lab.destroy()
     rmSync(dir, { recursive: true, force: true })
   }
-})
+}

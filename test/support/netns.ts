@@ -33,10 +33,11 @@ export interface Lab {
 const SUBNET = '10.77.1'
 
 /**
- * True when live tests can run: root, ip/nft/tcpdump/ping, and the libpcap binding. Otherwise
- * the test skips loudly (or fails under FLOWLOG_TEST_STRICT=1).
+ * True when live tests can run: root, ip/nft/tcpdump/ping, and the libpcap binding unless
+ * `libpcap: false` (the default tcpdump backend does not need it). Otherwise the test skips
+ * loudly (or fails under FLOWLOG_TEST_STRICT=1).
  */
-export function requireLab(t: TestContext): boolean {
+export function requireLab(t: TestContext, options: { libpcap?: boolean } = {}): boolean {
   if (!requireRoot(t, 'network namespaces, nftables and packet capture')) return false
   if (
     !requireCommands(
@@ -50,6 +51,7 @@ export function requireLab(t: TestContext): boolean {
   ) {
     return false
   }
+  if (options.libpcap === false) return true
   try {
     createRequire(import.meta.url)('cap')
     return true

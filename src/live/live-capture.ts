@@ -1,0 +1,47 @@
+import type { Frame } from '../core/frame.js'
+
+/** How `flowlog run` captures: tcpdump as a child process (the default) or libpcap in-process via `cap`. */
+export type CaptureBackend = 'tcpdump' | 'libpcap'
+
+/** A live capture on one device, whichever backend runs it. */
+export interface LiveCapture {
+  readonly backend: CaptureBackend
+  /** A device name, or libpcap's `nflog:GROUP` for kernel verdicts. */
+  readonly device: string
+  /** LINKTYPE_* of the device. */
+  readonly linkType: number
+  /** Frames handed to the pipeline since open. */
+  readonly frames: number
+  /** Bytes on the wire of those frames. */
+  readonly bytes: number
+  /**
+   * Packets libpcap's kernel ring dropped since open (pcap_stats, cumulative), or null when the
+   * backend cannot tell (then the daemon estimates them from the device counters).
+   */
+  readonly kernelDrops: number | null
+  /** Capture-stream problems counted instead of thrown (a record cut short when tcpdump died). */
+  readonly problems: ReadonlyMap<string, number>
+  /** Why the capture ended by itself (tcpdump exited, the device went away), or null while it runs. */
+  readonly failure: string | null
+  /** Hands frames still queued to the pipeline. */
+  flush(): void
+  /** Asks for fresh kernel drop counts; they update `kernelDrops` when they arrive. */
+  requestStats(): void
+  /**
+   * Resolves once every packet the kernel queued for this capture before the call has been
+   * handed on (or at `deadline`, ms since the epoch): what stop() must not lose.
+   */
+  drain(deadline: number): Promise<void>
+  /** Stops capturing; resolves when everything captured has been handed on. */
+  stop(): Promise<void>
+  /** Stops at once, handing on only what is already here (start-up failures). */
+  close(): void
+}
+
+export interface LiveCaptureOptions {
+  device: string
+  /** Called for each frame in arrival order; `frame` is reused and valid only during the call. */
+  onFrame: (frame: Frame) => void
+  /** Kernel ring size in MiB. */
+  bufferMiB: number
+}
