@@ -1,5 +1,7 @@
-import type { FlowRecord } from '../core/flow-record.js'
-import type { FormatContext, Formatter } from '../core/stages.js'
+import type { FlowRecord, RecordBatch } from '../core/flow-record.js'
+import type { BatchFormatContext, FormatContext, Formatter } from '../core/stages.js'
+import { encodeColumns, type Spelling } from './column-encoder.js'
+import { AWS_COLUMN_FIELDS } from './column-fields.js'
 import { planFields } from './field-plan.js'
 import { AWS_FIELD_VALUES } from './field-values.js'
 import { TextBody } from './text-body.js'
@@ -27,4 +29,19 @@ export class AwsTextFormatter implements Formatter {
     }
     return body.finish()
   }
+
+  encodeBatch(batch: RecordBatch, selection: Uint32Array | null, context: BatchFormatContext): Uint8Array {
+    return encodeColumns(batch, selection, context, AWS_FIELD_VALUES, AWS_COLUMN_FIELDS, AWS_TEXT)
+  }
+}
+
+/** `encode`'s spelling, for the column encoder. */
+const AWS_TEXT: Spelling = {
+  formatName: 'text (AWS)',
+  header: (names) => names.join(' '),
+  before: (_, f) => (f === 0 ? '' : ' '),
+  lineEnd: () => '\n',
+  missing: '-',
+  text: (value) => value,
+  addressQuote: '',
 }

@@ -1,5 +1,7 @@
-import type { FlowRecord } from '../core/flow-record.js'
-import type { FormatContext, Formatter } from '../core/stages.js'
+import type { FlowRecord, RecordBatch } from '../core/flow-record.js'
+import type { BatchFormatContext, FormatContext, Formatter } from '../core/stages.js'
+import { encodeColumns, type Spelling } from './column-encoder.js'
+import { NHN_COLUMN_FIELDS } from './column-fields.js'
 import { planFields } from './field-plan.js'
 import { NHN_FIELD_VALUES } from './field-values.js'
 import { TextBody } from './text-body.js'
@@ -29,6 +31,10 @@ export class NhnCsvFormatter implements Formatter {
     }
     return body.finish()
   }
+
+  encodeBatch(batch: RecordBatch, selection: Uint32Array | null, context: BatchFormatContext): Uint8Array {
+    return encodeColumns(batch, selection, context, NHN_FIELD_VALUES, NHN_COLUMN_FIELDS, NHN_CSV)
+  }
 }
 
 const NEEDS_QUOTES = /[",\r\n]/
@@ -36,4 +42,15 @@ const NEEDS_QUOTES = /[",\r\n]/
 /** RFC 4180: quote a cell holding a comma, quote or line break, doubling its quotes. */
 export function csvCell(text: string): string {
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
+
+/** `encode`'s spelling, for the column encoder. */
+const NHN_CSV: Spelling = {
+  formatName: 'nhn-csv',
+  header: (names) => names.map(csvCell).join(','),
+  before: (_, f) => (f === 0 ? '' : ','),
+  lineEnd: () => '\n',
+  missing: '',
+  text: csvCell,
+  addressQuote: '',
 }

@@ -72,13 +72,24 @@ export class WindowWriter {
 
   async write(interval: number, batch: RecordBatch): Promise<WrittenFile[]> {
     const { network, ruleIds } = this.setup
-    const records = expandBatch(batch, network, ruleIds)
+    // Records as objects only for a format that cannot read the columns (Parquet): once per window.
+    let records: FlowRecord[] | null = null
     const written: WrittenFile[] = []
     for (const output of this.outputs) {
-      const { flowLog } = output
+      const { flowLog, formatter } = output
       if (flowLog.aggregationInterval !== interval) continue
-      const selected = records.filter((r) => output.covered[r.iface] === 1 && passesTrafficType(flowLog, r))
-      const encoded = await output.formatter.encode(selected, { flowLog, network })
+      let encoded: Uint8Array
+      let count: number
+      if (formatter.encodeBatch !== undefined) {
+        const selection = selectRecords(batch, output.covered, flowLog)
+        count = selection === null ? batch.count : selection.length
+        encoded = await formatter.encodeBatch(batch, selection, { flowLog, network, ruleIds })
+      } else {
+        records ??= expandBatch(batch, network, ruleIds)
+        const selected = records.filter((r) => output.covered[r.iface] === 1 && passesTrafficType(flowLog, r))
+        count = selected.length
+        encoded = await formatter.encode(selected, { flowLog, network })
+      }
       const body = compress(encoded, fileCompression(flowLog))
       const key = objectKey(flowLog, network, batch.windowStart, batch.windowEnd, output.formatter.extension)
       const state = await this.delivery.deliver({
@@ -93,13 +104,31 @@ export class WindowWriter {
         windowStart: batch.windowStart,
         key,
         location: output.destination.locate(key),
-        records: selected.length,
+        records: count,
         bytes: body.length,
         spooled: state === 'spooled',
       })
     }
     return written
   }
+}
+
+/**
+ * The batch indexes `passesTrafficType` and the coverage keep, read from the columns; null when
+ * that is every record (one flow log on the whole VPC, the usual case).
+ */
+function selectRecords(batch: RecordBatch, covered: Uint8Array, flowLog: FlowLogSpec): Uint32Array | null {
+  const everyVerdict = flowLog.trafficType === 'ALL'
+  const accepted = flowLog.trafficType === 'ACCEPT'
+  const { iface, status, action } = batch
+  const selection = new Uint32Array(batch.count)
+  let n = 0
+  for (let i = 0; i < batch.count; i++) {
+    if (covered[iface[i]!] !== 1) continue
+    if (!everyVerdict && status[i] === LOG_STATUS.OK && (action[i] === ACTION.ACCEPT) !== accepted) continue
+    selection[n++] = i
+  }
+  return n === batch.count ? null : selection.subarray(0, n)
 }
 
 /** trafficType ACCEPT/REJECT keeps records of that verdict; status records always stay. */
