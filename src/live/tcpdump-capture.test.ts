@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, test } from 'node:test'
+import { after, describe, test } from 'node:test'
 import { FlowlogError } from '../core/errors.js'
 import type { Frame } from '../core/frame.js'
 import { TcpdumpCapture } from './tcpdump-capture.js'
@@ -66,6 +66,7 @@ setInterval(() => {}, 1000)
 const dir = mkdtempSync(join(tmpdir(), 'flowlog-fake-tcpdump-'))
 const fake = join(dir, 'fake-tcpdump.cjs')
 writeFileSync(fake, FAKE_TCPDUMP)
+after(() => rmSync(dir, { recursive: true, force: true }))
 
 function open(
   device: string,
