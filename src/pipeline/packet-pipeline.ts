@@ -99,16 +99,10 @@ export class PacketPipeline {
   process(frame: Frame): void {
     this.counters.frames++
     try {
-      const view = this.view
-      const result = decodeFrame(frame, view)
-      this.counters.decodeResults[result]!++
-      if (result !== DECODE.OK) return
+      if (!this.decode(frame)) return
       const time = frame.time
-      if (time > this.lastTime) this.lastTime = time
-      if (view.fragment !== 0) this.fragments.apply(view, time)
-
       const who = this.attribution
-      this.attributor.attribute(view, frame.device, who)
+      this.attributor.attribute(this.view, frame.device, who)
       if (who.egress >= 0) {
         // The receiver sees the packet only if the sender's outbound groups let it out.
         if (this.record(who.egress, DIRECTION.EGRESS, time) === ACTION.REJECT) return
@@ -119,8 +113,7 @@ export class PacketPipeline {
       if (who.ingress >= 0) this.record(who.ingress, DIRECTION.INGRESS, time)
       else if (who.egress < 0) this.counters.unattributed++
     } catch (error) {
-      this.counters.internalErrors++
-      if (this.firstError === null) this.firstError = error
+      this.internalError(error)
     }
   }
 
@@ -140,24 +133,9 @@ export class PacketPipeline {
   processJudged(frame: Frame, iface: number, direction: Direction, cause: number): void {
     this.counters.frames++
     try {
-      const view = this.view
-      const result = decodeFrame(frame, view)
-      this.counters.decodeResults[result]!++
-      if (result !== DECODE.OK) return
-      const time = frame.time
-      if (time > this.lastTime) this.lastTime = time
-      if (view.fragment !== 0) this.fragments.apply(view, time)
-      const action = cause >= 0 ? ACTION.ACCEPT : ACTION.REJECT
-      const tables = this.tables
-      for (let i = 0; i < tables.length; i++) {
-        const t = tables[i]!
-        if (t.covered[iface] === 1) t.table.add(iface, direction, action, cause, view, time)
-      }
-      this.counters.recordedPackets++
-      this.byInterface[iface * 2 + action]!++
+      if (this.decode(frame)) this.aggregate(iface, direction, cause, frame.time)
     } catch (error) {
-      this.counters.internalErrors++
-      if (this.firstError === null) this.firstError = error
+      this.internalError(error)
     }
   }
 
@@ -178,9 +156,24 @@ export class PacketPipeline {
     for (const { table } of this.tables) table.closeAll(time)
   }
 
-  private record(iface: number, direction: Direction, time: number): number {
+  /** Decodes into the view and counts the result; false when it is not a flow packet. */
+  private decode(frame: Frame): boolean {
     const view = this.view
-    const cause = this.tracker.judge(iface, direction, view, time)
+    const result = decodeFrame(frame, view)
+    this.counters.decodeResults[result]!++
+    if (result !== DECODE.OK) return false
+    if (frame.time > this.lastTime) this.lastTime = frame.time
+    if (view.fragment !== 0) this.fragments.apply(view, frame.time)
+    return true
+  }
+
+  /** Judges the packet for one interface and direction, aggregates it, and returns the action. */
+  private record(iface: number, direction: Direction, time: number): number {
+    return this.aggregate(iface, direction, this.tracker.judge(iface, direction, this.view, time), time)
+  }
+
+  private aggregate(iface: number, direction: Direction, cause: number, time: number): number {
+    const view = this.view
     const action = cause >= 0 ? ACTION.ACCEPT : ACTION.REJECT
     const tables = this.tables
     for (let i = 0; i < tables.length; i++) {
@@ -190,5 +183,10 @@ export class PacketPipeline {
     this.counters.recordedPackets++
     this.byInterface[iface * 2 + action]!++
     return action
+  }
+
+  private internalError(error: unknown): void {
+    this.counters.internalErrors++
+    if (this.firstError === null) this.firstError = error
   }
 }
