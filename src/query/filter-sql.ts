@@ -1,6 +1,7 @@
 import { isV4Mapped } from '../core/address.js'
 import { sqlIdentifier, sqlString } from '../read/duckdb-connection.js'
 import type { FileSchema } from '../read/file-schema.js'
+import type { SqlColumn } from '../read/scan-files.js'
 import type { FilterNode, MatchNode, Relation, ValueMatcher } from './filter.js'
 
 /** True when the filter compares `field` anywhere. */
@@ -20,31 +21,43 @@ export function usesField(node: FilterNode, field: string): boolean {
 
 /**
  * The filter as a SQL condition over a Parquet file's own columns, so DuckDB drops records before
- * they reach JavaScript. It must take exactly the records the JavaScript test takes: comparisons with
- * NULL are false (coalesce), `!=` is the negation of `=` (NOT over a never-NULL condition). Null when
- * some part has no exact SQL twin (CloudWatch patterns, user regular expressions, IPv6 CIDRs, NHN
- * value mapping): the JavaScript test then runs instead.
+ * they reach JavaScript. It takes exactly the records the JavaScript test takes. SQL's NULL is the
+ * trap: `x != 22` is NULL, not TRUE, when x is NULL. So negations are pushed down to the comparisons
+ * (De Morgan), where a negated comparison says what JavaScript means (`NOT coalesce(x = 22, FALSE)`);
+ * a positive comparison that meets NULL is NULL, which WHERE treats as false, as JavaScript does.
+ * Plain comparisons on typed columns (`dstport = 22`) are what DuckDB pushes into the Parquet scan.
+ *
+ * Null when some part has no exact SQL twin (CloudWatch patterns, user regular expressions, IPv6
+ * CIDRs, NHN value mapping): the JavaScript test then runs instead.
  */
 export function filterToSql(
   node: FilterNode,
   schema: FileSchema,
-  columnOf: (field: string) => string | null,
+  columnOf: (field: string) => SqlColumn | null,
+): string | null {
+  return toSql(node, false, schema, columnOf)
+}
+
+function toSql(
+  node: FilterNode,
+  negated: boolean,
+  schema: FileSchema,
+  columnOf: (field: string) => SqlColumn | null,
 ): string | null {
   switch (node.kind) {
     case 'all':
-      return 'TRUE'
-    case 'not': {
-      const inner = filterToSql(node.item, schema, columnOf)
-      return inner === null ? null : `NOT (${inner})`
-    }
+      return negated ? 'FALSE' : 'TRUE'
+    case 'not':
+      return toSql(node.item, !negated, schema, columnOf)
     case 'and':
     case 'or': {
-      const parts = node.items.map((n) => filterToSql(n, schema, columnOf))
+      const parts = node.items.map((n) => toSql(n, negated, schema, columnOf))
       if (parts.some((p) => p === null)) return null
-      return parts.map((p) => `(${p})`).join(node.kind === 'and' ? ' AND ' : ' OR ')
+      const and = (node.kind === 'and') !== negated
+      return parts.map((p) => `(${p})`).join(and ? ' AND ' : ' OR ')
     }
     case 'match':
-      return matchSql(node, schema, columnOf)
+      return matchSql(node, node.negate !== negated, schema, columnOf)
     case 'pattern':
       return null
   }
@@ -52,59 +65,65 @@ export function filterToSql(
 
 function matchSql(
   node: MatchNode,
+  negated: boolean,
   schema: FileSchema,
-  columnOf: (field: string) => string | null,
+  columnOf: (field: string) => SqlColumn | null,
 ): string | null {
-  const { field, matcher, negate } = node
-  let condition: string | null
+  const { field, matcher } = node
   if (field.pseudo === 'time') {
     const start = columnOf('start') ?? columnOf('end')
     const end = columnOf('end') ?? columnOf('start')
     if (start === null || end === null) return null
-    condition = timeSql(matcher, sqlIdentifier(start), sqlIdentifier(end))
-  } else {
-    const parts: string[] = []
-    for (const f of field.fields) {
-      const column = schema.index.get(f)
-      if (column !== undefined && schema.valueMaps[column] != null) return null
-      const name = columnOf(f)
-      if (name === null) {
-        // Absent from the file: every value is NULL.
-        parts.push(matcher.kind === 'null' ? 'TRUE' : 'FALSE')
-        continue
-      }
-      const sql = valueSql(matcher, sqlIdentifier(name))
-      if (sql === null) return null
-      parts.push(sql)
-    }
-    condition = parts.join(' OR ')
+    const condition = timeSql(matcher, numberOf(start), numberOf(end))
+    return condition === null ? null : negated ? `NOT coalesce(${condition}, FALSE)` : condition
   }
-  if (condition === null) return null
-  return negate ? `NOT (${condition})` : `(${condition})`
+  // The record matches when any of the fields (addr: srcaddr or dstaddr) satisfies the matcher;
+  // negated, when none does.
+  const parts: string[] = []
+  for (const f of field.fields) {
+    const column = schema.index.get(f)
+    if (column !== undefined && schema.valueMaps[column] != null) return null
+    const sqlColumn = columnOf(f)
+    if (sqlColumn === null) {
+      // Absent from the file: every value is NULL.
+      const nullMatches = matcher.kind === 'null'
+      parts.push(nullMatches !== negated ? 'TRUE' : 'FALSE')
+      continue
+    }
+    const positive = valueSql(matcher, sqlColumn)
+    if (positive === null) return null
+    // Negated: NULL (no value, or text that is not a number or an IPv4 address) counts as "no match".
+    parts.push(negated ? `NOT coalesce(${positive}, FALSE)` : positive)
+  }
+  if (parts.length === 1) return parts[0]!
+  return parts.map((p) => `(${p})`).join(negated ? ' AND ' : ' OR ')
 }
 
 const num = (v: number) => (Number.isFinite(v) ? String(v) : 'NULL')
 
-/** A condition that is TRUE or FALSE, never NULL. */
-function valueSql(matcher: ValueMatcher, column: string): string | null {
-  const n = `TRY_CAST(${column} AS DOUBLE)`
-  const t = `CAST(${column} AS VARCHAR)`
+function numberOf(column: SqlColumn): string {
+  const name = sqlIdentifier(column.name)
+  return column.numeric ? name : `TRY_CAST(${name} AS DOUBLE)`
+}
+
+/** The positive comparison: TRUE, FALSE, or NULL where JavaScript says false (a NULL value). */
+function valueSql(matcher: ValueMatcher, column: SqlColumn): string | null {
+  const n = numberOf(column)
+  const t = column.numeric ? `CAST(${sqlIdentifier(column.name)} AS VARCHAR)` : sqlIdentifier(column.name)
   switch (matcher.kind) {
     case 'null':
-      return `${column} IS NULL`
+      return `${sqlIdentifier(column.name)} IS NULL`
     case 'number':
-      return `coalesce(${n} ${matcher.op} ${num(matcher.value)}, FALSE)`
+      return `${n} ${matcher.op} ${num(matcher.value)}`
     case 'range':
-      return `coalesce(${n} BETWEEN ${num(matcher.low)} AND ${num(matcher.high)}, FALSE)`
+      return `${n} BETWEEN ${num(matcher.low)} AND ${num(matcher.high)}`
     case 'numbers':
-      return `coalesce(${n} IN (${[...matcher.values].map(num).join(', ')}), FALSE)`
-    case 'text': {
-      const value = sqlString(matcher.value)
-      return `coalesce(${matcher.caseless ? `upper(${t})` : t} ${matcher.op} ${value}, FALSE)`
-    }
+      return `${n} IN (${[...matcher.values].map(num).join(', ')})`
+    case 'text':
+      return `${matcher.caseless ? `upper(${t})` : t} ${matcher.op} ${sqlString(matcher.value)}`
     case 'texts': {
       const values = [...matcher.values].map(sqlString).join(', ')
-      return `coalesce(${matcher.caseless ? `upper(${t})` : t} IN (${values}), FALSE)`
+      return `${matcher.caseless ? `upper(${t})` : t} IN (${values})`
     }
     case 'cidr': {
       const parts: string[] = []
@@ -114,7 +133,7 @@ function valueSql(matcher: ValueMatcher, column: string): string | null {
         const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
         parts.push(`(${ipv4Sql(t)} & ${mask}) = ${cidr.words[3]! >>> 0}`)
       }
-      return `coalesce(${parts.join(' OR ')}, FALSE)`
+      return parts.join(' OR ')
     }
     case 'regex':
     case 'any':
@@ -128,12 +147,8 @@ function ipv4Sql(text: string): string {
   return `CASE WHEN regexp_full_match(${text}, '\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}') THEN ${octet(1)} * 16777216 + ${octet(2)} * 65536 + ${octet(3)} * 256 + ${octet(4)} END`
 }
 
-function timeSql(matcher: ValueMatcher, start: string, end: string): string | null {
-  const s = `TRY_CAST(${start} AS DOUBLE)`
-  const e = `TRY_CAST(${end} AS DOUBLE)`
-  if (matcher.kind === 'range') {
-    return `coalesce(${e} >= ${num(matcher.low)} AND ${s} <= ${num(matcher.high)}, FALSE)`
-  }
+function timeSql(matcher: ValueMatcher, s: string, e: string): string | null {
+  if (matcher.kind === 'range') return `${e} >= ${num(matcher.low)} AND ${s} <= ${num(matcher.high)}`
   if (matcher.kind !== 'number') return null
   const v = num(matcher.value)
   const ops: Record<Relation, string> = {
@@ -143,5 +158,5 @@ function timeSql(matcher: ValueMatcher, start: string, end: string): string | nu
     '<=': `${s} <= ${v}`,
     '=': `${s} <= ${v} AND ${e} >= ${v}`,
   }
-  return `coalesce(${ops[matcher.op]}, FALSE)`
+  return ops[matcher.op]
 }

@@ -29,7 +29,13 @@ export interface ScanSink {
    * For Parquet files, the test as SQL over the file's own column names, so DuckDB filters before
    * any row reaches JavaScript; null when the test cannot be said in SQL (it then runs in JavaScript).
    */
-  sqlFor?(schema: FileSchema, columnOf: (field: string) => string | null): string | null
+  sqlFor?(schema: FileSchema, columnOf: (field: string) => SqlColumn | null): string | null
+}
+
+/** A Parquet column: its name in the file, and whether it holds numbers (compared without casts). */
+export interface SqlColumn {
+  name: string
+  numeric: boolean
 }
 
 export interface ScanContext {
@@ -424,9 +430,16 @@ async function* scanParquet(files: readonly SourceFile[], context: ScanContext):
     }
     const list = `[${paths.map(sqlString).join(', ')}]`
     const described = await connection.runAndReadAll(
-      `SELECT DISTINCT name FROM parquet_schema(${list}) WHERE num_children IS NULL`,
+      `SELECT name, type FROM parquet_schema(${list}) WHERE num_children IS NULL`,
     )
-    const names = described.getRowsJS().map((r) => String(r[0]))
+    // Columns in the order of the files; numeric when every file stores numbers there.
+    const types = new Map<string, boolean>()
+    for (const [name, type] of described.getRowsJS()) {
+      const numeric = ['INT32', 'INT64', 'FLOAT', 'DOUBLE'].includes(String(type))
+      types.set(String(name), (types.get(String(name)) ?? true) && numeric)
+    }
+    const names = [...types.keys()]
+    const numericColumns = new Set(names.filter((n) => types.get(n) === true))
     const { schema, sourceNames } = objectSchema(names)
     const cursor = new ObjectCursor(schema, sourceNames)
     const first = files[0]!
@@ -435,7 +448,9 @@ async function* scanParquet(files: readonly SourceFile[], context: ScanContext):
     const where = context.sink.sqlFor?.(schema, (field) => {
       const column = schema.index.get(field)
       const source = column === undefined ? undefined : sourceNames[column]
-      return source !== undefined && present.has(source) ? source : null
+      return source !== undefined && present.has(source)
+        ? { name: source, numeric: numericColumns.has(source) }
+        : null
     })
     const timed = context.options.since !== undefined || context.options.until !== undefined
     const since = context.options.since ?? Number.NEGATIVE_INFINITY
