@@ -38,7 +38,10 @@ export interface ReadProgress {
 export interface ReadStats {
   /** Files read (after pruning). */
   files: number
-  /** Files skipped because their key lies outside --since/--until (never opened). */
+  /**
+   * Files and folders skipped because their key lies outside since/until (never opened; a skipped
+   * folder counts once, however many files it holds).
+   */
   skippedFiles: number
   /** Rows read from the files (before any filter; after the since/until time check). */
   rows: number
