@@ -8,6 +8,8 @@ import { compileFilter } from './compile-filter.js'
 import { fieldNamed } from './field-names.js'
 import type { FilterNode } from './filter.js'
 import { filterToSql, usesField } from './filter-sql.js'
+import { parallelWorkers, readInParallel } from './parallel-query.js'
+import type { WorkerSetup } from './query-worker.js'
 import { type Cell, type OutputFormat, RowWriter } from './row-writer.js'
 import { TIME_FIELDS, TimeFormat } from './time-format.js'
 
@@ -89,8 +91,47 @@ export async function runQuery(
 
   const listing = await listSources(sources, options.since, options.until)
   stats.skippedFiles += listing.pruned
+  let files = listing.files
+  const workers = filterOnId ? 0 : parallelWorkers(files)
+  if (workers > 0) {
+    const setup: WorkerSetup = {
+      filter: options.filter,
+      options: {
+        ...(options.since === undefined ? {} : { since: options.since }),
+        ...(options.until === undefined ? {} : { until: options.until }),
+        ...(options.logFormat === undefined ? {} : { logFormat: options.logFormat }),
+      },
+      communityId: wantId,
+      countOnly: options.countOnly,
+    }
+    const more = () => matched < limit && !writer.closed
+    const stopped = await readInParallel(
+      files,
+      workers,
+      setup,
+      options,
+      stats,
+      {
+        take: (row) => {
+          matched++
+          emit(row)
+          return more()
+        },
+        count: (n) => {
+          matched += n
+          return true
+        },
+      },
+      async () => {
+        await writer.flush()
+        return !writer.closed
+      },
+    )
+    // The rest is read here: a file kept too many records to copy between threads.
+    files = more() ? files.slice(stopped) : []
+  }
   const scan = scanFiles({
-    files: listing.files,
+    files,
     options,
     stats,
     sink: {

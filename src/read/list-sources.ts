@@ -77,7 +77,8 @@ async function walk(
   }
 }
 
-function localFile(path: string, size: number): SourceFile {
+/** A local file as a SourceFile. */
+export function localFile(path: string, size: number): SourceFile {
   return {
     name: path,
     key: slashes(path),
