@@ -169,9 +169,13 @@ export class FlowTable {
         return t
       }
     }
-    // The last window's size predicts this one's: start there rather than grow through rehashes.
+    // The last (or still open) window's size predicts this one's: start there, not through rehashes.
     let table = this.spare
-    if (table === null) table = WindowRecords.forRecords(this.lastWindowRecords)
+    if (table === null) {
+      let expected = this.lastWindowRecords
+      for (const t of this.open) if (t.size > expected) expected = t.size
+      table = WindowRecords.forRecords(expected)
+    }
     this.spare = null
     table.reset(window)
     this.open.push(table)
