@@ -105,7 +105,12 @@ export async function readInParallel(
       done++
       let more = true
       if (setup.countOnly) more = sink.count(result.matched)
-      else for (const row of result.rows) if (!(more = sink.take(row))) break
+      else {
+        for (const row of result.rows) {
+          more = sink.take(row)
+          if (!more) break
+        }
+      }
       options.onProgress?.({
         files: files.length,
         filesDone: done,
