@@ -1,5 +1,5 @@
 import { closestName } from '../config/closest-name.js'
-import { DEFAULT_NHN_FIELDS } from '../config/fields.js'
+import { DEFAULT_LOG_FORMAT, DEFAULT_NHN_FIELDS } from '../config/fields.js'
 import { InputError } from '../core/errors.js'
 import { KNOWN_FIELDS, NHN_TO_AWS } from './flow-row.js'
 
@@ -93,22 +93,9 @@ export function isHeader(tokens: readonly string[]): boolean {
 }
 
 /** AWS's default format (version 2), the one headerless files most likely have. */
-export const AWS_DEFAULT_FIELDS: readonly string[] = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-]
+export const AWS_DEFAULT_FIELDS: readonly string[] = [...DEFAULT_LOG_FORMAT.matchAll(/\$\{([^}]+)\}/g)].map(
+  (m) => m[1]!,
+)
 
 export { DEFAULT_NHN_FIELDS }
 
