@@ -5,6 +5,7 @@ import { FlowlogError, InputError } from '../core/errors.js'
 import { LINKTYPE } from '../core/frame.js'
 import type { NetworkConfig } from '../core/network.js'
 import { DECODE_NAMES } from '../core/packet-view.js'
+import { deliverySetupFor } from '../deliver/delivery.js'
 import { NflogVerdicts } from '../enforce/nflog-verdicts.js'
 import { loadRuleset, removeTable } from '../enforce/nft.js'
 import { type RulesetOptions, renderRuleset } from '../enforce/render-ruleset.js'
@@ -110,7 +111,13 @@ export class LiveDaemon {
     this.capture = options.capture ?? chooseCaptureBackend('auto', { enforce: options.enforce })
     this.network = readConfig(options)
     this.policy = compilePolicy(this.network)
-    this.sink = new WorkerWindowSink({ network: this.network, ruleIds: this.policy.ruleIds })
+    // resume: files an earlier run left in the spool are delivered by this one, retried for as
+    // long as the daemon runs (replay gives up after its deadline; a daemon never does).
+    this.sink = new WorkerWindowSink({
+      network: this.network,
+      ruleIds: this.policy.ruleIds,
+      delivery: { ...deliverySetupFor(this.network), resume: true },
+    })
     this.pipeline = new PacketPipeline(this.network, this.policy, {
       lateness: options.lateness ?? 1,
       onWindow: (interval, batch) => {
@@ -444,6 +451,7 @@ export class LiveDaemon {
       activeFlows: tables.reduce((n, t) => n + t.records, 0),
       trackedConnections: p.tracker.size,
       windowsClosed: this.windowsClosed,
+      delivery: this.sink.deliveryStats.snapshot(),
     }
   }
 

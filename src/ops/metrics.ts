@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { DeliveryStatsSnapshot } from '../deliver/delivery-stats.js'
 
 /** What the daemon reports; read at each scrape, so the packet path never touches prom-client. */
 export interface LiveSnapshot {
@@ -16,6 +17,8 @@ export interface LiveSnapshot {
   activeFlows: number
   trackedConnections: number
   windowsClosed: number
+  /** The spool and deliveries to destinations (the writer thread counts them). */
+  delivery: DeliveryStatsSnapshot
 }
 
 /**
@@ -124,6 +127,31 @@ export class LiveMetrics {
       [],
       (s, c) => grow(c, {}, s.windowsClosed),
     )
+    counter('flowlog_delivered_files_total', 'Files delivered to their destination', [], (s, c) =>
+      grow(c, {}, s.delivery.delivered),
+    )
+    counter(
+      'flowlog_spooled_files_total',
+      'Files that went to the spool to wait for their destination',
+      [],
+      (s, c) => grow(c, {}, s.delivery.spooled),
+    )
+    counter('flowlog_delivery_retries_total', 'Delivery attempts that retried a spooled file', [], (s, c) =>
+      grow(c, {}, s.delivery.retries),
+    )
+    counter('flowlog_delivery_failures_total', 'Delivery attempts that failed', [], (s, c) =>
+      grow(c, {}, s.delivery.failedAttempts),
+    )
+    counter(
+      'flowlog_delivery_latency_seconds_sum',
+      'Seconds from a file being finished to its delivery, summed (with _count: the mean)',
+      [],
+      (s, c) => grow(c, {}, s.delivery.latencySeconds.sum),
+    )
+    counter('flowlog_delivery_latency_seconds_count', 'Deliveries timed in the latency sum', [], (s, c) =>
+      grow(c, {}, s.delivery.latencySeconds.count),
+    )
+    gauge('flowlog_spool_waiting_files', 'Files waiting in the spool now', (s) => s.delivery.waiting)
     gauge('flowlog_active_flows', 'Flow records held in open windows', (s) => s.activeFlows)
     gauge('flowlog_tracked_connections', 'Connections in the connection tracker', (s) => s.trackedConnections)
 

@@ -152,6 +152,12 @@ async function observe(t: TestContext, backend: 'tcpdump' | 'libpcap'): Promise<
       'flowlog_windows_closed_total',
       'flowlog_files_written_total',
       'flowlog_file_write_delay_seconds_bucket',
+      'flowlog_delivered_files_total',
+      'flowlog_spooled_files_total',
+      'flowlog_delivery_retries_total',
+      'flowlog_delivery_failures_total',
+      'flowlog_delivery_latency_seconds_sum',
+      'flowlog_spool_waiting_files',
     ]) {
       assert.match(metrics.body, new RegExp(`^# TYPE ${name.replace(/_bucket$/, '')} `, 'm'), name)
     }
