@@ -126,7 +126,9 @@ export function createLab(tag: string, names: readonly string[]): Lab {
       ip('-n', ns, 'link', 'set', 'lo', 'up')
       ip('-n', hv, 'link', 'set', device, 'up')
       // The hypervisor answers ARP for the other instances and routes to each by its device.
-      sysctl(hv, `net.ipv4.conf.${device}.proxy_arp=1`)
+      // proxy_delay 0: the kernel otherwise delays proxy ARP answers up to 0.8 s, enough for the
+      // first pings of a fresh lab to go unanswered on a busy machine.
+      sysctl(hv, `net.ipv4.conf.${device}.proxy_arp=1`, `net.ipv4.neigh.${device}.proxy_delay=0`)
       ip('-n', hv, 'route', 'add', `${address}/32`, 'dev', device)
       lab.instances.push({ name, ns, device, address })
     })
@@ -140,10 +142,18 @@ export function createLab(tag: string, names: readonly string[]): Lab {
 /** Polls `check` until it returns a value (not undefined) or the deadline passes. */
 export async function waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
+  let lastError: unknown = null
   for (;;) {
-    const value = check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    // A check that throws (say, a folder that does not exist yet) means "not yet", until the deadline.
+    try {
+      const value = check()
+      if (value !== undefined) return value
+    } catch (error) {
+      lastError = error
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError })
+    }
     await new Promise((r) => setTimeout(r, 100))
   }
 }
