@@ -57,7 +57,7 @@ const step = () => {
   out(all.subarray(at, at + n)); at = Math.min(at + n, all.length)
   captured = Math.floor(at / 76); received = captured + dropped
   if (at < all.length) setImmediate(step)
-  else if (device === 'exit') process.exit(3)
+  else if (device === 'exit') process.stdout.end(() => process.exit(3)) // like tcpdump: its output flushed, then the exit
 }
 setTimeout(step, 20)
 setInterval(() => {}, 1000)
