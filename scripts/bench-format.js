@@ -34,6 +34,7 @@ const { expandBatch } = await load('src/format/expand-batch.js')
 const { formatterFor } = await load('src/format/registry.js')
 const { compress } = await load('src/deliver/compression.js')
 const { WindowWriter } = await load('src/pipeline/window-writer.js')
+const { newBatch } = await load('src/aggregate/flow-table.js')
 
 const out = mkdtempSync(join(tmpdir(), 'bench-format-'))
 const base = loadConfig(join(ROOT, 'bench', 'bench.yaml'))
@@ -84,27 +85,7 @@ function nhnFields() {
 /** SYNs from four scanners to random interfaces and ports; ~10 % accepted, ~3 % RST-ACK answers. */
 function scanBatch(n) {
   const windowStart = 1717246800
-  const b = {
-    windowStart,
-    windowEnd: windowStart + 60,
-    count: n,
-    iface: new Int32Array(n),
-    status: new Uint8Array(n),
-    direction: new Uint8Array(n),
-    action: new Uint8Array(n),
-    protocol: new Uint8Array(n),
-    src: new Uint32Array(4 * n),
-    dst: new Uint32Array(4 * n),
-    srcPort: new Uint16Array(n),
-    dstPort: new Uint16Array(n),
-    packets: new Float64Array(n),
-    bytes: new Float64Array(n),
-    first: new Float64Array(n),
-    last: new Float64Array(n),
-    awsTcpFlags: new Uint8Array(n),
-    nhnTcpFlags: new Uint8Array(n),
-    cause: new Int32Array(n),
-  }
+  const b = newBatch(n, windowStart, windowStart + 60)
   let s = 12345
   const rnd = () => {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0
