@@ -6,8 +6,12 @@
  * caller reserves the MAX_* bytes below first.
  */
 
-/** The longest `String(n)` of a double: `-1.7976931348623157e+308`. */
-export const MAX_NUMBER_BYTES = 24
+/**
+ * The longest `String(n)` of a double: 25, `-0.0000010015083565941111` (a sign, six fixed places
+ * before 17 significant digits; below 1e-6 the exponent form takes over), one longer than
+ * `-1.7976931348623157e+308`.
+ */
+export const MAX_NUMBER_BYTES = 25
 /** The longest address text: eight full IPv6 groups. */
 export const MAX_ADDRESS_BYTES = 39
 
