@@ -5,7 +5,7 @@
 export const CAPTURE_PROBLEM = {
   /** The file ends inside a record: usually a capture still being written, or cut by a copy. */
   TRUNCATED_RECORD: 'truncated-record',
-  /** A length that cannot be right (captured > snap length or 256 KiB, block lengths disagree). */
+  /** A length that cannot be right (captured > 256 KiB or > its block, block lengths disagree). */
   BAD_RECORD_LENGTH: 'bad-record-length',
   /** A pcapng packet names an interface its section never described: the packet is skipped. */
   UNKNOWN_INTERFACE: 'unknown-interface',

@@ -119,12 +119,6 @@ describe('classic pcap reader', () => {
       problems: { 'truncated-record': 1 },
     },
     {
-      name: 'a captured length beyond the snap length',
-      bytes: () => pcapBytes([packets[0]!, { data: new Uint8Array(100) }, packets[1]!], { snapLength: 64 }),
-      frames: 1,
-      problems: { 'bad-record-length': 1 },
-    },
-    {
       name: 'a captured length beyond 256 KiB (snap length 0)',
       bytes: () =>
         pcapBytes([packets[0]!, { data: new Uint8Array(4), capturedLength: 0x7fff_ffff }], { snapLength: 0 }),
@@ -146,6 +140,18 @@ describe('classic pcap reader', () => {
       assert.deepEqual(problems, c.problems)
     })
   }
+
+  test('reads a record longer than the snap length whole, as libpcap and Wireshark do', () => {
+    const long = { data: Uint8Array.from({ length: 100 }, (_, i) => i) }
+    const path = writeTempCapture(
+      'snap-too-small.pcap',
+      pcapBytes([packets[0]!, long, packets[1]!], { snapLength: 64 }),
+    )
+    const { frames, problems } = readFrames(openCapture(path))
+    assert.equal(frames.length, 3)
+    assert.deepEqual(frames[1]!.data, Array.from(long.data))
+    assert.deepEqual(problems, {})
+  })
 
   test('throws CaptureError for a truncated file header', () => {
     const path = writeTempCapture('short-header.pcap', pcapBytes([]).subarray(0, 20))

@@ -9,10 +9,12 @@ import { PCAP_HEADER, PCAP_LINKTYPE_MASK, PCAP_MAGIC } from './pcap-format.js'
  * record out of one reused chunk buffer.
  *
  * Bad data after the file header never throws. A file that ends inside a record counts
- * `truncated-record` and ends the read. A captured length larger than the snap length (or than
- * 256 KiB) counts `bad-record-length` and also ends the read: pcap records carry no marker or
- * checksum, so once one length field is wrong there is no reliable way to find the next record,
- * and guessing would turn garbage into packets.
+ * `truncated-record` and ends the read. A captured length larger than 256 KiB counts
+ * `bad-record-length` and also ends the read: pcap records carry no marker or checksum, so once one
+ * length field is wrong there is no reliable way to find the next record, and guessing would turn
+ * garbage into packets. A record longer than the header's snap length is read whole, as libpcap and
+ * Wireshark read it: writers that set a snap length too small (or none) are common, and the record's
+ * own length is what frames the file.
  */
 export class PcapReader implements FrameReader {
   readonly problems = new Map<string, number>()
@@ -21,7 +23,6 @@ export class PcapReader implements FrameReader {
   private readonly littleEndian: boolean
   private readonly fractionsPerSecond: number
   private readonly recordHeaderLength: number
-  private readonly maxCapturedLength: number
   private readonly device: string | null
   private done = false
 
@@ -53,9 +54,6 @@ export class PcapReader implements FrameReader {
     this.snapLength = file.view.getUint32(p + PCAP_HEADER.SNAPLEN_OFFSET, this.littleEndian)
     this.linkType =
       file.view.getUint32(p + PCAP_HEADER.LINKTYPE_OFFSET, this.littleEndian) & PCAP_LINKTYPE_MASK
-    // A snap length of 0 (some writers) means "not set": only the absolute limit applies.
-    this.maxCapturedLength =
-      this.snapLength > 0 && this.snapLength < MAX_CAPTURED_LENGTH ? this.snapLength : MAX_CAPTURED_LENGTH
     this.device = device
     file.pos += PCAP_HEADER.FILE_HEADER_LENGTH
   }
@@ -72,7 +70,7 @@ export class PcapReader implements FrameReader {
     const fraction = view.getUint32(p + 4, le)
     const capturedLength = view.getUint32(p + 8, le)
     const originalLength = view.getUint32(p + 12, le)
-    if (capturedLength > this.maxCapturedLength) {
+    if (capturedLength > MAX_CAPTURED_LENGTH) {
       countProblem(this.problems, CAPTURE_PROBLEM.BAD_RECORD_LENGTH)
       return this.finish(false)
     }

@@ -36,7 +36,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: false })
  *
  * Bad data after the first section header never throws. A file ending inside a block counts
  * `truncated-record`; a block whose lengths disagree (leading vs trailing total length, captured
- * length beyond the block, the interface's snap length or 256 KiB) counts `bad-record-length`.
+ * length beyond the block or 256 KiB) counts `bad-record-length`; a packet longer than its
+ * interface's snap length is read whole, as libpcap and Wireshark read it.
  * Both end the read: although pcapng repeats each block's length, a wrong length means the
  * framing itself is damaged, and scanning for the next plausible block would produce packets
  * from garbage. A packet naming an undescribed interface is skipped (`unknown-interface`).
@@ -161,12 +162,9 @@ export class PcapngReader implements FrameReader {
       file.pos += length
       return false
     }
-    const snapLength = this.ifSnapLength[id] ?? 0
-    if (
-      capturedLength > dataRoom ||
-      capturedLength > MAX_CAPTURED_LENGTH ||
-      (snapLength > 0 && capturedLength > snapLength)
-    ) {
+    // The block frames the packet; an interface snap length smaller than the packet (a writer's
+    // mistake) is ignored, as libpcap and Wireshark ignore it.
+    if (capturedLength > dataRoom || capturedLength > MAX_CAPTURED_LENGTH) {
       return this.stop(CAPTURE_PROBLEM.BAD_RECORD_LENGTH)
     }
     if (!simple) {
