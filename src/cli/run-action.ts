@@ -18,7 +18,8 @@ export async function runAction(body: () => Promise<unknown>): Promise<void> {
 export function reportError(error: unknown): number {
   if (error instanceof InputError) {
     console.error(`flowlog: ${error.message}`)
-    if (error.problems.length > 1 || error.problems[0] !== error.message) {
+    // A message that already lists every problem (a config's) is not followed by the list again.
+    if (!error.problems.every((p) => error.message.includes(p))) {
       for (const p of error.problems) console.error(`  - ${p}`)
     }
     return EXIT.BAD_INPUT
