@@ -1,7 +1,14 @@
 import type { RecordBatch } from '../core/flow-record.js'
 import type { PacketView } from '../core/packet-view.js'
 import { LOG_STATUS } from '../core/verdict.js'
-import { ADDED, KEY_WORDS, WindowRecords } from './window-records.js'
+import {
+  ADDED,
+  KEY_WORDS,
+  MAX_INTERFACES,
+  MAX_INTERVAL,
+  recordMeta,
+  WindowRecords,
+} from './window-records.js'
 
 /**
  * Per-window flow records of one aggregation interval (DESIGN 2): one record per
@@ -67,6 +74,11 @@ export class FlowTable {
     maxIdleWindows?: number
     onWindow: (batch: RecordBatch) => void
   }) {
+    // Record keys and times are packed (window-records.ts); the config's bounds keep within them.
+    if (!(options.interval > 0 && options.interval <= MAX_INTERVAL))
+      throw new RangeError(`aggregation interval ${options.interval} s is not in 1..${MAX_INTERVAL}`)
+    if (options.coveredInterfaces.some((i) => i >= MAX_INTERFACES))
+      throw new RangeError(`more than ${MAX_INTERFACES} interfaces`)
     this.interval = options.interval
     this.capacity = Math.max(1, options.capacity)
     this.coveredInterfaces = options.coveredInterfaces
@@ -103,17 +115,16 @@ export class FlowTable {
     if (table === null || table.window !== window) table = this.tableFor(window)
 
     const k = this.probe
-    k[0] = iface
-    k[1] = view.protocol | (direction << 8) | (action << 10)
-    k[2] = view.src[0]!
-    k[3] = view.src[1]!
-    k[4] = view.src[2]!
-    k[5] = view.src[3]!
-    k[6] = view.dst[0]!
-    k[7] = view.dst[1]!
-    k[8] = view.dst[2]!
-    k[9] = view.dst[3]!
-    k[10] = ((view.srcPort << 16) | view.dstPort) >>> 0
+    k[0] = recordMeta(iface, view.protocol, direction, action)
+    k[1] = view.src[0]!
+    k[2] = view.src[1]!
+    k[3] = view.src[2]!
+    k[4] = view.src[3]!
+    k[5] = view.dst[0]!
+    k[6] = view.dst[1]!
+    k[7] = view.dst[2]!
+    k[8] = view.dst[3]!
+    k[9] = ((view.srcPort << 16) | view.dstPort) >>> 0
 
     const added = table.add(k, view, time, cause, this.size < this.capacity)
     if (added === ADDED.NEW_RECORD) {
@@ -170,14 +181,11 @@ export class FlowTable {
       }
     }
     // The last (or still open) window's size predicts this one's: start there, not through rehashes.
-    let table = this.spare
-    if (table === null) {
-      let expected = this.lastWindowRecords
-      for (const t of this.open) if (t.size > expected) expected = t.size
-      table = WindowRecords.forRecords(expected)
-    }
+    let expected = this.lastWindowRecords
+    for (const t of this.open) if (t.size > expected) expected = t.size
+    const table = this.spare ?? WindowRecords.forRecords(this.interval, expected)
     this.spare = null
-    table.reset(window)
+    table.reset(window, expected)
     this.open.push(table)
     if (window > this.maxWindow) this.maxWindow = window
     this.current = table

@@ -3,24 +3,32 @@ import type { PacketView } from '../core/packet-view.js'
 import { LOG_STATUS } from '../core/verdict.js'
 import { AWS_TCP_FLAGS, NHN_TCP_FLAGS } from './tcp-flags.js'
 
-/** Words of a record key: interface, protocol|direction|action, src ×4, dst ×4, ports. */
-export const KEY_WORDS = 11
+/** Words of a record key: USED | interface | action | direction | protocol, src ×4, dst ×4, ports. */
+export const KEY_WORDS = 10
+/** Set in a record's first word: marks the slot used (an empty slot is all zeros). */
+export const USED = 0x80000000
+/** Interfaces a record key can name (the bits left below USED after protocol, direction, action). */
+export const MAX_INTERFACES = 1 << 20
+
 /**
- * Records live in the slots of an open-addressing hash table, 24 32-bit words (96 bytes) each,
- * so a lookup that hits touches one record's cache lines and nothing else (no separate index,
- * no parallel arrays): words 0-10 key · 11 hash · 12-13 packets (f64) · 14-15 bytes (f64) ·
- * 16-17 first (f64) · 18-19 last (f64) · 20 AWS flags | NHN flags << 8 · 21 cause (i32) · 22 used.
+ * Records live in the slots of an open-addressing hash table, 16 32-bit words (64 bytes, a cache
+ * line) each, so a lookup that hits touches one record and nothing else (no separate index, no
+ * parallel arrays): words 0-9 the key · 10-11 bytes (f64) · 12 packets · 13 cause (i32) ·
+ * 14 first | AWS flags << 20 · 15 last | NHN flags << 20. First and last are milliseconds into the
+ * window (the finest any format shows; 20 bits hold the longest interval, 900 s). Packets wrap
+ * only past 2^32 in one record and window, millions of packets a second for a quarter of an hour.
  */
-const STRIDE = 24
+const STRIDE = 16
 const F64_PER_SLOT = STRIDE / 2
-const HASH = 11
-const PACKETS = 6
-const BYTES = 7
-const FIRST = 8
-const LAST = 9
-const FLAGS = 20
-const CAUSE = 21
-const USED = 22
+const BYTES = 5
+const PACKETS = 12
+const CAUSE = 13
+const FIRST = 14
+const LAST = 15
+const TIME_BITS = 20
+const TIME_MASK = (1 << TIME_BITS) - 1
+/** The longest window, in seconds, whose milliseconds fit the time bits. */
+export const MAX_INTERVAL = Math.floor(TIME_MASK / 1000)
 export const INITIAL_SLOTS = 1 << 13
 
 /** What `add` did with a packet. */
@@ -33,24 +41,24 @@ export const ADDED = { TO_RECORD: 0, NEW_RECORD: 1, NO_ROOM: 2 } as const
 export class WindowRecords {
   window = -1
   size = 0
-  private words: Uint32Array
-  private numbers: Float64Array
-  private signed: Int32Array
-  private mask: number
+  /** The window's start in unix milliseconds: records keep their times relative to it. */
+  private startMs = 0
+  // Three views of one buffer, set by allocate().
+  private words!: Uint32Array
+  private numbers!: Float64Array
+  private signed!: Int32Array
+  private mask!: number
 
-  /** A table with room for about `records` records before it must grow. */
-  static forRecords(records: number): WindowRecords {
-    let slots = INITIAL_SLOTS
-    while (slots < records * 2) slots *= 2
-    return new WindowRecords(slots)
+  /** A table for windows of `interval` seconds, with room for about `records` records before it must grow. */
+  static forRecords(interval: number, records: number): WindowRecords {
+    return new WindowRecords(interval, slotsFor(records))
   }
 
-  constructor(slots = INITIAL_SLOTS) {
-    const buffer = new ArrayBuffer(slots * STRIDE * 4)
-    this.words = new Uint32Array(buffer)
-    this.numbers = new Float64Array(buffer)
-    this.signed = new Int32Array(buffer)
-    this.mask = slots - 1
+  constructor(
+    readonly interval: number,
+    slots = INITIAL_SLOTS,
+  ) {
+    this.allocate(slots)
   }
 
   get memoryBytes(): number {
@@ -58,63 +66,77 @@ export class WindowRecords {
   }
 
   /**
-   * Adds one packet with key `k` (KEY_WORDS words) to its record, creating the record when
-   * `mayCreate` allows (the caller's capacity bound). Allocation-free but for table growth.
+   * Adds one packet with key `k` (KEY_WORDS words, the first with USED set) to its record,
+   * creating the record when `mayCreate` allows (the caller's capacity bound). Allocation-free but
+   * for table growth.
    */
   add(k: Uint32Array, view: PacketView, time: number, cause: number, mayCreate: boolean): number {
     const hash = hashKey(k)
+    const ms = Math.floor(time * 1000 + 0.0005) - this.startMs
     let slot = this.find(k, hash)
     let result: number = ADDED.TO_RECORD
     if (slot < 0) {
       if (!mayCreate) return ADDED.NO_ROOM
       if (this.size * 2 >= this.mask + 1) this.resize((this.mask + 1) * 2)
-      slot = this.insert(k, hash, time, cause)
+      slot = this.insert(k, hash, ms, cause)
       result = ADDED.NEW_RECORD
     }
-    const n = this.numbers
-    const at = slot * F64_PER_SLOT
-    n[at + PACKETS]! += 1
-    n[at + BYTES]! += view.ipLength
-    if (time < n[at + FIRST]!) n[at + FIRST] = time
-    if (time > n[at + LAST]!) n[at + LAST] = time
+    const words = this.words
+    const base = slot * STRIDE
+    words[base + PACKETS]!++
+    this.numbers[slot * F64_PER_SLOT + BYTES]! += view.ipLength
+    let first = words[base + FIRST]!
+    let last = words[base + LAST]!
+    if (ms < (first & TIME_MASK)) first = (first & ~TIME_MASK) | ms
+    if (ms > (last & TIME_MASK)) last = (last & ~TIME_MASK) | ms
     const flags = view.tcpFlags
-    if (flags !== 0)
-      this.words[slot * STRIDE + FLAGS]! |= AWS_TCP_FLAGS[flags]! | (NHN_TCP_FLAGS[flags]! << 8)
+    if (flags !== 0) {
+      first |= AWS_TCP_FLAGS[flags]! << TIME_BITS
+      last |= NHN_TCP_FLAGS[flags]! << TIME_BITS
+    }
+    words[base + FIRST] = first
+    words[base + LAST] = last
     return result
   }
 
   /** Adds the interfaces that have records here to `seen`. */
   collectInterfaces(seen: Set<number>): void {
     const words = this.words
-    for (let base = 0; base < words.length; base += STRIDE)
-      if (words[base + USED] !== 0) seen.add(words[base]!)
+    for (let base = 0; base < words.length; base += STRIDE) {
+      const meta = words[base]!
+      if (meta !== 0) seen.add(interfaceOf(meta))
+    }
   }
 
   /** Writes every record into `batch` from row `out` on; returns the next free row. */
   emit(batch: RecordBatch, out: number): number {
     const words = this.words
     const numbers = this.numbers
+    const start = this.startMs / 1000
+    // The window's last millisecond: a packet a hair before the window's end may round up to it.
+    const lastMs = this.interval * 1000 - 1
     for (let slot = 0, base = 0; base < words.length; slot++, base += STRIDE) {
-      if (words[base + USED] === 0) continue
-      const meta = words[base + 1]!
-      batch.iface[out] = words[base]!
+      const meta = words[base]!
+      if (meta === 0) continue
+      batch.iface[out] = interfaceOf(meta)
       batch.status[out] = LOG_STATUS.OK
       batch.protocol[out] = meta & 0xff
       batch.direction[out] = (meta >>> 8) & 0x3
       batch.action[out] = (meta >>> 10) & 0x1
       for (let w = 0; w < 4; w++) {
-        batch.src[out * 4 + w] = words[base + 2 + w]!
-        batch.dst[out * 4 + w] = words[base + 6 + w]!
+        batch.src[out * 4 + w] = words[base + 1 + w]!
+        batch.dst[out * 4 + w] = words[base + 5 + w]!
       }
-      batch.srcPort[out] = words[base + 10]! >>> 16
-      batch.dstPort[out] = words[base + 10]! & 0xffff
-      const at = slot * F64_PER_SLOT
-      batch.packets[out] = numbers[at + PACKETS]!
-      batch.bytes[out] = numbers[at + BYTES]!
-      batch.first[out] = numbers[at + FIRST]!
-      batch.last[out] = numbers[at + LAST]!
-      batch.awsTcpFlags[out] = words[base + FLAGS]! & 0xff
-      batch.nhnTcpFlags[out] = words[base + FLAGS]! >>> 8
+      batch.srcPort[out] = words[base + 9]! >>> 16
+      batch.dstPort[out] = words[base + 9]! & 0xffff
+      batch.packets[out] = words[base + PACKETS]!
+      batch.bytes[out] = numbers[slot * F64_PER_SLOT + BYTES]!
+      const first = words[base + FIRST]!
+      const last = words[base + LAST]!
+      batch.first[out] = start + Math.min(first & TIME_MASK, lastMs) / 1000
+      batch.last[out] = start + Math.min(last & TIME_MASK, lastMs) / 1000
+      batch.awsTcpFlags[out] = first >>> TIME_BITS
+      batch.nhnTcpFlags[out] = last >>> TIME_BITS
       batch.cause[out] = this.signed[base + CAUSE]!
       out++
     }
@@ -122,46 +144,49 @@ export class WindowRecords {
   }
 
   /**
-   * Empties the table for reuse by `window`. A table far larger than what it held shrinks, so a
-   * burst does not pin its memory for ever.
+   * Empties the table for reuse by `window`, sized for the `expected` records (what the last
+   * windows held): a table too small for them is replaced at once, rather than rehashed over and
+   * over as the window fills; one far larger shrinks, so a burst does not pin its memory for ever.
    */
-  reset(window: number): void {
+  reset(window: number, expected: number): void {
     const slots = this.mask + 1
-    if (slots > INITIAL_SLOTS && this.size * 8 < slots) {
-      const smaller = Math.max(INITIAL_SLOTS, slots / 2)
-      const buffer = new ArrayBuffer(smaller * STRIDE * 4)
-      this.words = new Uint32Array(buffer)
-      this.numbers = new Float64Array(buffer)
-      this.signed = new Int32Array(buffer)
-      this.mask = smaller - 1
-    } else {
-      this.words.fill(0)
-    }
+    const wanted = slotsFor(expected)
+    if (wanted > slots || wanted * 4 <= slots) this.allocate(wanted)
+    else this.words.fill(0)
     this.size = 0
     this.window = window
+    this.startMs = window * this.interval * 1000
   }
 
-  /** The slot holding key `k`, or -1. */
+  /** A new, empty buffer of `slots` slots (a power of two). */
+  private allocate(slots: number): void {
+    const buffer = new ArrayBuffer(slots * STRIDE * 4)
+    this.words = new Uint32Array(buffer)
+    this.numbers = new Float64Array(buffer)
+    this.signed = new Int32Array(buffer)
+    this.mask = slots - 1
+  }
+
+  /** The slot holding key `k`, or -1. Words most likely to differ are compared first. */
   private find(k: Uint32Array, hash: number): number {
     const words = this.words
     const mask = this.mask
     let slot = hash & mask
     for (;;) {
       const base = slot * STRIDE
-      if (words[base + USED] === 0) return -1
+      const meta = words[base]!
+      if (meta === 0) return -1
       if (
-        (words[base + HASH]! | 0) === hash &&
-        words[base + 10] === k[10] &&
-        words[base + 5] === k[5] &&
         words[base + 9] === k[9] &&
+        words[base + 4] === k[4] &&
+        words[base + 8] === k[8] &&
+        meta === k[0] &&
         words[base + 1] === k[1] &&
-        words[base] === k[0] &&
         words[base + 2] === k[2] &&
         words[base + 3] === k[3] &&
-        words[base + 4] === k[4] &&
+        words[base + 5] === k[5] &&
         words[base + 6] === k[6] &&
-        words[base + 7] === k[7] &&
-        words[base + 8] === k[8]
+        words[base + 7] === k[7]
       ) {
         return slot
       }
@@ -169,21 +194,17 @@ export class WindowRecords {
     }
   }
 
-  private insert(k: Uint32Array, hash: number, time: number, cause: number): number {
+  private insert(k: Uint32Array, hash: number, ms: number, cause: number): number {
     const words = this.words
     let slot = hash & this.mask
-    while (words[slot * STRIDE + USED] !== 0) slot = (slot + 1) & this.mask
+    while (words[slot * STRIDE] !== 0) slot = (slot + 1) & this.mask
     const base = slot * STRIDE
     for (let w = 0; w < KEY_WORDS; w++) words[base + w] = k[w]!
-    words[base + HASH] = hash
-    words[base + FLAGS] = 0
-    words[base + USED] = 1
+    this.numbers[slot * F64_PER_SLOT + BYTES] = 0
+    words[base + PACKETS] = 0
     this.signed[base + CAUSE] = cause
-    const at = slot * F64_PER_SLOT
-    this.numbers[at + PACKETS] = 0
-    this.numbers[at + BYTES] = 0
-    this.numbers[at + FIRST] = time
-    this.numbers[at + LAST] = time
+    words[base + FIRST] = ms
+    words[base + LAST] = ms
     this.size++
     return slot
   }
@@ -191,20 +212,35 @@ export class WindowRecords {
   /** Moves every record into a table of `slots` slots (a power of two). */
   private resize(slots: number): void {
     const from = this.words
-    const buffer = new ArrayBuffer(slots * STRIDE * 4)
-    const words = new Uint32Array(buffer)
-    this.words = words
-    this.numbers = new Float64Array(buffer)
-    this.signed = new Int32Array(buffer)
-    this.mask = slots - 1
+    this.allocate(slots)
+    const words = this.words
     for (let base = 0; base < from.length; base += STRIDE) {
-      if (from[base + USED] === 0) continue
-      let slot = (from[base + HASH]! | 0) & this.mask
-      while (words[slot * STRIDE + USED] !== 0) slot = (slot + 1) & this.mask
-      const to = slot * STRIDE
-      for (let w = 0; w < STRIDE; w++) words[to + w] = from[base + w]!
+      if (from[base] === 0) continue
+      let slot = hashKey(from.subarray(base, base + KEY_WORDS)) & this.mask
+      while (words[slot * STRIDE] !== 0) slot = (slot + 1) & this.mask
+      words.set(from.subarray(base, base + STRIDE), slot * STRIDE)
     }
   }
+}
+
+/** The interface index in a record's first word (below USED, above protocol, direction and action). */
+function interfaceOf(meta: number): number {
+  return (meta & ~USED) >>> 11
+}
+
+/** A record's first word: USED and what, besides the addresses and ports, tells records apart. */
+export function recordMeta(iface: number, protocol: number, direction: number, action: number): number {
+  return (USED | (iface << 11) | (action << 10) | (direction << 8) | protocol) >>> 0
+}
+
+/**
+ * Slots for `records` records: a power of two, at most 40% full when they are in, so a window a
+ * quarter busier than the last still fits without a rehash.
+ */
+function slotsFor(records: number): number {
+  let slots = INITIAL_SLOTS
+  while (slots < records * 2.5) slots *= 2
+  return slots
 }
 
 /** FNV-1a-style mix over the key words; good enough spread for linear probing. */
