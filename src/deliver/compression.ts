@@ -13,11 +13,13 @@ export function fileCompression(flowLog: { fileFormat: string; compression: Comp
 }
 
 /**
- * Level 3: on flow-log text it compresses about 2.2x faster than zlib's default 6 for files about
- * 17% larger (measured on a million-record window), and gzip is the writer thread's largest cost.
+ * Level 2: gzip is the writer thread's largest cost. On flow-log text (a 40 MB window) level 2
+ * compresses about 2.5x faster than zlib's default 6 for files a quarter larger (ratio 6.1 against
+ * 7.6), and 1.25x faster than level 3 for 6% more bytes; level 1 gains another tenth in speed for
+ * 9% more bytes again.
  * AWS's own files are plain single-member gzip too; any gzip reader opens them.
  */
-export const GZIP_LEVEL = 3
+export const GZIP_LEVEL = 2
 
 /** The file body as stored: one gzip member, or unchanged. For worker threads, where blocking is fine. */
 export function compress(body: Uint8Array, compression: Compression, level = GZIP_LEVEL): Uint8Array {
