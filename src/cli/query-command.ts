@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { InputError } from '../core/errors.js'
 import type { FilterNode } from '../query/filter.js'
 import { andAll, parseFilter } from '../query/parse-filter.js'
+import { parseCloudWatchPattern } from '../query/parse-pattern.js'
 import { checkOutputFormat } from '../query/row-writer.js'
 import { runQuery } from '../query/run-query.js'
 import { checkZone, parseTime } from '../query/time-value.js'
@@ -40,7 +41,7 @@ export function queryCommand(): Command {
     )
     .option(
       '-p, --pattern <pattern>',
-      'CloudWatch filter pattern for space-delimited logs: [a, b, dstport="22", ...]',
+      'CloudWatch filter pattern: [a, b, dstport="22", ...] by position, or terms: REJECT, ?NODATA ?SKIPDATA',
       collect,
       [],
     )
@@ -80,6 +81,9 @@ CloudWatch patterns (--pattern or a --where in brackets) match fields by positio
   [version, account, eni, source, destination, srcport, destport="22", protocol="6", packets, bytes,
    start, end, action="REJECT", status]
   [..., action=REJECT, status]   [v, a, e, src=10.0.2.*, ...]   [..., bytes >= 400, ...]
+--pattern without brackets: a list (..., action=REJECT, status) is bracketed for you; anything else
+is CloudWatch terms, found as text in the record as written (case-sensitive):
+  REJECT   "REJECT OK"   ?NODATA ?SKIPDATA (either)   REJECT -eni-0a1 (REJECT, not eni-0a1)
 
 Examples:
   flowlog query --where 'dstport=22 and action=REJECT' logs/
@@ -91,9 +95,7 @@ Examples:
       const zone = checkZone(flags.tz)
       const filters: FilterNode[] = [
         ...flags.where.map((w) => parseFilter(w, { zone, what: '--where' })),
-        ...flags.pattern.map((p) =>
-          parseFilter(p.trim().startsWith('[') ? p : `[${p}]`, { zone, what: '--pattern' }),
-        ),
+        ...flags.pattern.map((p) => parseCloudWatchPattern(p, '--pattern')),
       ]
       const since = flags.since === undefined ? undefined : parseTime(flags.since, '--since', zone)
       const until = flags.until === undefined ? undefined : parseTime(flags.until, '--until', zone)

@@ -7,6 +7,7 @@ import { LineCursor } from '../read/record-cursor.js'
 import { compileFilter } from './compile-filter.js'
 import { filterToSql } from './filter-sql.js'
 import { parseFilter } from './parse-filter.js'
+import { parseCloudWatchPattern } from './parse-pattern.js'
 
 const HEADER =
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'
@@ -111,6 +112,43 @@ describe('CloudWatch patterns', () => {
 
   test('without an ellipsis the field count must match', () => {
     assert.deepEqual(matches('[version, account, eni, source]'), [])
+  })
+
+  test('--pattern without brackets: a list is bracketed, anything else is CloudWatch terms', () => {
+    const pattern = (text: string) => {
+      const test = compileFilter(parseCloudWatchPattern(text, '--pattern')).bind(schema)
+      const cursor = new LineCursor(schema, ' ')
+      return LINES.flatMap((line, i) => {
+        const bytes = Buffer.from(line)
+        cursor.load(bytes, 0, bytes.length)
+        return test === null || test(cursor) ? [i] : []
+      })
+    }
+    assert.deepEqual(pattern('..., action="REJECT", status'), [1, 6])
+    assert.deepEqual(pattern('REJECT'), [1, 6])
+    assert.deepEqual(pattern('REJECT 3389'), [1])
+    assert.deepEqual(pattern('"REJECT OK"'), [1, 6])
+    assert.deepEqual(pattern('?NODATA ?3389'), [1, 4])
+    assert.deepEqual(pattern('REJECT -3389'), [6])
+    assert.deepEqual(pattern('"- - - -"'), [4], 'not applicable is written -')
+    assert.deepEqual(pattern('reject'), [], 'terms are case-sensitive, as in CloudWatch')
+    assert.deepEqual(pattern(''), [0, 1, 2, 3, 4, 5, 6])
+    assert.throws(() => parseCloudWatchPattern('action=REJECT', '--pattern'), /"action=REJECT" is not a term/)
+    assert.throws(() => parseCloudWatchPattern('{ $.action = "REJECT" }', '--pattern'), /JSON pattern/)
+    assert.throws(() => parseCloudWatchPattern('"REJECT', '--pattern'), /quote is not closed/)
+  })
+
+  test('term patterns on FlowRow objects (Parquet, JSON Lines)', () => {
+    const row: FlowRow = {
+      srcaddr: '10.0.0.1',
+      dstport: 22,
+      action: 'REJECT',
+      'log-status': 'OK',
+      bytes: null,
+    }
+    const terms = (text: string) => compileFilter(parseCloudWatchPattern(text, '--pattern')).testRow(row)
+    assert.equal(terms('"REJECT OK -"'), true)
+    assert.equal(terms('ACCEPT'), false)
   })
 })
 

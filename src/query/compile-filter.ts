@@ -9,6 +9,7 @@ import type {
   PatternCondition,
   PatternNode,
   Relation,
+  TermsNode,
   ValueMatcher,
 } from './filter.js'
 
@@ -76,6 +77,8 @@ function bindNode(node: FilterNode, schema: FileSchema): Test {
       return bindMatch(node, schema)
     case 'pattern':
       return bindPattern(node, schema)
+    case 'terms':
+      return bindTerms(node, schema)
   }
 }
 
@@ -295,6 +298,19 @@ function bindPattern(node: PatternNode, schema: FileSchema): Test {
       if (!any) return false
     }
     return true
+  }
+}
+
+/** CloudWatch term pattern over the record as its file writes it (one space, `-` for null). */
+function bindTerms(node: TermsNode, schema: FileSchema): Test {
+  const { all, any, none } = node
+  const width = schema.width
+  return (c) => {
+    let line = ''
+    for (let i = 0; i < width; i++) line += (i === 0 ? '' : ' ') + (c.text(i) ?? '-')
+    for (const t of all) if (!line.includes(t)) return false
+    for (const t of none) if (line.includes(t)) return false
+    return any.length === 0 || any.some((t) => line.includes(t))
   }
 }
 

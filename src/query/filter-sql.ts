@@ -59,6 +59,7 @@ function toSql(
     case 'match':
       return matchSql(node, node.negate !== negated, schema, columnOf)
     case 'pattern':
+    case 'terms':
       return null
   }
 }

@@ -13,6 +13,7 @@ export type FilterNode =
   | { kind: 'not'; item: FilterNode }
   | MatchNode
   | PatternNode
+  | TermsNode
 
 /** `field op value`: true when the field's value satisfies the matcher (or, negated, does not). */
 export interface MatchNode {
@@ -71,4 +72,20 @@ export interface PatternCondition {
   value: string
   number: number | null
   regex: RegExp | null
+}
+
+/**
+ * A CloudWatch Logs term pattern (for unstructured logs; reference 8.2): `REJECT`, `"REJECT OK"`,
+ * `REJECT 22`, `?NODATA ?SKIPDATA`, `REJECT -22`. Terms are matched, case-sensitively, as text inside
+ * the record written as its file writes it (fields joined by one space, `-` for not applicable).
+ */
+export interface TermsNode {
+  kind: 'terms'
+  /** Every one of these must appear. */
+  all: readonly string[]
+  /** At least one of these must appear (`?term`); empty: no such condition. */
+  any: readonly string[]
+  /** None of these may appear (`-term`). */
+  none: readonly string[]
+  text: string
 }

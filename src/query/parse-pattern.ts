@@ -1,6 +1,55 @@
 import { InputError } from '../core/errors.js'
-import type { PatternCondition, PatternNode, PatternTerm } from './filter.js'
+import type { PatternCondition, PatternNode, PatternTerm, TermsNode } from './filter.js'
 import { globRegex } from './glob.js'
+
+/**
+ * Parses what `--pattern` takes: any CloudWatch Logs filter pattern that applies to flow logs.
+ * `[...]` is a space-delimited pattern (parsePattern); a list without brackets (`..., action=REJECT,
+ * status`) is one too; anything else is a term pattern (parseTerms): `REJECT`, `?NODATA ?SKIPDATA`.
+ */
+export function parseCloudWatchPattern(text: string, what: string): PatternNode | TermsNode {
+  const trimmed = text.trim()
+  if (trimmed.startsWith('[')) return parsePattern(trimmed, what)
+  if (trimmed.startsWith('{')) {
+    throw new InputError(
+      `${what} "${text}": a JSON pattern ({ $.field = ... }) is for JSON logs; flow-log records are space-delimited: [..., action=REJECT, status], or --where 'action=REJECT'`,
+    )
+  }
+  if (trimmed.includes(',')) return parsePattern(`[${trimmed}]`, what)
+  return parseTerms(text, what)
+}
+
+/**
+ * Parses a CloudWatch term pattern: terms separated by spaces, each bare (letters, digits and
+ * `_ - . : / *`) or in double quotes; `?term` makes the terms alternatives, `-term` excludes. An
+ * empty pattern matches every record, as in CloudWatch.
+ */
+export function parseTerms(text: string, what: string): TermsNode {
+  const all: string[] = []
+  const any: string[] = []
+  const none: string[] = []
+  const re = /\s*([?-]?)(?:"((?:[^"\\]|\\.)*)"|([^\s"]+))/y
+  let i = 0
+  const body = text.trim()
+  while (i < body.length) {
+    re.lastIndex = i
+    const m = re.exec(body)
+    if (m === null) throw new InputError(`${what} "${text}": a quote is not closed`)
+    i = re.lastIndex
+    const quoted = m[2] !== undefined
+    const term = quoted ? m[2]!.replace(/\\(.)/g, '$1') : m[3]!
+    if (!quoted && /[=<>!&|()[\]{}$]/.test(term)) {
+      throw new InputError(
+        `${what} "${text}": "${term}" is not a term (quote it to match it as text); a condition on a field is written by position in brackets, [..., action=REJECT, status], or with --where 'action=REJECT'`,
+      )
+    }
+    if (term === '') continue
+    if (m[1] === '?') any.push(term)
+    else if (m[1] === '-') none.push(term)
+    else all.push(term)
+  }
+  return { kind: 'terms', all, any, none, text: body }
+}
 
 /**
  * Parses a CloudWatch Logs filter pattern for space-delimited logs (reference 8.2):
