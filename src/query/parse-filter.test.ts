@@ -22,6 +22,10 @@ describe('parseFilter: bad input names the thing, the value and the rule', () =>
       /--where "dstprot=22": "dstprot" is not a flow-log field \(did you mean "dstport"\?\)/,
     )
   })
+  test('a filter that is one comparison is named once', () => {
+    rejects('dstport=ssh', /^--where "dstport=ssh": "ssh" is not a number/)
+    rejects('dstport=22 and srcport=x', /^--where "dstport=22 and srcport=x": srcport=x: "x" is not a number/)
+  })
   test('values of the wrong kind', () => {
     rejects('dstport=ssh', /"ssh" is not a number \(dstport holds numbers\)/)
     rejects('protocol=tcpp', /"tcpp" is not a number \(protocol holds numbers or tcp, udp, icmp/)

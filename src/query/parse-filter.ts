@@ -339,7 +339,10 @@ class Parser {
   }
 
   private error(message: string): InputError {
-    return new InputError(`${this.what} "${this.text}": ${message}`)
+    // A message about one comparison starts with it; when that is the whole filter, say it once.
+    const own = `${this.text.trim()}: `
+    const rest = message.startsWith(own) ? message.slice(own.length) : message
+    return new InputError(`${this.what} "${this.text}": ${rest}`)
   }
 }
 
