@@ -1,8 +1,12 @@
 import { closeSync, readSync } from 'node:fs'
 import { CaptureError } from '../core/errors.js'
 
-/** Default read size: large enough that syscalls cost nothing per packet, small enough to stay in L2/L3. */
-export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024
+/**
+ * Default read size: large enough that syscalls cost nothing per packet, small enough that the
+ * frames just read are still in the core's L2 cache (half of this machine's 2 MiB) when they are
+ * decoded; 4 MiB chunks cost a few percent more CPU on typical traffic.
+ */
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024
 
 /**
  * A file read front to back through one reused buffer. Readers ask for `ensure(n)` bytes at `pos`
