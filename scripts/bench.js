@@ -232,9 +232,11 @@ function result(tool, m, packets, expected, flows, extra = {}, more = []) {
   }
 }
 
+/** flowlog runs as installed: bin/flowlog.js itself, so its #! line's settings apply (bin/flowlog.js). */
+const FLOWLOG = join(ROOT, 'bin', 'flowlog.js')
+
 function flowlogArgs(capture, out, summary) {
   return [
-    'bin/flowlog.js',
     'replay',
     '--config',
     CONFIG,
@@ -253,7 +255,7 @@ function flowlogBaseline() {
   if (!existsSync(path)) writeTypical(path, 2000, 100)
   const out = join(OUT, 'flowlog-tiny')
   rmSync(out, { recursive: true, force: true })
-  const m = measure('node', flowlogArgs(path, out, join(OUT, 'flowlog-tiny-summary.json')))
+  const m = measure(FLOWLOG, flowlogArgs(path, out, join(OUT, 'flowlog-tiny-summary.json')))
   return m.status === 0 ? m.rssMiB : Number.NaN
 }
 
@@ -262,7 +264,7 @@ function runFlowlog(capture, expected, baselineMiB) {
   const summaryFile = join(OUT, `flowlog-${capture.kind}-summary.json`)
   rmSync(out, { recursive: true, force: true })
   rmSync(summaryFile, { force: true })
-  const m = measure('node', flowlogArgs(capture.path, out, summaryFile))
+  const m = measure(FLOWLOG, flowlogArgs(capture.path, out, summaryFile))
   let summary = null
   try {
     summary = JSON.parse(readFileSync(summaryFile, 'utf8'))
