@@ -236,17 +236,7 @@ function result(tool, m, packets, expected, flows, extra = {}, more = []) {
 const FLOWLOG = join(ROOT, 'bin', 'flowlog.js')
 
 function flowlogArgs(capture, out, summary) {
-  return [
-    'replay',
-    '--config',
-    CONFIG,
-    '--out',
-    out,
-    '--summary-json',
-    summary,
-    '--no-progress',
-    capture,
-  ]
+  return ['replay', '--config', CONFIG, '--out', out, '--summary-json', summary, '--no-progress', capture]
 }
 
 /** flowlog's peak RSS on a tiny capture: what the process costs before it holds any flows. */
