@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { makeDirectory } from './make-directory.js'
 
 /**
  * Writes `body` to `path` so that a reader (or a process restarted after kill -9) sees the old
@@ -12,7 +13,7 @@ export async function writeFileAtomic(path: string, body: Uint8Array, mode = 0o6
   const directory = dirname(path)
   const temp = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
   try {
-    await mkdir(directory, { recursive: true })
+    await makeDirectory(directory)
     const file = await open(temp, 'wx', mode)
     try {
       await file.writeFile(body)

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { S3Settings } from '../core/network.js'
 import { syncDirectory, writeFileAtomic } from './atomic-write.js'
+import { makeDirectory } from './make-directory.js'
 
 /** What the spool knows about a file waiting for delivery: everything needed to deliver it later. */
 export interface SpoolEntry {
@@ -64,7 +65,7 @@ export class Spool {
 
   /** Stores a finished file; a file with the same destination and key replaces the old entry. */
   async add(file: NewSpoolEntry, body: Uint8Array, createdAt = new Date()): Promise<SpoolEntry> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    await makeDirectory(this.dir, 0o700)
     const entry: SpoolEntry = {
       id: Spool.idOf(file.destination, file.key),
       destination: file.destination,
