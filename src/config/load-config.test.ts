@@ -704,7 +704,16 @@ describe('loadConfig', () => {
   test('a missing file is bad input', () => {
     assert.throws(
       () => loadConfig('/nonexistent/flowlog.yaml'),
-      /cannot read config \/nonexistent\/flowlog\.yaml: ENOENT/,
+      /cannot read config \/nonexistent\/flowlog\.yaml: no such file \(ENOENT\)/,
+    )
+  })
+
+  test('a directory given as the config says so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-config-'))
+    assert.throws(
+      () => loadConfig(dir),
+      (e: Error & { code?: string }) =>
+        e.code === 'ERR_INVALID_INPUT' && /it is a directory, not a config file \(EISDIR\)/.test(e.message),
     )
   })
 })

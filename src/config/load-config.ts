@@ -15,7 +15,15 @@ export function loadConfig(path: string): NetworkConfig {
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error)
+    const code = (error as NodeJS.ErrnoException).code
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file (ENOENT)'
+        : code === 'EISDIR'
+          ? 'it is a directory, not a config file (EISDIR)'
+          : code === 'EACCES'
+            ? 'permission denied (EACCES)'
+            : (code ?? String(error))
     throw new InputError(`cannot read config ${path}: ${reason}`, undefined, { cause: error })
   }
   return parseConfig(text, path)
