@@ -126,3 +126,12 @@ export function parseLogFormat(format: string): string[] {
 export function familyOf(names: readonly string[]): 'aws' | 'nhn' {
   return names.some((n) => NHN_TO_AWS.has(n) && !KNOWN_FIELDS.has(awsName(n))) ? 'nhn' : 'aws'
 }
+
+/** A schema for records that are objects: their own keys first, then every other known field. */
+export function objectSchema(names: readonly string[]): { schema: FileSchema; sourceNames: string[] } {
+  const family = familyOf(names)
+  const sourceNames = [...names]
+  const present = new Set(schemaOf(names, family, null).columns)
+  for (const field of KNOWN_FIELDS.keys()) if (!present.has(field)) sourceNames.push(field)
+  return { schema: schemaOf(sourceNames, family, null, names.length), sourceNames }
+}

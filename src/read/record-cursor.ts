@@ -32,7 +32,8 @@ interface Slicing {
 }
 const EMPTY = Buffer.alloc(0)
 
-function slowNumber(text: string): number | null {
+/** A number from text (JSON strings, Parquet text columns); null for `-`, blanks and non-numbers. */
+export function slowNumber(text: string): number | null {
   if (text === '-' || text.trim() === '') return null
   const n = Number(text)
   return Number.isFinite(n) ? n : null
@@ -320,4 +321,19 @@ export class ObjectCursor implements RecordCursor {
     }
     return row
   }
+}
+
+/**
+ * A record overlaps [since, until) when it ends at or after `since` and starts before `until`. A file
+ * without start or end times cannot be checked by record, only by its key.
+ */
+export function inTimeRange(cursor: RecordCursor, since: number, until: number): boolean {
+  const { start, end } = cursor.schema
+  const s = start >= 0 ? cursor.number(start) : null
+  const e = end >= 0 ? cursor.number(end) : null
+  const last = e ?? s
+  const first = s ?? e
+  if (last !== null && last < since) return false
+  if (first !== null && first >= until) return false
+  return true
 }

@@ -1,7 +1,3 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { readerConnection, sqlString } from './duckdb-connection.js'
 import { bufferBlocks, loadWhole, streamBlocks } from './file-blocks.js'
 import {
   AWS_DEFAULT_FIELDS,
@@ -9,11 +5,12 @@ import {
   type FileSchema,
   familyOf,
   isHeader,
+  objectSchema,
   schemaOf,
 } from './file-schema.js'
-import { KNOWN_FIELDS } from './flow-row.js'
+import { scanParquet } from './parquet-scan.js'
 import type { ReadOptions, ReadStats } from './read-options.js'
-import { LineCursor, ObjectCursor, type RecordCursor } from './record-cursor.js'
+import { inTimeRange, LineCursor, ObjectCursor, type RecordCursor } from './record-cursor.js'
 import type { SourceFile } from './source-file.js'
 
 /** A record test bound to one schema; null takes every record. */
@@ -382,106 +379,4 @@ function sameKeys(object: Record<string, unknown>, names: readonly string[]): bo
     i++
   }
   return i === names.length
-}
-
-/** A schema for records that are objects: their own keys first, then every other known field. */
-export function objectSchema(names: readonly string[]): { schema: FileSchema; sourceNames: string[] } {
-  const family = familyOf(names)
-  const sourceNames = [...names]
-  const present = new Set(schemaOf(names, family, null).columns)
-  for (const field of KNOWN_FIELDS.keys()) if (!present.has(field)) sourceNames.push(field)
-  return { schema: schemaOf(sourceNames, family, null, names.length), sourceNames }
-}
-
-/**
- * A record overlaps [since, until) when it ends at or after `since` and starts before `until`. A file
- * without start or end times cannot be checked by record, only by its key.
- */
-export function inTimeRange(cursor: RecordCursor, since: number, until: number): boolean {
-  const { start, end } = cursor.schema
-  const s = start >= 0 ? cursor.number(start) : null
-  const e = end >= 0 ? cursor.number(end) : null
-  const last = e ?? s
-  const first = s ?? e
-  if (last !== null && last < since) return false
-  if (first !== null && first >= until) return false
-  return true
-}
-
-/**
- * Parquet through DuckDB, several files in one scan (columns matched by name, as Athena does); rows
- * come in chunks of about 2048, and after each chunk it yields whether to go on. Files in object
- * storage are copied to a temporary folder first (DuckDB reads local files here).
- */
-async function* scanParquet(files: readonly SourceFile[], context: ScanContext): AsyncGenerator<boolean> {
-  const connection = await readerConnection()
-  let temporary: string | null = null
-  const paths: string[] = []
-  try {
-    for (const [n, file] of files.entries()) {
-      if (file.localPath !== null) {
-        paths.push(file.localPath)
-        continue
-      }
-      temporary ??= await mkdtemp(join(tmpdir(), 'flowlog-parquet-'))
-      const path = join(temporary, `${n}.parquet`)
-      await writeFile(path, await file.read())
-      paths.push(path)
-    }
-    const list = `[${paths.map(sqlString).join(', ')}]`
-    const described = await connection.runAndReadAll(
-      `SELECT name, type FROM parquet_schema(${list}) WHERE num_children IS NULL`,
-    )
-    // Columns in the order of the files; numeric when every file stores numbers there.
-    const types = new Map<string, boolean>()
-    for (const [name, type] of described.getRowsJS()) {
-      const numeric = ['INT32', 'INT64', 'FLOAT', 'DOUBLE'].includes(String(type))
-      types.set(String(name), (types.get(String(name)) ?? true) && numeric)
-    }
-    const names = [...types.keys()]
-    const numericColumns = new Set(names.filter((n) => types.get(n) === true))
-    const { schema, sourceNames } = objectSchema(names)
-    const cursor = new ObjectCursor(schema, sourceNames)
-    const first = files[0]!
-    const test = context.sink.bind(schema, first)
-    const present = new Set(names)
-    const where = context.sink.sqlFor?.(schema, (field) => {
-      const column = schema.index.get(field)
-      const source = column === undefined ? undefined : sourceNames[column]
-      return source !== undefined && present.has(source)
-        ? { name: source, numeric: numericColumns.has(source) }
-        : null
-    })
-    const timed = context.options.since !== undefined || context.options.until !== undefined
-    const since = context.options.since ?? Number.NEGATIVE_INFINITY
-    const until = context.options.until ?? Number.POSITIVE_INFINITY
-    if (where) {
-      // DuckDB filters the rows away unseen: count them from the files' metadata instead.
-      const counted = await connection.runAndReadAll(
-        `SELECT sum(num_rows) FROM parquet_file_metadata(${list})`,
-      )
-      context.stats.rows += Number(counted.getRowsJS()[0]?.[0] ?? 0)
-    }
-    const sql = `SELECT * FROM read_parquet(${list}, union_by_name = true)${where ? ` WHERE ${where}` : ''}`
-    // A filtered scan runs to the end on every core and hands over its (few) rows; a streamed
-    // result would run it on one. Unfiltered scans stream, to keep every row out of memory at once.
-    const result = where ? await connection.run(sql) : await connection.stream(sql)
-    for await (const rows of result.yieldRowObjectJs()) {
-      for (const row of rows) {
-        cursor.record = row as Record<string, unknown>
-        if (timed && !inTimeRange(cursor, since, until)) continue
-        if (!where) {
-          context.stats.rows++
-          if (test !== null && !test(cursor)) continue
-        }
-        if (context.sink.take(cursor, first) === false) {
-          yield false
-          return
-        }
-      }
-      yield true
-    }
-  } finally {
-    if (temporary !== null) await rm(temporary, { recursive: true, force: true })
-  }
 }

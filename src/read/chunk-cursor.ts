@@ -1,0 +1,257 @@
+import type { DataChunk } from '@duckdb/node-bindings'
+import { type DuckdbBindings, sqlIdentifier } from './duckdb-connection.js'
+import type { FileSchema } from './file-schema.js'
+import type { FlowRow, FlowValue } from './flow-row.js'
+import { type RecordCursor, slowNumber } from './record-cursor.js'
+
+/**
+ * How a result column is read: integers that fit 32 bits, other integers that fit 64, floating
+ * point and decimals as doubles, and everything else (text, 128-bit integers, timestamps, booleans,
+ * nested types) as text, either whole or in pieces (see resultSql).
+ */
+export type ColumnKind = 'integer' | 'bigint' | 'double' | 'text' | 'pieces'
+
+/** The SQL type and type id (duckdb.h's duckdb_type) each kind is cast to before it is shaped. */
+const SQL_TYPES: Record<ColumnKind, [name: string, id: number]> = {
+  integer: ['INTEGER', 4],
+  bigint: ['BIGINT', 5],
+  double: ['DOUBLE', 11],
+  text: ['VARCHAR', 17],
+  pieces: ['VARCHAR', 17],
+}
+
+/** Bytes per row in a vector of each kind (text: a duckdb_string_t; pieces: a list entry). */
+const WIDTH: Record<ColumnKind, number> = { integer: 4, bigint: 8, double: 8, text: 16, pieces: 16 }
+
+/** The kind a column of DuckDB type `type` (a duckdb_type id) is read as; text is read whole. */
+export function kindOf(type: number): ColumnKind {
+  switch (type) {
+    case 2: // TINYINT
+    case 3: // SMALLINT
+    case 4: // INTEGER
+    case 6: // UTINYINT
+    case 7: // USMALLINT
+      return 'integer'
+    case 5: // BIGINT
+    case 8: // UINTEGER
+      return 'bigint'
+    case 10: // FLOAT
+    case 11: // DOUBLE
+    case 19: // DECIMAL
+      return 'double'
+    default:
+      return 'text'
+  }
+}
+
+/** The column cast to its kind's SQL type (where it is not that type already), keeping its name. */
+export function castSql(name: string, type: number): string {
+  const [sqlType, id] = SQL_TYPES[kindOf(type)]
+  const column = sqlIdentifier(name)
+  return type === id ? column : `CAST(${column} AS ${sqlType}) AS ${column}`
+}
+
+/**
+ * The (cast) column as the cursor reads it. Pieces are text cut into a list of pieces of up to 12
+ * characters. DuckDB keeps a string of up to 12 bytes inside its vector, where JavaScript reads it
+ * in place, but a longer one (an interface ID, most addresses) behind a pointer, which takes a call
+ * into the native module (about a microsecond) to follow; cut into pieces, ASCII text is all inline
+ * in the list's one child vector. Cutting costs DuckDB more than that for every row of a whole
+ * file, so it pays for the few rows a filter keeps, not for a full scan.
+ */
+export function resultSql(name: string, kind: ColumnKind): string {
+  const column = sqlIdentifier(name)
+  return kind === 'pieces'
+    ? `list_transform(range(0, length(${column}), 12), lambda i: ${column}[i + 1:i + 12]) AS ${column}`
+    : column
+}
+
+/** Node's Buffer has slice decoders without toString's argument checks; they are not in @types/node. */
+interface Slicing {
+  utf8Slice(start: number, end: number): string
+}
+
+/** duckdb_string_t values (16 bytes each) in place, in DuckDB's memory. */
+interface Strings {
+  data: Uint8Array
+  view: DataView
+  bytes: Slicing
+}
+
+/** One column of the chunk being read. */
+interface ColumnVector {
+  kind: ColumnKind
+  /** The values; for pieces, the list entries (a 64-bit offset and length) into `strings`. */
+  view: DataView
+  /** Bit per row, set where the value is valid (not NULL); null when every row is. */
+  validity: Uint8Array | null
+  /** Text: the column's strings; pieces: the pieces. */
+  strings: Strings | null
+}
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * A row of a DuckDB result, read in place from the column vectors of its chunk (what the C API
+ * hands over, up to 2048 rows at a time): no row object is made for a record a filter drops, and
+ * only the cells a filter or toRow asks for are decoded. The query selects each column with
+ * resultSql. Column c of the schema is column c of the result for c below the result's width;
+ * later schema columns (known fields the files lack) read as absent, as in ObjectCursor.
+ */
+export class ChunkCursor implements RecordCursor {
+  readonly schema: FileSchema
+  /** The row of the chunk being read. */
+  row = 0
+  /** The chunk being read: holding it keeps the memory the vectors point into alive. */
+  chunk: DataChunk | null = null
+  private readonly vectors: ColumnVector[]
+
+  constructor(
+    private readonly duckdb: DuckdbBindings,
+    schema: FileSchema,
+    kinds: readonly ColumnKind[],
+  ) {
+    this.schema = schema
+    this.vectors = kinds.map((kind) => ({
+      kind,
+      view: new DataView(EMPTY.buffer),
+      validity: null,
+      strings: null,
+    }))
+  }
+
+  /** Points the cursor at a chunk; returns its number of rows. */
+  load(chunk: DataChunk): number {
+    const { duckdb } = this
+    const size = duckdb.data_chunk_get_size(chunk)
+    // The end of a result is a chunk without rows (and without columns).
+    if (size === 0) return 0
+    this.chunk = chunk
+    this.row = 0
+    for (let c = 0; c < this.vectors.length; c++) {
+      const v = this.vectors[c]!
+      const vector = duckdb.data_chunk_get_vector(chunk, c)
+      const data = duckdb.vector_get_data(vector, size * WIDTH[v.kind])
+      v.view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+      // Validity is a mask of 64-bit words, bit r of the mask for row r (little-endian bytes).
+      v.validity = (duckdb.vector_get_validity(vector, Math.ceil(size / 64) * 8) as Uint8Array | null) ?? null
+      if (v.kind === 'text') v.strings = strings(data)
+      else if (v.kind === 'pieces') {
+        const pieces = duckdb.list_vector_get_size(vector)
+        v.strings = strings(duckdb.vector_get_data(duckdb.list_vector_get_child(vector), pieces * 16))
+      }
+    }
+    return size
+  }
+
+  /** The vector of schema column c when the row's value there is valid, else null. */
+  private valid(column: number): ColumnVector | null {
+    const v = this.vectors[column]
+    if (v === undefined) return null
+    const row = this.row
+    if (v.validity !== null && ((v.validity[row >> 3]! >> (row & 7)) & 1) === 0) return null
+    return v
+  }
+
+  /** The text of a text column, or of a pieces column (its pieces joined). */
+  private string(v: ColumnVector): string {
+    if (v.kind === 'text') return this.stringAt(v.strings!, this.row)
+    const at = this.row * 16
+    // A list entry is a 64-bit offset and length; a chunk's pieces never number 2^32.
+    const first = v.view.getUint32(at, true)
+    const end = first + v.view.getUint32(at + 8, true)
+    let s = ''
+    for (let p = first; p < end; p++) s += this.stringAt(v.strings!, p)
+    return s
+  }
+
+  private stringAt(strings: Strings, index: number): string {
+    const at = index * 16
+    const length = strings.view.getUint32(at, true)
+    // Up to 12 bytes are inline after the length; longer strings are a pointer at byte 8.
+    if (length <= 12) return strings.bytes.utf8Slice(at + 4, at + 4 + length)
+    const { data } = strings
+    const bytes = this.duckdb.get_data_from_pointer(
+      data.buffer as ArrayBuffer,
+      data.byteOffset + at + 8,
+      length,
+    )
+    return (Buffer.from(bytes.buffer, bytes.byteOffset, length) as unknown as Slicing).utf8Slice(0, length)
+  }
+
+  text(column: number): string | null {
+    const v = this.valid(column)
+    if (v === null) return null
+    const at = this.row * 8
+    let s: string
+    switch (v.kind) {
+      case 'text':
+      case 'pieces':
+        s = this.string(v)
+        if (s === '' || s === '-') return null
+        break
+      case 'integer':
+        s = String(v.view.getInt32(this.row * 4, true))
+        break
+      case 'bigint': {
+        const n = bigint(v.view, at)
+        s = Number.isSafeInteger(n) ? String(n) : v.view.getBigInt64(at, true).toString()
+        break
+      }
+      case 'double':
+        s = String(v.view.getFloat64(at, true))
+    }
+    const map = this.schema.valueMaps[column]
+    return map == null ? s : (map.get(s) ?? s)
+  }
+
+  textEquals(column: number, _ascii: Uint8Array, caseless: boolean, value: string): boolean {
+    const t = this.text(column)
+    return t !== null && (caseless ? t.toUpperCase() : t) === value
+  }
+
+  number(column: number): number | null {
+    const v = this.valid(column)
+    if (v === null) return null
+    switch (v.kind) {
+      case 'integer':
+        return v.view.getInt32(this.row * 4, true)
+      case 'bigint':
+        return bigint(v.view, this.row * 8)
+      case 'double': {
+        const n = v.view.getFloat64(this.row * 8, true)
+        return Number.isFinite(n) ? n : null
+      }
+      case 'text':
+      case 'pieces':
+        return slowNumber(this.string(v))
+    }
+  }
+
+  toRow(): FlowRow {
+    const { rowNames, numeric } = this.schema
+    const row: FlowRow = {}
+    const width = Math.min(rowNames.length, this.vectors.length)
+    for (let c = 0; c < width; c++) {
+      const value: FlowValue = numeric[c] ? this.number(c) : this.text(c)
+      for (const name of rowNames[c]!) row[name] = value
+    }
+    return row
+  }
+}
+
+function strings(data: Uint8Array): Strings {
+  return {
+    data,
+    view: new DataView(data.buffer, data.byteOffset, data.byteLength),
+    bytes: Buffer.from(data.buffer, data.byteOffset, data.byteLength) as unknown as Slicing,
+  }
+}
+
+/**
+ * A 64-bit integer as a number, from its two 32-bit halves: exact up to 2^53, rounded beyond as
+ * Number(BigInt) would be, without making a BigInt for every value.
+ */
+function bigint(view: DataView, at: number): number {
+  return view.getInt32(at + 4, true) * 4294967296 + view.getUint32(at, true)
+}
