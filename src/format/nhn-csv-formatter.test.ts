@@ -2,8 +2,9 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { InputError } from '../core/errors.js'
 import type { FlowRecord } from '../core/flow-record.js'
+import { csvCell } from './csv-cell.js'
 import { expandBatch } from './expand-batch.js'
-import { csvCell, NhnCsvFormatter } from './nhn-csv-formatter.js'
+import { NhnCsvFormatter } from './nhn-csv-formatter.js'
 import {
   assertGolden,
   SAMPLE_RULE_IDS,

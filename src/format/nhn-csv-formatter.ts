@@ -2,6 +2,7 @@ import type { FlowRecord, RecordBatch } from '../core/flow-record.js'
 import type { BatchFormatContext, FormatContext, Formatter } from '../core/stages.js'
 import { encodeColumns, type Spelling } from './column-encoder.js'
 import { NHN_COLUMN_FIELDS } from './column-fields.js'
+import { csvCell } from './csv-cell.js'
 import { planFields } from './field-plan.js'
 import { NHN_FIELD_VALUES } from './field-values.js'
 import { TextBody } from './text-body.js'
@@ -35,13 +36,6 @@ export class NhnCsvFormatter implements Formatter {
   encodeBatch(batch: RecordBatch, selection: Uint32Array | null, context: BatchFormatContext): Uint8Array {
     return encodeColumns(batch, selection, context, NHN_FIELD_VALUES, NHN_COLUMN_FIELDS, NHN_CSV)
   }
-}
-
-const NEEDS_QUOTES = /[",\r\n]/
-
-/** RFC 4180: quote a cell holding a comma, quote or line break, doubling its quotes. */
-export function csvCell(text: string): string {
-  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
 /** `encode`'s spelling, for the column encoder. */

@@ -1,5 +1,5 @@
 import { InputError } from '../core/errors.js'
-import { csvCell } from '../format/nhn-csv-formatter.js'
+import { csvCell } from '../format/csv-cell.js'
 
 /**
  * Results as a table, CSV, JSON Lines or one JSON array, written as they come (a table waits for its
