@@ -7,23 +7,22 @@ import { type RecordCursor, slowNumber } from './record-cursor.js'
 /**
  * How a result column is read: integers that fit 32 bits, other integers that fit 64, floating
  * point and decimals as doubles, and everything else (text, 128-bit integers, timestamps, booleans,
- * nested types) as text, either whole or in pieces (see resultSql).
+ * nested types) as text.
  */
-export type ColumnKind = 'integer' | 'bigint' | 'double' | 'text' | 'pieces'
+export type ColumnKind = 'integer' | 'bigint' | 'double' | 'text'
 
-/** The SQL type and type id (duckdb.h's duckdb_type) each kind is cast to before it is shaped. */
+/** The SQL type and type id (duckdb.h's duckdb_type) of each kind. */
 const SQL_TYPES: Record<ColumnKind, [name: string, id: number]> = {
   integer: ['INTEGER', 4],
   bigint: ['BIGINT', 5],
   double: ['DOUBLE', 11],
   text: ['VARCHAR', 17],
-  pieces: ['VARCHAR', 17],
 }
 
-/** Bytes per row in a vector of each kind (text: a duckdb_string_t; pieces: a list entry). */
-const WIDTH: Record<ColumnKind, number> = { integer: 4, bigint: 8, double: 8, text: 16, pieces: 16 }
+/** Bytes per row in a vector of each kind (text: a 16-byte duckdb_string_t). */
+const WIDTH: Record<ColumnKind, number> = { integer: 4, bigint: 8, double: 8, text: 16 }
 
-/** The kind a column of DuckDB type `type` (a duckdb_type id) is read as; text is read whole. */
+/** The kind a column of DuckDB type `type` (a duckdb_type id) is read as. */
 export function kindOf(type: number): ColumnKind {
   switch (type) {
     case 2: // TINYINT
@@ -51,42 +50,21 @@ export function castSql(name: string, type: number): string {
   return type === id ? column : `CAST(${column} AS ${sqlType}) AS ${column}`
 }
 
-/**
- * The (cast) column as the cursor reads it. Pieces are text cut into a list of pieces of up to 12
- * characters. DuckDB keeps a string of up to 12 bytes inside its vector, where JavaScript reads it
- * in place, but a longer one (an interface ID, most addresses) behind a pointer, which takes a call
- * into the native module (about a microsecond) to follow; cut into pieces, ASCII text is all inline
- * in the list's one child vector. Cutting costs DuckDB more than that for every row of a whole
- * file, so it pays for the few rows a filter keeps, not for a full scan.
- */
-export function resultSql(name: string, kind: ColumnKind): string {
-  const column = sqlIdentifier(name)
-  return kind === 'pieces'
-    ? `list_transform(range(0, length(${column}), 12), lambda i: ${column}[i + 1:i + 12]) AS ${column}`
-    : column
-}
-
 /** Node's Buffer has slice decoders without toString's argument checks; they are not in @types/node. */
 interface Slicing {
   utf8Slice(start: number, end: number): string
 }
 
-/** duckdb_string_t values (16 bytes each) in place, in DuckDB's memory. */
-interface Strings {
-  data: Uint8Array
-  view: DataView
-  bytes: Slicing
-}
-
-/** One column of the chunk being read. */
+/** One column of the chunk being read, in place in DuckDB's memory. */
 interface ColumnVector {
   kind: ColumnKind
-  /** The values; for pieces, the list entries (a 64-bit offset and length) into `strings`. */
+  /** The values (text: duckdb_string_t, 16 bytes each). */
+  data: Uint8Array
   view: DataView
+  /** The values as a Buffer, for text. */
+  bytes: Slicing | null
   /** Bit per row, set where the value is valid (not NULL); null when every row is. */
   validity: Uint8Array | null
-  /** Text: the column's strings; pieces: the pieces. */
-  strings: Strings | null
 }
 
 const EMPTY = new Uint8Array(0)
@@ -94,8 +72,8 @@ const EMPTY = new Uint8Array(0)
 /**
  * A row of a DuckDB result, read in place from the column vectors of its chunk (what the C API
  * hands over, up to 2048 rows at a time): no row object is made for a record a filter drops, and
- * only the cells a filter or toRow asks for are decoded. The query selects each column with
- * resultSql. Column c of the schema is column c of the result for c below the result's width;
+ * only the cells a filter or toRow asks for are decoded. The query casts each column to its kind
+ * (castSql). Column c of the schema is column c of the result for c below the result's width;
  * later schema columns (known fields the files lack) read as absent, as in ObjectCursor.
  */
 export class ChunkCursor implements RecordCursor {
@@ -114,9 +92,10 @@ export class ChunkCursor implements RecordCursor {
     this.schema = schema
     this.vectors = kinds.map((kind) => ({
       kind,
+      data: EMPTY,
       view: new DataView(EMPTY.buffer),
+      bytes: null,
       validity: null,
-      strings: null,
     }))
   }
 
@@ -132,14 +111,12 @@ export class ChunkCursor implements RecordCursor {
       const v = this.vectors[c]!
       const vector = duckdb.data_chunk_get_vector(chunk, c)
       const data = duckdb.vector_get_data(vector, size * WIDTH[v.kind])
+      v.data = data
       v.view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+      if (v.kind === 'text')
+        v.bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength) as unknown as Slicing
       // Validity is a mask of 64-bit words, bit r of the mask for row r (little-endian bytes).
       v.validity = (duckdb.vector_get_validity(vector, Math.ceil(size / 64) * 8) as Uint8Array | null) ?? null
-      if (v.kind === 'text') v.strings = strings(data)
-      else if (v.kind === 'pieces') {
-        const pieces = duckdb.list_vector_get_size(vector)
-        v.strings = strings(duckdb.vector_get_data(duckdb.list_vector_get_child(vector), pieces * 16))
-      }
     }
     return size
   }
@@ -153,24 +130,13 @@ export class ChunkCursor implements RecordCursor {
     return v
   }
 
-  /** The text of a text column, or of a pieces column (its pieces joined). */
+  /** The text of a text column. */
   private string(v: ColumnVector): string {
-    if (v.kind === 'text') return this.stringAt(v.strings!, this.row)
     const at = this.row * 16
-    // A list entry is a 64-bit offset and length; a chunk's pieces never number 2^32.
-    const first = v.view.getUint32(at, true)
-    const end = first + v.view.getUint32(at + 8, true)
-    let s = ''
-    for (let p = first; p < end; p++) s += this.stringAt(v.strings!, p)
-    return s
-  }
-
-  private stringAt(strings: Strings, index: number): string {
-    const at = index * 16
-    const length = strings.view.getUint32(at, true)
+    const length = v.view.getUint32(at, true)
     // Up to 12 bytes are inline after the length; longer strings are a pointer at byte 8.
-    if (length <= 12) return strings.bytes.utf8Slice(at + 4, at + 4 + length)
-    const { data } = strings
+    if (length <= 12) return v.bytes!.utf8Slice(at + 4, at + 4 + length)
+    const { data } = v
     const bytes = this.duckdb.get_data_from_pointer(
       data.buffer as ArrayBuffer,
       data.byteOffset + at + 8,
@@ -186,7 +152,6 @@ export class ChunkCursor implements RecordCursor {
     let s: string
     switch (v.kind) {
       case 'text':
-      case 'pieces':
         s = this.string(v)
         if (s === '' || s === '-') return null
         break
@@ -223,7 +188,6 @@ export class ChunkCursor implements RecordCursor {
         return Number.isFinite(n) ? n : null
       }
       case 'text':
-      case 'pieces':
         return slowNumber(this.string(v))
     }
   }
@@ -237,14 +201,6 @@ export class ChunkCursor implements RecordCursor {
       for (const name of rowNames[c]!) row[name] = value
     }
     return row
-  }
-}
-
-function strings(data: Uint8Array): Strings {
-  return {
-    data,
-    view: new DataView(data.buffer, data.byteOffset, data.byteLength),
-    bytes: Buffer.from(data.buffer, data.byteOffset, data.byteLength) as unknown as Slicing,
   }
 }
 

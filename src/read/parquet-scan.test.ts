@@ -84,7 +84,7 @@ describe('scanParquet (Parquet through DuckDB, read in place)', () => {
     assert.equal(rows[2]!.note, 'twelve chars')
   })
 
-  test('a filter said in SQL reads the same values (text comes in pieces) and counts every row', async () => {
+  test('a filter said in SQL reads the same values and counts every row', async () => {
     const path = await parquet(tmp(), 'types.parquet', EVERY_TYPE)
     const whole = await scan([path], null)
     const filtered = await scan([path], 'TRUE')

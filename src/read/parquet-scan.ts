@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Connection, DataChunk, Result } from '@duckdb/node-bindings'
-import { ChunkCursor, castSql, kindOf, resultSql } from './chunk-cursor.js'
+import { ChunkCursor, castSql, kindOf } from './chunk-cursor.js'
 import { type DuckdbBindings, readerConnection, sqlString } from './duckdb-connection.js'
 import { objectSchema } from './file-schema.js'
 import { inTimeRange } from './record-cursor.js'
@@ -22,8 +22,9 @@ export async function* scanParquet(
   files: readonly SourceFile[],
   context: ScanContext,
 ): AsyncGenerator<boolean> {
-  const { duckdb, connection } = await readerConnection()
+  const { duckdb, database, connection } = await readerConnection()
   let temporary: string | null = null
+  let counting: Promise<number> | null = null
   const paths: string[] = []
   try {
     for (const [n, file] of files.entries()) {
@@ -56,25 +57,19 @@ export async function* scanParquet(
     const timed = context.options.since !== undefined || context.options.until !== undefined
     const since = context.options.since ?? Number.NEGATIVE_INFINITY
     const until = context.options.until ?? Number.POSITIVE_INFINITY
-    if (where) {
-      // DuckDB filters the rows away unseen: count them from the files' metadata instead.
-      context.stats.rows += await scalar(
-        duckdb,
-        connection,
-        `SELECT CAST(coalesce(sum(num_rows), 0) AS DOUBLE) FROM parquet_file_metadata(${list})`,
-      )
-    }
     // The filter runs on the columns cast to the kinds the cursor reads, so it sees the values
-    // JavaScript would (comparisons on columns needing no cast, the usual case, still go into the
-    // Parquet scan); the rows it keeps are then put in the shape the cursor reads.
+    // JavaScript would; comparisons on columns needing no cast (the usual case) still go into the
+    // Parquet scan. (Nothing else is computed per row: an expression costs DuckDB a little for
+    // every vector it reads, kept rows or not, which adds up over ten million rows.)
     const cast = columns.map((c) => castSql(c.name, c.type)).join(', ')
-    const shapes = kinds.map((kind) => (where && kind === 'text' ? 'pieces' : kind))
-    const shaped = columns.map((c, i) => resultSql(c.name, shapes[i]!)).join(', ')
-    const sql = `SELECT ${shaped} FROM (SELECT ${cast} FROM ${source})${where ? ` WHERE ${where}` : ''}`
+    const sql = `SELECT * FROM (SELECT ${cast} FROM ${source})${where ? ` WHERE ${where}` : ''}`
     // A filtered scan runs to the end on every core and hands over its (few) rows; a streamed
     // result would run it on one. Unfiltered scans stream, to keep every row out of memory at once.
     const result = await execute(duckdb, connection, sql, !where)
-    const cursor = new ChunkCursor(duckdb, schema, shapes)
+    // DuckDB filters rows away unseen: they are counted from the files' metadata instead, on a
+    // second connection, while this thread reads the rows the filter kept.
+    counting = where ? countRows(duckdb, await duckdb.connect(database), list) : null
+    const cursor = new ChunkCursor(duckdb, schema, kinds)
     for await (const chunk of chunksOf(duckdb, result)) {
       const size = cursor.load(chunk)
       for (let row = 0; row < size; row++) {
@@ -92,7 +87,12 @@ export async function* scanParquet(
       yield true
     }
   } finally {
-    if (temporary !== null) await rm(temporary, { recursive: true, force: true })
+    try {
+      if (counting !== null) context.stats.rows += await counting
+    } finally {
+      // Only once the count has read them.
+      if (temporary !== null) await rm(temporary, { recursive: true, force: true })
+    }
   }
 }
 
@@ -148,8 +148,9 @@ async function* chunksOf(duckdb: DuckdbBindings, result: Result): AsyncGenerator
   }
 }
 
-/** The value of a query that returns one DOUBLE, never NULL. */
-async function scalar(duckdb: DuckdbBindings, connection: Connection, sql: string): Promise<number> {
+/** The number of rows in Parquet files, from their footers. */
+async function countRows(duckdb: DuckdbBindings, connection: Connection, list: string): Promise<number> {
+  const sql = `SELECT CAST(coalesce(sum(num_rows), 0) AS DOUBLE) FROM parquet_file_metadata(${list})`
   const chunk = await duckdb.fetch_chunk(await duckdb.query(connection, sql))
   if (chunk === null || duckdb.data_chunk_get_size(chunk) === 0) return 0
   const data = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk, 0), 8)
