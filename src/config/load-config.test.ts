@@ -146,6 +146,7 @@ describe('a valid config', () => {
       perHourPartition: false,
       compression: 'gzip',
       fileNameTemplate: '#{logger_id}_#{year}-#{month}-#{day}T#{hour}:#{minute}:#{second}Z',
+      platformTraffic: 'include',
     })
   })
 
@@ -333,7 +334,7 @@ describe('every rule names path, value and rule', () => {
       },
       [
         'vpcs[0].subnet: unknown key (did you mean "subnets"?)',
-        'flowLogs[0].intervall: unknown key (known keys: id, resource, trafficType, aggregationInterval, logFormat, fields, fileFormat, destination, layout, perHourPartition, compression, fileNameTemplate)',
+        'flowLogs[0].intervall: unknown key (known keys: id, resource, trafficType, aggregationInterval, logFormat, fields, fileFormat, destination, layout, perHourPartition, compression, fileNameTemplate, platformTraffic)',
       ],
     ],
     [

@@ -188,6 +188,7 @@ const flowLog = strictObject({
   perHourPartition: z.boolean().default(false),
   compression: z.enum(['gzip', 'none']).default('gzip'),
   fileNameTemplate: checkedString(checkFileNameTemplate).optional(),
+  platformTraffic: z.enum(['include', 'exclude']).default('include'),
 }).transform((f, ctx): FlowLogSpec => {
   if (f.fileNameTemplate !== undefined && f.layout !== 'nhn') {
     report(ctx, f.fileNameTemplate, `applies only to layout nhn (this flow log has layout ${f.layout})`, [
@@ -206,6 +207,7 @@ const flowLog = strictObject({
     perHourPartition: f.perHourPartition,
     compression: f.compression,
     fileNameTemplate: f.fileNameTemplate ?? DEFAULT_FILE_NAME_TEMPLATE,
+    platformTraffic: f.platformTraffic,
   }
 })
 

@@ -113,4 +113,9 @@ export interface FlowLogSpec {
   compression: 'gzip' | 'none'
   /** NHN layout: file name template with #{logger_id} #{year} #{month} #{day} #{hour} #{minute} #{second}. */
   fileNameTemplate: string
+  /**
+   * Traffic between an interface and the cloud's own services (its DNS resolver, instance
+   * metadata, time sync, DHCP): `exclude` leaves it out, as AWS's flow logs do (platform-traffic.ts).
+   */
+  platformTraffic: 'include' | 'exclude'
 }

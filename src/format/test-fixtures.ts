@@ -81,6 +81,7 @@ export function testFlowLog(overrides: Partial<FlowLogSpec> = {}): FlowLogSpec {
     perHourPartition: false,
     compression: 'gzip',
     fileNameTemplate: '#{logger_id}_#{year}-#{month}-#{day}T#{hour}:#{minute}:#{second}Z',
+    platformTraffic: 'include',
     ...overrides,
   }
 }

@@ -9,6 +9,7 @@ import type { SpoolEntry } from '../deliver/spool.js'
 import { expandBatch } from '../format/expand-batch.js'
 import { formatterFor } from '../format/registry.js'
 import { coverageMask, coveredInterfaces } from './flow-log-coverage.js'
+import { PlatformTraffic } from './platform-traffic.js'
 
 /** One file written for one flow log and window. */
 export interface WrittenFile {
@@ -33,13 +34,15 @@ export interface WriterSetup {
 interface FlowLogOutput {
   flowLog: FlowLogSpec
   covered: Uint8Array
+  /** Set when the flow log leaves out platform traffic. */
+  platform: PlatformTraffic | null
   formatter: Formatter
   destination: Destination
 }
 
 /**
  * Turns a closed window into the files of every flow log with that interval: expand, filter by
- * coverage and traffic type, format, compress, deliver. Runs on the writer thread, off the
+ * coverage, traffic type and platform traffic, format, compress, deliver. Runs on the writer thread, off the
  * packet path.
  */
 export class WindowWriter {
@@ -52,9 +55,11 @@ export class WindowWriter {
     this.delivery = new Delivery(setup.delivery ?? deliverySetupFor(network))
     // A broken spool shows at the first file written, with its reason; nothing to add here.
     if (setup.delivery?.resume === true) this.delivery.resume().catch(() => {})
+    const platform = new PlatformTraffic(network)
     this.outputs = network.flowLogs.map((flowLog) => ({
       flowLog,
       covered: coverageMask(network, coveredInterfaces(network, flowLog)),
+      platform: flowLog.platformTraffic === 'exclude' ? platform : null,
       formatter: formatterFor(flowLog.fileFormat),
       destination: this.delivery.destinationFor(flowLog.destination),
     }))
@@ -78,16 +83,15 @@ export class WindowWriter {
     for (const output of this.outputs) {
       const { flowLog, formatter } = output
       if (flowLog.aggregationInterval !== interval) continue
+      const selection = selectRecords(batch, output)
+      const count = selection === null ? batch.count : selection.length
       let encoded: Uint8Array
-      let count: number
       if (formatter.encodeBatch !== undefined) {
-        const selection = selectRecords(batch, output.covered, flowLog)
-        count = selection === null ? batch.count : selection.length
         encoded = await formatter.encodeBatch(batch, selection, { flowLog, network, ruleIds })
       } else {
         records ??= expandBatch(batch, network, ruleIds)
-        const selected = records.filter((r) => output.covered[r.iface] === 1 && passesTrafficType(flowLog, r))
-        count = selected.length
+        const all = records
+        const selected = selection === null ? all : Array.from(selection, (i) => all[i]!)
         encoded = await formatter.encode(selected, { flowLog, network })
       }
       const body = compress(encoded, fileCompression(flowLog))
@@ -114,10 +118,13 @@ export class WindowWriter {
 }
 
 /**
- * The batch indexes `passesTrafficType` and the coverage keep, read from the columns; null when
- * that is every record (one flow log on the whole VPC, the usual case).
+ * The batch rows a flow log keeps, read from the columns: those of the interfaces it covers, of
+ * its traffic type (ACCEPT/REJECT keep records of that verdict; status records always stay), and
+ * not platform traffic when it leaves that out. Null when that is every row (one flow log on the
+ * whole VPC, the usual case).
  */
-function selectRecords(batch: RecordBatch, covered: Uint8Array, flowLog: FlowLogSpec): Uint32Array | null {
+function selectRecords(batch: RecordBatch, output: FlowLogOutput): Uint32Array | null {
+  const { covered, flowLog, platform } = output
   const everyVerdict = flowLog.trafficType === 'ALL'
   const accepted = flowLog.trafficType === 'ACCEPT'
   const { iface, status, action } = batch
@@ -126,13 +133,8 @@ function selectRecords(batch: RecordBatch, covered: Uint8Array, flowLog: FlowLog
   for (let i = 0; i < batch.count; i++) {
     if (covered[iface[i]!] !== 1) continue
     if (!everyVerdict && status[i] === LOG_STATUS.OK && (action[i] === ACTION.ACCEPT) !== accepted) continue
+    if (platform?.isPlatform(batch, i)) continue
     selection[n++] = i
   }
   return n === batch.count ? null : selection.subarray(0, n)
-}
-
-/** trafficType ACCEPT/REJECT keeps records of that verdict; status records always stay. */
-function passesTrafficType(flowLog: FlowLogSpec, record: FlowRecord): boolean {
-  if (flowLog.trafficType === 'ALL' || record.status !== LOG_STATUS.OK) return true
-  return (record.action === ACTION.ACCEPT) === (flowLog.trafficType === 'ACCEPT')
 }
