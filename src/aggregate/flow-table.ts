@@ -58,6 +58,8 @@ export class FlowTable {
   /** Packet time at which the oldest open window may close (fast path for `add`). */
   private closeTime = Number.POSITIVE_INFINITY
   private readonly lateness: number
+  /** Room for a flag per covered interface index. */
+  private readonly interfaceSlots: number
   private readonly maxIdleWindows: number
   private readonly onWindow: (batch: RecordBatch) => void
 
@@ -80,6 +82,7 @@ export class FlowTable {
     if (options.coveredInterfaces.some((i) => i >= MAX_INTERFACES))
       throw new RangeError(`more than ${MAX_INTERFACES} interfaces`)
     this.interval = options.interval
+    this.interfaceSlots = Math.max(0, ...options.coveredInterfaces) + 1
     this.capacity = Math.max(1, options.capacity)
     this.coveredInterfaces = options.coveredInterfaces
     this.lateness = options.lateness
@@ -244,8 +247,6 @@ export class FlowTable {
   private takeWindow(window: number): RecordBatch {
     const at = this.open.findIndex((t) => t.window === window)
     const table = at >= 0 ? this.open[at]! : null
-    const seen = new Set<number>()
-    table?.collectInterfaces(seen)
     const skips: { iface: number; packets: number; bytes: number; first: number; last: number }[] = []
     for (const [key, s] of this.skipped) {
       if (Math.floor(key / 65536) === window) {
@@ -253,16 +254,14 @@ export class FlowTable {
         this.skipped.delete(key)
       }
     }
-    for (const s of skips) seen.add(s.iface)
-    const idle = this.coveredInterfaces.filter((i) => !seen.has(i))
-
-    const count = table?.size ?? 0
-    const batch = newBatch(
-      count + skips.length + idle.length,
-      window * this.interval,
-      (window + 1) * this.interval,
-    )
-    let out = table === null ? 0 : table.emit(batch, 0)
+    // Rows for the records, the SKIPDATA records and, at most, a NODATA record per interface; which
+    // interfaces were idle is known only once the records are out, so the batch may end short.
+    const rows = (table?.size ?? 0) + skips.length + this.coveredInterfaces.length
+    const batch = newBatch(rows, window * this.interval, (window + 1) * this.interval)
+    const seen = new Uint8Array(this.interfaceSlots)
+    let out = table === null ? 0 : table.emit(batch, 0, seen)
+    for (const s of skips) seen[s.iface] = 1
+    const idle = this.coveredInterfaces.filter((i) => seen[i] !== 1)
     for (const s of skips) {
       batch.iface[out] = s.iface
       batch.status[out] = LOG_STATUS.SKIPDATA
@@ -287,7 +286,7 @@ export class FlowTable {
       // Keep one emptied table for the next window; it is cleared when taken.
       if (this.spare === null || this.spare.memoryBytes < table.memoryBytes) this.spare = table
     }
-    return batch
+    return out === rows ? batch : shortened(batch, out)
   }
 }
 
@@ -312,6 +311,31 @@ export function newBatch(count: number, windowStart: number, windowEnd: number):
     awsTcpFlags: new Uint8Array(count),
     nhnTcpFlags: new Uint8Array(count),
     cause: new Int32Array(count),
+  }
+}
+
+/** The first `count` rows of `batch`: views of the same buffers (which still transfer whole). */
+function shortened(batch: RecordBatch, count: number): RecordBatch {
+  return {
+    windowStart: batch.windowStart,
+    windowEnd: batch.windowEnd,
+    count,
+    iface: batch.iface.subarray(0, count),
+    status: batch.status.subarray(0, count),
+    direction: batch.direction.subarray(0, count),
+    action: batch.action.subarray(0, count),
+    protocol: batch.protocol.subarray(0, count),
+    src: batch.src.subarray(0, count * 4),
+    dst: batch.dst.subarray(0, count * 4),
+    srcPort: batch.srcPort.subarray(0, count),
+    dstPort: batch.dstPort.subarray(0, count),
+    packets: batch.packets.subarray(0, count),
+    bytes: batch.bytes.subarray(0, count),
+    first: batch.first.subarray(0, count),
+    last: batch.last.subarray(0, count),
+    awsTcpFlags: batch.awsTcpFlags.subarray(0, count),
+    nhnTcpFlags: batch.nhnTcpFlags.subarray(0, count),
+    cause: batch.cause.subarray(0, count),
   }
 }
 

@@ -99,17 +99,11 @@ export class WindowRecords {
     return result
   }
 
-  /** Adds the interfaces that have records here to `seen`. */
-  collectInterfaces(seen: Set<number>): void {
-    const words = this.words
-    for (let base = 0; base < words.length; base += STRIDE) {
-      const meta = words[base]!
-      if (meta !== 0) seen.add(interfaceOf(meta))
-    }
-  }
-
-  /** Writes every record into `batch` from row `out` on; returns the next free row. */
-  emit(batch: RecordBatch, out: number): number {
+  /**
+   * Writes every record into `batch` from row `out` on and sets `seen[iface]` for the interfaces
+   * they belong to (one pass for both); returns the next free row.
+   */
+  emit(batch: RecordBatch, out: number, seen: Uint8Array): number {
     const words = this.words
     const numbers = this.numbers
     const start = this.startMs / 1000
@@ -118,7 +112,9 @@ export class WindowRecords {
     for (let slot = 0, base = 0; base < words.length; slot++, base += STRIDE) {
       const meta = words[base]!
       if (meta === 0) continue
-      batch.iface[out] = interfaceOf(meta)
+      const iface = interfaceOf(meta)
+      seen[iface] = 1
+      batch.iface[out] = iface
       batch.status[out] = LOG_STATUS.OK
       batch.protocol[out] = meta & 0xff
       batch.direction[out] = (meta >>> 8) & 0x3
