@@ -61,7 +61,7 @@ interface ColumnVector {
   /** The values (text: duckdb_string_t, 16 bytes each). */
   data: Uint8Array
   view: DataView
-  /** The values as a Buffer, for text. */
+  /** The values as bytes that decode, for text. */
   bytes: Slicing | null
   /** Bit per row, set where the value is valid (not NULL); null when every row is. */
   validity: Uint8Array | null
@@ -113,8 +113,8 @@ export class ChunkCursor implements RecordCursor {
       const data = duckdb.vector_get_data(vector, size * WIDTH[v.kind])
       v.data = data
       v.view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-      if (v.kind === 'text')
-        v.bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength) as unknown as Slicing
+      // The bindings hand memory over as Buffers (typed as Uint8Array), which decode text.
+      if (v.kind === 'text') v.bytes = data as unknown as Slicing
       // Validity is a mask of 64-bit words, bit r of the mask for row r (little-endian bytes).
       v.validity = (duckdb.vector_get_validity(vector, Math.ceil(size / 64) * 8) as Uint8Array | null) ?? null
     }
@@ -142,7 +142,7 @@ export class ChunkCursor implements RecordCursor {
       data.byteOffset + at + 8,
       length,
     )
-    return (Buffer.from(bytes.buffer, bytes.byteOffset, length) as unknown as Slicing).utf8Slice(0, length)
+    return (bytes as unknown as Slicing).utf8Slice(0, length)
   }
 
   text(column: number): string | null {
@@ -198,7 +198,8 @@ export class ChunkCursor implements RecordCursor {
     const width = Math.min(rowNames.length, this.vectors.length)
     for (let c = 0; c < width; c++) {
       const value: FlowValue = numeric[c] ? this.number(c) : this.text(c)
-      for (const name of rowNames[c]!) row[name] = value
+      const names = rowNames[c]!
+      for (let n = 0; n < names.length; n++) row[names[n]!] = value
     }
     return row
   }

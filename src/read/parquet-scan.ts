@@ -68,7 +68,7 @@ export async function* scanParquet(
     const result = await execute(duckdb, connection, sql, !where)
     // DuckDB filters rows away unseen: they are counted from the files' metadata instead, on a
     // second connection, while this thread reads the rows the filter kept.
-    counting = where ? countRows(duckdb, await duckdb.connect(database), list) : null
+    counting = where ? duckdb.connect(database).then((second) => countRows(duckdb, second, list)) : null
     const cursor = new ChunkCursor(duckdb, schema, kinds)
     for await (const chunk of chunksOf(duckdb, result)) {
       const size = cursor.load(chunk)
