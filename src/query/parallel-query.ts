@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
 import type { FlowRow } from '../read/flow-row.js'
 import type { ReadOptions, ReadStats } from '../read/read-options.js'
 import { isParquet } from '../read/scan-files.js'
@@ -51,6 +50,8 @@ export async function readInParallel(
   sink: ParallelSink,
   flush: () => Promise<boolean>,
 ): Promise<number> {
+  // Loaded here: most queries never start a thread.
+  const { Worker } = await import('node:worker_threads')
   const pool = Array.from(
     { length: workers },
     () => new Worker(new URL('./query-worker.js', import.meta.url), { workerData: setup }),

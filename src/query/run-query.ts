@@ -1,4 +1,3 @@
-import { communityIdOfRow } from '../community-id/community-id.js'
 import { InputError } from '../core/errors.js'
 import type { FlowRow, FlowValue } from '../read/flow-row.js'
 import { listSources } from '../read/list-sources.js'
@@ -64,6 +63,8 @@ export async function runQuery(
   // Community ID is not a column of any file: a filter on it runs on the finished row.
   const filterOnId = usesField(options.filter, 'community-id')
   const wantId = filterOnId || fields?.includes('community-id') === true || options.communityId === true
+  // Community ID hashes with node:crypto: loaded only when asked for.
+  const communityIdOf = wantId ? (await import('../community-id/community-id.js')).communityIdOfRow : null
   const shown =
     fields ?? (options.format === 'table' || options.format === 'csv' ? DEFAULT_QUERY_FIELDS : null)
   const table = options.format === 'table'
@@ -137,8 +138,10 @@ export async function runQuery(
     sink: {
       bind: (schema) => (filterOnId ? null : compiled.bind(schema)),
       take: (cursor) => {
+        // Counting needs no row, unless the filter is on the Community ID it holds.
+        if (options.countOnly && !filterOnId) return ++matched < limit && !writer.closed
         const row = cursor.toRow()
-        if (wantId) row['community-id'] = communityIdOfRow(row)
+        if (communityIdOf !== null) row['community-id'] = communityIdOf(row)
         if (filterOnId && !compiled.testRow(row)) return undefined
         matched++
         if (!options.countOnly) emit(row)
