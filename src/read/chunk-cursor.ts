@@ -3,6 +3,7 @@ import { type DuckdbBindings, sqlIdentifier } from './duckdb-connection.js'
 import type { FileSchema } from './file-schema.js'
 import type { FlowRow, FlowValue } from './flow-row.js'
 import { type RecordCursor, slowNumber } from './record-cursor.js'
+import { vectorStrings } from './vector-strings.js'
 
 /**
  * How a result column is read: integers that fit 32 bits, other integers that fit 64, floating
@@ -50,21 +51,16 @@ export function castSql(name: string, type: number): string {
   return type === id ? column : `CAST(${column} AS ${sqlType}) AS ${column}`
 }
 
-/** Node's Buffer has slice decoders without toString's argument checks; they are not in @types/node. */
-interface Slicing {
-  utf8Slice(start: number, end: number): string
-}
-
 /** One column of the chunk being read, in place in DuckDB's memory. */
 interface ColumnVector {
   kind: ColumnKind
   /** The values (text: duckdb_string_t, 16 bytes each). */
   data: Uint8Array
   view: DataView
-  /** The values as bytes that decode, for text. */
-  bytes: Slicing | null
   /** Bit per row, set where the value is valid (not NULL); null when every row is. */
   validity: Uint8Array | null
+  /** A text column's strings, decoded all at once when the chunk's first is asked for. */
+  strings: (string | undefined)[] | null
 }
 
 const EMPTY = new Uint8Array(0)
@@ -82,6 +78,8 @@ export class ChunkCursor implements RecordCursor {
   row = 0
   /** The chunk being read: holding it keeps the memory the vectors point into alive. */
   chunk: DataChunk | null = null
+  /** Its number of rows. */
+  private size = 0
   private readonly vectors: ColumnVector[]
 
   constructor(
@@ -94,8 +92,8 @@ export class ChunkCursor implements RecordCursor {
       kind,
       data: EMPTY,
       view: new DataView(EMPTY.buffer),
-      bytes: null,
       validity: null,
+      strings: null,
     }))
   }
 
@@ -106,6 +104,7 @@ export class ChunkCursor implements RecordCursor {
     // The end of a result is a chunk without rows (and without columns).
     if (size === 0) return 0
     this.chunk = chunk
+    this.size = size
     this.row = 0
     for (let c = 0; c < this.vectors.length; c++) {
       const v = this.vectors[c]!
@@ -113,10 +112,9 @@ export class ChunkCursor implements RecordCursor {
       const data = duckdb.vector_get_data(vector, size * WIDTH[v.kind])
       v.data = data
       v.view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-      // The bindings hand memory over as Buffers (typed as Uint8Array), which decode text.
-      if (v.kind === 'text') v.bytes = data as unknown as Slicing
       // Validity is a mask of 64-bit words, bit r of the mask for row r (little-endian bytes).
       v.validity = (duckdb.vector_get_validity(vector, Math.ceil(size / 64) * 8) as Uint8Array | null) ?? null
+      v.strings = null
     }
     return size
   }
@@ -130,19 +128,10 @@ export class ChunkCursor implements RecordCursor {
     return v
   }
 
-  /** The text of a text column. */
+  /** The text of a (valid) row of a text column. */
   private string(v: ColumnVector): string {
-    const at = this.row * 16
-    const length = v.view.getUint32(at, true)
-    // Up to 12 bytes are inline after the length; longer strings are a pointer at byte 8.
-    if (length <= 12) return v.bytes!.utf8Slice(at + 4, at + 4 + length)
-    const { data } = v
-    const bytes = this.duckdb.get_data_from_pointer(
-      data.buffer as ArrayBuffer,
-      data.byteOffset + at + 8,
-      length,
-    )
-    return (bytes as unknown as Slicing).utf8Slice(0, length)
+    v.strings ??= vectorStrings(this.duckdb, v.data, v.validity, this.size)
+    return v.strings[this.row]!
   }
 
   text(column: number): string | null {

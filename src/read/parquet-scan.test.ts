@@ -95,6 +95,20 @@ describe('scanParquet (Parquet through DuckDB, read in place)', () => {
     assert.equal(some.counted, 3)
   })
 
+  test('thousands of rows: long text (read a run at a time), short text and NULL interleaved', async () => {
+    const path = await parquet(
+      tmp(),
+      'many.parquet',
+      `SELECT CASE WHEN i % 7 = 0 THEN NULL WHEN i % 5 = 0 THEN 's' || i ELSE 'eni-ü-long-' || i END
+        AS interface_id, i AS packets FROM range(5000) t(i)`,
+    )
+    const expected = Array.from({ length: 5000 }, (_, i) => ({
+      'interface-id': i % 7 === 0 ? null : i % 5 === 0 ? `s${i}` : `eni-ü-long-${i}`,
+      packets: i,
+    }))
+    for (const where of [null, 'TRUE']) assert.deepEqual((await scan([path], where)).rows, expected)
+  })
+
   test('files with different columns are one scan, columns matched by name', async () => {
     const dir = tmp()
     const a = await parquet(dir, 'a.parquet', `SELECT 'eni-a' AS interface_id, 22::INTEGER AS dstport`)

@@ -65,10 +65,10 @@ export async function* scanParquet(
     const sql = `SELECT * FROM (SELECT ${cast} FROM ${source})${where ? ` WHERE ${where}` : ''}`
     // A filtered scan runs to the end on every core and hands over its (few) rows; a streamed
     // result would run it on one. Unfiltered scans stream, to keep every row out of memory at once.
-    const result = await execute(duckdb, connection, sql, !where)
     // DuckDB filters rows away unseen: they are counted from the files' metadata instead, on a
-    // second connection, while this thread reads the rows the filter kept.
+    // second connection while the first scans.
     counting = where ? duckdb.connect(database).then((second) => countRows(duckdb, second, list)) : null
+    const result = await execute(duckdb, connection, sql, !where)
     const cursor = new ChunkCursor(duckdb, schema, kinds)
     for await (const chunk of chunksOf(duckdb, result)) {
       const size = cursor.load(chunk)
@@ -131,20 +131,21 @@ async function execute(
 }
 
 /**
- * The chunks of a result. A materialized result's are all there: taken one by one without the
- * round trip through the thread pool that fetching costs (on a busy machine, about a millisecond a
- * chunk, and a filtered scan of a hundred files makes a hundred chunks).
+ * The chunks of a result, each fetched (copied out of the result, on the thread pool) while the
+ * caller reads the one before.
  */
 async function* chunksOf(duckdb: DuckdbBindings, result: Result): AsyncGenerator<DataChunk> {
-  if (!duckdb.result_is_streaming(result)) {
-    const count = duckdb.result_chunk_count(result)
-    for (let i = 0; i < count; i++) yield duckdb.result_get_chunk(result, i)
-    return
-  }
-  for (;;) {
-    const chunk = await duckdb.fetch_chunk(result)
-    if (chunk === null || duckdb.data_chunk_get_size(chunk) === 0) return
-    yield chunk
+  let next = duckdb.fetch_chunk(result)
+  try {
+    for (;;) {
+      const chunk = await next
+      if (chunk === null || duckdb.data_chunk_get_size(chunk) === 0) return
+      next = duckdb.fetch_chunk(result)
+      yield chunk
+    }
+  } finally {
+    // A caller that stops early leaves a fetch running; its outcome no longer matters.
+    next.catch(() => {})
   }
 }
 
