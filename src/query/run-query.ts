@@ -1,7 +1,9 @@
 import { InputError } from '../core/errors.js'
+import { columnsOf, type FileSchema } from '../read/file-schema.js'
 import type { FlowRow, FlowValue } from '../read/flow-row.js'
 import { listSources } from '../read/list-sources.js'
 import { emptyStats, type ReadOptions, type ReadStats } from '../read/read-options.js'
+import type { RecordCursor } from '../read/record-cursor.js'
 import { scanFiles } from '../read/scan-files.js'
 import { compileFilter } from './compile-filter.js'
 import { fieldNamed } from './field-names.js'
@@ -89,6 +91,23 @@ export async function runQuery(
     if (shown !== null) writer.row(shown.map((f) => cell(f, row[f])))
     else writer.record(Object.entries(row).map(([k, v]) => [k, cell(k, v)] as const))
   }
+  // Fixed columns without a Community ID come straight from the record, with no row object: the
+  // columns the fields are read from are worked out once per schema.
+  let schemaOfColumns: FileSchema | null = null
+  let columns: number[] = []
+  const emitRecord = (cursor: RecordCursor, fields: readonly string[]) => {
+    const { schema } = cursor
+    if (schema !== schemaOfColumns) {
+      columns = columnsOf(schema, fields)
+      schemaOfColumns = schema
+    }
+    const cells = new Array<Cell>(columns.length)
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i]!
+      cells[i] = c < 0 ? null : cell(fields[i]!, schema.numeric[c] ? cursor.number(c) : cursor.text(c))
+    }
+    writer.row(cells)
+  }
 
   const listing = await listSources(sources, options.since, options.until)
   stats.skippedFiles += listing.pruned
@@ -140,6 +159,10 @@ export async function runQuery(
       take: (cursor) => {
         // Counting needs no row, unless the filter is on the Community ID it holds.
         if (options.countOnly && !filterOnId) return ++matched < limit && !writer.closed
+        if (shown !== null && communityIdOf === null) {
+          emitRecord(cursor, shown)
+          return ++matched < limit && !writer.closed
+        }
         const row = cursor.toRow()
         if (communityIdOf !== null) row['community-id'] = communityIdOf(row)
         if (filterOnId && !compiled.testRow(row)) return undefined

@@ -135,3 +135,11 @@ export function objectSchema(names: readonly string[]): { schema: FileSchema; so
   for (const field of KNOWN_FIELDS.keys()) if (!present.has(field)) sourceNames.push(field)
   return { schema: schemaOf(sourceNames, family, null, names.length), sourceNames }
 }
+
+/** For each field, the column a record's toRow takes its value from (the last that fills it), or -1. */
+export function columnsOf(schema: FileSchema, fields: readonly string[]): number[] {
+  return fields.map((field) => {
+    for (let c = schema.rowNames.length - 1; c >= 0; c--) if (schema.rowNames[c]!.includes(field)) return c
+    return -1
+  })
+}
