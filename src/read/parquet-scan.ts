@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Connection, DataChunk, Result } from '@duckdb/node-bindings'
+import type { Connection, DataChunk, PreparedStatement, Result } from '@duckdb/node-bindings'
 import { ChunkCursor, castSql, kindOf } from './chunk-cursor.js'
 import { type DuckdbBindings, readerConnection, sqlString } from './duckdb-connection.js'
 import { objectSchema } from './file-schema.js'
@@ -96,13 +96,30 @@ export async function* scanParquet(
   }
 }
 
+/**
+ * A prepared query. DuckDB's message for a query it cannot bind (a file that is not Parquet) goes
+ * on to quote the query, here a list of every file: that part is left out.
+ */
+async function prepare(
+  duckdb: DuckdbBindings,
+  connection: Connection,
+  sql: string,
+): Promise<PreparedStatement> {
+  try {
+    return await duckdb.prepare(connection, sql)
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    throw new Error(message.replace(/\n+LINE \d+:[\s\S]*$/, ''))
+  }
+}
+
 /** The result columns of a query, by preparing it (nothing runs). */
 async function describe(
   duckdb: DuckdbBindings,
   connection: Connection,
   sql: string,
 ): Promise<{ name: string; type: number }[]> {
-  const prepared = await duckdb.prepare(connection, sql)
+  const prepared = await prepare(duckdb, connection, sql)
   try {
     const count = duckdb.prepared_statement_column_count(prepared)
     return Array.from({ length: count }, (_, c) => ({
@@ -120,7 +137,7 @@ async function execute(
   sql: string,
   streaming: boolean,
 ): Promise<Result> {
-  const prepared = await duckdb.prepare(connection, sql)
+  const prepared = await prepare(duckdb, connection, sql)
   try {
     return streaming
       ? await duckdb.execute_prepared_streaming(prepared)
