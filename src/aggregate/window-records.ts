@@ -230,12 +230,13 @@ export function recordMeta(iface: number, protocol: number, direction: number, a
 }
 
 /**
- * Slots for `records` records: a power of two, at most 40% full when they are in, so a window a
- * quarter busier than the last still fits without a rehash.
+ * Slots for `records` records: the smallest power of two they fill at most half of. (More room
+ * for a busier next window would double the memory whenever a window's records sit just under a
+ * power of two; a window that outgrows it rehashes once.)
  */
 function slotsFor(records: number): number {
   let slots = INITIAL_SLOTS
-  while (slots < records * 2.5) slots *= 2
+  while (slots < records * 2) slots *= 2
   return slots
 }
 
