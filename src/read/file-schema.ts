@@ -82,6 +82,11 @@ const IDENTIFIER = /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$/
  * lower-case field name and at least half of them are names flowlog knows. Records never pass: they
  * hold numbers, addresses, upper-case ACCEPT/REJECT/OK, or ids with digits that are not field names.
  */
+/** A field flowlog knows by this name: AWS's (hyphens or underscores), NHN's, or its own. */
+export function isFlowField(name: string): boolean {
+  return KNOWN_FIELDS.has(awsName(name)) || NHN_TO_AWS.has(name)
+}
+
 export function isHeader(tokens: readonly string[]): boolean {
   if (tokens.length === 0) return false
   let known = 0

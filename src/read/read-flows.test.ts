@@ -182,6 +182,26 @@ describe('readFlows: formats, compression, layouts', () => {
     assert.equal(rows[1]!.dstport, null, 'a value that is not a number reads as not applicable')
   })
 
+  test('blanks around or between fields, tab-separated headerless files, and JSON that is not flow records', async () => {
+    const dir = tmp()
+    const record = '2 123456789010 eni-1 10.0.0.1 10.0.0.2 49152 22 6 1 40 1620000000 1620000060 REJECT OK'
+    writeFileSync(
+      join(dir, 'spaced.log'),
+      `version srcaddr dstaddr dstport action\n2 10.0.0.1 10.0.0.2 22 ACCEPT \n`,
+    )
+    writeFileSync(join(dir, 'tabs.log'), `${record.replaceAll(' ', '\t')}\n`)
+    writeFileSync(join(dir, 'manifest.json'), '{"files": 3, "version": 1}\n')
+    const { rows, bad } = await all([dir])
+    assert.deepEqual(bad, [`${join(dir, 'manifest.json')}:1: a JSON object that is not a flow-log record`])
+    assert.deepEqual(
+      rows.map((r) => [r.dstport, r.action]),
+      [
+        [22, 'ACCEPT'],
+        [22, 'REJECT'],
+      ],
+    )
+  })
+
   test('concatenated files (cat a b > c): repeated and changed header lines switch the format', async () => {
     const dir = tmp()
     const a = readFileSync(join(AWS, 'v3-transit-gateway.txt'), 'utf8')

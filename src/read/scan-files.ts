@@ -4,6 +4,7 @@ import {
   DEFAULT_NHN_FIELDS,
   type FileSchema,
   familyOf,
+  isFlowField,
   isHeader,
   objectSchema,
   schemaOf,
@@ -266,9 +267,10 @@ class LineParser {
       this.kind = 'jsonl'
       return this.json(line)
     }
-    const csv = /\.csv(?:\.gz)?$/i.test(this.file.key) || (line.includes(',') && !line.includes(' '))
+    const csv = /\.csv(?:\.gz)?$/i.test(this.file.key) || (line.includes(',') && !/[ \t]/.test(line))
     this.kind = csv ? 'csv' : 'text'
-    const tokens = csv ? line.split(',').map((t) => t.trim().replace(/^"|"$/g, '')) : line.split(' ')
+    // Text fields are counted at runs of blanks: a tab-separated or hand-aligned file is read too.
+    const tokens = csv ? line.split(',').map((t) => t.trim().replace(/^"|"$/g, '')) : line.trim().split(/\s+/)
     if (isHeader(tokens)) {
       this.use(schemaOf(tokens, familyOf(tokens), line))
       return true
@@ -280,7 +282,9 @@ class LineParser {
         this.context,
         this.file,
         this.lineNo,
-        `no header line, and ${tokens.length} fields are not AWS's default format: give --log-format`,
+        csv
+          ? `no header row, and ${tokens.length} fields are not NHN's default ${DEFAULT_NHN_FIELDS.length}: give --log-format`
+          : `no header line, and ${tokens.length} fields are not AWS's default format: give --log-format`,
       )
       return true
     }
@@ -317,7 +321,7 @@ class LineParser {
     // Files concatenated with `cat` repeat their header line.
     if (this.isHeaderAgain(buf, s, e)) return true
     cursor.load(buf, s, e)
-    if (cursor.count !== this.width && this.kind === 'text' && /\s\s|\t/.test(cursor.line()))
+    if (cursor.count !== this.width && this.kind === 'text' && /\s\s|\t|^\s|\s$/.test(cursor.line()))
       cursor.loadWords()
     if (cursor.count !== this.width) {
       // A different header line (files of two formats concatenated) starts a new format.
@@ -350,7 +354,17 @@ class LineParser {
       return true
     }
     const object = record as Record<string, unknown>
-    if (this.objects === null || !sameKeys(object, this.objectNames)) this.useObjects(object)
+    if (this.objects === null || !sameKeys(object, this.objectNames)) {
+      // A JSON file that is not flow records (a manifest beside the logs) matches nothing: a
+      // record names two flow-log fields at least, or only flow-log fields.
+      const keys = Object.keys(object)
+      const known = keys.filter(isFlowField).length
+      if (known < Math.min(2, keys.length) || known === 0) {
+        badLine(this.context, this.file, this.lineNo, 'a JSON object that is not a flow-log record')
+        return true
+      }
+      this.useObjects(object)
+    }
     this.objects!.record = object
     return this.offer(this.objects!)
   }
