@@ -1,5 +1,5 @@
 import { closestName } from '../config/closest-name.js'
-import { DEFAULT_LOG_FORMAT, DEFAULT_NHN_FIELDS } from '../config/fields.js'
+import { DEFAULT_LOG_FORMAT, DEFAULT_NHN_FIELDS, FIELD_CATALOGUE } from '../config/fields.js'
 import { InputError } from '../core/errors.js'
 import { KNOWN_FIELDS, NHN_TO_AWS } from './flow-row.js'
 
@@ -103,6 +103,21 @@ export const AWS_DEFAULT_FIELDS: readonly string[] = [...DEFAULT_LOG_FORMAT.matc
 )
 
 export { DEFAULT_NHN_FIELDS }
+
+/**
+ * The NHN field lists a headerless CSV is recognised by, from its field count: flowlog's default
+ * (18), NHN's whole documented order (24: the catalogue's, without the older vm_id), and the basic
+ * set of NHN's API example (17, reference 5.2).
+ */
+export const HEADERLESS_NHN_FIELDS: ReadonlyMap<number, readonly string[]> = new Map(
+  [
+    DEFAULT_NHN_FIELDS,
+    FIELD_CATALOGUE.filter((f) => f.family === 'nhn' && f.name !== 'vm_id').map((f) => f.name),
+    'timestamp_start,timestamp_end,interface_id,vm_id,subnet_id,vpc_id,region,protocol,src_addr,dst_addr,src_port,dst_port,tcp_flag,packets,bytes,filter,status'.split(
+      ',',
+    ),
+  ].map((fields) => [fields.length, fields]),
+)
 
 /**
  * Field names from a --log-format: AWS's `${a} ${b}` syntax, or plain names separated by spaces or

@@ -240,6 +240,30 @@ describe('readFlows: formats, compression, layouts', () => {
     assert.equal(rows[2]!.protocol, null)
   })
 
+  test("headerless NHN CSV in NHN's whole documented order (24 fields) or its API example (17)", async () => {
+    const dir = tmp()
+    writeFileSync(
+      join(dir, 'full.csv'),
+      '1717243200,1717243210,nic-1,instance,vm-1,sub-1,vpc-1,KR1,6,198.51.100.7,10.0.1.10,50022,22,2,4,208,ingress,DROP,-1,-1,-1,-1,OK,2\n',
+    )
+    writeFileSync(
+      join(dir, 'basic.csv'),
+      '1717243200,1717243210,nic-2,vm-2,sub-1,vpc-1,KR1,17,10.0.1.10,10.0.0.2,53001,53,0,1,61,ACCEPT,OK\n',
+    )
+    writeFileSync(join(dir, 'short.csv'), '1717243200,nic-3,6\n')
+    const { rows, bad } = await all([dir])
+    assert.deepEqual(bad, [
+      `${join(dir, 'short.csv')}:1: no header row, and 3 fields are none of NHN's lists (18, 24, 17 fields): give --log-format`,
+    ])
+    assert.deepEqual(
+      rows.map((r) => [r['interface-id'], r.dstport, r.action, r['instance-id']]),
+      [
+        ['nic-2', 53, 'ACCEPT', 'vm-2'],
+        ['nic-1', 22, 'REJECT', 'vm-1'],
+      ],
+    )
+  })
+
   test('JSONL: typed values pass through; a line that is not JSON is a bad line', async () => {
     const dir = tmp()
     const file = join(dir, 'x.jsonl')

@@ -1,9 +1,9 @@
 import { bufferBlocks, loadWhole, streamBlocks } from './file-blocks.js'
 import {
   AWS_DEFAULT_FIELDS,
-  DEFAULT_NHN_FIELDS,
   type FileSchema,
   familyOf,
+  HEADERLESS_NHN_FIELDS,
   isFlowField,
   isHeader,
   objectSchema,
@@ -283,7 +283,7 @@ class LineParser {
         this.file,
         this.lineNo,
         csv
-          ? `no header row, and ${tokens.length} fields are not NHN's default ${DEFAULT_NHN_FIELDS.length}: give --log-format`
+          ? `no header row, and ${tokens.length} fields are none of NHN's lists (${[...HEADERLESS_NHN_FIELDS.keys()].join(', ')} fields): give --log-format`
           : `no header line, and ${tokens.length} fields are not AWS's default format: give --log-format`,
       )
       return true
@@ -303,8 +303,8 @@ class LineParser {
     }
     if (this.kind === 'text' && fields === AWS_DEFAULT_FIELDS.length)
       return schemaOf(AWS_DEFAULT_FIELDS, 'aws', null)
-    if (this.kind === 'csv' && fields === DEFAULT_NHN_FIELDS.length)
-      return schemaOf(DEFAULT_NHN_FIELDS, 'nhn', null)
+    const nhn = this.kind === 'csv' ? HEADERLESS_NHN_FIELDS.get(fields) : undefined
+    if (nhn !== undefined) return schemaOf(nhn, 'nhn', null)
     return null
   }
 
