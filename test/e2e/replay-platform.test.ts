@@ -19,8 +19,8 @@ function ipv4(protocol: number, src: string, dst: string, srcPort: number, dstPo
   v.setUint16(2, bytes.length)
   v.setUint8(8, 64)
   v.setUint8(9, protocol)
-  src.split('.').forEach((o, i) => v.setUint8(12 + i, Number(o)))
-  dst.split('.').forEach((o, i) => v.setUint8(16 + i, Number(o)))
+  bytes.set(src.split('.').map(Number), 12)
+  bytes.set(dst.split('.').map(Number), 16)
   v.setUint16(20, srcPort)
   v.setUint16(22, dstPort)
   if (protocol === TCP) {
