@@ -243,7 +243,11 @@ const udp = (host, port) => new Promise((done) => {
 })()
 `
 
-/** A lab config: eni-a (client group), eni-b and eni-c (server group), one JSONL flow log. */
+/**
+ * A lab config: eni-a (client group), eni-b and eni-c (server group), one JSONL flow log, and a
+ * spool of its own beside `out` (a daemon resumes what waits in its spool: the user's must not
+ * leak into a test, nor a test's into it).
+ */
 export function labConfig(
   lab: Lab,
   out: string,
@@ -254,6 +258,7 @@ export function labConfig(
   const [a, ...servers] = lab.instances
   return `account: "123456789012"
 region: kr1
+spoolDir: ${out}-spool
 vpcs:
   - id: vpc-lab
     cidrs: [10.77.0.0/16]
