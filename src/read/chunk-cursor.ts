@@ -2,7 +2,7 @@ import type { DataChunk } from '@duckdb/node-bindings'
 import { type DuckdbBindings, sqlIdentifier } from './duckdb-connection.js'
 import type { FileSchema } from './file-schema.js'
 import type { FlowRow, FlowValue } from './flow-row.js'
-import { type RecordCursor, slowNumber } from './record-cursor.js'
+import { mappedText, type RecordCursor, slowNumber, textEqualsByText } from './record-cursor.js'
 import { vectorStrings } from './vector-strings.js'
 
 /**
@@ -155,13 +155,11 @@ export class ChunkCursor implements RecordCursor {
       case 'double':
         s = String(v.view.getFloat64(at, true))
     }
-    const map = this.schema.valueMaps[column]
-    return map == null ? s : (map.get(s) ?? s)
+    return mappedText(this.schema, column, s)
   }
 
   textEquals(column: number, _ascii: Uint8Array, caseless: boolean, value: string): boolean {
-    const t = this.text(column)
-    return t !== null && (caseless ? t.toUpperCase() : t) === value
+    return textEqualsByText(this, column, caseless, value)
   }
 
   number(column: number): number | null {

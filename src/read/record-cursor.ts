@@ -27,6 +27,23 @@ export interface FieldSink {
 }
 
 /** Node's Buffer has slice decoders without toString's argument checks; they are not in @types/node. */
+/** A column's text as the schema spells it: mapped values (NHN's DROP) read as AWS's (REJECT). */
+export function mappedText(schema: FileSchema, column: number, text: string): string {
+  const map = schema.valueMaps[column]
+  return map == null ? text : (map.get(text) ?? text)
+}
+
+/** `textEquals` through `text()`, for a cursor (or a column) with no bytes to compare in place. */
+export function textEqualsByText(
+  cursor: RecordCursor,
+  column: number,
+  caseless: boolean,
+  value: string,
+): boolean {
+  const t = cursor.text(column)
+  return t !== null && (caseless ? t.toUpperCase() : t) === value
+}
+
 interface Slicing {
   utf8Slice(start: number, end: number): string
 }
@@ -148,8 +165,7 @@ export class LineCursor implements RecordCursor {
       raw = this.slice(s, e)
     }
     if (raw === '' || raw === '-') return null
-    const map = this.schema.valueMaps[column]
-    return map == null ? raw : (map.get(raw) ?? raw)
+    return mappedText(this.schema, column, raw)
   }
 
   /**
@@ -157,10 +173,8 @@ export class LineCursor implements RecordCursor {
    * place. Columns whose values are mapped (NHN DROP) go through text().
    */
   textEquals(column: number, ascii: Uint8Array, caseless: boolean, value: string): boolean {
-    if (this.values !== null || this.schema.valueMaps[column] != null) {
-      const t = this.text(column)
-      return t !== null && (caseless ? t.toUpperCase() : t) === value
-    }
+    if (this.values !== null || this.schema.valueMaps[column] != null)
+      return textEqualsByText(this, column, caseless, value)
     const s = this.starts[column]!
     const length = this.ends[column]! - s
     if (length !== ascii.length) return false
@@ -294,13 +308,11 @@ export class ObjectCursor implements RecordCursor {
     const v = this.raw(column)
     if (v === null || v === undefined || v === '' || v === '-') return null
     const s = typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : String(v)
-    const map = this.schema.valueMaps[column]
-    return map == null ? s : (map.get(s) ?? s)
+    return mappedText(this.schema, column, s)
   }
 
   textEquals(column: number, _ascii: Uint8Array, caseless: boolean, value: string): boolean {
-    const t = this.text(column)
-    return t !== null && (caseless ? t.toUpperCase() : t) === value
+    return textEqualsByText(this, column, caseless, value)
   }
 
   number(column: number): number | null {

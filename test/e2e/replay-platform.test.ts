@@ -45,21 +45,21 @@ securityGroups:
 interfaces:
   - { id: eni-1, subnet: subnet-1, addresses: [10.0.1.10], securityGroups: [sg-1] }
 flowLogs:
-  - id: fl-all
+${[
+  ['fl-all', 'include'],
+  ['fl-aws', 'exclude'],
+]
+  .map(
+    ([id, platform]) => `  - id: ${id}
     resource: vpc-1
     aggregationInterval: 60
     fileFormat: jsonl
     fields: [srcaddr, dstaddr, srcport, dstport, protocol, packets, action]
     destination: file:///unused
     compression: none
-  - id: fl-aws
-    resource: vpc-1
-    aggregationInterval: 60
-    fileFormat: jsonl
-    fields: [srcaddr, dstaddr, srcport, dstport, protocol, packets, action]
-    destination: file:///unused
-    compression: none
-    platformTraffic: exclude
+    platformTraffic: ${platform}`,
+  )
+  .join('\n')}
 `
 
 describe('platformTraffic: exclude leaves out what AWS does not log (end to end)', () => {
