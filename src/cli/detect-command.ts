@@ -6,6 +6,7 @@ import { renderFindings } from '../analyze/findings-text.js'
 import { loadConfig } from '../config/load-config.js'
 import { InputError } from '../core/errors.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
+import { repeatableOption } from './repeatable-option.js'
 
 interface DetectFlags extends SourceFlags {
   config?: string
@@ -28,7 +29,13 @@ export function detectCommand(): Command {
         "config: names the rule that let traffic in, and the network's own CIDRs",
       )
       .option('-t, --thresholds <file>', 'thresholds YAML (see docs/analysis-reports.md)')
-      .option('-s, --set <key=value>', 'one threshold, e.g. portScan.minPorts=20 (repeatable)', collect, [])
+      .addOption(
+        repeatableOption(
+          '-s, --set <key=value>',
+          'one threshold, e.g. portScan.minPorts=20 (repeatable)',
+          'none',
+        ),
+      )
       .option('--only <detections>', 'run only these detections, comma-separated', (v: string) =>
         parseDetections(v),
       )
@@ -66,10 +73,6 @@ Examples:
     }
     if (flags.failOnFindings && result.findings.length > 0) process.exitCode = 3
   })
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value]
 }
 
 function parseDetections(value: string): DetectionName[] {

@@ -9,6 +9,7 @@ import { checkZone, parseTime } from '../query/time-value.js'
 import { parseLogFormat } from '../read/file-schema.js'
 import { readProgressBar } from './read-progress.js'
 import { ReadReport } from './read-report.js'
+import { repeatableOption } from './repeatable-option.js'
 
 interface QueryFlags {
   where: string[]
@@ -27,23 +28,23 @@ interface QueryFlags {
   summary: boolean
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value]
-
 export function queryCommand(): Command {
   return new Command('query')
     .description('records from flow-log files, directories or s3:// prefixes that match a filter')
     .argument('<source...>', 'flow-log files, directories (read recursively) or s3://bucket/prefix')
-    .option(
-      '-w, --where <filter>',
-      'filter expression (repeat to and them); one in [ ] is a CloudWatch pattern',
-      collect,
-      [],
+    .addOption(
+      repeatableOption(
+        '-w, --where <filter>',
+        'filter expression (repeat to and them); one in [ ] is a CloudWatch pattern',
+        'every record',
+      ),
     )
-    .option(
-      '-p, --pattern <pattern>',
-      'CloudWatch filter pattern: [a, b, dstport="22", ...] by position, or terms: REJECT, ?NODATA ?SKIPDATA',
-      collect,
-      [],
+    .addOption(
+      repeatableOption(
+        '-p, --pattern <pattern>',
+        'CloudWatch filter pattern: [a, b, dstport="22", ...] by position, or terms: REJECT, ?NODATA ?SKIPDATA',
+        'none',
+      ),
     )
     .option('--since <time>', 'records that end at or after: ISO 8601, unix seconds, or an age (15m, 2h, 7d)')
     .option('--until <time>', 'records that start before (same forms as --since)')

@@ -16,6 +16,7 @@ import { loadConfig } from '../config/load-config.js'
 import { InputError } from '../core/errors.js'
 import { openFlowsDatabase } from '../sql/flows-database.js'
 import { addSourceOptions, type SourceFlags, startRead } from './analysis-sources.js'
+import { repeatableOption } from './repeatable-option.js'
 
 interface ReportFlags extends SourceFlags {
   kind: string[]
@@ -32,11 +33,13 @@ export function reportCommand(): Command {
     new Command('report')
       .description("the analyses of AWS's predefined Athena queries, plus traffic over time")
       .argument('<source...>', 'flow-log files, directories (read recursively) or s3://bucket/prefix')
-      .option(
-        '-k, --kind <kinds>',
-        'reports to run, comma-separated or repeated (default: an overview)',
-        collect,
-        [],
+      .addOption(
+        repeatableOption(
+          '-k, --kind <kinds>',
+          'reports to run, comma-separated or repeated',
+          'an overview',
+          commaList,
+        ),
       )
       .option('-f, --format <format>', 'table, csv or json', 'table')
       .option('-n, --limit <n>', 'rows of ranked reports', String(DEFAULT_REPORT_OPTIONS.limit))
@@ -101,12 +104,10 @@ Examples:
   })
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [
-    ...previous,
-    ...value
-      .split(',')
-      .map((k) => k.trim())
-      .filter((k) => k !== ''),
-  ]
+/** `a,b` and `a` `b` alike. */
+function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '')
 }

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { runFlowlog } from '../support/cli.js'
+
+const COMMANDS = [
+  'validate',
+  'replay',
+  'run',
+  'sg',
+  'spool',
+  'query',
+  'sql',
+  'report',
+  'detect',
+  'audit',
+  'what-if',
+]
+
+describe('flowlog <command> --help', () => {
+  for (const command of COMMANDS) {
+    test(`${command}: usage and options, every default in words`, () => {
+      const r = runFlowlog([command, '--help'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stdout, new RegExp(`^Usage: flowlog ${command} `, 'm'))
+      assert.match(r.stdout, /^Options:$/m)
+      // An empty list shown as a default says nothing to a user (Commander's "(default: [])").
+      assert.doesNotMatch(r.stdout, /\(default: \[\]\)/)
+    })
+  }
+})
