@@ -22,8 +22,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 /**
  * The one place that assembles the command line (DESIGN 4b). Each command lives in its own file.
- * With `only`, just that command is loaded (the others are not needed to run it); without it, all
- * of them, for the help that lists them.
+ * With `only`, just that command is loaded (the others are not needed to run it); for --version,
+ * none; otherwise all of them, for the help that lists them.
  */
 export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('flowlog')
@@ -37,7 +37,10 @@ Exit codes: 0 success, 1 bad input (the message names it), 2 runtime failure.
 Docs: docs/config.md (configuration), docs/formats.md (fields and files).`,
     )
   const load = only === undefined ? undefined : COMMANDS[only]
-  for (const make of load === undefined ? Object.values(COMMANDS) : [load]) program.addCommand(await make())
+  // --version needs no command at all; help without a command lists them all.
+  const makers =
+    load !== undefined ? [load] : only === '-V' || only === '--version' ? [] : Object.values(COMMANDS)
+  for (const make of makers) program.addCommand(await make())
   return program
 }
 

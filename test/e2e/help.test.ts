@@ -28,3 +28,19 @@ describe('flowlog <command> --help', () => {
     })
   }
 })
+
+describe('flowlog --version and --help', () => {
+  test('--version and -V print the version alone', () => {
+    for (const flag of ['--version', '-V']) {
+      const r = runFlowlog([flag])
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/)
+    }
+  })
+
+  test('--help lists every command', () => {
+    const r = runFlowlog(['--help'])
+    assert.equal(r.code, 0, r.stderr)
+    for (const command of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${command}\\b`, 'm'), command)
+  })
+})
