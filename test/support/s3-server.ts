@@ -67,13 +67,18 @@ export class S3TestServer {
     this.server = server
   }
 
-  /** Stops at once: open connections are cut, as in a real outage. */
+  /**
+   * Stops at once: open connections are cut, as in a real outage. The listener closes first, so no
+   * connection accepted in between can still deliver a file (under load one did, and the outage
+   * test then waited for a failure that never came).
+   */
   async stop(): Promise<void> {
     const server = this.server
     this.server = null
     if (server === null) return
+    const closed = server.close()
     server.httpServer?.closeAllConnections()
-    await server.close()
+    await closed
   }
 
   /** The environment a flowlog or aws process needs to talk to this server and nothing else. */
