@@ -30,6 +30,7 @@ const RUNS = Number(values.runs)
 const load = (path) => import(pathToFileURL(join(resolve(values.dist), path)).href)
 
 const { loadConfig } = await load('src/config/load-config.js')
+const { DEFAULT_NHN_FIELDS } = await load('src/config/fields.js')
 const { expandBatch } = await load('src/format/expand-batch.js')
 const { formatterFor } = await load('src/format/registry.js')
 const { compress } = await load('src/deliver/compression.js')
@@ -44,7 +45,7 @@ const network = {
     ...f,
     fileFormat: values.format,
     destination: `file://${out}`,
-    ...(values.format === 'nhn-csv' ? { fields: nhnFields() } : {}),
+    ...(values.format === 'nhn-csv' ? { fields: [...DEFAULT_NHN_FIELDS] } : {}),
   })),
 }
 const flowLog = network.flowLogs[0]
@@ -56,31 +57,6 @@ const ruleIds = [
   'sgr-web-ssh',
   'sgr-web-out',
 ]
-
-function nhnFields() {
-  return [
-    'timestamp_start',
-    'timestamp_end',
-    'interface_id',
-    'owner_type',
-    'owner_id',
-    'subnet_id',
-    'vpc_id',
-    'region',
-    'protocol',
-    'src_addr',
-    'dst_addr',
-    'src_port',
-    'dst_port',
-    'tcp_flag',
-    'packets',
-    'bytes',
-    'direction',
-    'filter',
-    'status',
-    'traffic_path',
-  ]
-}
 
 /** SYNs from four scanners to random interfaces and ports; ~10 % accepted, ~3 % RST-ACK answers. */
 function scanBatch(n) {

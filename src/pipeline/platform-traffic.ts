@@ -35,15 +35,15 @@ export class PlatformTraffic {
   private readonly resolver: Float64Array
 
   constructor(network: NetworkConfig) {
-    const resolverOfVpc = new Map<string, number>()
+    const resolverOfSubnet = new Map<string, number>()
     for (const vpc of network.vpcs) {
       const first = vpc.cidrs
         .map(parseCidr)
         .find((c): c is Cidr => typeof c !== 'string' && isV4Mapped(c.words))
-      if (first !== undefined) resolverOfVpc.set(vpc.id, ((first.words[3]! + 2) & 0xffffffff) >>> 0)
-      for (const subnet of vpc.subnets) resolverOfVpc.set(subnet.id, resolverOfVpc.get(vpc.id) ?? -1)
+      const resolver = first === undefined ? -1 : ((first.words[3]! + 2) & 0xffffffff) >>> 0
+      for (const subnet of vpc.subnets) resolverOfSubnet.set(subnet.id, resolver)
     }
-    this.resolver = Float64Array.from(network.interfaces, (i) => resolverOfVpc.get(i.subnet) ?? -1)
+    this.resolver = Float64Array.from(network.interfaces, (i) => resolverOfSubnet.get(i.subnet) ?? -1)
   }
 
   /** True when row `i` of the batch is platform traffic (status records never are). */

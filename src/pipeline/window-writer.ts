@@ -89,8 +89,7 @@ export class WindowWriter {
       if (formatter.encodeBatch !== undefined) {
         encoded = await formatter.encodeBatch(batch, selection, { flowLog, network, ruleIds })
       } else {
-        records ??= expandBatch(batch, network, ruleIds)
-        const all = records
+        const all = (records ??= expandBatch(batch, network, ruleIds))
         const selected = selection === null ? all : Array.from(selection, (i) => all[i]!)
         encoded = await formatter.encode(selected, { flowLog, network })
       }
