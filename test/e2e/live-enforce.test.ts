@@ -6,13 +6,13 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { readJsonlRecords, runFlowlog } from '../support/cli.js'
 import {
-  CLIENT_JS,
   collectOutput,
   createLab,
   type Instance,
   type Lab,
   labConfig,
   logLines,
+  probeServer,
   requireLab,
   SERVER_JS,
   waitFor,
@@ -115,18 +115,7 @@ test('flowlog run --enforce: the kernel enforces the groups, records carry its v
         timeout: 20_000,
       },
     )
-    const outcomes = JSON.parse(
-      lab.run(a.ns, [
-        process.execPath,
-        '-e',
-        CLIENT_JS,
-        `tcp:${b.address}:80`,
-        `tcp:${b.address}:81`,
-        `tcp:${b.address}:22`,
-        `udp:${b.address}:53`,
-        `scan:${b.address}:1000-1009`,
-      ]),
-    ) as Record<string, unknown>
+    const outcomes = probeServer(lab, a.ns, b.address, 10)
 
     await t.test('what the groups deny does not arrive', () => {
       assert.match(back.stdout, / 0 received/, 'a has no inbound rule: b cannot ping it')

@@ -12,6 +12,7 @@ import {
   type Lab,
   labConfig,
   logLines,
+  probeServer,
   requireLab,
   SERVER_JS,
   waitFor,
@@ -98,18 +99,7 @@ async function observe(t: TestContext, backend: 'tcpdump' | 'libpcap'): Promise<
     // Traffic: ping both ways, TCP allowed / refused / rejected, UDP request-response, a short scan.
     lab.run(a.ns, ['ping', '-c', '3', '-i', '0.2', '-W', '1', b.address])
     lab.run(b.ns, ['ping', '-c', '2', '-i', '0.2', '-W', '1', a.address])
-    const outcomes = JSON.parse(
-      lab.run(a.ns, [
-        process.execPath,
-        '-e',
-        CLIENT_JS,
-        `tcp:${b.address}:80`,
-        `tcp:${b.address}:81`,
-        `tcp:${b.address}:22`,
-        `udp:${b.address}:53`,
-        `scan:${b.address}:1000-1019`,
-      ]),
-    ) as Record<string, unknown>
+    const outcomes = probeServer(lab, a.ns, b.address, 20)
     assert.equal(outcomes[`tcp:${b.address}:80`], 'ok')
     assert.equal(outcomes[`tcp:${b.address}:81`], 'refused')
     assert.equal(outcomes[`tcp:${b.address}:22`], 'ok', 'observe mode does not block what the groups reject')

@@ -244,6 +244,21 @@ const udp = (host, port) => new Promise((done) => {
 `
 
 /**
+ * The lab's usual probe of a server, by CLIENT_JS from `ns`: TCP to 80 (served), 81 (closed) and 22,
+ * a UDP request to 53, then a scan of `scanPorts` ports from 1000. The outcome of each, by action.
+ */
+export function probeServer(
+  lab: Lab,
+  ns: string,
+  address: string,
+  scanPorts: number,
+): Record<string, unknown> {
+  const actions = [80, 81, 22].map((port) => `tcp:${address}:${port}`)
+  actions.push(`udp:${address}:53`, `scan:${address}:1000-${999 + scanPorts}`)
+  return JSON.parse(lab.run(ns, [process.execPath, '-e', CLIENT_JS, ...actions])) as Record<string, unknown>
+}
+
+/**
  * A lab config: eni-a (client group), eni-b and eni-c (server group), one JSONL flow log, and a
  * spool of its own beside `out` (a daemon resumes what waits in its spool: the user's must not
  * leak into a test, nor a test's into it).
