@@ -89,9 +89,8 @@ export class WindowWriter {
       if (formatter.encodeBatch !== undefined) {
         encoded = await formatter.encodeBatch(batch, selection, { flowLog, network, ruleIds })
       } else {
-        const all = (records ??= expandBatch(batch, network, ruleIds))
-        const selected = selection === null ? all : Array.from(selection, (i) => all[i]!)
-        encoded = await formatter.encode(selected, { flowLog, network })
+        records ??= expandBatch(batch, network, ruleIds)
+        encoded = await formatter.encode(pick(records, selection), { flowLog, network })
       }
       const body = compress(encoded, fileCompression(flowLog))
       const key = objectKey(flowLog, network, batch.windowStart, batch.windowEnd, output.formatter.extension)
@@ -136,4 +135,9 @@ function selectRecords(batch: RecordBatch, output: FlowLogOutput): Uint32Array |
     selection[n++] = i
   }
   return n === batch.count ? null : selection.subarray(0, n)
+}
+
+/** The rows `selection` names, or all of them when it is null. */
+function pick<T>(rows: T[], selection: Uint32Array | null): T[] {
+  return selection === null ? rows : Array.from(selection, (i) => rows[i]!)
 }
