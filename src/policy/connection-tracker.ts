@@ -176,7 +176,10 @@ export class ConnectionTracker {
         continue
       }
       this.#tags[to] = oldTags[old] ?? 0
-      this.#records.set(oldRecords.subarray(from, from + RECORD_WORDS), to * RECORD_WORDS)
+      // Word by word: a view per connection would allocate as many objects as the table holds.
+      const records = this.#records
+      const base = to * RECORD_WORDS
+      for (let w = 0; w < RECORD_WORDS; w++) records[base + w] = oldRecords[from + w] ?? 0
     }
   }
 
