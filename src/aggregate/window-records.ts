@@ -30,6 +30,8 @@ const TIME_MASK = (1 << TIME_BITS) - 1
 /** The longest window, in seconds, whose milliseconds fit the time bits. */
 export const MAX_INTERVAL = Math.floor(TIME_MASK / 1000)
 export const INITIAL_SLOTS = 1 << 13
+/** The most a table grows in one step, however many records its window seems headed for. */
+const MAX_GROWTH = 16
 
 /** What `add` did with a packet. */
 export const ADDED = { TO_RECORD: 0, NEW_RECORD: 1, NO_ROOM: 2 } as const
@@ -43,6 +45,8 @@ export class WindowRecords {
   size = 0
   /** The window's start in unix milliseconds: records keep their times relative to it. */
   private startMs = 0
+  /** The earliest record's time (ms into the window): where the window's filling began. */
+  private earliestMs = Number.POSITIVE_INFINITY
   // Three views of one buffer, set by allocate().
   private words!: Uint32Array
   private numbers!: Float64Array
@@ -77,7 +81,7 @@ export class WindowRecords {
     let result: number = ADDED.TO_RECORD
     if (slot < 0) {
       if (!mayCreate) return ADDED.NO_ROOM
-      if (this.size * 2 >= this.mask + 1) this.resize((this.mask + 1) * 2)
+      if (this.size * 2 >= this.mask + 1) this.resize(this.grownSlots(ms))
       slot = this.insert(k, hash, ms, cause)
       result = ADDED.NEW_RECORD
     }
@@ -152,6 +156,22 @@ export class WindowRecords {
     this.size = 0
     this.window = window
     this.startMs = window * this.interval * 1000
+    this.earliestMs = Number.POSITIVE_INFINITY
+  }
+
+  /**
+   * The slots to grow to when the table is half full at `ms` into its window: room for the
+   * records the window is heading for at its pace so far (a window that fills steadily, as the
+   * first of a capture does, then grows twice or so instead of a dozen times, each a rehash of
+   * everything), at least double and at most MAX_GROWTH times the slots now.
+   */
+  private grownSlots(ms: number): number {
+    const slots = this.mask + 1
+    const filling = Math.max(1, ms - this.earliestMs)
+    const expected = (this.size * (this.interval * 1000 - this.earliestMs)) / filling
+    let grown = slots * 2
+    while (grown < expected * 2 && grown < slots * MAX_GROWTH) grown *= 2
+    return grown
   }
 
   /** A new, empty buffer of `slots` slots (a power of two). */
@@ -201,6 +221,7 @@ export class WindowRecords {
     this.signed[base + CAUSE] = cause
     words[base + FIRST] = ms
     words[base + LAST] = ms
+    if (ms < this.earliestMs) this.earliestMs = ms
     this.size++
     return slot
   }
