@@ -22,6 +22,7 @@ export function printReplaySummary(s: ReplaySummary): void {
   if (s.internalErrors > 0)
     lines.push(`  internal errors    ${n(s.internalErrors)}  (a bug: please report it)`)
   lines.push(`  peak flow records  ${n(s.peakFlowRecords)}, peak tracked connections ${n(s.peakConnections)}`)
+  if (s.gzip !== null) lines.push(`  gzip               ${s.gzip}`)
   for (const f of s.flowLogs) {
     lines.push(`flow log ${f.id}: ${n(f.files)} file(s), ${n(f.records)} record(s), ${n(f.bytes)} bytes`)
     const dirs = [...new Set(f.locations.map((l) => l.slice(0, l.lastIndexOf('/'))))]

@@ -5,8 +5,10 @@ import type { FrameReader } from '../core/frame.js'
 import { newFrame } from '../core/frame.js'
 import type { NetworkConfig } from '../core/network.js'
 import { DECODE_NAMES } from '../core/packet-view.js'
+import { fileCompression } from '../deliver/compression.js'
 import { deliverySetupFor } from '../deliver/delivery.js'
 import type { DeliveryStatsSnapshot } from '../deliver/delivery-stats.js'
+import { fastGzipStatus } from '../deliver/fast-gzip.js'
 import type { SpoolEntry } from '../deliver/spool.js'
 import { compilePolicy } from '../policy/compile-policy.js'
 import { PacketPipeline } from './packet-pipeline.js'
@@ -53,6 +55,8 @@ export interface ReplaySummary {
   lastPacketTime: number | null
   seconds: number
   flowLogs: { id: string; files: number; records: number; bytes: number; locations: string[] }[]
+  /** Which gzip the files got ("ISA-L igzip", or "zlib (why)"); null when no flow log gzips. */
+  gzip: string | null
   files: WrittenFile[]
   delivery: ReplayDelivery
 }
@@ -165,6 +169,7 @@ function summarize(
         locations: mine.map((w) => w.location),
       }
     }),
+    gzip: options.network.flowLogs.some((f) => fileCompression(f) === 'gzip') ? fastGzipStatus() : null,
     files: [...files],
   }
 }

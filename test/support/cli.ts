@@ -11,11 +11,14 @@ export interface CliResult {
 }
 
 /** Runs the real `flowlog` command (bin/flowlog.js over the compiled dist/). */
-export function runFlowlog(args: readonly string[], options: { cwd?: string } = {}): CliResult {
+export function runFlowlog(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): CliResult {
   const result = spawnSync(process.execPath, [repoPath('bin/flowlog.js'), ...args], {
     cwd: options.cwd ?? repoPath(),
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
     timeout: 120_000,
   })
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr }

@@ -49,3 +49,16 @@ export function requireRoot(t: TestContext, why: string): boolean {
   t.skip(reason)
   return false
 }
+
+/**
+ * Returns true when a native addon this test needs is built. Otherwise skips (or throws under
+ * strict mode) naming how to build it, like requireCommands.
+ */
+export function requireBuilt(t: TestContext, built: boolean, what: string, install: string): boolean {
+  if (built) return true
+  const reason = `SKIPPED: needs ${what} (install: ${install})`
+  if (STRICT) throw new Error(`${reason}, and FLOWLOG_TEST_STRICT=1 forbids skipping`)
+  console.warn(`\n*** ${reason} ***\n`)
+  t.skip(reason)
+  return false
+}
