@@ -77,3 +77,35 @@ test('egress rules match the destination as peer; an interface without groups al
   assert.equal(policy.evaluate(2, DIRECTION.INGRESS, packet({ ...http, dst: '10.0.0.3' })), -1)
   assert.equal(policy.evaluate(-1, DIRECTION.INGRESS, packet(http)), -1)
 })
+
+test('a group reference of many members that fails on its port is passed over whole, not the rules after it', () => {
+  const members = Array.from({ length: 40 }, (_, i) => ({
+    id: `eni-web-${i}`,
+    addresses: [`10.0.1.${i + 10}`],
+    groups: ['sg-web'],
+  }))
+  const db = makeNetwork(
+    {
+      'sg-web': { inbound: [] },
+      'sg-db': {
+        inbound: [
+          { id: 'db-pg', protocol: 'tcp', ports: '5432', peer: 'sg-web' },
+          { id: 'db-ssh', protocol: 'tcp', ports: '22', peer: 'sg-web' },
+          { id: 'db-admin', protocol: 'tcp', ports: '22', peer: '192.0.2.0/24' },
+        ],
+      },
+    },
+    [{ id: 'eni-db', addresses: ['10.0.2.10'], groups: ['sg-db'] }, ...members],
+  )
+  const compiled = compilePolicy(db)
+  const judge = (src: string, dstPort: number) => {
+    const p = packet({ protocol: 'tcp', src, dst: '10.0.2.10', srcPort: 40000, dstPort })
+    const rule = compiled.evaluate(0, DIRECTION.INGRESS, p)
+    return rule < 0 ? null : compiled.ruleIds[rule]
+  }
+  assert.equal(judge('10.0.1.49', 5432), 'db-pg', 'the last member of the first reference')
+  assert.equal(judge('10.0.1.10', 22), 'db-ssh', 'port 22 skips db-pg and finds the second reference')
+  assert.equal(judge('192.0.2.5', 22), 'db-admin', 'not a member: both references are passed over')
+  assert.equal(judge('192.0.2.5', 5432), null)
+  assert.equal(judge('10.0.1.50', 5432), null, 'one past the last member')
+})

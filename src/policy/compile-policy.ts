@@ -63,6 +63,12 @@ export class CompiledPolicy {
   /** Four network words and four mask words per entry. */
   readonly #net: Uint32Array
   readonly #mask: Uint32Array
+  /**
+   * The first later entry that differs from entry e in anything but the peer address: when e
+   * fails on protocol or ports, so do all entries before that one (the members of a group
+   * reference, say), and the scan jumps over them.
+   */
+  readonly #nextDifferent: Int32Array
 
   constructor(rules: readonly CompiledRule[], perInterface: readonly (readonly [Entry[], Entry[]])[]) {
     this.rules = rules
@@ -103,6 +109,21 @@ export class CompiledPolicy {
         this.#net[4 * k + w] = ((e.net[w] ?? 0) & mask) >>> 0
       }
     })
+    this.#nextDifferent = new Int32Array(n)
+    for (let k = n - 1; k >= 0; k--) {
+      const a = all[k]!
+      const b = all[k + 1]
+      const same =
+        b !== undefined &&
+        b.rule === a.rule &&
+        b.protocol === a.protocol &&
+        b.family === a.family &&
+        b.portFrom === a.portFrom &&
+        b.portTo === a.portTo &&
+        b.icmpType === a.icmpType &&
+        b.icmpCode === a.icmpCode
+      this.#nextDifferent[k] = same ? (this.#nextDifferent[k + 1] ?? n) : k + 1
+    }
   }
 
   /** Number of match entries (rules after group references are expanded), for stats. */
@@ -126,25 +147,14 @@ export class CompiledPolicy {
     const p2 = peer[2] ?? 0
     const p3 = peer[3] ?? 0
     const rules = this.#rule
-    const protocols = this.#protocol
-    const families = this.#family
     const net = this.#net
     const mask = this.#mask
     const end = this.#offsets[2 * iface + outbound + 1] ?? 0
+    const nextDifferent = this.#nextDifferent
     for (let e = this.#offsets[2 * iface + outbound] ?? 0; e < end; e++) {
-      if (families[e] !== family) continue
-      const p = protocols[e] ?? ANY_PROTOCOL
-      if (p !== ANY_PROTOCOL) {
-        if (p !== protocol) continue
-        if (p === 6 || p === 17) {
-          const port = view.dstPort
-          if (port < (this.#portFrom[e] ?? 0) || port > (this.#portTo[e] ?? 65535)) continue
-        } else if (p === 1 || p === 58) {
-          const type = this.#icmpType[e] ?? -1
-          const code = this.#icmpCode[e] ?? -1
-          if (type !== -1 && type !== view.icmpType) continue
-          if (code !== -1 && code !== view.icmpCode) continue
-        }
+      if (!this.#admits(e, family, protocol, view)) {
+        e = (nextDifferent[e] ?? end) - 1
+        continue
       }
       const m = 4 * e
       if (
@@ -157,6 +167,24 @@ export class CompiledPolicy {
       }
     }
     return -1
+  }
+
+  /** Whether entry `e` lets in this family, protocol and port or ICMP type (its peer aside). */
+  #admits(e: number, family: number, protocol: number, view: PacketView): boolean {
+    if (this.#family[e] !== family) return false
+    const p = this.#protocol[e] ?? ANY_PROTOCOL
+    if (p === ANY_PROTOCOL) return true
+    if (p !== protocol) return false
+    if (p === 6 || p === 17) {
+      const port = view.dstPort
+      return port >= (this.#portFrom[e] ?? 0) && port <= (this.#portTo[e] ?? 65535)
+    }
+    if (p === 1 || p === 58) {
+      const type = this.#icmpType[e] ?? -1
+      const code = this.#icmpCode[e] ?? -1
+      return (type === -1 || type === view.icmpType) && (code === -1 || code === view.icmpCode)
+    }
+    return true
   }
 }
 
