@@ -56,6 +56,35 @@ const rows = (b: RecordBatch) =>
   }))
 
 describe('FlowTable', () => {
+  test('a table reused for a later window holds none of the earlier records', () => {
+    // Six windows, each with its own ports; with lateness, two tables take turns being reused.
+    const { t, batches } = table({ lateness: 2, capacity: 100_000 })
+    for (let w = 0; w < 6; w++) {
+      const flows = 5000 - w * 600
+      for (let f = 0; f < flows; f++)
+        t.add(
+          0,
+          DIRECTION.INGRESS,
+          ACTION.ACCEPT,
+          0,
+          packet('198.51.100.1', '10.0.0.1', 1000 + f, w + 1),
+          w * 60 + f / 100,
+        )
+    }
+    t.closeAll(359)
+    assert.deepEqual(
+      batches.map((b) => b.count),
+      [5000, 4400, 3800, 3200, 2600, 2000],
+    )
+    for (const [w, b] of batches.entries()) {
+      for (const r of rows(b)) assert.equal(r.dstPort, w + 1, `window ${w}: only its own records`)
+      assert.equal(
+        rows(b).reduce((n, r) => n + (r.packets ?? 0), 0),
+        b.count,
+      )
+    }
+  })
+
   test('counts packets, bytes, first and last time per record within an epoch-aligned window', () => {
     const { t, batches } = table()
     const p = packet('10.0.1.10', '203.0.113.5', 80, 40000)

@@ -45,6 +45,8 @@ export class WindowRecords {
   size = 0
   /** The window's start in unix milliseconds: records keep their times relative to it. */
   private startMs = 0
+  /** Every slot is empty (emit cleared them), so reuse needs no clearing. */
+  private emptied = false
   /** The earliest record's time (ms into the window): where the window's filling began. */
   private earliestMs = Number.POSITIVE_INFINITY
   // Three views of one buffer, set by allocate().
@@ -105,7 +107,9 @@ export class WindowRecords {
 
   /**
    * Writes every record into `batch` from row `out` on and sets `seen[iface]` for the interfaces
-   * they belong to (one pass for both); returns the next free row.
+   * they belong to (one pass for both); returns the next free row. The slots are left empty: each
+   * slot's first word is cleared as it is read (insert writes every other word), so the next
+   * window reuses the table without clearing it all over again.
    */
   emit(batch: RecordBatch, out: number, seen: Uint8Array): number {
     const words = this.words
@@ -116,6 +120,7 @@ export class WindowRecords {
     for (let slot = 0, base = 0; base < words.length; slot++, base += STRIDE) {
       const meta = words[base]!
       if (meta === 0) continue
+      words[base] = 0
       const iface = interfaceOf(meta)
       seen[iface] = 1
       batch.iface[out] = iface
@@ -140,6 +145,7 @@ export class WindowRecords {
       batch.cause[out] = this.signed[base + CAUSE]!
       out++
     }
+    this.emptied = true
     return out
   }
 
@@ -152,7 +158,8 @@ export class WindowRecords {
     const slots = this.mask + 1
     const wanted = slotsFor(expected)
     if (wanted > slots || wanted * 4 <= slots) this.allocate(wanted)
-    else this.words.fill(0)
+    else if (!this.emptied) this.words.fill(0)
+    this.emptied = false
     this.size = 0
     this.window = window
     this.startMs = window * this.interval * 1000
