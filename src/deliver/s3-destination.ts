@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { InputError } from '../core/errors.js'
 import type { S3Settings } from '../core/network.js'
 import type { Destination } from '../core/stages.js'
@@ -46,6 +46,7 @@ export class S3Destination implements Destination {
   async put(key: string, body: Uint8Array): Promise<void> {
     try {
       const client = await this.connect()
+      const { PutObjectCommand } = await sdk()
       await client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
@@ -158,7 +159,17 @@ function redactUrl(url: string): string {
   }
 }
 
+type Sdk = typeof import('@aws-sdk/client-s3')
+let loading: Promise<Sdk> | null = null
+
+/** The S3 SDK, loaded at the first put: it costs a writer thread that only writes files a tenth of a second. */
+function sdk(): Promise<Sdk> {
+  loading ??= import('@aws-sdk/client-s3')
+  return loading
+}
+
 async function createClient(settings: S3Settings, endpoint: string | null): Promise<S3Client> {
+  const { S3Client } = await sdk()
   // The SDK warns once per process about Node versions it will drop; flowlog supports Node 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const base: S3ClientConfig = {
