@@ -6,6 +6,7 @@ import { Readable } from 'node:stream'
 import { describe, test } from 'node:test'
 import { gzipSync } from 'node:zlib'
 import { DuckDBInstance } from '@duckdb/node-api'
+import { runFlowlog } from '../../test/support/cli.js'
 import { repoPath } from '../../test/support/paths.js'
 import { streamBlocks } from './file-blocks.js'
 import type { FlowRow } from './flow-row.js'
@@ -199,6 +200,56 @@ describe('readFlows: formats, compression, layouts', () => {
         [22, 'ACCEPT'],
         [22, 'REJECT'],
       ],
+    )
+  })
+
+  test('CloudWatch Logs exports: the timestamp before each record is skipped, with or without fractions', async () => {
+    const dir = tmp()
+    const lines = [
+      '2024-06-01T13:00:05.000Z 2 123456789012 eni-0a1b 10.0.1.5 198.51.100.7 443 49152 6 10 8400 1717246800 1717246860 ACCEPT OK',
+      '2024-06-01T13:00:05Z 2 123456789012 eni-0a1b 203.0.113.9 10.0.1.5 51515 22 6 1 44 1717246801 1717246859 REJECT OK',
+      '2024-06-01T13:01:05.123456Z 2 123456789012 eni-0a1b - - - - - - - 1717246860 1717246920 - NODATA',
+    ]
+    // CreateExportTask writes gzip objects named 000000.gz, without a header line.
+    writeFileSync(join(dir, '000000.gz'), gzipSync(`${lines.join('\n')}\n`))
+    const { rows, bad } = await all([dir])
+    assert.deepEqual(bad, [])
+    assert.deepEqual(
+      rows.map((r) => [
+        r.version,
+        r['interface-id'],
+        r.srcaddr,
+        r.dstport,
+        r.packets,
+        r.start,
+        r['log-status'],
+      ]),
+      [
+        [2, 'eni-0a1b', '10.0.1.5', 49152, 10, 1717246800, 'OK'],
+        [2, 'eni-0a1b', '203.0.113.9', 22, 1, 1717246801, 'OK'],
+        [2, 'eni-0a1b', null, null, null, 1717246860, 'NODATA'],
+      ],
+    )
+    // Positional patterns count from the record, as CloudWatch Logs does (the timestamp is not a field).
+    const ssh = runFlowlog([
+      'query',
+      '-o',
+      'csv',
+      '--pattern',
+      '[v, account, eni, src, dst, sport, dport=22, ...]',
+      dir,
+    ])
+    assert.equal(ssh.code, 0, ssh.stderr)
+    assert.match(ssh.stdout, /^2024-06-01T13:00:01Z,.*203\.0\.113\.9,51515,10\.0\.1\.5,22,/m)
+    assert.equal(ssh.stdout.trim().split('\n').length, 2, 'the header and one record')
+    // A custom format exported the same way, read with --log-format.
+    writeFileSync(join(dir, '000001.gz'), gzipSync('2024-06-01T13:02:00.000Z 10.0.1.5 22 REJECT\n'))
+    const { rows: custom } = await all([join(dir, '000001.gz')], {
+      logFormat: 'srcaddr dstport action',
+    })
+    assert.deepEqual(
+      custom.map((r) => [r.srcaddr, r.dstport, r.action]),
+      [['10.0.1.5', 22, 'REJECT']],
     )
   })
 

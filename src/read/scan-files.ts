@@ -1,3 +1,4 @@
+import { exportStampLength } from './cloudwatch-export.js'
 import { bufferBlocks, loadWhole, streamBlocks } from './file-blocks.js'
 import {
   AWS_DEFAULT_FIELDS,
@@ -173,6 +174,8 @@ function badLine(context: ScanContext, file: SourceFile, line: number, reason: s
  */
 class LineParser {
   private lineNo = 0
+  /** The lines carry CloudWatch export timestamps in front of the records (cloudwatch-export.ts). */
+  private exported = false
   private kind: 'unknown' | 'text' | 'csv' | 'jsonl' | 'bad' = 'unknown'
   private cursor: LineCursor | null = null
   private objects: ObjectCursor | null = null
@@ -220,8 +223,8 @@ class LineParser {
     const n = buf.length
     let p = 0
     while (p < n) {
-      const q = cursor.scan(buf, p, n)
-      const s = p
+      const s = this.exported ? p + exportStampLength(buf, p, n) : p
+      const q = cursor.scan(buf, s, n)
       p = q + 1
       this.lineNo++
       if (cursor.end === s) continue
@@ -261,7 +264,10 @@ class LineParser {
     }
   }
 
-  private first(buf: Buffer, s: number, e: number): boolean {
+  private first(buf: Buffer, start: number, e: number): boolean {
+    const stamp = exportStampLength(buf, start, e)
+    this.exported = stamp > 0
+    const s = start + stamp
     const line = buf.toString('utf8', s, e)
     if (line.trimStart().startsWith('{')) {
       this.kind = 'jsonl'
@@ -316,8 +322,9 @@ class LineParser {
     this.test = this.context.sink.bind(schema, this.file)
   }
 
-  private delimited(buf: Buffer, s: number, e: number): boolean {
+  private delimited(buf: Buffer, start: number, e: number): boolean {
     const cursor = this.cursor!
+    const s = this.exported ? start + exportStampLength(buf, start, e) : start
     // Files concatenated with `cat` repeat their header line.
     if (this.isHeaderAgain(buf, s, e)) return true
     cursor.load(buf, s, e)
