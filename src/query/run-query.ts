@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream'
 import { InputError } from '../core/errors.js'
 import { columnsOf, type FileSchema } from '../read/file-schema.js'
 import type { FlowRow, FlowValue } from '../read/flow-row.js'
@@ -74,7 +75,8 @@ export async function runQuery(
   const headers = shown?.map((f) =>
     table && times !== null && TIME_FIELDS.has(f) ? `${f} (${options.zone})` : f,
   )
-  const writer = new RowWriter(out, options.format, shown ?? [], headers)
+  // --count prints the number alone, whatever the format: no header row, no opening bracket.
+  const writer = new RowWriter(options.countOnly ? discard() : out, options.format, shown ?? [], headers)
   const limit = options.limit ?? Number.POSITIVE_INFINITY
   let matched = 0
 
@@ -193,4 +195,9 @@ function resolveFields(names: readonly string[]): string[] {
     }
     return field
   })
+}
+
+/** A stream that takes everything and keeps nothing. */
+function discard(): NodeJS.WritableStream {
+  return new Writable({ write: (_chunk, _encoding, done) => done() })
 }

@@ -182,6 +182,11 @@ describe('flowlog query on replayed mixed.pcap (known answers in mixed.yaml)', (
   test('--count, --limit, --community-id', () => {
     const count = runFlowlog(['query', '--count', '--where', 'protocol=tcp', AWS_TEXT])
     assert.match(count.stdout, /^\d+\n$/)
+    // The number alone in every output format: no CSV header row, no JSON bracket around it.
+    for (const format of ['csv', 'json', 'jsonl', 'table']) {
+      const r = runFlowlog(['query', '--count', '-o', format, '--where', 'protocol=tcp', AWS_TEXT])
+      assert.equal(r.stdout, count.stdout, format)
+    }
     const limited = query(['--limit', '2', AWS_TEXT])
     assert.equal(limited.rows.length, 2)
     const ids = query(['--where', 'dstport=22', '--community-id', AWS_TEXT]).rows
