@@ -21,14 +21,18 @@ async function parquet(dir: string, name: string, select: string): Promise<strin
 }
 
 /** Every row the scan hands over; `where` is the SQL the sink gives DuckDB (null: none, so JavaScript tests). */
-async function scan(paths: string[], where: string | null): Promise<{ rows: FlowRow[]; counted: number }> {
+async function scan(
+  paths: string[],
+  where: string | null,
+  range: { since?: number; until?: number } = {},
+): Promise<{ rows: FlowRow[]; counted: number }> {
   const stats = emptyStats()
   const rows: FlowRow[] = []
   const bad: string[] = []
   const files = paths.map((p) => localFile(p, 1))
   for await (const _ of scanFiles({
     files,
-    options: { onBadLine: (f, l, r) => bad.push(`${f}:${l}: ${r}`) },
+    options: { onBadLine: (f, l, r) => bad.push(`${f}:${l}: ${r}`), ...range },
     stats,
     sink: {
       bind: () => null,
@@ -93,6 +97,31 @@ describe('scanParquet (Parquet through DuckDB, read in place)', () => {
     const some = await scan([path], `"action" = 'ACCEPT'`)
     assert.deepEqual(some.rows, [whole.rows[2]])
     assert.equal(some.counted, 3)
+  })
+
+  test('within --since/--until, a filtered scan counts the rows of that time only, as text files do', async () => {
+    // Windows of 60 s from 1000 s on; one row without times (kept by any range, like text).
+    const path = await parquet(
+      tmp(),
+      'times.parquet',
+      `SELECT * FROM (VALUES (1000, 1060, 22), (1060, 1120, 80), (1120, 1180, 22), (1180, 1240, 443),
+        (NULL, NULL, 22)) AS t(start, "end", dstport)`,
+    )
+    const range = { since: 1070, until: 1180 }
+    const unfiltered = await scan([path], null, range)
+    assert.deepEqual(
+      unfiltered.rows.map((r) => r.start),
+      [1060, 1120, null],
+    )
+    assert.equal(unfiltered.counted, 3)
+    const filtered = await scan([path], '"dstport" = 22', range)
+    assert.deepEqual(
+      filtered.rows.map((r) => r.start),
+      [1120, null],
+    )
+    assert.equal(filtered.counted, unfiltered.counted, 'the same records read, filter or not')
+    assert.equal((await scan([path], '"dstport" = 22', { since: 1200 })).counted, 2)
+    assert.equal((await scan([path], '"dstport" = 22')).counted, 5)
   })
 
   test('thousands of rows: long text (read a run at a time), short text and NULL interleaved', async () => {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Connection, DataChunk, PreparedStatement, Result } from '@duckdb/node-bindings'
 import { ChunkCursor, castSql, kindOf } from './chunk-cursor.js'
-import { type DuckdbBindings, readerConnection, sqlString } from './duckdb-connection.js'
-import { objectSchema } from './file-schema.js'
+import { type DuckdbBindings, readerConnection, sqlIdentifier, sqlString } from './duckdb-connection.js'
+import { type FileSchema, objectSchema } from './file-schema.js'
 import { inTimeRange } from './record-cursor.js'
 import type { ScanContext } from './scan-files.js'
 import type { SourceFile } from './source-file.js'
@@ -67,7 +67,12 @@ export async function* scanParquet(
     // result would run it on one. Unfiltered scans stream, to keep every row out of memory at once.
     // DuckDB filters rows away unseen: they are counted from the files' metadata instead, on a
     // second connection while the first scans.
-    counting = where ? duckdb.connect(database).then((second) => countRows(duckdb, second, list)) : null
+    // Within --since/--until only the rows of that time count, as in text files: then the count
+    // reads the time columns rather than the footers.
+    const countSql = timed
+      ? `SELECT CAST(count(*) AS DOUBLE) FROM (SELECT ${cast} FROM ${source}) WHERE ${timeRangeSql(names, schema, since, until)}`
+      : `SELECT CAST(coalesce(sum(num_rows), 0) AS DOUBLE) FROM parquet_file_metadata(${list})`
+    counting = where ? duckdb.connect(database).then((second) => countRows(duckdb, second, countSql)) : null
     const result = await execute(duckdb, connection, sql, !where)
     const cursor = new ChunkCursor(duckdb, schema, kinds)
     for await (const chunk of chunksOf(duckdb, result)) {
@@ -166,11 +171,27 @@ async function* chunksOf(duckdb: DuckdbBindings, result: Result): AsyncGenerator
   }
 }
 
-/** The number of rows in Parquet files, from their footers. */
-async function countRows(duckdb: DuckdbBindings, connection: Connection, list: string): Promise<number> {
-  const sql = `SELECT CAST(coalesce(sum(num_rows), 0) AS DOUBLE) FROM parquet_file_metadata(${list})`
+/** The one number a counting query answers. */
+async function countRows(duckdb: DuckdbBindings, connection: Connection, sql: string): Promise<number> {
   const chunk = await duckdb.fetch_chunk(await duckdb.query(connection, sql))
   if (chunk === null || duckdb.data_chunk_get_size(chunk) === 0) return 0
   const data = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk, 0), 8)
   return new DataView(data.buffer, data.byteOffset, 8).getFloat64(0, true)
+}
+
+/**
+ * inTimeRange (record-cursor.ts) as SQL over the files' columns: a row is out only when its last
+ * time is before `since` or its first time at or after `until`; a missing time keeps it.
+ */
+function timeRangeSql(names: readonly string[], schema: FileSchema, since: number, until: number): string {
+  const column = (c: number) =>
+    c >= 0 && c < names.length ? `TRY_CAST(${sqlIdentifier(names[c]!)} AS DOUBLE)` : 'NULL'
+  const start = column(schema.start)
+  const end = column(schema.end)
+  const last = `coalesce(${end}, ${start})`
+  const first = `coalesce(${start}, ${end})`
+  const kept = ['TRUE']
+  if (Number.isFinite(since)) kept.push(`(${last} IS NULL OR ${last} >= ${since})`)
+  if (Number.isFinite(until)) kept.push(`(${first} IS NULL OR ${first} < ${until})`)
+  return kept.join(' AND ')
 }
