@@ -1,5 +1,4 @@
-import { promisify } from 'node:util'
-import { constants, gzip, gzipSync } from 'node:zlib'
+import { constants, gzipSync } from 'node:zlib'
 import { fastGzip, IGZIP_LEVEL } from './fast-gzip.js'
 
 export type Compression = 'gzip' | 'none'
@@ -14,10 +13,10 @@ export function fileCompression(flowLog: { fileFormat: string; compression: Comp
 }
 
 /**
- * zlib's level 2, where ISA-L is not built (fast-gzip.ts). Level 2: gzip is the writer thread's largest cost. On flow-log text (a 40 MB window) level 2
- * compresses about 2.5x faster than zlib's default 6 for files a quarter larger (ratio 6.1 against
- * 7.6), and 1.25x faster than level 3 for 6% more bytes; level 1 gains another tenth in speed for
- * 9% more bytes again.
+ * zlib's level, where ISA-L is not built (fast-gzip.ts). Level 2: gzip is the writer thread's
+ * largest cost. On flow-log text (a 40 MB window) level 2 compresses about 2.5x faster than zlib's
+ * default 6 for files a quarter larger (ratio 6.1 against 7.6), and 1.25x faster than level 3 for
+ * 6% more bytes; level 1 gains another tenth in speed for 9% more bytes again.
  * AWS's own files are plain single-member gzip too; any gzip reader opens them.
  */
 export const GZIP_LEVEL = 2
@@ -32,15 +31,4 @@ export function compress(body: Uint8Array, compression: Compression): Uint8Array
   return fast === null
     ? gzipSync(body, { level: GZIP_LEVEL, strategy: constants.Z_DEFAULT_STRATEGY })
     : fast.gzip(body, IGZIP_LEVEL)
-}
-
-const gzipAsync = promisify(gzip)
-
-/** As `compress`, on libuv's thread pool: for callers on a thread that must stay responsive. */
-export async function compressAsync(
-  body: Uint8Array,
-  compression: Compression,
-  level = GZIP_LEVEL,
-): Promise<Uint8Array> {
-  return compression === 'gzip' ? gzipAsync(body, { level }) : body
 }
