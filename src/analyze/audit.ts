@@ -138,7 +138,9 @@ export async function audit(
   const covered = new Set(placement.placed.map((p) => p.iface))
   const matcher = new RuleMatcher(network)
   const limits = options.limits ?? DEFAULT_LEAST_PRIVILEGE_LIMITS
-  const rules: RuleAudit[] = policy.rules.map((compiled, r) => {
+  // The platform services' allowance is no group's rule: nothing to narrow, keep or remove.
+  const audited = policy.rules.flatMap((compiled, r) => (compiled.implicit ? [] : [{ compiled, r }]))
+  const rules: RuleAudit[] = audited.map(({ compiled, r }) => {
     const { rule, group, direction } = compiled
     const members = network.interfaces.flatMap((nic, i) => (nic.securityGroups.includes(group) ? [i] : []))
     const u = usage.get(r) ?? null

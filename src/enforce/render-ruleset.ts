@@ -2,6 +2,7 @@ import { parseCidr } from '../core/address.js'
 import { InputError } from '../core/errors.js'
 import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
+import { PLATFORM_RULE_ID, platformRules, vpcResolvers } from '../policy/platform-services.js'
 import { NO_MATCHING_RULE, NOT_ESTABLISHED, verdictPrefix } from './verdict-prefix.js'
 
 export interface RulesetOptions {
@@ -53,6 +54,7 @@ export function renderRuleset(
   for (const nic of network.interfaces) {
     for (const g of nic.securityGroups) members.set(g, [...(members.get(g) ?? []), ...nic.addresses])
   }
+  const resolvers = vpcResolvers(network)
   const snaplen = options.snaplen ?? 256
   // queue-threshold 1: the kernel otherwise batches up to 100 packets or 1 s per NFLOG message,
   // which delays verdicts past a window's close and loses the last batch at shutdown.
@@ -72,7 +74,13 @@ export function renderRuleset(
       for (const r of group.inbound) inbound.push([r, index.get(r.id) ?? -1])
       for (const r of group.outbound) outbound.push([r, index.get(r.id) ?? -1])
     }
-    const all = [...inbound, ...outbound].filter(([, i]) => i >= 0)
+    // The platform services after the groups' rules, as the engine has them: several match lines,
+    // one cause.
+    const platform = platformRules(resolvers[n] ?? null)
+    const platformIndex = index.get(PLATFORM_RULE_ID) ?? -1
+    for (const r of platform.inbound) inbound.push([r, platformIndex])
+    for (const r of platform.outbound) outbound.push([r, platformIndex])
+    const all = unique([...inbound, ...outbound].filter(([, i]) => i >= 0))
     egressMap.push(`"${nic.device}" : jump if${n}_out`)
     ingressMap.push(`"${nic.device}" : jump if${n}_in`)
 
@@ -96,10 +104,12 @@ export function renderRuleset(
       const side = egress ? 'e' : 'i'
       const own = egress ? outbound : inbound
       // Established: this side originated the connection (egress original, ingress reply) → low half.
-      const low = outbound.filter(([, i]) => i >= 0).map(([, i]) => `${i + 1} : goto a${n}_${side}_${i}`)
-      const high = inbound
-        .filter(([, i]) => i >= 0)
-        .map(([, i]) => `${(i + 1) * 0x10000} : goto a${n}_${side}_${i}`)
+      const low = unique(outbound.filter(([, i]) => i >= 0)).map(
+        ([, i]) => `${i + 1} : goto a${n}_${side}_${i}`,
+      )
+      const high = unique(inbound.filter(([, i]) => i >= 0)).map(
+        ([, i]) => `${(i + 1) * 0x10000} : goto a${n}_${side}_${i}`,
+      )
       const originated = egress ? 'original' : 'reply'
       const responded = egress ? 'reply' : 'original'
       const lines: string[] = []
@@ -148,6 +158,12 @@ export function renderRuleset(
     '}',
     '',
   ].join('\n')
+}
+
+/** The first rule of each cause: one logging chain and one verdict-map entry per cause. */
+function unique(rules: [SecurityGroupRule, number][]): [SecurityGroupRule, number][] {
+  const seen = new Set<number>()
+  return rules.filter(([, i]) => !seen.has(i) && seen.add(i) !== undefined)
 }
 
 function chain(name: string, lines: string[]): string {

@@ -1,20 +1,11 @@
-import { type Cidr, cidrContains, isV4Mapped, parseCidr } from '../core/address.js'
+import { cidrContains, isV4Mapped } from '../core/address.js'
 import type { RecordBatch } from '../core/flow-record.js'
 import type { NetworkConfig } from '../core/network.js'
 import { DIRECTION, LOG_STATUS } from '../core/verdict.js'
+import { DNS_PORT, SERVICE_BLOCKS, vpcResolvers } from '../policy/platform-services.js'
 
 const TCP = 6
 const UDP = 17
-const DNS_PORT = 53
-
-/**
- * The link-local blocks of the cloud's own services: instance metadata (.254), the DNS resolver's
- * link-local address (.253), Amazon Time Sync (.123), Windows activation (.250/.251), and their
- * IPv6 twins under fd00:ec2::/32. NHN does not log 169.254.169.0/24 either.
- */
-const SERVICE_BLOCKS: readonly Cidr[] = ['169.254.169.0/24', 'fd00:ec2::/32'].map(
-  (text) => parseCidr(text) as Cidr,
-)
 
 /** DHCP client/server port pairs, IPv4 (68, 67) and IPv6 (546, 547), either way round. */
 function isDhcp(protocol: number, a: number, b: number): boolean {
@@ -26,24 +17,16 @@ function isDhcp(protocol: number, a: number, b: number): boolean {
 
 /**
  * Tells apart the records of traffic between an interface and the cloud's own services, which AWS
- * flow logs leave out (reference §2.5): DNS with the VPC's resolver (the base address of the VPC's
- * first IPv4 CIDR + 2), anything with the link-local service blocks, and DHCP. A flow log with
- * `platformTraffic: exclude` drops these records; the default keeps every packet of a capture.
+ * flow logs leave out (reference §2.5; policy/platform-services.ts): DNS with the VPC's resolver,
+ * anything with the link-local service blocks, and DHCP. A flow log with `platformTraffic: exclude`
+ * drops these records; the default keeps every packet of a capture.
  */
 export class PlatformTraffic {
   /** Per interface index: its VPC resolver's IPv4 address as a number, or -1. */
   private readonly resolver: Float64Array
 
   constructor(network: NetworkConfig) {
-    const resolverOfSubnet = new Map<string, number>()
-    for (const vpc of network.vpcs) {
-      const first = vpc.cidrs
-        .map(parseCidr)
-        .find((c): c is Cidr => typeof c !== 'string' && isV4Mapped(c.words))
-      const resolver = first === undefined ? -1 : ((first.words[3]! + 2) & 0xffffffff) >>> 0
-      for (const subnet of vpc.subnets) resolverOfSubnet.set(subnet.id, resolver)
-    }
-    this.resolver = Float64Array.from(network.interfaces, (i) => resolverOfSubnet.get(i.subnet) ?? -1)
+    this.resolver = Float64Array.from(vpcResolvers(network), (r) => (r === null ? -1 : r[3]!))
   }
 
   /** True when row `i` of the batch is platform traffic (status records never are). */

@@ -29,16 +29,24 @@ const network = makeNetwork(
 const policy = compilePolicy(network)
 const http = { protocol: 'tcp', src: '198.51.100.7', dst: '10.0.0.1', srcPort: 40000, dstPort: 80 } as const
 
-test('rule indices follow the config: groups in order, inbound then outbound', () => {
-  assert.deepEqual(policy.ruleIds, ['a-http', 'a-any', 'a-out', 'b-tcp', 'b-http'])
+test('rule indices follow the config: groups in order, inbound then outbound, then the platform services', () => {
+  assert.deepEqual(policy.ruleIds, [
+    'a-http',
+    'a-any',
+    'a-out',
+    'b-tcp',
+    'b-http',
+    'implicit:platform-services',
+  ])
   assert.deepEqual(
-    policy.rules.map((r) => [r.group, r.direction]),
+    policy.rules.map((r) => [r.group, r.direction, r.implicit ?? false]),
     [
-      ['sg-a', 'inbound'],
-      ['sg-a', 'inbound'],
-      ['sg-a', 'outbound'],
-      ['sg-b', 'inbound'],
-      ['sg-b', 'inbound'],
+      ['sg-a', 'inbound', false],
+      ['sg-a', 'inbound', false],
+      ['sg-a', 'outbound', false],
+      ['sg-b', 'inbound', false],
+      ['sg-b', 'inbound', false],
+      ['(platform)', 'outbound', true],
     ],
   )
 })
@@ -65,8 +73,9 @@ test('a group reference expands to a host prefix per member address', () => {
     ],
     'a-out',
   )
-  // 2 + 2 entries (eni-1 inbound of sg-b, sg-a), 3 (a-out) + 2 (eni-2, sg-b inbound).
-  assert.equal(policy.entryCount, 2 + 2 + 3 + 2)
+  // 2 + 2 entries (eni-1 inbound of sg-b, sg-a), 3 (a-out) + 2 (eni-2, sg-b inbound), and the
+  // platform services' 10 per interface (two blocks both ways, DHCP both ways, DNS over UDP and TCP).
+  assert.equal(policy.entryCount, 2 + 2 + 3 + 2 + 3 * 10)
 })
 
 test('egress rules match the destination as peer; an interface without groups allows nothing', () => {
@@ -108,4 +117,85 @@ test('a group reference of many members that fails on its port is passed over wh
   assert.equal(judge('192.0.2.5', 22), 'db-admin', 'not a member: both references are passed over')
   assert.equal(judge('192.0.2.5', 5432), null)
   assert.equal(judge('10.0.1.50', 5432), null, 'one past the last member')
+})
+
+test('the platform services are allowed whatever the groups say, named implicit:platform-services', () => {
+  // eni-3 has no group at all: only the platform services get through (VPC 10.0.0.0/16: resolver 10.0.0.2).
+  const named = (direction: 0 | 1 | 2, spec: Parameters<typeof packet>[0]) => {
+    const rule = policy.evaluate(2, direction, packet(spec))
+    return rule < 0 ? null : policy.ruleIds[rule]
+  }
+  const out = DIRECTION.EGRESS
+  const inb = DIRECTION.INGRESS
+  const platform = 'implicit:platform-services'
+  const from3 = { src: '10.0.0.3', srcPort: 40000 } as const
+  assert.equal(named(out, { protocol: 'udp', ...from3, dst: '10.0.0.2', dstPort: 53 }), platform, 'DNS, UDP')
+  assert.equal(named(out, { protocol: 'tcp', ...from3, dst: '10.0.0.2', dstPort: 53 }), platform, 'DNS, TCP')
+  assert.equal(
+    named(out, { protocol: 'udp', ...from3, dst: '10.0.0.2', dstPort: 123 }),
+    null,
+    'resolver, not DNS',
+  )
+  assert.equal(
+    named(out, { protocol: 'udp', ...from3, dst: '10.0.0.53', dstPort: 53 }),
+    null,
+    'another DNS server',
+  )
+  assert.equal(
+    named(out, { protocol: 'tcp', ...from3, dst: '169.254.169.254', dstPort: 80 }),
+    platform,
+    'IMDS',
+  )
+  assert.equal(
+    named(out, { protocol: 'udp', ...from3, dst: '169.254.169.123', dstPort: 123 }),
+    platform,
+    'NTP',
+  )
+  assert.equal(
+    named(out, { protocol: 'tcp', src: '2001:db8::3', srcPort: 1, dst: 'fd00:ec2::254', dstPort: 80 }),
+    platform,
+  )
+  assert.equal(
+    named(out, { protocol: 'udp', src: '0.0.0.0', srcPort: 68, dst: '255.255.255.255', dstPort: 67 }),
+    platform,
+  )
+  assert.equal(
+    named(inb, { protocol: 'udp', src: '10.0.0.1', srcPort: 67, dst: '10.0.0.3', dstPort: 68 }),
+    platform,
+  )
+  assert.equal(
+    named(inb, { protocol: 'tcp', src: '169.254.169.254', srcPort: 80, dst: '10.0.0.3', dstPort: 5 }),
+    platform,
+  )
+  assert.equal(
+    named(inb, { protocol: 'tcp', src: '198.51.100.7', srcPort: 1, dst: '10.0.0.3', dstPort: 53 }),
+    null,
+  )
+  // A group rule that allows the traffic too is the one named: a-any lets anything in to eni-1.
+  assert.equal(
+    policy.ruleIds[
+      policy.evaluate(
+        0,
+        inb,
+        packet({ protocol: 'tcp', src: '169.254.169.254', srcPort: 80, dst: '10.0.0.1', dstPort: 5 }),
+      )
+    ],
+    'a-any',
+  )
+})
+
+test('a reload keeps the platform services at their index; new group rules come after it', () => {
+  const next = makeNetwork(
+    {
+      'sg-a': { inbound: [{ id: 'a-new', protocol: 'tcp', ports: '8080', peer: '0.0.0.0/0' }] },
+      'sg-b': { inbound: [{ id: 'b-tcp', protocol: 'tcp', peer: '198.51.100.0/24' }] },
+    },
+    [{ id: 'eni-1', addresses: ['10.0.0.1'], groups: ['sg-a', 'sg-b'] }],
+  )
+  const reloaded = compilePolicy(next, policy)
+  const at = policy.ruleIds.indexOf('implicit:platform-services')
+  assert.equal(reloaded.ruleIds[at], 'implicit:platform-services')
+  assert.equal(reloaded.ruleIds.indexOf('a-new'), policy.ruleIds.length)
+  const dns = packet({ protocol: 'udp', src: '10.0.0.1', srcPort: 5353, dst: '10.0.0.2', dstPort: 53 })
+  assert.equal(reloaded.evaluate(0, DIRECTION.EGRESS, dns), at)
 })

@@ -2,6 +2,7 @@ import { parseAddress, parseCidr } from '../core/address.js'
 import type { NetworkConfig, Protocol, SecurityGroupRule } from '../core/network.js'
 import type { PacketView } from '../core/packet-view.js'
 import { DIRECTION, type Direction } from '../core/verdict.js'
+import { PLATFORM_GROUP, PLATFORM_RULE_ID, platformRules, vpcResolvers } from './platform-services.js'
 
 /**
  * Security groups compiled for the packet path (DESIGN 3): per interface and direction, the union
@@ -23,6 +24,8 @@ export interface CompiledRule {
   readonly group: string
   readonly direction: 'inbound' | 'outbound'
   readonly rule: SecurityGroupRule
+  /** The platform services' allowance (platform-services.ts): no group's rule, nothing to audit. */
+  readonly implicit?: true
 }
 
 /** One matchable line: a rule with one peer prefix (a group reference expands to one per member address). */
@@ -200,6 +203,8 @@ function portRange(ports: string | null): [number, number] {
  * Compiles the security groups of a validated config. Interface index = position in
  * network.interfaces, as everywhere on the packet path. A group reference (`source: sg-web`)
  * becomes one /32 or /128 per address of every interface that has the group, itself included.
+ * Every interface also allows the platform services (platform-services.ts), after its groups'
+ * rules, as one more rule: `implicit:platform-services`.
  *
  * With `previous` (a live reload), every rule id keeps its index and new ids are appended, so the
  * causes cached in tracked connections and in open windows still name the right rule; a removed
@@ -220,6 +225,21 @@ export function compilePolicy(network: NetworkConfig, previous?: CompiledPolicy)
         rules[index] = { id: rule.id, group: group.id, direction, rule }
       }
     }
+  }
+
+  // After the groups' rules on a first compile; where it was on a reload, like every rule.
+  const platformIndex = indexOfId.get(PLATFORM_RULE_ID) ?? rules.length
+  const resolvers = vpcResolvers(network)
+  const platform = network.interfaces.map((_, i) => platformRules(resolvers[i] ?? null))
+  rules[platformIndex] = {
+    id: PLATFORM_RULE_ID,
+    group: PLATFORM_GROUP,
+    direction: 'outbound',
+    rule: platform[0]?.outbound[0] ?? platformRules(null).outbound[0]!,
+    implicit: true,
+  }
+  for (const { inbound, outbound } of platform) {
+    for (const rule of [...inbound, ...outbound]) ruleIndex.set(rule, platformIndex)
   }
 
   const members = new Map<string, string[]>()
@@ -260,7 +280,7 @@ export function compilePolicy(network: NetworkConfig, previous?: CompiledPolicy)
   }
 
   const groups = new Map(network.securityGroups.map((g) => [g.id, g]))
-  const perInterface = network.interfaces.map((nic) => {
+  const perInterface = network.interfaces.map((nic, i) => {
     const inbound: Entry[] = []
     const outbound: Entry[] = []
     for (const groupId of nic.securityGroups) {
@@ -269,6 +289,9 @@ export function compilePolicy(network: NetworkConfig, previous?: CompiledPolicy)
       for (const rule of group.inbound) inbound.push(...entriesOf(rule))
       for (const rule of group.outbound) outbound.push(...entriesOf(rule))
     }
+    // Last: a group rule that also allows the traffic is the one named.
+    for (const rule of platform[i]?.inbound ?? []) inbound.push(...entriesOf(rule))
+    for (const rule of platform[i]?.outbound ?? []) outbound.push(...entriesOf(rule))
     return [inbound, outbound] as const
   })
   return new CompiledPolicy(rules, perInterface)

@@ -77,6 +77,16 @@ test('flowlog sg render: stateful, per device, both directions, rule ids in NFLO
   )
   assert.match(text, /meta nfproto ipv6 meta l4proto ipv6-icmp goto a1_i_3/)
   assert.match(text, /ct state established ct direction original ct mark and 0xffff0000 vmap/)
+  // The platform services pass whatever the groups say, as the engine has it: one cause, several
+  // match lines (the VPC resolver is 10.9.0.2), one logging chain.
+  const platform = /log prefix "flowlog 1 e (\d+) eni-b implicit:platform-services"/.exec(text)
+  assert.ok(platform !== null, 'the platform services have their cause')
+  const p = platform[1]
+  assert.match(text, new RegExp(`ip daddr 10\\.9\\.0\\.2/32 udp dport 53 goto a1_e_${p}\n`))
+  assert.match(text, new RegExp(`ip daddr 169\\.254\\.169\\.0/24 goto a1_e_${p}\n`))
+  assert.match(text, new RegExp(`ip saddr 169\\.254\\.169\\.0/24 goto a1_i_${p}\n`))
+  assert.match(text, new RegExp(`meta nfproto ipv4 udp dport 67 goto a1_e_${p}\n`))
+  assert.equal(text.match(new RegExp(`chain a1_e_${p} \\{`, 'g'))?.length, 1, 'one logging chain per cause')
   assert.match(
     text,
     /log prefix "flowlog 1 i 0 eni-b sgr-http" group 11 /,

@@ -106,3 +106,64 @@ describe('platformTraffic: exclude leaves out what AWS does not log (end to end)
     ])
   })
 })
+
+describe('security groups do not filter the platform services (end to end)', () => {
+  // No outbound rule at all, and only 443 in: the platform services pass anyway, AWS's way.
+  const config = `
+account: "123456789012"
+region: kr1
+vpcs:
+  - id: vpc-1
+    cidrs: [10.0.0.0/16]
+    subnets: [{ id: subnet-1, cidrs: [10.0.1.0/24], az: kr1-az1 }]
+securityGroups:
+  - id: sg-1
+    vpc: vpc-1
+    inbound: [{ id: sgr-https, protocol: tcp, ports: "443", source: 0.0.0.0/0 }]
+    outbound: []
+interfaces:
+  - { id: eni-1, subnet: subnet-1, addresses: [10.0.1.10], securityGroups: [sg-1] }
+flowLogs:
+  - id: fl-1
+    resource: vpc-1
+    aggregationInterval: 60
+    fileFormat: jsonl
+    fields: [srcaddr, dstaddr, dstport, action, rule-id, reject-reason-detail]
+    destination: file:///unused
+    compression: none
+`
+  const dir = mkdtempSync(join(tmpdir(), 'flowlog-platform-sg-'))
+  const t = 1717243200
+  const packets = [
+    ipv4(UDP, '10.0.1.10', '10.0.0.2', 40000, 53), // DNS to the VPC resolver
+    ipv4(UDP, '10.0.0.2', '10.0.1.10', 53, 40000), // its answer, on the connection
+    ipv4(TCP, '10.0.1.10', '169.254.169.254', 40001, 80), // instance metadata
+    ipv4(UDP, '10.0.1.10', '8.8.8.8', 40002, 53), // DNS elsewhere: no rule lets it out
+    ipv4(TCP, '203.0.113.5', '10.0.1.10', 50000, 443), // web: sgr-https
+    ipv4(TCP, '203.0.113.5', '10.0.1.10', 50001, 22), // ssh: no rule
+  ].map((data, i) => ({ data, time: t + i }))
+  const capture = join(dir, 'platform.pcap')
+  writeFileSync(capture, pcapBytes(packets, { linkType: LINKTYPE_RAW }))
+  writeFileSync(join(dir, 'net.yaml'), config)
+  const out = join(dir, 'out')
+
+  test('DNS to the resolver and metadata are accepted by implicit:platform-services; the rest by the rules', () => {
+    const run = runFlowlog(['replay', '--config', join(dir, 'net.yaml'), '--out', out, capture])
+    assert.equal(run.code, 0, run.stderr)
+    const records = listFiles(out)
+      .flatMap((f) => readText(join(out, f)).trim().split('\n'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .map(
+        (r) => `${r.srcaddr} > ${r.dstaddr}:${r.dstport} ${r.action} ${r['rule-id'] ?? r['reject-reason-detail']}`,
+      )
+      .sort()
+    assert.deepEqual(records, [
+      '10.0.0.2 > 10.0.1.10:40000 ACCEPT implicit:platform-services',
+      '10.0.1.10 > 10.0.0.2:53 ACCEPT implicit:platform-services',
+      '10.0.1.10 > 169.254.169.254:80 ACCEPT implicit:platform-services',
+      '10.0.1.10 > 8.8.8.8:53 REJECT no-matching-rule',
+      '203.0.113.5 > 10.0.1.10:22 REJECT no-matching-rule',
+      '203.0.113.5 > 10.0.1.10:443 ACCEPT sgr-https',
+    ])
+  })
+})
