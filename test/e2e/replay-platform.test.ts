@@ -154,7 +154,8 @@ flowLogs:
       .flatMap((f) => readText(join(out, f)).trim().split('\n'))
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .map(
-        (r) => `${r.srcaddr} > ${r.dstaddr}:${r.dstport} ${r.action} ${r['rule-id'] ?? r['reject-reason-detail']}`,
+        (r) =>
+          `${r.srcaddr} > ${r.dstaddr}:${r.dstport} ${r.action} ${r['rule-id'] ?? r['reject-reason-detail']}`,
       )
       .sort()
     assert.deepEqual(records, [
