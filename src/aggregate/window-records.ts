@@ -45,8 +45,8 @@ export class WindowRecords {
   size = 0
   /** The window's start in unix milliseconds: records keep their times relative to it. */
   private startMs = 0
-  /** Every slot is empty (emit cleared them), so reuse needs no clearing. */
-  private emptied = false
+  /** Every slot is empty (a new buffer, or emit cleared them), so reuse needs no clearing. */
+  private emptied = true
   /** The earliest record's time (ms into the window): where the window's filling began. */
   private earliestMs = Number.POSITIVE_INFINITY
   // Three views of one buffer, set by allocate().
@@ -159,7 +159,7 @@ export class WindowRecords {
     const wanted = slotsFor(expected)
     if (wanted > slots || wanted * 4 <= slots) this.allocate(wanted)
     else if (!this.emptied) this.words.fill(0)
-    this.emptied = false
+    this.emptied = true
     this.size = 0
     this.window = window
     this.startMs = window * this.interval * 1000
@@ -188,6 +188,7 @@ export class WindowRecords {
     this.numbers = new Float64Array(buffer)
     this.signed = new Int32Array(buffer)
     this.mask = slots - 1
+    this.emptied = true
   }
 
   /** The slot holding key `k`, or -1. Words most likely to differ are compared first. */
@@ -229,6 +230,7 @@ export class WindowRecords {
     words[base + FIRST] = ms
     words[base + LAST] = ms
     if (ms < this.earliestMs) this.earliestMs = ms
+    this.emptied = false
     this.size++
     return slot
   }
@@ -246,6 +248,7 @@ export class WindowRecords {
       const to = slot * STRIDE
       for (let w = 0; w < STRIDE; w++) words[to + w] = from[base + w]!
     }
+    this.emptied = this.size === 0
   }
 }
 
