@@ -121,67 +121,88 @@ test('a group reference of many members that fails on its port is passed over wh
 
 test('the platform services are allowed whatever the groups say, named implicit:platform-services', () => {
   // eni-3 has no group at all: only the platform services get through (VPC 10.0.0.0/16: resolver 10.0.0.2).
-  const named = (direction: 0 | 1 | 2, spec: Parameters<typeof packet>[0]) => {
-    const rule = policy.evaluate(2, direction, packet(spec))
-    return rule < 0 ? null : policy.ruleIds[rule]
-  }
-  const out = DIRECTION.EGRESS
-  const inb = DIRECTION.INGRESS
   const platform = 'implicit:platform-services'
-  const from3 = { src: '10.0.0.3', srcPort: 40000 } as const
-  assert.equal(named(out, { protocol: 'udp', ...from3, dst: '10.0.0.2', dstPort: 53 }), platform, 'DNS, UDP')
-  assert.equal(named(out, { protocol: 'tcp', ...from3, dst: '10.0.0.2', dstPort: 53 }), platform, 'DNS, TCP')
-  assert.equal(
-    named(out, { protocol: 'udp', ...from3, dst: '10.0.0.2', dstPort: 123 }),
-    null,
-    'resolver, not DNS',
-  )
-  assert.equal(
-    named(out, { protocol: 'udp', ...from3, dst: '10.0.0.53', dstPort: 53 }),
-    null,
-    'another DNS server',
-  )
-  assert.equal(
-    named(out, { protocol: 'tcp', ...from3, dst: '169.254.169.254', dstPort: 80 }),
-    platform,
-    'IMDS',
-  )
-  assert.equal(
-    named(out, { protocol: 'udp', ...from3, dst: '169.254.169.123', dstPort: 123 }),
-    platform,
-    'NTP',
-  )
-  assert.equal(
-    named(out, { protocol: 'tcp', src: '2001:db8::3', srcPort: 1, dst: 'fd00:ec2::254', dstPort: 80 }),
-    platform,
-  )
-  assert.equal(
-    named(out, { protocol: 'udp', src: '0.0.0.0', srcPort: 68, dst: '255.255.255.255', dstPort: 67 }),
-    platform,
-  )
-  assert.equal(
-    named(inb, { protocol: 'udp', src: '10.0.0.1', srcPort: 67, dst: '10.0.0.3', dstPort: 68 }),
-    platform,
-  )
-  assert.equal(
-    named(inb, { protocol: 'tcp', src: '169.254.169.254', srcPort: 80, dst: '10.0.0.3', dstPort: 5 }),
-    platform,
-  )
-  assert.equal(
-    named(inb, { protocol: 'tcp', src: '198.51.100.7', srcPort: 1, dst: '10.0.0.3', dstPort: 53 }),
-    null,
-  )
-  // A group rule that allows the traffic too is the one named: a-any lets anything in to eni-1.
-  assert.equal(
-    policy.ruleIds[
-      policy.evaluate(
-        0,
-        inb,
-        packet({ protocol: 'tcp', src: '169.254.169.254', srcPort: 80, dst: '10.0.0.1', dstPort: 5 }),
-      )
+  const cases: [string, 0 | 1 | 2, Parameters<typeof packet>[0], string | null][] = [
+    [
+      'DNS over UDP',
+      DIRECTION.EGRESS,
+      { protocol: 'udp', src: '10.0.0.3', srcPort: 40000, dst: '10.0.0.2', dstPort: 53 },
+      platform,
     ],
-    'a-any',
-  )
+    [
+      'DNS over TCP',
+      DIRECTION.EGRESS,
+      { protocol: 'tcp', src: '10.0.0.3', srcPort: 40000, dst: '10.0.0.2', dstPort: 53 },
+      platform,
+    ],
+    [
+      'the resolver, not DNS',
+      DIRECTION.EGRESS,
+      { protocol: 'udp', src: '10.0.0.3', srcPort: 40000, dst: '10.0.0.2', dstPort: 123 },
+      null,
+    ],
+    [
+      'another DNS server',
+      DIRECTION.EGRESS,
+      { protocol: 'udp', src: '10.0.0.3', srcPort: 40000, dst: '10.0.0.53', dstPort: 53 },
+      null,
+    ],
+    [
+      'instance metadata',
+      DIRECTION.EGRESS,
+      { protocol: 'tcp', src: '10.0.0.3', srcPort: 40000, dst: '169.254.169.254', dstPort: 80 },
+      platform,
+    ],
+    [
+      'Time Sync',
+      DIRECTION.EGRESS,
+      { protocol: 'udp', src: '10.0.0.3', srcPort: 40000, dst: '169.254.169.123', dstPort: 123 },
+      platform,
+    ],
+    [
+      'metadata over IPv6',
+      DIRECTION.EGRESS,
+      { protocol: 'tcp', src: '2001:db8::3', srcPort: 1, dst: 'fd00:ec2::254', dstPort: 80 },
+      platform,
+    ],
+    [
+      'DHCP discover',
+      DIRECTION.EGRESS,
+      { protocol: 'udp', src: '0.0.0.0', srcPort: 68, dst: '255.255.255.255', dstPort: 67 },
+      platform,
+    ],
+    [
+      'DHCP offer',
+      DIRECTION.INGRESS,
+      { protocol: 'udp', src: '10.0.0.1', srcPort: 67, dst: '10.0.0.3', dstPort: 68 },
+      platform,
+    ],
+    [
+      'from metadata',
+      DIRECTION.INGRESS,
+      { protocol: 'tcp', src: '169.254.169.254', srcPort: 80, dst: '10.0.0.3', dstPort: 5 },
+      platform,
+    ],
+    [
+      'DNS in from outside',
+      DIRECTION.INGRESS,
+      { protocol: 'tcp', src: '198.51.100.7', srcPort: 1, dst: '10.0.0.3', dstPort: 53 },
+      null,
+    ],
+  ]
+  for (const [what, direction, spec, expected] of cases) {
+    const rule = policy.evaluate(2, direction, packet(spec))
+    assert.equal(rule < 0 ? null : policy.ruleIds[rule], expected, what)
+  }
+  // A group rule that allows the traffic too is the one named: a-any lets anything in to eni-1.
+  const metadata = {
+    protocol: 'tcp',
+    src: '169.254.169.254',
+    srcPort: 80,
+    dst: '10.0.0.1',
+    dstPort: 5,
+  } as const
+  assert.equal(policy.ruleIds[policy.evaluate(0, DIRECTION.INGRESS, packet(metadata))], 'a-any')
 })
 
 test('a reload keeps the platform services at their index; new group rules come after it', () => {

@@ -30,7 +30,9 @@ function ipv4(protocol: number, src: string, dst: string, srcPort: number, dstPo
   return bytes
 }
 
-const CONFIG = `
+/** One VPC (resolver 10.0.0.2) and one interface in it, with these groups and flow logs (YAML). */
+function config(securityGroups: string, flowLogs: string): string {
+  return `
 account: "123456789012"
 region: kr1
 vpcs:
@@ -38,19 +40,25 @@ vpcs:
     cidrs: [10.0.0.0/16]
     subnets: [{ id: subnet-1, cidrs: [10.0.1.0/24], az: kr1-az1 }]
 securityGroups:
-  - id: sg-1
-    vpc: vpc-1
-    inbound: [{ protocol: tcp, ports: "443", source: 0.0.0.0/0 }]
-    outbound: [{ protocol: all, destination: 0.0.0.0/0 }]
+${securityGroups}
 interfaces:
   - { id: eni-1, subnet: subnet-1, addresses: [10.0.1.10], securityGroups: [sg-1] }
 flowLogs:
-${[
-  ['fl-all', 'include'],
-  ['fl-aws', 'exclude'],
-]
-  .map(
-    ([id, platform]) => `  - id: ${id}
+${flowLogs}
+`
+}
+
+const CONFIG = config(
+  `  - id: sg-1
+    vpc: vpc-1
+    inbound: [{ protocol: tcp, ports: "443", source: 0.0.0.0/0 }]
+    outbound: [{ protocol: all, destination: 0.0.0.0/0 }]`,
+  [
+    ['fl-all', 'include'],
+    ['fl-aws', 'exclude'],
+  ]
+    .map(
+      ([id, platform]) => `  - id: ${id}
     resource: vpc-1
     aggregationInterval: 60
     fileFormat: jsonl
@@ -58,9 +66,9 @@ ${[
     destination: file:///unused
     compression: none
     platformTraffic: ${platform}`,
-  )
-  .join('\n')}
-`
+    )
+    .join('\n'),
+)
 
 describe('platformTraffic: exclude leaves out what AWS does not log (end to end)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-platform-'))
@@ -109,29 +117,19 @@ describe('platformTraffic: exclude leaves out what AWS does not log (end to end)
 
 describe('security groups do not filter the platform services (end to end)', () => {
   // No outbound rule at all, and only 443 in: the platform services pass anyway, AWS's way.
-  const config = `
-account: "123456789012"
-region: kr1
-vpcs:
-  - id: vpc-1
-    cidrs: [10.0.0.0/16]
-    subnets: [{ id: subnet-1, cidrs: [10.0.1.0/24], az: kr1-az1 }]
-securityGroups:
-  - id: sg-1
+  const strict = config(
+    `  - id: sg-1
     vpc: vpc-1
     inbound: [{ id: sgr-https, protocol: tcp, ports: "443", source: 0.0.0.0/0 }]
-    outbound: []
-interfaces:
-  - { id: eni-1, subnet: subnet-1, addresses: [10.0.1.10], securityGroups: [sg-1] }
-flowLogs:
-  - id: fl-1
+    outbound: []`,
+    `  - id: fl-1
     resource: vpc-1
     aggregationInterval: 60
     fileFormat: jsonl
     fields: [srcaddr, dstaddr, dstport, action, rule-id, reject-reason-detail]
     destination: file:///unused
-    compression: none
-`
+    compression: none`,
+  )
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-platform-sg-'))
   const t = 1717243200
   const packets = [
@@ -144,7 +142,7 @@ flowLogs:
   ].map((data, i) => ({ data, time: t + i }))
   const capture = join(dir, 'platform.pcap')
   writeFileSync(capture, pcapBytes(packets, { linkType: LINKTYPE_RAW }))
-  writeFileSync(join(dir, 'net.yaml'), config)
+  writeFileSync(join(dir, 'net.yaml'), strict)
   const out = join(dir, 'out')
 
   test('DNS to the resolver and metadata are accepted by implicit:platform-services; the rest by the rules', () => {
