@@ -163,7 +163,11 @@ export function renderRuleset(
 /** The first rule of each cause: one logging chain and one verdict-map entry per cause. */
 function unique(rules: [SecurityGroupRule, number][]): [SecurityGroupRule, number][] {
   const seen = new Set<number>()
-  return rules.filter(([, i]) => !seen.has(i) && seen.add(i) !== undefined)
+  return rules.filter(([, i]) => {
+    if (seen.has(i)) return false
+    seen.add(i)
+    return true
+  })
 }
 
 function chain(name: string, lines: string[]): string {

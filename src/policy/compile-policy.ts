@@ -235,7 +235,8 @@ export function compilePolicy(network: NetworkConfig, previous?: CompiledPolicy)
     id: PLATFORM_RULE_ID,
     group: PLATFORM_GROUP,
     direction: 'outbound',
-    rule: platform[0]?.outbound[0] ?? platformRules(null).outbound[0]!,
+    // What audits and what-if show for it: the first line, the metadata block (every interface has it).
+    rule: platformRules(null).outbound[0]!,
     implicit: true,
   }
   for (const { inbound, outbound } of platform) {
