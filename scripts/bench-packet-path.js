@@ -85,8 +85,9 @@ function run(frames) {
   let records = 0
   const pipeline = new PacketPipeline(network, compilePolicy(network), {
     lateness: 2,
-    onWindow: (_interval, batch) => {
-      records += batch.count
+    onWindow: (_interval, window) => {
+      // A closed window's flow records (older trees handed a batch with its row count).
+      records += window.records ?? window.count
     },
   })
   const frame = newFrame()

@@ -5,6 +5,7 @@ import { parseAddress } from '../core/address.js'
 import type { RecordBatch } from '../core/flow-record.js'
 import { PacketView } from '../core/packet-view.js'
 import { ACTION, DIRECTION, LOG_STATUS } from '../core/verdict.js'
+import { windowBatch } from './closed-window.js'
 import { FlowTable } from './flow-table.js'
 
 function packet(
@@ -35,7 +36,7 @@ function table(options: Partial<ConstructorParameters<typeof FlowTable>[0]> = {}
     capacity: 1000,
     coveredInterfaces: [0],
     lateness: 0,
-    onWindow: (b) => batches.push(b),
+    onWindow: (w) => batches.push(windowBatch(w)),
     ...options,
   })
   return { t, batches }
@@ -56,9 +57,24 @@ const rows = (b: RecordBatch) =>
   }))
 
 describe('FlowTable', () => {
-  test('a table reused for a later window holds none of the earlier records', () => {
-    // Six windows, each with its own ports; with lateness, two tables take turns being reused.
-    const { t, batches } = table({ lateness: 2, capacity: 100_000 })
+  test('a table buffer given back for a later window holds none of the earlier records', () => {
+    // Six windows, each with its own ports; with lateness two tables are open at a time, and each
+    // closed window's buffer comes back (as the writer thread hands it back) for the next ones.
+    const batches: RecordBatch[] = []
+    const buffers = new Set<ArrayBuffer>()
+    const t: FlowTable = new FlowTable({
+      interval: 60,
+      capacity: 100_000,
+      coveredInterfaces: [0],
+      lateness: 2,
+      onWindow: (w) => {
+        batches.push(windowBatch(w))
+        if (w.slots !== null) {
+          buffers.add(w.slots)
+          t.recycle(w.slots)
+        }
+      },
+    })
     for (let w = 0; w < 6; w++) {
       const flows = 5000 - w * 600
       for (let f = 0; f < flows; f++)
@@ -83,6 +99,7 @@ describe('FlowTable', () => {
         b.count,
       )
     }
+    assert.ok(buffers.size < batches.length, `${buffers.size} buffers served ${batches.length} windows`)
   })
 
   test('counts packets, bytes, first and last time per record within an epoch-aligned window', () => {

@@ -1,12 +1,14 @@
-import type { RecordBatch } from '../core/flow-record.js'
+import type { ClosedWindow } from '../core/flow-record.js'
 import type { PacketView } from '../core/packet-view.js'
-import { LOG_STATUS } from '../core/verdict.js'
 import {
   ADDED,
   KEY_WORDS,
   MAX_INTERFACES,
   MAX_INTERVAL,
+  newSlots,
   recordMeta,
+  slotsFor,
+  slotsOf,
   WindowRecords,
 } from './window-records.js'
 
@@ -22,8 +24,10 @@ import {
  * Windows are epoch-aligned: window = floor(time / interval). A window closes once packet time
  * has passed its end by `lateness` seconds (a little disorder between capture interfaces is
  * normal); `closeAll` closes the rest at the end of a capture. Packets for a window that has
- * already closed are counted as `latePackets`, never added to a later window. A closed window's
- * table is emptied and reused, so closing costs one pass over it.
+ * already closed are counted as `latePackets`, never added to a later window. A closed window goes
+ * out as it is, its table's buffer included (ClosedWindow): whoever formats it turns it into a
+ * batch (windowBatch), so closing costs the packet thread nothing, and may give the emptied buffer
+ * back (`recycle`) for a later window.
  */
 export class FlowTable {
   readonly interval: number
@@ -33,8 +37,8 @@ export class FlowTable {
 
   /** Tables of the open windows (few: the lateness keeps at most two or three open). */
   private readonly open: WindowRecords[] = []
-  /** An emptied table waiting for the next window. */
-  private spare: WindowRecords | null = null
+  /** Emptied table buffers given back (recycle), for the next windows. */
+  private readonly spares: ArrayBuffer[] = []
   /** The table the last packet went to (the fast path). */
   private current: WindowRecords | null = null
   private size = 0
@@ -58,10 +62,8 @@ export class FlowTable {
   /** Packet time at which the oldest open window may close (fast path for `add`). */
   private closeTime = Number.POSITIVE_INFINITY
   private readonly lateness: number
-  /** Room for a flag per covered interface index. */
-  private readonly interfaceSlots: number
   private readonly maxIdleWindows: number
-  private readonly onWindow: (batch: RecordBatch) => void
+  private readonly onWindow: (window: ClosedWindow) => void
 
   latePackets = 0
   skippedPackets = 0
@@ -74,7 +76,7 @@ export class FlowTable {
     lateness: number
     /** Longest run of idle windows filled with NODATA; a longer gap (a clock jump) is skipped. */
     maxIdleWindows?: number
-    onWindow: (batch: RecordBatch) => void
+    onWindow: (window: ClosedWindow) => void
   }) {
     // Record keys and times are packed (window-records.ts); the config's bounds keep within them.
     if (!(options.interval > 0 && options.interval <= MAX_INTERVAL))
@@ -82,7 +84,6 @@ export class FlowTable {
     if (options.coveredInterfaces.some((i) => i >= MAX_INTERFACES))
       throw new RangeError(`more than ${MAX_INTERFACES} interfaces`)
     this.interval = options.interval
-    this.interfaceSlots = Math.max(0, ...options.coveredInterfaces) + 1
     this.capacity = Math.max(1, options.capacity)
     this.coveredInterfaces = options.coveredInterfaces
     this.lateness = options.lateness
@@ -97,9 +98,21 @@ export class FlowTable {
 
   /** Bytes of the tables, for the memory-per-flow figure. */
   get memoryBytes(): number {
-    let bytes = this.spare?.memoryBytes ?? 0
+    let bytes = 0
+    for (const b of this.spares) bytes += b.byteLength
     for (const t of this.open) bytes += t.memoryBytes
     return bytes
+  }
+
+  /**
+   * Takes back the emptied buffer of a closed window (windowBatch emptied it) for a later window:
+   * memory already mapped and clear. Only the largest two are kept.
+   */
+  recycle(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === 0) return
+    this.spares.push(buffer)
+    this.spares.sort((a, b) => b.byteLength - a.byteLength)
+    if (this.spares.length > 2) this.spares.length = 2
   }
 
   /**
@@ -186,13 +199,20 @@ export class FlowTable {
     // The last (or still open) window's size predicts this one's: start there, not through rehashes.
     let expected = this.lastWindowRecords
     for (const t of this.open) if (t.size > expected) expected = t.size
-    const table = this.spare ?? WindowRecords.forRecords(this.interval, expected)
-    this.spare = null
-    table.reset(window, expected)
+    const table = new WindowRecords(this.interval, window, this.bufferFor(slotsFor(expected)))
     this.open.push(table)
     if (window > this.maxWindow) this.maxWindow = window
     this.current = table
     return table
+  }
+
+  /**
+   * An empty buffer of about `wanted` slots: a recycled one if one is large enough and not four
+   * times too large (a burst must not pin its memory for ever), else a new one.
+   */
+  private bufferFor(wanted: number): ArrayBuffer {
+    const at = this.spares.findIndex((b) => slotsOf(b) >= wanted && slotsOf(b) < wanted * 4)
+    return at >= 0 ? this.spares.splice(at, 1)[0]! : newSlots(wanted)
   }
 
   private skip(window: number, iface: number, bytes: number, time: number): void {
@@ -243,120 +263,30 @@ export class FlowTable {
     }
   }
 
-  /** Removes the records of `window` (and its skip counters) and returns them with status rows. */
-  private takeWindow(window: number): RecordBatch {
+  /** Removes the records of `window` (and its skip counters) and hands them over as they are. */
+  private takeWindow(window: number): ClosedWindow {
     const at = this.open.findIndex((t) => t.window === window)
     const table = at >= 0 ? this.open[at]! : null
-    const skips: { iface: number; packets: number; bytes: number; first: number; last: number }[] = []
+    const skips: ClosedWindow['skips'] = []
     for (const [key, s] of this.skipped) {
       if (Math.floor(key / 65536) === window) {
         skips.push({ iface: key % 65536, ...s })
         this.skipped.delete(key)
       }
     }
-    // Rows for the records, the SKIPDATA records and, at most, a NODATA record per interface; which
-    // interfaces were idle is known only once the records are out, so the batch may end short.
-    const rows = (table?.size ?? 0) + skips.length + this.coveredInterfaces.length
-    const batch = newBatch(rows, window * this.interval, (window + 1) * this.interval)
-    const seen = new Uint8Array(this.interfaceSlots)
-    let out = table === null ? 0 : table.emit(batch, 0, seen)
-    for (const s of skips) seen[s.iface] = 1
-    const idle = this.coveredInterfaces.filter((i) => seen[i] !== 1)
-    for (const s of skips) {
-      batch.iface[out] = s.iface
-      batch.status[out] = LOG_STATUS.SKIPDATA
-      batch.packets[out] = s.packets
-      batch.bytes[out] = s.bytes
-      batch.first[out] = s.first
-      batch.last[out] = s.last
-      out++
-    }
-    for (const iface of idle) {
-      batch.iface[out] = iface
-      batch.status[out] = LOG_STATUS.NODATA
-      batch.first[out] = batch.windowStart
-      batch.last[out] = batch.windowEnd
-      out++
-    }
     if (table !== null) {
       this.lastWindowRecords = table.size
       this.size -= table.size
       this.open.splice(at, 1)
       if (this.current === table) this.current = null
-      // Keep one emptied table for the next window; it is cleared when taken.
-      if (this.spare === null || this.spare.memoryBytes < table.memoryBytes) this.spare = table
     }
-    return out === rows ? batch : shortened(batch, out)
+    return {
+      windowStart: window * this.interval,
+      windowEnd: (window + 1) * this.interval,
+      slots: table?.buffer ?? null,
+      records: table?.size ?? 0,
+      skips,
+      covered: this.coveredInterfaces,
+    }
   }
-}
-
-export function newBatch(count: number, windowStart: number, windowEnd: number): RecordBatch {
-  return {
-    windowStart,
-    windowEnd,
-    count,
-    iface: new Int32Array(count),
-    status: new Uint8Array(count),
-    direction: new Uint8Array(count),
-    action: new Uint8Array(count),
-    protocol: new Uint8Array(count),
-    src: new Uint32Array(count * 4),
-    dst: new Uint32Array(count * 4),
-    srcPort: new Uint16Array(count),
-    dstPort: new Uint16Array(count),
-    packets: new Float64Array(count),
-    bytes: new Float64Array(count),
-    first: new Float64Array(count),
-    last: new Float64Array(count),
-    awsTcpFlags: new Uint8Array(count),
-    nhnTcpFlags: new Uint8Array(count),
-    cause: new Int32Array(count),
-  }
-}
-
-/** The first `count` rows of `batch`: views of the same buffers (which still transfer whole). */
-function shortened(batch: RecordBatch, count: number): RecordBatch {
-  return {
-    windowStart: batch.windowStart,
-    windowEnd: batch.windowEnd,
-    count,
-    iface: batch.iface.subarray(0, count),
-    status: batch.status.subarray(0, count),
-    direction: batch.direction.subarray(0, count),
-    action: batch.action.subarray(0, count),
-    protocol: batch.protocol.subarray(0, count),
-    src: batch.src.subarray(0, count * 4),
-    dst: batch.dst.subarray(0, count * 4),
-    srcPort: batch.srcPort.subarray(0, count),
-    dstPort: batch.dstPort.subarray(0, count),
-    packets: batch.packets.subarray(0, count),
-    bytes: batch.bytes.subarray(0, count),
-    first: batch.first.subarray(0, count),
-    last: batch.last.subarray(0, count),
-    awsTcpFlags: batch.awsTcpFlags.subarray(0, count),
-    nhnTcpFlags: batch.nhnTcpFlags.subarray(0, count),
-    cause: batch.cause.subarray(0, count),
-  }
-}
-
-/** The typed arrays of a batch, for transferring it to a worker without a copy. */
-export function batchBuffers(batch: RecordBatch): ArrayBuffer[] {
-  return [
-    batch.iface,
-    batch.status,
-    batch.direction,
-    batch.action,
-    batch.protocol,
-    batch.src,
-    batch.dst,
-    batch.srcPort,
-    batch.dstPort,
-    batch.packets,
-    batch.bytes,
-    batch.first,
-    batch.last,
-    batch.awsTcpFlags,
-    batch.nhnTcpFlags,
-    batch.cause,
-  ].map((a) => a.buffer as ArrayBuffer)
 }

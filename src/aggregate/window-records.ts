@@ -37,34 +37,39 @@ const MAX_GROWTH = 16
 export const ADDED = { TO_RECORD: 0, NEW_RECORD: 1, NO_ROOM: 2 } as const
 
 /**
- * The flow records of one window. The table doubles at half load; when its window closes it is
- * emptied and reused for a later window, so closing a window costs one pass and no rehash.
+ * The flow records of one window: an open-addressing table over one buffer, which doubles (or
+ * more, see grownSlots) at half load. When the window closes the buffer itself is handed on
+ * (FlowTable's ClosedWindow): whoever turns it into a batch (readSlots) empties it on the way, so
+ * it can come back for a later window without being cleared.
  */
 export class WindowRecords {
-  window = -1
   size = 0
   /** The window's start in unix milliseconds: records keep their times relative to it. */
-  private startMs = 0
-  /** Every slot is empty (a new buffer, or emit cleared them), so reuse needs no clearing. */
-  private emptied = true
+  private readonly startMs: number
   /** The earliest record's time (ms into the window): where the window's filling began. */
   private earliestMs = Number.POSITIVE_INFINITY
-  // Three views of one buffer, set by allocate().
+  // Three views of one buffer, set by use().
   private words!: Uint32Array
   private numbers!: Float64Array
   private signed!: Int32Array
   private mask!: number
 
-  /** A table for windows of `interval` seconds, with room for about `records` records before it must grow. */
-  static forRecords(interval: number, records: number): WindowRecords {
-    return new WindowRecords(interval, slotsFor(records))
-  }
-
+  /**
+   * The table of `window` (of `interval` seconds) in `buffer`, whose slots must all be empty (a
+   * new buffer, or one readSlots emptied); a new buffer of INITIAL_SLOTS when null.
+   */
   constructor(
     readonly interval: number,
-    slots = INITIAL_SLOTS,
+    readonly window: number,
+    buffer: ArrayBuffer | null = null,
   ) {
-    this.allocate(slots)
+    this.startMs = window * interval * 1000
+    this.use(buffer ?? newSlots(INITIAL_SLOTS))
+  }
+
+  /** The table's buffer, for handing on when its window closes. */
+  get buffer(): ArrayBuffer {
+    return this.words.buffer as ArrayBuffer
   }
 
   get memoryBytes(): number {
@@ -106,67 +111,6 @@ export class WindowRecords {
   }
 
   /**
-   * Writes every record into `batch` from row `out` on and sets `seen[iface]` for the interfaces
-   * they belong to (one pass for both); returns the next free row. The slots are left empty: each
-   * slot's first word is cleared as it is read (insert writes every other word), so the next
-   * window reuses the table without clearing it all over again.
-   */
-  emit(batch: RecordBatch, out: number, seen: Uint8Array): number {
-    const words = this.words
-    const numbers = this.numbers
-    const start = this.startMs / 1000
-    // The window's last millisecond: a packet a hair before the window's end may round up to it.
-    const lastMs = this.interval * 1000 - 1
-    for (let slot = 0, base = 0; base < words.length; slot++, base += STRIDE) {
-      const meta = words[base]!
-      if (meta === 0) continue
-      words[base] = 0
-      const iface = interfaceOf(meta)
-      seen[iface] = 1
-      batch.iface[out] = iface
-      batch.status[out] = LOG_STATUS.OK
-      batch.protocol[out] = meta & 0xff
-      batch.direction[out] = (meta >>> 8) & 0x3
-      batch.action[out] = (meta >>> 10) & 0x1
-      for (let w = 0; w < 4; w++) {
-        batch.src[out * 4 + w] = words[base + 1 + w]!
-        batch.dst[out * 4 + w] = words[base + 5 + w]!
-      }
-      batch.srcPort[out] = words[base + 9]! >>> 16
-      batch.dstPort[out] = words[base + 9]! & 0xffff
-      batch.packets[out] = words[base + PACKETS]!
-      batch.bytes[out] = numbers[slot * F64_PER_SLOT + BYTES]!
-      const first = words[base + FIRST]!
-      const last = words[base + LAST]!
-      batch.first[out] = start + Math.min(first & TIME_MASK, lastMs) / 1000
-      batch.last[out] = start + Math.min(last & TIME_MASK, lastMs) / 1000
-      batch.awsTcpFlags[out] = first >>> TIME_BITS
-      batch.nhnTcpFlags[out] = last >>> TIME_BITS
-      batch.cause[out] = this.signed[base + CAUSE]!
-      out++
-    }
-    this.emptied = true
-    return out
-  }
-
-  /**
-   * Empties the table for reuse by `window`, sized for the `expected` records (what the last
-   * windows held): a table too small for them is replaced at once, rather than rehashed over and
-   * over as the window fills; one far larger shrinks, so a burst does not pin its memory for ever.
-   */
-  reset(window: number, expected: number): void {
-    const slots = this.mask + 1
-    const wanted = slotsFor(expected)
-    if (wanted > slots || wanted * 4 <= slots) this.allocate(wanted)
-    else if (!this.emptied) this.words.fill(0)
-    this.emptied = true
-    this.size = 0
-    this.window = window
-    this.startMs = window * this.interval * 1000
-    this.earliestMs = Number.POSITIVE_INFINITY
-  }
-
-  /**
    * The slots to grow to when the table is half full at `ms` into its window: room for the
    * records the window is heading for at its pace so far (a window that fills steadily, as the
    * first of a capture does, then grows twice or so instead of a dozen times, each a rehash of
@@ -181,14 +125,12 @@ export class WindowRecords {
     return grown
   }
 
-  /** A new, empty buffer of `slots` slots (a power of two). */
-  private allocate(slots: number): void {
-    const buffer = new ArrayBuffer(slots * STRIDE * 4)
+  /** Reads and writes through `buffer` from now on. */
+  private use(buffer: ArrayBuffer): void {
     this.words = new Uint32Array(buffer)
     this.numbers = new Float64Array(buffer)
     this.signed = new Int32Array(buffer)
-    this.mask = slots - 1
-    this.emptied = true
+    this.mask = buffer.byteLength / (STRIDE * 4) - 1
   }
 
   /** The slot holding key `k`, or -1. Words most likely to differ are compared first. */
@@ -230,15 +172,14 @@ export class WindowRecords {
     words[base + FIRST] = ms
     words[base + LAST] = ms
     if (ms < this.earliestMs) this.earliestMs = ms
-    this.emptied = false
     this.size++
     return slot
   }
 
-  /** Moves every record into a table of `slots` slots (a power of two). */
+  /** Moves every record into a new buffer of `slots` slots (a power of two). */
   private resize(slots: number): void {
     const from = this.words
-    this.allocate(slots)
+    this.use(newSlots(slots))
     const words = this.words
     // Word by word, no views: a table of a million records moves a million of them.
     for (let base = 0; base < from.length; base += STRIDE) {
@@ -248,8 +189,67 @@ export class WindowRecords {
       const to = slot * STRIDE
       for (let w = 0; w < STRIDE; w++) words[to + w] = from[base + w]!
     }
-    this.emptied = this.size === 0
   }
+}
+
+/** A new buffer of `slots` empty slots (a power of two). */
+export function newSlots(slots: number): ArrayBuffer {
+  return new ArrayBuffer(slots * STRIDE * 4)
+}
+
+/** How many slots a table buffer has. */
+export function slotsOf(buffer: ArrayBuffer): number {
+  return buffer.byteLength / (STRIDE * 4)
+}
+
+/**
+ * Writes every record of a closed window's table buffer into `batch` from row `out` on, and sets
+ * `seen[iface]` for the interfaces they belong to (one pass for both); returns the next free row.
+ * Each slot's first word is cleared as it is read (insert writes every other word), so the buffer
+ * comes out empty, ready for a later window.
+ */
+export function readSlots(
+  buffer: ArrayBuffer,
+  windowStart: number,
+  interval: number,
+  batch: RecordBatch,
+  out: number,
+  seen: Uint8Array,
+): number {
+  const words = new Uint32Array(buffer)
+  const numbers = new Float64Array(buffer)
+  const signed = new Int32Array(buffer)
+  // The window's last millisecond: a packet a hair before the window's end may round up to it.
+  const lastMs = interval * 1000 - 1
+  for (let slot = 0, base = 0; base < words.length; slot++, base += STRIDE) {
+    const meta = words[base]!
+    if (meta === 0) continue
+    words[base] = 0
+    const iface = interfaceOf(meta)
+    seen[iface] = 1
+    batch.iface[out] = iface
+    batch.status[out] = LOG_STATUS.OK
+    batch.protocol[out] = meta & 0xff
+    batch.direction[out] = (meta >>> 8) & 0x3
+    batch.action[out] = (meta >>> 10) & 0x1
+    for (let w = 0; w < 4; w++) {
+      batch.src[out * 4 + w] = words[base + 1 + w]!
+      batch.dst[out * 4 + w] = words[base + 5 + w]!
+    }
+    batch.srcPort[out] = words[base + 9]! >>> 16
+    batch.dstPort[out] = words[base + 9]! & 0xffff
+    batch.packets[out] = words[base + PACKETS]!
+    batch.bytes[out] = numbers[slot * F64_PER_SLOT + BYTES]!
+    const first = words[base + FIRST]!
+    const last = words[base + LAST]!
+    batch.first[out] = windowStart + Math.min(first & TIME_MASK, lastMs) / 1000
+    batch.last[out] = windowStart + Math.min(last & TIME_MASK, lastMs) / 1000
+    batch.awsTcpFlags[out] = first >>> TIME_BITS
+    batch.nhnTcpFlags[out] = last >>> TIME_BITS
+    batch.cause[out] = signed[base + CAUSE]!
+    out++
+  }
+  return out
 }
 
 /** The interface index in a record's first word (below USED, above protocol, direction and action). */
@@ -267,7 +267,7 @@ export function recordMeta(iface: number, protocol: number, direction: number, a
  * for a busier next window would double the memory whenever a window's records sit just under a
  * power of two; a window that outgrows it rehashes once.)
  */
-function slotsFor(records: number): number {
+export function slotsFor(records: number): number {
   let slots = INITIAL_SLOTS
   while (slots < records * 2) slots *= 2
   return slots

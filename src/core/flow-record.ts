@@ -1,7 +1,27 @@
 import type { Action, Direction, LogStatus } from './verdict.js'
 
 /**
- * Records of one aggregation window, column by column, as the aggregator hands them over.
+ * One aggregation window as the aggregator closes it: its flow records still in the hash table's
+ * buffer (turned into a RecordBatch by aggregate/closed-window.ts `windowBatch`, on whichever thread
+ * formats them), the interfaces' SKIPDATA counts, and who gets NODATA. Plain data: the buffer
+ * transfers to the writer thread without a copy, and may come back for a later window.
+ */
+export interface ClosedWindow {
+  /** Window bounds in unix seconds: [windowStart, windowEnd). */
+  windowStart: number
+  windowEnd: number
+  /** The flow-record table (see aggregate/window-records.ts), or null when no packet was recorded. */
+  slots: ArrayBuffer | null
+  /** Flow records in `slots`. */
+  records: number
+  /** Packets and bytes that found no room, per interface (SKIPDATA records). */
+  skips: { iface: number; packets: number; bytes: number; first: number; last: number }[]
+  /** Interfaces the window covers: those with no record get NODATA. */
+  covered: readonly number[]
+}
+
+/**
+ * Records of one aggregation window, column by column, as formats read them.
  * Columnar typed arrays transfer to the formatting worker without copying or per-record objects.
  */
 export interface RecordBatch {

@@ -120,11 +120,12 @@ export class LiveDaemon {
     })
     this.pipeline = new PacketPipeline(this.network, this.policy, {
       lateness: options.lateness ?? 1,
-      onWindow: (interval, batch) => {
+      onWindow: (interval, window) => {
         this.windowsClosed++
-        this.sink.submit(interval, batch)
+        this.sink.submit(interval, window)
       },
     })
+    this.sink.onRecycle = (interval, buffer) => this.pipeline.recycle(interval, buffer)
     if (options.enforce) this.verdicts = new NflogVerdicts(this.pipeline, this.network.interfaces.length)
   }
 

@@ -1,6 +1,6 @@
 import { FlowTable } from '../aggregate/flow-table.js'
 import { type Attribution, Attributor, newAttribution } from '../attribute/attributor.js'
-import type { RecordBatch } from '../core/flow-record.js'
+import type { ClosedWindow } from '../core/flow-record.js'
 import type { Frame } from '../core/frame.js'
 import type { NetworkConfig } from '../core/network.js'
 import { DECODE, DECODE_NAMES, PacketView } from '../core/packet-view.js'
@@ -27,8 +27,8 @@ export interface PipelineCounters {
 export interface PipelineOptions {
   /** Seconds a window stays open after its end for slightly out-of-order packets. */
   lateness: number
-  /** Called with each closed window's records, per aggregation interval. */
-  onWindow: (interval: number, batch: RecordBatch) => void
+  /** Called with each closed window, per aggregation interval (its buffer may come back: recycle). */
+  onWindow: (interval: number, window: ClosedWindow) => void
 }
 
 /**
@@ -75,7 +75,7 @@ export class PacketPipeline {
           capacity: network.limits.flowTableCapacity,
           coveredInterfaces: interfaces,
           lateness: options.lateness,
-          onWindow: (batch) => options.onWindow(interval, batch),
+          onWindow: (window) => options.onWindow(interval, window),
         }),
       }
     })
@@ -144,6 +144,11 @@ export class PacketPipeline {
     for (const { table, covered } of this.tables) {
       if (covered[iface] === 1) table.skipPackets(iface, packets, bytes, time)
     }
+  }
+
+  /** Gives a closed window's emptied table buffer back to the flow table of its interval. */
+  recycle(interval: number, buffer: ArrayBuffer): void {
+    for (const { table } of this.tables) if (table.interval === interval) table.recycle(buffer)
   }
 
   /** Closes windows that the clock has moved past (live capture calls it when idle). */

@@ -81,8 +81,9 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     options.worker === false ? new InlineWindowSink(setup) : new WorkerWindowSink(setup)
   const pipeline = new PacketPipeline(network, policy, {
     lateness: 2,
-    onWindow: (interval, batch) => sink.submit(interval, batch),
+    onWindow: (interval, window) => sink.submit(interval, window),
   })
+  sink.onRecycle = (interval, buffer) => pipeline.recycle(interval, buffer)
   const readers: FrameReader[] = []
   let firstTime: number | null = null
   let waiting: SpoolEntry[] = []

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
-import { batchBuffers } from '../aggregate/flow-table.js'
+import { windowBatch } from '../aggregate/closed-window.js'
 import { FlowlogError } from '../core/errors.js'
-import type { RecordBatch } from '../core/flow-record.js'
+import type { ClosedWindow } from '../core/flow-record.js'
 import { deliverySetupFor } from '../deliver/delivery.js'
 import { DeliveryStats } from '../deliver/delivery-stats.js'
 import type { SpoolEntry } from '../deliver/spool.js'
@@ -12,7 +12,12 @@ import { WindowWriter, type WriterSetup, type WrittenFile } from './window-write
  * `backlog` lets the reader pause when the writer falls behind, and `drain` waits for all.
  */
 export interface WindowSink {
-  submit(interval: number, batch: RecordBatch): void
+  submit(interval: number, window: ClosedWindow): void
+  /**
+   * Called with a submitted window's table buffer once it is read and emptied (for the packet
+   * thread's next windows: PacketPipeline.recycle).
+   */
+  onRecycle: ((interval: number, buffer: ArrayBuffer) => void) | null
   /** Windows submitted but not yet written. */
   readonly backlog: number
   /** Resolves when every submitted window is written; rejects with the first write failure. */
@@ -35,6 +40,7 @@ export interface WindowSink {
 /** Writes on the calling thread. For tests and tiny captures. */
 export class InlineWindowSink implements WindowSink {
   readonly files: WrittenFile[] = []
+  onRecycle: ((interval: number, buffer: ArrayBuffer) => void) | null = null
   private readonly writer: WindowWriter
   private chain: Promise<void> = Promise.resolve()
   private pending = 0
@@ -57,7 +63,10 @@ export class InlineWindowSink implements WindowSink {
     return this.writer.settleDelivery(deadline)
   }
 
-  submit(interval: number, batch: RecordBatch): void {
+  submit(interval: number, window: ClosedWindow): void {
+    // Read now, while the buffer is the window's: it goes back for reuse at once.
+    const batch = windowBatch(window)
+    if (window.slots !== null) this.onRecycle?.(interval, window.slots)
     this.pending++
     this.chain = this.chain.then(async () => {
       try {
@@ -92,6 +101,7 @@ export class InlineWindowSink implements WindowSink {
 /** Writes on a worker thread, so formatting and gzip overlap with packet processing. */
 export class WorkerWindowSink implements WindowSink {
   readonly files: WrittenFile[] = []
+  onRecycle: ((interval: number, buffer: ArrayBuffer) => void) | null = null
   private readonly worker: Worker
   private nextId = 0
   private pending = 0
@@ -116,7 +126,12 @@ export class WorkerWindowSink implements WindowSink {
         files?: WrittenFile[]
         error?: { message: string; code?: string }
         settled?: SpoolEntry[]
+        recycle?: { interval: number; buffer: ArrayBuffer }
       }) => {
+        if (message.recycle !== undefined) {
+          this.onRecycle?.(message.recycle.interval, message.recycle.buffer)
+          return
+        }
         if (message.settled !== undefined) {
           this.settling.get(message.id)?.(message.settled)
           this.settling.delete(message.id)
@@ -150,9 +165,13 @@ export class WorkerWindowSink implements WindowSink {
     return this.pending
   }
 
-  submit(interval: number, batch: RecordBatch): void {
+  submit(interval: number, window: ClosedWindow): void {
     this.pending++
-    this.worker.postMessage({ id: this.nextId++, interval, batch }, batchBuffers(batch))
+    // The table's buffer moves to the writer thread (no copy); it comes back emptied (recycle).
+    this.worker.postMessage(
+      { id: this.nextId++, interval, window },
+      window.slots === null ? [] : [window.slots],
+    )
   }
 
   setRuleIds(ruleIds: readonly string[]): void {

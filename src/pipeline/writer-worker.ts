@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads'
-import type { RecordBatch } from '../core/flow-record.js'
+import { windowBatch } from '../aggregate/closed-window.js'
+import type { ClosedWindow } from '../core/flow-record.js'
 import { WindowWriter, type WriterSetup } from './window-writer.js'
 
 /**
@@ -11,7 +12,7 @@ let chain: Promise<void> = Promise.resolve()
 
 parentPort?.on(
   'message',
-  (message: { id: number; interval: number; batch: RecordBatch; ruleIds?: string[]; settle?: number }) => {
+  (message: { id: number; interval: number; window: ClosedWindow; ruleIds?: string[]; settle?: number }) => {
     if (message.settle !== undefined) {
       // After every window submitted so far: wait for their deliveries, up to the deadline.
       const { id, settle } = message
@@ -29,7 +30,13 @@ parentPort?.on(
     }
     chain = chain.then(async () => {
       try {
-        const files = await writer.write(message.interval, message.batch)
+        const { interval, window } = message
+        const batch = windowBatch(window)
+        // The window's table, read and emptied: back to the packet thread for a later window.
+        if (window.slots !== null) {
+          parentPort?.postMessage({ recycle: { interval, buffer: window.slots } }, [window.slots])
+        }
+        const files = await writer.write(interval, batch)
         parentPort?.postMessage({ id: message.id, files })
       } catch (error) {
         parentPort?.postMessage({
