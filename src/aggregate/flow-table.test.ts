@@ -102,6 +102,40 @@ describe('FlowTable', () => {
     assert.ok(buffers.size < batches.length, `${buffers.size} buffers served ${batches.length} windows`)
   })
 
+  test("a burst's large buffer is let go once windows are small again", () => {
+    const buffers: ArrayBuffer[] = []
+    const t: FlowTable = new FlowTable({
+      interval: 60,
+      capacity: 1_000_000,
+      coveredInterfaces: [0],
+      lateness: 0,
+      onWindow: (w) => {
+        windowBatch(w)
+        if (w.slots !== null) {
+          buffers.push(w.slots)
+          t.recycle(w.slots)
+        }
+      },
+    })
+    const fill = (window: number, flows: number) => {
+      for (let f = 0; f < flows; f++) {
+        const p = packet('198.51.100.1', '10.0.0.1', f & 0xffff, (f >>> 16) + 1)
+        t.add(0, DIRECTION.INGRESS, ACTION.ACCEPT, 0, p, window * 60 + f / flows)
+      }
+    }
+    fill(0, 200_000)
+    fill(1, 10)
+    fill(2, 10)
+    fill(3, 10)
+    t.closeAll(239)
+    const slots = buffers.map((b) => b.byteLength / 64)
+    assert.ok(slots[0]! >= 400_000, `the burst's table: ${slots[0]} slots`)
+    // Window 1 is sized from the burst (and gets its buffer back); from window 2 on, the windows
+    // are small again, and the burst's buffer, four times too large, is not kept.
+    assert.ok(slots[3]! <= 8192 * 4, `window 3's table: ${slots[3]} slots`)
+    assert.ok(t.memoryBytes < 200_000 * 64, `kept ${t.memoryBytes} bytes after small windows`)
+  })
+
   test('counts packets, bytes, first and last time per record within an epoch-aligned window', () => {
     const { t, batches } = table()
     const p = packet('10.0.1.10', '203.0.113.5', 80, 40000)

@@ -207,11 +207,14 @@ export class FlowTable {
   }
 
   /**
-   * An empty buffer of about `wanted` slots: a recycled one if one is large enough and not four
-   * times too large (a burst must not pin its memory for ever), else a new one.
+   * An empty buffer of about `wanted` slots: a recycled one if one is large enough, else a new one.
+   * Spares four times too large are let go: a burst must not pin its memory for ever.
    */
   private bufferFor(wanted: number): ArrayBuffer {
-    const at = this.spares.findIndex((b) => slotsOf(b) >= wanted && slotsOf(b) < wanted * 4)
+    for (let i = this.spares.length - 1; i >= 0; i--) {
+      if (slotsOf(this.spares[i]!) >= wanted * 4) this.spares.splice(i, 1)
+    }
+    const at = this.spares.findIndex((b) => slotsOf(b) >= wanted)
     return at >= 0 ? this.spares.splice(at, 1)[0]! : newSlots(wanted)
   }
 
