@@ -88,8 +88,13 @@ export class WindowRecords {
     let result: number = ADDED.TO_RECORD
     if (slot < 0) {
       if (!mayCreate) return ADDED.NO_ROOM
-      if (this.size * 2 >= this.mask + 1) this.resize(this.grownSlots(ms))
-      slot = this.insert(k, hash, ms, cause)
+      // The empty slot the search ended on is where the record goes, unless the table grows.
+      let free = -slot - 1
+      if (this.size * 2 >= this.mask + 1) {
+        this.resize(this.grownSlots(ms))
+        free = this.freeSlot(hash)
+      }
+      slot = this.insert(free, k, ms, cause)
       result = ADDED.NEW_RECORD
     }
     const words = this.words
@@ -133,7 +138,10 @@ export class WindowRecords {
     this.mask = buffer.byteLength / (STRIDE * 4) - 1
   }
 
-  /** The slot holding key `k`, or -1. Words most likely to differ are compared first. */
+  /**
+   * The slot holding key `k`, or -(slot + 1) of the empty slot where it would go. Words most likely
+   * to differ are compared first.
+   */
   private find(k: Uint32Array, hash: number): number {
     const words = this.words
     const mask = this.mask
@@ -141,7 +149,7 @@ export class WindowRecords {
     for (;;) {
       const base = slot * STRIDE
       const meta = words[base]!
-      if (meta === 0) return -1
+      if (meta === 0) return -slot - 1
       if (
         words[base + 9] === k[9] &&
         words[base + 4] === k[4] &&
@@ -160,10 +168,17 @@ export class WindowRecords {
     }
   }
 
-  private insert(k: Uint32Array, hash: number, ms: number, cause: number): number {
+  /** The first empty slot of `hash`'s probe sequence. */
+  private freeSlot(hash: number): number {
     const words = this.words
     let slot = hash & this.mask
     while (words[slot * STRIDE] !== 0) slot = (slot + 1) & this.mask
+    return slot
+  }
+
+  /** A new record with key `k` in the empty `slot`. */
+  private insert(slot: number, k: Uint32Array, ms: number, cause: number): number {
+    const words = this.words
     const base = slot * STRIDE
     for (let w = 0; w < KEY_WORDS; w++) words[base + w] = k[w]!
     this.numbers[slot * F64_PER_SLOT + BYTES] = 0
