@@ -15,7 +15,11 @@ export function windowBatch(window: ClosedWindow): RecordBatch {
   // interfaces were idle is known only once the records are out, so the batch may end short.
   const rows = window.records + skips.length + covered.length
   const batch = newBatch(rows, windowStart, windowEnd)
-  const seen = new Uint8Array(Math.max(0, ...covered, ...skips.map((s) => s.iface)) + 1)
+  // A flag per interface index the window can name (no spread: there may be very many).
+  let highest = 0
+  for (const i of covered) if (i > highest) highest = i
+  for (const s of skips) if (s.iface > highest) highest = s.iface
+  const seen = new Uint8Array(highest + 1)
   let out = slots === null ? 0 : readSlots(slots, windowStart, interval, batch, 0, seen)
   for (const s of skips) {
     seen[s.iface] = 1

@@ -2,18 +2,10 @@ import { cidrContains, isV4Mapped } from '../core/address.js'
 import type { RecordBatch } from '../core/flow-record.js'
 import type { NetworkConfig } from '../core/network.js'
 import { DIRECTION, LOG_STATUS } from '../core/verdict.js'
-import { DNS_PORT, SERVICE_BLOCKS, vpcResolvers } from '../policy/platform-services.js'
+import { DNS_PORT, isDhcp, SERVICE_BLOCKS, vpcResolvers } from '../policy/platform-services.js'
 
 const TCP = 6
 const UDP = 17
-
-/** DHCP client/server port pairs, IPv4 (68, 67) and IPv6 (546, 547), either way round. */
-function isDhcp(protocol: number, a: number, b: number): boolean {
-  if (protocol !== UDP) return false
-  return (
-    (a === 68 && b === 67) || (a === 67 && b === 68) || (a === 546 && b === 547) || (a === 547 && b === 546)
-  )
-}
 
 /**
  * Tells apart the records of traffic between an interface and the cloud's own services, which AWS

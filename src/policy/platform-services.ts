@@ -23,6 +23,16 @@ export const SERVICE_BLOCKS: readonly Cidr[] = ['169.254.169.0/24', 'fd00:ec2::/
 )
 
 export const DNS_PORT = 53
+const UDP = 17
+/** DHCP's server and client ports, IPv4 and IPv6. */
+const DHCP = { server: 67, client: 68, server6: 547, client6: 546 } as const
+
+/** DHCP or DHCPv6 between a client port and a server port, either way round. */
+export function isDhcp(protocol: number, a: number, b: number): boolean {
+  if (protocol !== UDP) return false
+  const pair = (x: number, y: number) => (a === x && b === y) || (a === y && b === x)
+  return pair(DHCP.client, DHCP.server) || pair(DHCP.client6, DHCP.server6)
+}
 
 /** Per interface index, its VPC's DNS resolver: the base of the VPC's first IPv4 CIDR + 2, or null. */
 export function vpcResolvers(network: NetworkConfig): (Uint32Array | null)[] {
@@ -62,7 +72,16 @@ export function platformRules(resolver: Uint32Array | null): {
       ? []
       : (['udp', 'tcp'] as const).map((p) => rule(p, String(DNS_PORT), `${formatAddress(resolver)}/32`))
   return {
-    outbound: [...blocks, ...dns, rule('udp', '67', '0.0.0.0/0'), rule('udp', '547', '::/0')],
-    inbound: [...blocks, rule('udp', '68', '0.0.0.0/0'), rule('udp', '546', '::/0')],
+    outbound: [
+      ...blocks,
+      ...dns,
+      rule('udp', String(DHCP.server), '0.0.0.0/0'),
+      rule('udp', String(DHCP.server6), '::/0'),
+    ],
+    inbound: [
+      ...blocks,
+      rule('udp', String(DHCP.client), '0.0.0.0/0'),
+      rule('udp', String(DHCP.client6), '::/0'),
+    ],
   }
 }
