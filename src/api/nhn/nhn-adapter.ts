@@ -44,7 +44,7 @@ export interface NhnLoggingPort {
   status: NhnLogger['status']
 }
 
-const PORT_FILTERS: Record<string, keyof NhnLoggingPort> = {
+export const PORT_FILTERS: Record<string, keyof NhnLoggingPort> = {
   id: 'id',
   logger_id: 'logger_id',
   port_id: 'port_id',
