@@ -77,7 +77,7 @@ describe('the OpenAPI document of the NHN API', () => {
 
   test('documents exactly the filters, create keys and update keys the adapter takes', () => {
     const filters = (path: string) =>
-      ((doc.paths[path]?.get as Operation).parameters ?? [])
+      ((doc.paths[path]?.get as Operation | undefined)?.parameters ?? [])
         .filter((p) => p.in === 'query')
         .map((p) => p.name)
         .sort()
