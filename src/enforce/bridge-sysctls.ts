@@ -9,8 +9,6 @@ import type { Logger } from '../ops/logger.js'
  */
 export const BRIDGE_SYSCTLS = ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables']
 
-const procPath = (name: string) => `/proc/sys/${name.replaceAll('.', '/')}`
-
 /** Where the originals are kept while flowlog has the switches on: /run is emptied at boot, as sysctls are. */
 export const DEFAULT_STATE_DIR = '/run/flowlog'
 
@@ -26,12 +24,18 @@ export class BridgeSysctls {
   readonly stateFile: string
   private originals: Originals | null = null
 
+  /** `procSys` is where the sysctls are (a test points it at a folder of its own). */
   constructor(
     stateDir: string,
     table: string,
     private readonly log: Logger,
+    private readonly procSys = '/proc/sys',
   ) {
     this.stateFile = join(stateDir, `bridge-sysctls-netns${netnsId()}-${table}.json`)
+  }
+
+  private path(name: string): string {
+    return join(this.procSys, ...name.split('.'))
   }
 
   /** True while flowlog holds the switches (restore() has something to do). */
@@ -68,7 +72,7 @@ export class BridgeSysctls {
    */
   enable(): void {
     if (this.originals !== null) return
-    const missing = BRIDGE_SYSCTLS.filter((name) => !existsSync(procPath(name)))
+    const missing = BRIDGE_SYSCTLS.filter((name) => !existsSync(this.path(name)))
     if (missing.length > 0) {
       throw new FlowlogError(
         'ERR_BR_NETFILTER',
@@ -77,7 +81,7 @@ export class BridgeSysctls {
       )
     }
     const originals: Originals = {}
-    for (const name of BRIDGE_SYSCTLS) originals[name] = readFileSync(procPath(name), 'utf8').trim()
+    for (const name of BRIDGE_SYSCTLS) originals[name] = readFileSync(this.path(name), 'utf8').trim()
     mkdirSync(join(this.stateFile, '..'), { recursive: true })
     const temporary = `${this.stateFile}.${process.pid}`
     writeFileSync(temporary, `${JSON.stringify(originals)}\n`)
@@ -108,7 +112,7 @@ export class BridgeSysctls {
     for (const [name, value] of Object.entries(values)) {
       if (!BRIDGE_SYSCTLS.includes(name) || !/^\d+$/.test(value)) continue
       try {
-        writeFileSync(procPath(name), value)
+        writeFileSync(this.path(name), value)
       } catch (error) {
         throw new FlowlogError(
           'ERR_SYSCTL',
