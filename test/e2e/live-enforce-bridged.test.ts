@@ -34,6 +34,7 @@ const SYSCTLS = ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-cal
 
 function config(lab: BridgedLab, out: string, options: { ssh?: boolean } = {}): string {
   const [a, b, c] = lab.ports as [Host, Host, Host]
+  const [d] = lab.later as [Host]
   const p = lab.routed
   const nic = (h: Host, subnet: string, group: string, mac: boolean) =>
     `  - { id: eni-${h.name}, subnet: ${subnet}, ${mac ? `mac: "${h.mac}", ` : ''}addresses: [${h.v4}, "${h.v6}"], device: ${h.device}, securityGroups: [${group}] }`
@@ -71,6 +72,7 @@ ${[
   nic(a, 'subnet-br', 'sg-client', true),
   nic(b, 'subnet-br', 'sg-server', true),
   nic(c, 'subnet-br', 'sg-server', false),
+  nic(d, 'subnet-br', 'sg-server', true),
   nic(p, 'subnet-rt', 'sg-client', true),
 ].join('\n')}
 flowLogs:
@@ -193,7 +195,8 @@ test('bridged and routed ports, IPv4 and IPv6: observe records the groups, enfor
   if (!requireLab(t, { libpcap: false })) return
   if (!requireCommands(t, 'apt-get install wireshark-common', 'mergecap')) return
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-bridged-'))
-  const lab = createBridgedLab('g', ['a', 'b', 'c'])
+  // d is a VM started while flowlog runs: its tap joins the bridge in the last subtest.
+  const lab = createBridgedLab('g', ['a', 'b', 'c'], ['d'])
   const started: ChildProcess[] = []
   try {
     const [a, b, c] = lab.ports as [Host, Host, Host]
@@ -298,6 +301,7 @@ test('bridged and routed ports, IPv4 and IPv6: observe records the groups, enfor
         assert.equal(layout(c.device)?.matchedBy, 'addresses', 'c has no mac in the config')
         assert.equal(layout(c.device)?.level, 'warn', 'a warning says what addresses alone leave unjudged')
         assert.equal(layout(p.device)?.layout, 'routed')
+        assert.equal(layout('tap-d')?.layout, 'absent')
         assert.ok(logs.some((l) => String(l.msg).startsWith('bridged frames pass the inet hooks')))
         assert.deepEqual(sysctls(), ['1', '1'], 'flowlog turned br_netfilter on for its namespace')
 
@@ -362,61 +366,97 @@ test('bridged and routed ports, IPv4 and IPv6: observe records the groups, enfor
       },
     )
 
-    await t.test('after a crash the next start cleans up; SIGHUP keeps tracked connections', async () => {
-      const out = join(dir, 'reload')
-      const configPath = join(dir, 'reload.yaml')
-      writeFileSync(configPath, config(lab, out))
-      const before = sysctlStateFiles()
-      const crashed = startDaemon(lab, configPath, true)
-      started.push(crashed.child)
-      await crashed.started
-      crashed.child.kill('SIGKILL')
-      await exited(crashed.child)
-      assert.match(
-        lab.run(lab.hv, ['nft', 'list', 'tables']),
-        /table inet flowlog/,
-        'SIGKILL leaves the table',
-      )
-      assert.deepEqual(sysctls(), ['1', '1'], 'and the sysctls')
-      const stateFiles = sysctlStateFiles().filter((f) => !before.includes(f))
-      assert.equal(stateFiles.length, 1, 'the originals are remembered in a state file')
+    await t.test(
+      'after a crash the next start cleans up; SIGHUP keeps tracked connections; a new port is enforced',
+      async () => {
+        const out = join(dir, 'reload')
+        const configPath = join(dir, 'reload.yaml')
+        writeFileSync(configPath, config(lab, out))
+        const before = sysctlStateFiles()
+        const crashed = startDaemon(lab, configPath, true)
+        started.push(crashed.child)
+        await crashed.started
+        crashed.child.kill('SIGKILL')
+        await exited(crashed.child)
+        assert.match(
+          lab.run(lab.hv, ['nft', 'list', 'tables']),
+          /table inet flowlog/,
+          'SIGKILL leaves the table',
+        )
+        assert.deepEqual(sysctls(), ['1', '1'], 'and the sysctls')
+        const stateFiles = sysctlStateFiles().filter((f) => !before.includes(f))
+        assert.equal(stateFiles.length, 1, 'the originals are remembered in a state file')
 
-      const daemon = startDaemon(lab, configPath, true)
-      started.push(daemon.child)
-      await daemon.started
-      const messages = daemon.logs().map((l) => String(l.msg))
-      assert.ok(messages.some((m) => m.startsWith('restored the bridge sysctls a previous run left set')))
-      assert.ok(messages.some((m) => m.startsWith('removed the ruleset a previous run left behind')))
+        const daemon = startDaemon(lab, configPath, true)
+        started.push(daemon.child)
+        await daemon.started
+        const messages = daemon.logs().map((l) => String(l.msg))
+        assert.ok(messages.some((m) => m.startsWith('restored the bridge sysctls a previous run left set')))
+        assert.ok(messages.some((m) => m.startsWith('removed the ruleset a previous run left behind')))
 
-      // A connection the groups allow, held open across a reload that takes its rule away.
-      const go = join(dir, 'go')
-      const held = lab.start(o.ns, [process.execPath, '-e', HELD_CLIENT_JS, b.v4, '22', go])
-      started.push(held)
-      const heldOut = collectOutput(held)
-      await waitFor('the first echo', () => (heldOut.stdout().includes('first') ? true : undefined))
-      writeFileSync(configPath, config(lab, out, { ssh: false }))
-      daemon.child.kill('SIGHUP')
-      await waitFor('the reload', () =>
-        daemon.logs().some((l) => String(l.msg).startsWith('config reloaded')) ? true : undefined,
-      )
-      writeFileSync(go, '')
-      await exited(held)
-      assert.match(heldOut.stdout(), /second/, 'the tracked connection kept its state')
-      assert.equal(probe(lab, o.ns, [`tcp|${b.v4}|22`])[`tcp|${b.v4}|22`], 'timeout', 'a new one is refused')
+        // A connection the groups allow, held open across a reload that takes its rule away.
+        const go = join(dir, 'go')
+        const held = lab.start(o.ns, [process.execPath, '-e', HELD_CLIENT_JS, b.v4, '22', go])
+        started.push(held)
+        const heldOut = collectOutput(held)
+        await waitFor('the first echo', () => (heldOut.stdout().includes('first') ? true : undefined))
+        writeFileSync(configPath, config(lab, out, { ssh: false }))
+        daemon.child.kill('SIGHUP')
+        await waitFor('the reload', () =>
+          daemon.logs().some((l) => String(l.msg).startsWith('config reloaded')) ? true : undefined,
+        )
+        writeFileSync(go, '')
+        await exited(held)
+        assert.match(heldOut.stdout(), /second/, 'the tracked connection kept its state')
+        assert.equal(
+          probe(lab, o.ns, [`tcp|${b.v4}|22`])[`tcp|${b.v4}|22`],
+          'timeout',
+          'a new one is refused',
+        )
 
-      daemon.child.kill('SIGTERM')
-      assert.equal(await exited(daemon.child), 0, daemon.stderr())
-      assert.doesNotMatch(lab.run(lab.hv, ['nft', 'list', 'tables']), /flowlog/)
-      assert.deepEqual(sysctls(), ['0', '0'])
-      assert.ok(!sysctlStateFiles().includes(stateFiles[0] ?? ''), 'the state file is gone')
-      const records = readJsonlRecords(out)
-      const heldRecords = records.filter(
-        (r) => r['interface-id'] === 'eni-b' && r.dstport === 22 && r['pkt-srcaddr'] === o.v4,
-      )
-      assert.ok(heldRecords.some((r) => r.action === 'ACCEPT' && r['rule-id'] === 'sgr-ssh'))
-      assert.ok(heldRecords.some((r) => r.action === 'REJECT'))
-      assert.ok(existsSync(out))
-    })
+        // A VM starts: its tap joins the bridge; flowlog sees it and enforces its groups.
+        const [d] = lab.later as [Host]
+        lab.plug(d)
+        const server = lab.start(d.ns, [process.execPath, '-e', DUAL_SERVER_JS, '80', '8080'])
+        started.push(server)
+        const serverOut = collectOutput(server)
+        await waitFor('the servers in d', () => (serverOut.stdout().includes('"8080"') ? true : undefined))
+        const moved = await waitFor('the new device in the log', () =>
+          daemon.logs().find((l) => l.device === d.device && l.layout === 'port of bridge br0'),
+        )
+        assert.equal(moved.was, 'absent')
+        await waitFor('the ruleset for it', () =>
+          daemon.logs().some((l) => l.msg === 'ruleset replaced for the devices as they are now')
+            ? true
+            : undefined,
+        )
+        for (const family of ['v4', 'v6'] as const) {
+          assert.equal(
+            probe(lab, a.ns, [`tcp|${d[family]}|80`])[`tcp|${d[family]}|80`],
+            'ok',
+            `a to d:80 ${family}`,
+          )
+          assert.deepEqual(
+            Object.values(probe(lab, o.ns, [`tcp|${d[family]}|80`, `tcp|${d[family]}|8080`])),
+            ['timeout', 'timeout'],
+            `o to d ${family}`,
+          )
+        }
+
+        daemon.child.kill('SIGTERM')
+        assert.equal(await exited(daemon.child), 0, daemon.stderr())
+        assert.doesNotMatch(lab.run(lab.hv, ['nft', 'list', 'tables']), /flowlog/)
+        assert.deepEqual(sysctls(), ['0', '0'])
+        assert.ok(!sysctlStateFiles().includes(stateFiles[0] ?? ''), 'the state file is gone')
+        const records = readJsonlRecords(out)
+        const heldRecords = records.filter(
+          (r) => r['interface-id'] === 'eni-b' && r.dstport === 22 && r['pkt-srcaddr'] === o.v4,
+        )
+        assert.ok(heldRecords.some((r) => r.action === 'ACCEPT' && r['rule-id'] === 'sgr-ssh'))
+        assert.ok(heldRecords.some((r) => r.action === 'REJECT'))
+        assert.ok(existsSync(out))
+      },
+    )
   } finally {
     for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
     // A daemon killed here leaves its table and sysctls in the lab's namespace, which goes with it;

@@ -38,6 +38,10 @@ export interface BridgedLab extends Lab {
   outside: Host
   /** On a routed tap, another subnet. */
   routed: Host
+  /** Instances planned for later (createBridgedLab's `later`): addresses known, not plugged in yet. */
+  later: Host[]
+  /** Creates a planned instance and plugs its tap into the bridge (a VM started while flowlog runs). */
+  plug(host: Host): void
 }
 
 const BRIDGE_V4 = '10.77.2'
@@ -47,7 +51,11 @@ const ROUTED_V6 = 'fd77:3:'
 
 const mac = (subnet: number, host: number) => `02:77:0${subnet}:00:00:${host.toString(16).padStart(2, '0')}`
 
-export function createBridgedLab(tag: string, names: readonly string[]): BridgedLab {
+export function createBridgedLab(
+  tag: string,
+  names: readonly string[],
+  later: readonly string[] = [],
+): BridgedLab {
   const id = `${tag}${process.pid}`
   const { lab: shell, namespaces, ip, sysctl } = labShell(id)
   const hv = shell.hv
@@ -59,6 +67,10 @@ export function createBridgedLab(tag: string, names: readonly string[]): Bridged
     ports: [],
     outside: { name: 'o', ns: '', device: '', mac: '', v4: '', v6: '' },
     routed: { name: 'p', ns: '', device: '', mac: '', v4: '', v6: '' },
+    later: [],
+    plug: (h) => {
+      onBridge(host(h.name, Number(h.v4.split('.').at(-1)), 2))
+    },
   }
   const quiet = ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']
   const host = (name: string, hostPart: number, subnet: 2 | 3): Host => {
@@ -81,6 +93,12 @@ export function createBridgedLab(tag: string, names: readonly string[]): Bridged
     ip('-n', ns, '-6', 'route', 'add', 'default', 'via', gateway[1]!)
     return { name, ns, device, mac: hostMac, v4, v6 }
   }
+  const onBridge = (h: Host) => {
+    sysctl(hv, `net.ipv6.conf.${h.device}.disable_ipv6=1`)
+    ip('-n', hv, 'link', 'set', h.device, 'master', lab.bridge)
+    ip('-n', hv, 'link', 'set', h.device, 'up')
+    return h
+  }
   try {
     ip('netns', 'add', hv)
     sysctl(hv, 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', ...quiet)
@@ -89,14 +107,19 @@ export function createBridgedLab(tag: string, names: readonly string[]): Bridged
     ip('-n', hv, 'addr', 'add', `${lab.bridgeV4}/24`, 'dev', lab.bridge)
     ip('-n', hv, 'addr', 'add', `${lab.bridgeV6}/64`, 'dev', lab.bridge, 'nodad')
     ip('-n', hv, 'link', 'set', lab.bridge, 'up')
-    const onBridge = (h: Host) => {
-      sysctl(hv, `net.ipv6.conf.${h.device}.disable_ipv6=1`)
-      ip('-n', hv, 'link', 'set', h.device, 'master', lab.bridge)
-      ip('-n', hv, 'link', 'set', h.device, 'up')
-      return h
-    }
     names.forEach((name, i) => {
       lab.ports.push(onBridge(host(name, 10 + i, 2)))
+    })
+    lab.later = later.map((name, i) => {
+      const hostPart = 10 + names.length + i
+      return {
+        name,
+        ns: `fl-${id}-${name}`,
+        device: `tap-${name}`,
+        mac: mac(2, hostPart),
+        v4: `${BRIDGE_V4}.${hostPart}`,
+        v6: `${BRIDGE_V6}:${hostPart}`,
+      }
     })
     lab.outside = onBridge(host('o', 200, 2))
     lab.routed = host('p', 10, 3)
