@@ -424,7 +424,8 @@ test('bridged and routed ports, IPv4 and IPv6: observe records the groups, enfor
         const moved = await waitFor('the new device in the log', () =>
           daemon.logs().find((l) => l.device === d.device && l.layout === 'port of bridge br0'),
         )
-        assert.equal(moved.was, 'absent')
+        // Between `ip link add` and `ip link set master` the tap may be seen as routed for a moment.
+        assert.ok(moved.was === 'absent' || moved.was === 'routed', String(moved.was))
         await waitFor('the ruleset for it', () =>
           daemon.logs().some((l) => l.msg === 'ruleset replaced for the devices as they are now')
             ? true
