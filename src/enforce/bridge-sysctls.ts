@@ -82,10 +82,19 @@ export class BridgeSysctls {
     }
     const originals: Originals = {}
     for (const name of BRIDGE_SYSCTLS) originals[name] = readFileSync(this.path(name), 'utf8').trim()
-    mkdirSync(join(this.stateFile, '..'), { recursive: true })
-    const temporary = `${this.stateFile}.${process.pid}`
-    writeFileSync(temporary, `${JSON.stringify(originals)}\n`)
-    renameSync(temporary, this.stateFile)
+    try {
+      mkdirSync(join(this.stateFile, '..'), { recursive: true })
+      const temporary = `${this.stateFile}.${process.pid}`
+      writeFileSync(temporary, `${JSON.stringify(originals)}\n`)
+      renameSync(temporary, this.stateFile)
+    } catch (error) {
+      // Without the file a crash would leave the switches set for good: change nothing.
+      throw new FlowlogError(
+        'ERR_SYSCTL_STATE',
+        `cannot keep the bridge sysctls' originals in ${this.stateFile}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      )
+    }
     this.originals = originals
     this.writeAll(Object.fromEntries(BRIDGE_SYSCTLS.map((name) => [name, '1'])))
     this.log.info(
