@@ -20,6 +20,7 @@ import {
   DEFAULT_SETTINGS,
   effectiveNetwork,
   effectiveTopology,
+  networkProblems,
 } from './effective-network.js'
 import { checkDraft } from './flow-log-draft.js'
 import { checkIdParameter, newId } from './resource-ids.js'
@@ -551,11 +552,29 @@ export class ControlService implements ControlPlane {
     return effectiveNetwork(this.#topology(), state, this.#settings())
   }
 
-  /** One transaction whose result must leave a network the config loader accepts. */
+  /**
+   * One transaction that must not add a problem the config loader would report. Problems that
+   * were there before (a reloaded config dropped an interface a flow log covers) do not block
+   * other changes, least of all the one that repairs them. Indexes are left out of the
+   * comparison: they shift as resources come and go.
+   */
   #mutate<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     return this.#store.transact(async (tx) => {
+      const topology = this.#topology()
+      const settings = this.#settings()
+      const withoutIndexes = (problem: string) => problem.replace(/\[\d+\]/g, '[]')
+      const before = new Set(
+        networkProblems(topology, await readControlState(tx), settings).map(withoutIndexes),
+      )
       const result = await fn(tx)
-      effectiveNetwork(this.#topology(), await readControlState(tx), this.#settings())
+      const added = networkProblems(topology, await readControlState(tx), settings).filter(
+        (p) => !before.has(withoutIndexes(p)),
+      )
+      if (added.length > 0)
+        throw new ControlError(
+          'InvalidParameterValue',
+          `the change would leave a network the config loader refuses: ${added.join('; ')}`,
+        )
       return result
     })
   }
