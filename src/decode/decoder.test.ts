@@ -195,6 +195,96 @@ const linkCases: Case[] = [
     result: DECODE.NOT_IP,
   },
   {
+    name: 'PPPoE session, PPP IPv4',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '1234' + h16(42) + '0021' + V4_TCP, // ver/type, code 0, session, length; PPP IPv4
+    result: DECODE.OK,
+    expect: { ...TCP_V4_FIELDS, vlan: -1 },
+  },
+  {
+    name: 'PPPoE session behind an 802.1Q tag, PPP IPv6',
+    linkType: ETHERNET,
+    bytes: `${ETH}8100` + '0064' + '8864' + '1100' + '0001' + h16(50) + '0057' + V6_UDP,
+    result: DECODE.OK,
+    expect: { ...UDP_V6_FIELDS, vlan: 100 },
+  },
+  {
+    name: 'PPPoE session carrying LCP',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '0001' + '000a' + 'c021' + '0901000800000000', // LCP echo request
+    result: DECODE.NOT_IP,
+  },
+  {
+    name: 'PPPoE discovery (PADI)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8863` + '1109' + '0000' + '0004' + '01010000',
+    result: DECODE.NOT_IP,
+  },
+  {
+    name: 'PPPoE session with a discovery code',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '11a7' + '0001' + h16(42) + '0021' + V4_TCP, // code PADT on the session EtherType
+    result: DECODE.NOT_IP,
+  },
+  {
+    name: 'PPPoE session cut inside the PPP protocol',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '0001' + h16(42) + '00',
+    result: DECODE.TRUNCATED_LINK,
+  },
+  {
+    name: 'MPLS, one label (bottom of stack), IPv4',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '003e8140' + V4_TCP, // label 1000, TC 0, S 1, TTL 64
+    result: DECODE.OK,
+    expect: { ...TCP_V4_FIELDS, vlan: -1 },
+  },
+  {
+    name: 'MPLS, three labels behind 802.1Q, IPv6',
+    linkType: ETHERNET,
+    bytes: `${ETH}8100` + '00c8' + '8847' + '003e8040' + '00001040' + '00064140' + V6_UDP, // S only on the last
+    result: DECODE.OK,
+    expect: { ...UDP_V6_FIELDS, vlan: 200 },
+  },
+  {
+    name: 'MPLS multicast (0x8848), IPv4',
+    linkType: ETHERNET,
+    bytes: `${ETH}8848` + '00010140' + V4_TCP,
+    result: DECODE.OK,
+    expect: TCP_V4_FIELDS,
+  },
+  {
+    name: 'MPLS, eight labels (the limit)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847${'00010040'.repeat(7)}00010140${V4_TCP}`,
+    result: DECODE.OK,
+    expect: { srcPort: 50000 },
+  },
+  {
+    name: 'MPLS, nine labels',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847${'00010040'.repeat(8)}00010140${V4_TCP}`,
+    result: DECODE.TOO_MANY_MPLS_LABELS,
+  },
+  {
+    name: 'MPLS stack without bottom of stack, cut by the capture',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010040' + '0001',
+    result: DECODE.TRUNCATED_LINK,
+  },
+  {
+    name: 'MPLS with nothing after the bottom label',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140',
+    result: DECODE.TRUNCATED_IP,
+  },
+  {
+    name: 'MPLS pseudowire (control word, then Ethernet)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + '00000000' + ETH_IPV4 + V4_TCP,
+    result: DECODE.NOT_IP,
+  },
+  {
     name: 'Linux cooked v1, IPv4 TCP',
     linkType: LINUX_SLL,
     bytes:

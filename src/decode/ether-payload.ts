@@ -3,12 +3,15 @@ import { u16 } from './bytes.js'
 import { ETHERTYPE, MAX_VLAN_TAGS } from './ethertype.js'
 import { decodeIPv4 } from './ipv4.js'
 import { decodeIPv6 } from './ipv6.js'
+import { decodeMpls } from './mpls.js'
+import { decodePppoeSession } from './pppoe.js'
 
 /**
  * Decodes what follows an EtherType field (Ethernet, Linux cooked capture): 802.1Q / 802.1ad /
  * legacy QinQ tags, each a 2-byte TCI and the next EtherType (IEEE 802.1Q §9.6), then IPv4 or
- * IPv6. The outermost tag's VLAN id is recorded (in QinQ that is the provider's S-VLAN).
- * Anything that is not IP (ARP, LLDP, 802.3 length fields, ...) is NOT_IP.
+ * IPv6, directly or inside a PPPoE session (pppoe.ts) or an MPLS label stack (mpls.ts). The
+ * outermost tag's VLAN id is recorded (in QinQ that is the provider's S-VLAN). Anything that is not
+ * IP (ARP, LLDP, PPPoE discovery, 802.3 length fields, ...) is NOT_IP.
  */
 export function decodeEtherPayload(
   type: number,
@@ -30,5 +33,7 @@ export function decodeEtherPayload(
   }
   if (type === ETHERTYPE.IPV4) return decodeIPv4(d, p, end, view)
   if (type === ETHERTYPE.IPV6) return decodeIPv6(d, p, end, view)
+  if (type === ETHERTYPE.PPPOE_SESSION) return decodePppoeSession(d, p, end, view)
+  if (type === ETHERTYPE.MPLS_UNICAST || type === ETHERTYPE.MPLS_MULTICAST) return decodeMpls(d, p, end, view)
   return DECODE.NOT_IP
 }
