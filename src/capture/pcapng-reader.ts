@@ -1,5 +1,5 @@
 import { CaptureError } from '../core/errors.js'
-import type { Frame, FrameReader } from '../core/frame.js'
+import { type Frame, type FrameReader, newFrame } from '../core/frame.js'
 import { CAPTURE_PROBLEM, type CaptureProblem, countProblem, MAX_CAPTURED_LENGTH } from './capture-problem.js'
 import type { ChunkedFile } from './chunked-file.js'
 import {
@@ -11,6 +11,14 @@ import {
   PCAPNG_OPTION,
 } from './pcapng-format.js'
 import { timestampToSeconds } from './pcapng-timestamp.js'
+import { ReorderBuffer } from './reorder-buffer.js'
+
+/**
+ * Bounds of the reorder across a file's interfaces: frames held, and bytes (at least the largest
+ * packet, MAX_CAPTURED_LENGTH). 16 MiB is some 11,000 full-size Ethernet frames.
+ */
+export const REORDER_FRAMES = 16384
+export const REORDER_BYTES = 16 * 1024 * 1024
 
 /** Largest block read into memory. Bigger non-packet blocks are skipped unread; a bigger packet block is corrupt. */
 const MAX_BUFFERED_BLOCK = 16 * 1024 * 1024
@@ -41,6 +49,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: false })
  * Both end the read: although pcapng repeats each block's length, a wrong length means the
  * framing itself is damaged, and scanning for the next plausible block would produce packets
  * from garbage. A packet naming an undescribed interface is skipped (`unknown-interface`).
+ *
+ * Each interface's packets are in time order, but a writer with several interfaces may interleave
+ * them loosely (each capture thread writes its own batches). Once a section describes a second
+ * interface, packets go through a bounded reorder (ReorderBuffer: REORDER_FRAMES frames,
+ * REORDER_BYTES bytes), so they come out in time order as merged files do (mergeReaders). A packet
+ * further out of order than that is still handed on, counted `out-of-order`. A file that never
+ * describes a second interface never pays for it: its packets are handed on in place.
  */
 export class PcapngReader implements FrameReader {
   readonly problems = new Map<string, number>()
@@ -48,6 +63,13 @@ export class PcapngReader implements FrameReader {
   private readonly device: string | null
   private done = false
   private previousTime = 0
+  /** The reorder, from the first section with two interfaces on; null until then. */
+  private order: ReorderBuffer | null = null
+  /** A packet read but not yet taken by the full reorder buffer. */
+  private readonly waiting = newFrame()
+  private hasWaiting = false
+  /** The latest time handed out through the reorder. */
+  private handedTime = Number.NEGATIVE_INFINITY
   // Interfaces of the current section, indexed by interface id (per section, §4.2).
   private readonly ifLinkType: number[] = []
   private readonly ifSnapLength: number[] = []
@@ -59,6 +81,10 @@ export class PcapngReader implements FrameReader {
   constructor(
     private readonly file: ChunkedFile,
     device: string | null,
+    private readonly reorder: { frames: number; bytes: number } = {
+      frames: REORDER_FRAMES,
+      bytes: REORDER_BYTES,
+    },
   ) {
     this.device = device
     if (!file.ensure(SHB_MIN_LENGTH)) {
@@ -77,6 +103,53 @@ export class PcapngReader implements FrameReader {
   }
 
   next(frame: Frame): boolean {
+    if (this.order === null) {
+      if (!this.read(frame)) return false
+      // Still one interface per section so far: the packet goes on in place.
+      if (this.order === null) return true
+      // This read described a second interface: from now on every packet goes through the reorder.
+      this.copyWaiting(frame)
+    }
+    return this.nextInOrder(this.order, frame)
+  }
+
+  close(): void {
+    this.done = true
+    this.file.close()
+  }
+
+  /** Fills the reorder buffer as far as it takes, then hands out its earliest packet. */
+  private nextInOrder(order: ReorderBuffer, frame: Frame): boolean {
+    const waiting = this.waiting
+    for (;;) {
+      if (this.hasWaiting) {
+        if (!order.push(waiting)) break
+        this.hasWaiting = false
+      }
+      if (!this.read(waiting)) break
+      this.hasWaiting = true
+    }
+    if (!order.shift(frame)) return false
+    if (frame.time < this.handedTime) countProblem(this.problems, CAPTURE_PROBLEM.OUT_OF_ORDER)
+    else this.handedTime = frame.time
+    return true
+  }
+
+  /** Keeps `frame` (still pointing into the file's chunk) as the packet waiting for the reorder. */
+  private copyWaiting(frame: Frame): void {
+    const w = this.waiting
+    w.data = frame.data
+    w.offset = frame.offset
+    w.capturedLength = frame.capturedLength
+    w.originalLength = frame.originalLength
+    w.time = frame.time
+    w.linkType = frame.linkType
+    w.device = frame.device
+    this.hasWaiting = true
+  }
+
+  /** Reads the next packet of the file, in file order, into `frame`. */
+  private read(frame: Frame): boolean {
     const file = this.file
     while (!this.done) {
       if (!file.ensure(8)) return this.stop(file.available > 0 ? CAPTURE_PROBLEM.TRUNCATED_RECORD : null)
@@ -115,11 +188,6 @@ export class PcapngReader implements FrameReader {
       }
     }
     return false
-  }
-
-  close(): void {
-    this.done = true
-    this.file.close()
   }
 
   /**
@@ -265,6 +333,9 @@ export class PcapngReader implements FrameReader {
     this.ifName.push(name === '' ? null : name)
     this.ifUnitsPerSecond.push(unitsPerSecond)
     this.ifOffsetSeconds.push(offsetSeconds)
+    if (this.ifLinkType.length === 2 && this.order === null) {
+      this.order = new ReorderBuffer(this.reorder.frames, Math.max(this.reorder.bytes, MAX_CAPTURED_LENGTH))
+    }
   }
 
   /** Ends the read, counting `problem` if any. Always false, so callers can `return this.stop(...)`. */
