@@ -562,10 +562,12 @@ def _pppoe_discovery():
         '>BBHH', 0x11, 0x09, 0, len(tags)) + tags
 
 
-def _pppoe(frame, vlan=None):
-    """An Ethernet frame (bytes) re-sent as a PPPoE session frame, keeping its MACs: PPP 0x0021 or 0x0057."""
+def _pppoe(frame, vlan=None, compressed=False):
+    """An Ethernet frame (bytes) re-sent as a PPPoE session frame, keeping its MACs: PPP 0x0021 or 0x0057,
+    in one byte when `compressed` (Protocol-Field-Compression)."""
     ip = frame[14:]
-    ppp = struct.pack('>H', 0x0057 if ip[0] >> 4 == 6 else 0x0021) + ip
+    protocol = 0x0057 if ip[0] >> 4 == 6 else 0x0021
+    ppp = (bytes([protocol]) if compressed else struct.pack('>H', protocol)) + ip
     header = struct.pack('>BBHH', 0x11, 0x00, 0x2A01, len(ppp))
     tag = struct.pack('>HH', vlan, 0x8864) if vlan is not None else b''
     ethertype = 0x8100 if vlan is not None else 0x8864
@@ -750,13 +752,14 @@ def make_odd():
     cap.dns(1.5, WEB, 53100, 'pppoe.example.org')
     frames = [(0, _pppoe_discovery())]
     for i, (t_ns, _, data) in enumerate(sorted(cap.frames)):
-        frames.append((t_ns, _pppoe(data, vlan=10 if i % 3 == 1 else None)))
+        frames.append((t_ns, _pppoe(data, vlan=10 if i % 3 == 1 else None, compressed=i % 5 == 4)))
     lcp = bytes.fromhex('c021' '0101000e' '0104 05d4' '0506 1a2b3c4d'.replace(' ', ''))
     frames.append((frames[-1][0] + ms, _pppoe_session_raw(lcp)))
     write_pcap(os.path.join(ODD, 'pppoe.pcap'), frames)
     entry('pppoe.pcap', LINKTYPE_ETHERNET, 'PPPoE: a PADI (discovery, not IP), then session frames (0x8864) '
           'carrying an HTTP connection 203.0.113.5 -> web (PPP 0x0021), an IPv6 ping (PPP 0x0057) and a DNS '
-          'query and answer, every third behind 802.1Q 10; then an LCP configure-request (not IP)',
+          'query and answer, every third behind 802.1Q 10, every fifth with the PPP protocol compressed to one '
+          'byte; then an LCP configure-request (not IP)',
           ['not-ip'] + ['ok'] * len(cap.frames) + ['not-ip'],
           vlans=[-1] + [10 if i % 3 == 1 else -1 for i in range(len(cap.frames))] + [-1])
 

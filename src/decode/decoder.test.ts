@@ -209,6 +209,19 @@ const linkCases: Case[] = [
     expect: { ...UDP_V6_FIELDS, vlan: 100 },
   },
   {
+    name: 'PPPoE session with a compressed PPP protocol field (0x21)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '1234' + h16(41) + '21' + V4_TCP,
+    result: DECODE.OK,
+    expect: TCP_V4_FIELDS,
+  },
+  {
+    name: 'PPPoE session with a compressed field of another protocol (0x23)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '1234' + h16(41) + '23' + V4_TCP,
+    result: DECODE.NOT_IP,
+  },
+  {
     name: 'PPPoE session carrying LCP',
     linkType: ETHERNET,
     bytes: `${ETH}8864` + '1100' + '0001' + '000a' + 'c021' + '0901000800000000', // LCP echo request
@@ -230,6 +243,12 @@ const linkCases: Case[] = [
     name: 'PPPoE session cut inside the PPP protocol',
     linkType: ETHERNET,
     bytes: `${ETH}8864` + '1100' + '0001' + h16(42) + '00',
+    result: DECODE.TRUNCATED_LINK,
+  },
+  {
+    name: 'PPPoE session header with no PPP protocol',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '0001' + h16(0),
     result: DECODE.TRUNCATED_LINK,
   },
   {
