@@ -106,6 +106,11 @@ def write_pcapng(path, interfaces, packets):
     """interfaces: (name, linktype, tsresol exponent[, if_tsoffset seconds]); packets: (interface index,
     time ns, bytes[, raw timestamp]). Times are absolute: the interface's offset is taken off before its
     units are written. A raw timestamp (64-bit, in the interface's units) is written as given instead."""
+    _write(path, _pcapng_section(interfaces, packets))
+
+
+def _pcapng_section(interfaces, packets):
+    """One pcapng section (SHB, IDBs, EPBs) as bytes; see write_pcapng."""
     out = bytearray()
     shb_options = _pcapng_option(4, b'flowlog make-fixtures.py') + _pcapng_option(0, b'')
     out += _pcapng_block(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1) + shb_options)
@@ -123,7 +128,7 @@ def write_pcapng(path, interfaces, packets):
         units = raw[0] if raw else (t_ns - offset_ns) // 10 ** (9 - tsresol)
         body = struct.pack('<IIIII', index, units >> 32, units & 0xFFFFFFFF, len(data), len(data))
         out += _pcapng_block(0x00000006, body + _pad4(data))
-    _write(path, bytes(out))
+    return bytes(out)
 
 
 def _write(path, data):
@@ -810,28 +815,27 @@ def make_odd():
           'db DNS on span1; read back in time order', ['ok'] * len(packets),
           devices=['span0' if span == 0 else 'span1' for span, _, _ in ordered])
 
-    # Corrupt and impossible timestamps: 2^64 - 1 µs (18446744073709 s), past 9999, and before 1970
-    # (span1 has if_tsoffset -2000000000 s). Each is bad input, counted as bad-timestamp.
+    # Corrupt and impossible timestamps: 2^64 - 1 µs (18446744073709 s) and past 9999 in a first section,
+    # before 1970 in a second one whose interface has if_tsoffset -2000000000 s. Each is bad input,
+    # counted as bad-timestamp; one interface per section, so the frames come back in file order.
     cap = Capture(MIXED_T0 + 7800, seed=14)
     h = Tcp(cap, CLIENT_A, 41200, WEB, 80)
     t = h.handshake(0.0)
     h.close(t + 0.01)
     good = [(0, t_ns, data) for t_ns, _, data in sorted(cap.frames)]
-    udp = _eth(udp_ip(ident=90), RESOLVER)
-    bad = [(0, None, _eth(tcp_ip(sport=41201, ident=91)), 2**64 - 1),
-           (0, 253402300800 * 10**9 + 5 * 10**9, _eth(tcp_ip(sport=41202, ident=92))),
-           (1, -1999999000 * 10**9, udp),
-           (1, -1 * 10**9, _eth(udp_ip(ident=93), RESOLVER))]
-    packets = good[:2] + bad[:2] + good[2:4] + bad[2:] + good[4:]
-    write_pcapng(os.path.join(ODD, 'bad-timestamps.pcapng'),
-                 [('span0', LINKTYPE_ETHERNET, 6), ('span1', LINKTYPE_ETHERNET, 6, -2000000000)], packets)
-    times = [(18446744073709551615 * 1000 if p[1] is None else p[1], i) for i, p in enumerate(packets)]
-    in_order = [packets[i] for _, i in sorted(times)]
+    first = good[:2] + [(0, None, _eth(tcp_ip(sport=41201, ident=91)), 2**64 - 1)] + good[2:4] + [
+        (0, 253402300800 * 10**9 + 5 * 10**9, _eth(tcp_ip(sport=41202, ident=92)))] + good[4:]
+    second = [(0, -1999999000 * 10**9, _eth(udp_ip(ident=90), RESOLVER)),
+              (0, -1 * 10**9, _eth(udp_ip(ident=93), RESOLVER))]
+    _write(os.path.join(ODD, 'bad-timestamps.pcapng'),
+           _pcapng_section([('span0', LINKTYPE_ETHERNET, 6)], first) +
+           _pcapng_section([('span1', LINKTYPE_ETHERNET, 6, -2000000000)], second))
     entry('bad-timestamps.pcapng', LINKTYPE_ETHERNET, 'pcapng: an HTTP handshake and close 203.0.113.5 -> web '
-          'with a SYN stamped 2^64 - 1 µs (corrupt), one stamped 10000-01-01T00:00:05Z, and two UDP frames '
-          'on span1 (if_tsoffset -2000000000) stamped 1906 and 1969: four bad-timestamp frames',
+          'with a SYN stamped 2^64 - 1 µs (corrupt) and one stamped 10000-01-01T00:00:05Z among them; then a '
+          'second section whose interface has if_tsoffset -2000000000 s, with two UDP frames stamped 1906 and '
+          '1969: four bad-timestamp frames',
           ['ok' if p[1] is not None and 0 <= p[1] < (253402300800 - 900) * 10**9 else 'bad-timestamp'
-           for p in in_order])
+           for p in first + second])
 
     with open(os.path.join(ODD, 'manifest.json'), 'w') as f:
         json.dump({'comment': 'Written by scripts/make-fixtures.py. expect: the decode result name (DECODE_NAMES '

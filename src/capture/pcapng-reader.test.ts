@@ -110,6 +110,29 @@ describe('pcapng reader', () => {
       )
     })
 
+    test('an interface that stays silent: still in time order (the buffer runs full)', () => {
+      const blocks = batched()
+      blocks.splice(3, 0, { kind: 'interface', name: 'silent' })
+      const { frames, problems } = read('batched-silent', blocks)
+      assert.deepEqual(problems, {})
+      assert.equal(frames.length, 40)
+      assert.deepEqual(frames, inTimeOrder(frames))
+    })
+
+    test('a corrupt timestamp on one interface is handed on at once, and the others stay in order', () => {
+      const blocks = batched()
+      // 2^64 - 1 µs on tap-a, in the middle of the file.
+      blocks.splice(20, 0, { kind: 'epb', interfaceId: 0, timestamp: 2n ** 64n - 1n, data: c })
+      const { frames, problems } = read('batched-corrupt', blocks, { reorder: { frames: 8, bytes: 1 << 20 } })
+      assert.deepEqual(problems, {})
+      assert.equal(frames.length, 41)
+      // It goes on at once (the pipeline counts it bad-timestamp); it holds up nothing else.
+      const corrupt = frames.filter((f) => f.time === (2 ** 64 - 1) / 1e6)
+      assert.equal(corrupt.length, 1)
+      const others = frames.filter((f) => f !== corrupt[0])
+      assert.deepEqual(others, inTimeOrder(others))
+    })
+
     test('one interface per section: packets stay in file order, untouched', () => {
       const { frames, problems } = read('one-interface', [
         { kind: 'section' },

@@ -1,5 +1,6 @@
 import { CaptureError } from '../core/errors.js'
 import { type Frame, type FrameReader, newFrame } from '../core/frame.js'
+import { isRecordTime } from '../core/record-time.js'
 import { CAPTURE_PROBLEM, type CaptureProblem, countProblem, MAX_CAPTURED_LENGTH } from './capture-problem.js'
 import type { ChunkedFile } from './chunked-file.js'
 import {
@@ -53,9 +54,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: false })
  * Each interface's packets are in time order, but a writer with several interfaces may interleave
  * them loosely (each capture thread writes its own batches). Once a section describes a second
  * interface, packets go through a bounded reorder (ReorderBuffer: REORDER_FRAMES frames,
- * REORDER_BYTES bytes), so they come out in time order as merged files do (mergeReaders). A packet
- * further out of order than that is still handed on, counted `out-of-order`. A file that never
- * describes a second interface never pays for it: its packets are handed on in place.
+ * REORDER_BYTES bytes) that merges the interfaces by time, as merged files are (mergeReaders),
+ * holding only what that needs. A packet further out of order than the bounds is still handed on,
+ * counted `out-of-order`. A file that never describes a second interface never pays for it: its
+ * packets are handed on in place.
  */
 export class PcapngReader implements FrameReader {
   readonly problems = new Map<string, number>()
@@ -76,6 +78,8 @@ export class PcapngReader implements FrameReader {
   private readonly ifName: (string | null)[] = []
   private readonly ifUnitsPerSecond: number[] = []
   private readonly ifOffsetSeconds: number[] = []
+  /** The latest packet time read from each interface: none of its later packets is earlier. */
+  private readonly ifLatestTime: number[] = []
 
   /** `file` must hold the Section Header Block type at `pos`; throws CaptureError when that block is unusable. */
   constructor(
@@ -106,9 +110,10 @@ export class PcapngReader implements FrameReader {
     if (this.order === null) {
       if (!this.read(frame)) return false
       // Still one interface per section so far: the packet goes on in place.
-      if (this.order === null) return true
+      if (this.order === null || !isRecordTime(frame.time)) return true
       // This read described a second interface: from now on every packet goes through the reorder.
-      this.copyWaiting(frame)
+      copyFrame(frame, this.waiting)
+      this.hasWaiting = true
     }
     return this.nextInOrder(this.order, frame)
   }
@@ -118,7 +123,12 @@ export class PcapngReader implements FrameReader {
     this.file.close()
   }
 
-  /** Fills the reorder buffer as far as it takes, then hands out its earliest packet. */
+  /**
+   * Hands out the earliest packet held once no interface can still send an earlier one (each
+   * interface's packets are in time order, so that is once every interface of the section has
+   * been read up to its time), reading on into the buffer until then; or, when the buffer is full
+   * or the file ends, the earliest held anyway. An interface that stays silent keeps the buffer full.
+   */
   private nextInOrder(order: ReorderBuffer, frame: Frame): boolean {
     const waiting = this.waiting
     for (;;) {
@@ -126,7 +136,14 @@ export class PcapngReader implements FrameReader {
         if (!order.push(waiting)) break
         this.hasWaiting = false
       }
+      if (order.earliestTime <= this.readUpTo()) break
       if (!this.read(waiting)) break
+      // A time no flow log can carry (bad-timestamp later) has no place in time order: held, it
+      // would stay to the end of the file and take the reorder's room. It goes on at once.
+      if (!isRecordTime(waiting.time)) {
+        copyFrame(waiting, frame)
+        return true
+      }
       this.hasWaiting = true
     }
     if (!order.shift(frame)) return false
@@ -135,17 +152,12 @@ export class PcapngReader implements FrameReader {
     return true
   }
 
-  /** Keeps `frame` (still pointing into the file's chunk) as the packet waiting for the reorder. */
-  private copyWaiting(frame: Frame): void {
-    const w = this.waiting
-    w.data = frame.data
-    w.offset = frame.offset
-    w.capturedLength = frame.capturedLength
-    w.originalLength = frame.originalLength
-    w.time = frame.time
-    w.linkType = frame.linkType
-    w.device = frame.device
-    this.hasWaiting = true
+  /** The time every interface of the section has been read up to: the least of their latest times. */
+  private readUpTo(): number {
+    const latest = this.ifLatestTime
+    let least = Number.POSITIVE_INFINITY
+    for (let i = 0; i < latest.length; i++) if (latest[i]! < least) least = latest[i]!
+    return least
   }
 
   /** Reads the next packet of the file, in file order, into `frame`. */
@@ -243,6 +255,8 @@ export class PcapngReader implements FrameReader {
           this.ifUnitsPerSecond[id] ?? 1e6,
         ) + (this.ifOffsetSeconds[id] ?? 0)
       this.previousTime = time
+      // A corrupt time (counted bad-timestamp later) must not move the interface's clock far ahead.
+      if (time > this.ifLatestTime[id]! && isRecordTime(time)) this.ifLatestTime[id] = time
     }
     frame.data = file.bytes
     frame.offset = p + headerLength
@@ -296,6 +310,7 @@ export class PcapngReader implements FrameReader {
     this.ifName.length = 0
     this.ifUnitsPerSecond.length = 0
     this.ifOffsetSeconds.length = 0
+    this.ifLatestTime.length = 0
     file.pos += length
     return null
   }
@@ -333,6 +348,7 @@ export class PcapngReader implements FrameReader {
     this.ifName.push(name === '' ? null : name)
     this.ifUnitsPerSecond.push(unitsPerSecond)
     this.ifOffsetSeconds.push(offsetSeconds)
+    this.ifLatestTime.push(Number.NEGATIVE_INFINITY)
     if (this.ifLinkType.length === 2 && this.order === null) {
       this.order = new ReorderBuffer(this.reorder.frames, Math.max(this.reorder.bytes, MAX_CAPTURED_LENGTH))
     }
@@ -344,6 +360,17 @@ export class PcapngReader implements FrameReader {
     this.done = true
     return false
   }
+}
+
+/** Copies the fields of `from` into `to` (the bytes stay where they are). */
+function copyFrame(from: Frame, to: Frame): void {
+  to.data = from.data
+  to.offset = from.offset
+  to.capturedLength = from.capturedLength
+  to.originalLength = from.originalLength
+  to.time = from.time
+  to.linkType = from.linkType
+  to.device = from.device
 }
 
 function swap32(value: number): number {

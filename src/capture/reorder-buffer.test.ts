@@ -80,6 +80,31 @@ describe('ReorderBuffer', () => {
   })
 })
 
+describe('ReorderBuffer arena', () => {
+  test('starts small and doubles only as far as the frames held need, keeping their bytes', () => {
+    const buffer = new ReorderBuffer(100, 64, 8)
+    const frames = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1].map((t, i) => frameOf(i + 1, t, 3))
+    for (const f of frames) assert.ok(buffer.push(f))
+    assert.equal(buffer.arenaBytes, 32, '30 bytes held')
+    assert.deepEqual(pass(buffer, []), expected([...frames].reverse()))
+    assert.equal(buffer.arenaBytes, 32)
+  })
+
+  test('grows while frames are held around the ring, handed-out ones in between', () => {
+    const buffer = new ReorderBuffer(100, 1024, 8)
+    const frame = newFrame()
+    // Fill, hand out the later one, so the ring holds a gap; then push more than fits.
+    assert.ok(buffer.push(frameOf(1, 1, 3)))
+    assert.ok(buffer.push(frameOf(2, 0, 3)))
+    assert.ok(buffer.shift(frame))
+    assert.equal(frame.time, 0)
+    const rest = [5, 3, 4].map((t, i) => frameOf(i + 3, t, 3))
+    for (const f of rest) assert.ok(buffer.push(f))
+    assert.equal(buffer.arenaBytes, 16)
+    assert.deepEqual(pass(buffer, []), expected([frameOf(1, 1, 3), rest[1]!, rest[2]!, rest[0]!]))
+  })
+})
+
 describe('ReorderBuffer (property)', () => {
   test('every frame comes out once with its own bytes; in time order when disorder stays within the bounds', () => {
     fc.assert(
@@ -89,9 +114,10 @@ describe('ReorderBuffer (property)', () => {
         }),
         fc.integer({ min: 1, max: 12 }),
         fc.integer({ min: 30, max: 200 }),
-        (spec, capacity, arenaBytes) => {
+        fc.integer({ min: 30, max: 200 }),
+        (spec, capacity, arenaBytes, initialBytes) => {
           const frames = spec.map(([time, length], i) => frameOf(i, time, length))
-          const out = pass(new ReorderBuffer(capacity, arenaBytes), frames)
+          const out = pass(new ReorderBuffer(capacity, arenaBytes, initialBytes), frames)
           // Same multiset of frames.
           const key = (o: Out) => `${o.time}|${o.originalLength}|${o.device}|${o.bytes.join(',')}`
           assert.deepEqual(out.map(key).sort(), expected(frames).map(key).sort())

@@ -9,14 +9,17 @@ import type { Frame } from '../core/frame.js'
  * later frames it belongs before. Nothing is dropped: a frame that arrives later than that is
  * still handed out, out of order; the caller counts it.
  *
- * Allocation-free after construction. The arena is a ring filled in arrival order: a frame's bytes
- * are contiguous (a frame that does not fit before the arena's end starts again at 0), and space
- * comes back once every frame that arrived before it has been handed out. A shifted frame points
- * into the arena and stays valid until the next `push`.
+ * The arena is a ring filled in arrival order: a frame's bytes are contiguous (a frame that does
+ * not fit before the arena's end starts again at 0), and space comes back once every frame that
+ * arrived before it has been handed out. It starts small and doubles, up to `maxArenaBytes`, only
+ * when the frames held need it (a reorder that hands frames out early stays small); nothing else is
+ * allocated after construction. A shifted frame points into the arena and stays valid until the
+ * next `push`.
  */
 export class ReorderBuffer {
   readonly capacity: number
-  private readonly arena: Uint8Array
+  private readonly maxArenaBytes: number
+  private arena: Uint8Array
   // Per slot (slot = arrival sequence % capacity).
   private readonly start: Int32Array
   private readonly capturedLength: Int32Array
@@ -37,10 +40,11 @@ export class ReorderBuffer {
   private writeAt = 0
   private readAt = 0
 
-  /** `arenaBytes` must be at least the largest frame that will be pushed. */
-  constructor(capacity: number, arenaBytes: number) {
+  /** `maxArenaBytes` must be at least the largest frame that will be pushed. */
+  constructor(capacity: number, maxArenaBytes: number, initialArenaBytes = 1 << 20) {
     this.capacity = capacity
-    this.arena = new Uint8Array(arenaBytes)
+    this.maxArenaBytes = maxArenaBytes
+    this.arena = new Uint8Array(Math.min(initialArenaBytes, maxArenaBytes))
     this.start = new Int32Array(capacity)
     this.capturedLength = new Int32Array(capacity)
     this.originalLength = new Float64Array(capacity)
@@ -57,11 +61,25 @@ export class ReorderBuffer {
     return this.size
   }
 
+  /** The time of the frame `shift` would hand out next; +Infinity when none is held. */
+  get earliestTime(): number {
+    return this.size === 0 ? Number.POSITIVE_INFINITY : this.time[this.heap[0]!]!
+  }
+
+  /** Bytes of the arena now (for tests: it grows only as far as the frames held need). */
+  get arenaBytes(): number {
+    return this.arena.length
+  }
+
   /** Copies `frame` in; false, taking nothing, when it holds `capacity` frames or no room for the bytes. */
   push(frame: Frame): boolean {
     const length = frame.capturedLength
     if (this.head - this.tail >= this.capacity) return false
-    const at = this.place(length)
+    let at = this.place(length)
+    while (at < 0 && this.arena.length < this.maxArenaBytes) {
+      this.grow()
+      at = this.place(length)
+    }
     if (at < 0) return false
     if (this.head === this.tail) this.readAt = at
     this.arena.set(frame.data.subarray(frame.offset, frame.offset + length), at)
@@ -105,6 +123,27 @@ export class ReorderBuffer {
       this.readAt = this.start[this.tail % this.capacity]!
     }
     return true
+  }
+
+  /**
+   * Doubles the arena (up to its maximum), copying the frames still held to its start in arrival
+   * order. Space of frames already handed out but not yet reclaimed is reclaimed by the copy.
+   */
+  private grow(): void {
+    const arena = new Uint8Array(Math.min(this.arena.length * 2, this.maxArenaBytes))
+    let at = 0
+    for (let seq = this.tail; seq < this.head; seq++) {
+      const slot = seq % this.capacity
+      if (this.handedOut[slot] === 1) continue
+      const start = this.start[slot]!
+      const length = this.capturedLength[slot]!
+      arena.set(this.arena.subarray(start, start + length), at)
+      this.start[slot] = at
+      at += length
+    }
+    this.arena = arena
+    this.readAt = 0
+    this.writeAt = at
   }
 
   /**
