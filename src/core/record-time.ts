@@ -8,8 +8,10 @@
  * start, end or key can fall outside the range either.
  */
 export const FIRST_RECORD_TIME = 0
-/** 9999-12-31T23:45:00Z: 10000-01-01T00:00:00Z less the longest aggregation interval. */
-export const END_OF_RECORD_TIME = 253402300800 - 900
+/** The longest aggregation interval a flow log may have (config: 1..900 s). */
+export const LONGEST_WINDOW = 900
+/** 9999-12-31T23:45:00Z: 10000-01-01T00:00:00Z less the longest window. */
+export const END_OF_RECORD_TIME = 253402300800 - LONGEST_WINDOW
 
 /** True for a finite time in [FIRST_RECORD_TIME, END_OF_RECORD_TIME). False for NaN and infinities. */
 export function isRecordTime(seconds: number): boolean {

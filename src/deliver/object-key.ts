@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { InputError } from '../core/errors.js'
 import type { FlowLogSpec, NetworkConfig } from '../core/network.js'
-import { isRecordTime } from '../core/record-time.js'
+import { isRecordTime, LONGEST_WINDOW } from '../core/record-time.js'
 import { fileCompression } from './compression.js'
 
 /**
@@ -32,7 +32,7 @@ export function objectKey(
   windowEnd: number,
   extension: string,
 ): string {
-  if (!isRecordTime(windowStart) || !(windowEnd > windowStart && windowEnd - windowStart <= 900)) {
+  if (!isRecordTime(windowStart) || !(windowEnd > windowStart && windowEnd - windowStart <= LONGEST_WINDOW)) {
     throw new RangeError(
       `flowLogs ${flowLog.id}: window ${windowStart}..${windowEnd} is not a window of 1970 to 9999 (unix seconds)`,
     )
