@@ -579,12 +579,19 @@ def _pppoe(frame, vlan=None, compressed=False):
     return frame[:12] + struct.pack('>H', ethertype) + tag + header + ppp
 
 
-def _mpls(frame, labels, vlan=None, ethertype=0x8847):
-    """An Ethernet frame (bytes) re-sent under an MPLS label stack (TTL 64, bottom of stack on the last)."""
+PROVIDER_MACS = bytes.fromhex('02000000f002' '02000000f001')
+
+
+def _mpls(frame, labels, vlan=None, ethertype=0x8847, pseudowire=False):
+    """An Ethernet frame (bytes) re-sent under an MPLS label stack (TTL 64, bottom of stack on the last):
+    its IP packet, keeping its MACs; or, as an Ethernet pseudowire, the whole frame after a control word
+    (RFC 4448), between two provider routers."""
     stack = b''.join(struct.pack('>I', (label << 12) | ((1 if i == len(labels) - 1 else 0) << 8) | 64)
                      for i, label in enumerate(labels))
     tag = struct.pack('>HH', vlan, ethertype) if vlan is not None else b''
-    return frame[:12] + struct.pack('>H', 0x8100 if vlan is not None else ethertype) + tag + stack + frame[14:]
+    outer = PROVIDER_MACS if pseudowire else frame[:12]
+    payload = struct.pack('>I', 0) + frame if pseudowire else frame[14:]
+    return outer + struct.pack('>H', 0x8100 if vlan is not None else ethertype) + tag + stack + payload
 
 
 def make_odd():
@@ -777,16 +784,17 @@ def make_odd():
     cap.dns(0.5, WEB, 53200, 'mpls.example.org')
     cap.ping(0.8, CLIENT6, WEB6, ident=0x6262, count=2)
     cap.send(1.2, WEB, DB, UDP(sport=40000, dport=5000) / Raw(bytes(40)))
-    stacks = [([1000], None, 0x8847), ([2000, 16], 20, 0x8847), ([3000, 17, 7], None, 0x8847),
-              ([4000], None, 0x8848), ([0], None, 0x8847)]
+    stacks = [([1000], None, 0x8847, False), ([2000, 16], 20, 0x8847, False), ([3000, 17, 7], None, 0x8847, False),
+              ([4000], None, 0x8848, False), ([0], None, 0x8847, False), ([5000, 300], None, 0x8847, True)]
     frames = []
     for i, (t_ns, _, data) in enumerate(sorted(cap.frames)):
-        labels, vlan, ethertype = stacks[i % len(stacks)]
-        frames.append((t_ns, _mpls(data, labels, vlan, ethertype)))
+        labels, vlan, ethertype, pseudowire = stacks[i % len(stacks)]
+        frames.append((t_ns, _mpls(data, labels, vlan, ethertype, pseudowire)))
     write_pcap(os.path.join(ODD, 'mpls.pcap'), frames)
     entry('mpls.pcap', LINKTYPE_ETHERNET, 'MPLS: an HTTPS connection 198.51.100.7 -> web, a DNS query and '
           'answer, an IPv6 ping and a UDP datagram web -> db, frames cycling through stacks of 1 label, '
-          '2 labels behind 802.1Q 20, 3 labels, 1 label as 0x8848 (multicast) and the IPv4 explicit null label',
+          '2 labels behind 802.1Q 20, 3 labels, 1 label as 0x8848 (multicast), the IPv4 explicit null label and '
+          'an Ethernet pseudowire (2 labels, control word, the whole frame)',
           ['ok'] * len(frames), vlans=[20 if i % len(stacks) == 1 else -1 for i in range(len(frames))])
 
     # pcapng whose two interfaces are written in 45-s batches: each batch goes back in time by up to

@@ -16,6 +16,8 @@ const ETH =
   '02000a000002' + // destination MAC 02:00:0a:00:00:02
   '02000a000001' // source MAC 02:00:0a:00:00:01
 const ETH_IPV4 = `${ETH}0800` // EtherType IPv4
+/** The customer's MACs inside a pseudowire: 0a:00:00:00:00:0b <- 0a:00:00:00:00:0a. */
+const INNER_ETH = '0a000000000b' + '0a000000000a'
 const ETH_IPV6 = `${ETH}86dd` // EtherType IPv6
 
 /** An IPv4 header; `options` is extra hex after the 20 fixed bytes (IHL follows it unless given). */
@@ -298,10 +300,59 @@ const linkCases: Case[] = [
     result: DECODE.TRUNCATED_IP,
   },
   {
-    name: 'MPLS pseudowire (control word, then Ethernet)',
+    name: 'MPLS Ethernet pseudowire: control word, then the customer frame (its MACs)',
     linkType: ETHERNET,
-    bytes: `${ETH}8847` + '00010140' + '00000000' + ETH_IPV4 + V4_TCP,
+    bytes: `${ETH}8847` + '00010140' + '00000007' + `${INNER_ETH}0800` + V4_TCP, // CW sequence 7
+    result: DECODE.OK,
+    expect: { ...TCP_V4_FIELDS, dstMac: '0a:00:00:00:00:0b', srcMac: '0a:00:00:00:00:0a', vlan: -1 },
+  },
+  {
+    name: 'MPLS Ethernet pseudowire without control word (MAC not starting with nibble 0)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + 'a00000000001' + 'a00000000002' + '86dd' + V6_UDP,
+    result: DECODE.OK,
+    expect: { ...UDP_V6_FIELDS, dstMac: 'a0:00:00:00:00:01', srcMac: 'a0:00:00:00:00:02' },
+  },
+  {
+    name: 'pseudowire behind an outer VLAN, with its own VLAN inside (the outer id is recorded)',
+    linkType: ETHERNET,
+    bytes:
+      `${ETH}8100` +
+      '0064' +
+      '8847' +
+      '00010140' +
+      '00000000' +
+      `${INNER_ETH}8100` +
+      '00c8' +
+      '0800' +
+      V4_TCP,
+    result: DECODE.OK,
+    expect: { vlan: 100, srcPort: 50000 },
+  },
+  {
+    name: 'pseudowire without an outer VLAN, with one inside',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + '00000000' + `${INNER_ETH}8100` + '00c8' + '0800' + V4_TCP,
+    result: DECODE.OK,
+    expect: { vlan: 200 },
+  },
+  {
+    name: 'pseudowire associated channel (nibble 1)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + '10000021' + V4_TCP,
     result: DECODE.NOT_IP,
+  },
+  {
+    name: 'MPLS inside a pseudowire is not followed again',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + '00000000' + `${INNER_ETH}8847` + '00010140' + V4_TCP,
+    result: DECODE.NOT_IP,
+  },
+  {
+    name: 'pseudowire cut inside the customer frame header',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + '00000000' + INNER_ETH,
+    result: DECODE.TRUNCATED_LINK,
   },
   {
     name: 'Linux cooked v1, IPv4 TCP',
