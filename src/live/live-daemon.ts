@@ -173,11 +173,7 @@ export class LiveDaemon {
     const devices = this.network.interfaces.flatMap((nic, iface) =>
       nic.device === null ? [] : [{ iface, device: nic.device }],
     )
-    if (devices.length === 0) {
-      throw new InputError(
-        `${this.options.configPath}: no interface has a "device"; flowlog run captures the devices it names`,
-      )
-    }
+    requireDevices(this.network, this.options.configPath)
     const t = now()
     this.pipeline.start(t)
     if (this.options.enforce) {
@@ -506,6 +502,7 @@ export class LiveDaemon {
       activeFlows: tables.reduce((n, t) => n + t.records, 0),
       trackedConnections: p.tracker.size,
       windowsClosed: this.windowsClosed,
+      flowLogs: this.network.flowLogs.length,
       delivery: this.sink.deliveryStats.snapshot(),
     }
   }
@@ -590,6 +587,15 @@ export class LiveDaemon {
         'could not remove the enforce ruleset',
       )
     }
+  }
+}
+
+/** Refuses a network with nothing to capture (checked before anything is opened or created). */
+export function requireDevices(network: NetworkConfig, configPath: string): void {
+  if (!network.interfaces.some((nic) => nic.device !== null)) {
+    throw new InputError(
+      `${configPath}: no interface has a "device"; flowlog run captures the devices it names`,
+    )
   }
 }
 
