@@ -467,7 +467,10 @@ export class LiveDaemon {
       rules: policy.ruleIds.length,
     }
     const message = `applied: ${added.length} flow log(s) start at their next window, ${removed.length} stopped after writing their open window; ${policy.ruleIds.length} rule(s) judge new connections`
-    this.log.info({ added: this.lastApplied.added, removed: this.lastApplied.removed }, message)
+    this.log.info(
+      { added: this.lastApplied.added, removed: this.lastApplied.removed, rules: policy.ruleIds.length },
+      message,
+    )
     return { ok: true, message, added: this.lastApplied.added, removed: this.lastApplied.removed }
   }
 
