@@ -24,6 +24,17 @@ import {
   TOKEN,
 } from '../support/service-lab.js'
 
+/** The time (unix seconds) of the daemon's last change that added or removed the flow log `id`. */
+function appliedAt(service: RunningService, what: 'added' | 'removed', id: string): Promise<number> {
+  return waitFor(`the daemon to apply the change of ${id}`, () => {
+    const change = service
+      .logs()
+      .filter((l) => String(l.msg).startsWith('applied:') && (l[what] as string[]).includes(id))
+      .at(-1)
+    return change === undefined ? undefined : Date.parse(String(change.time)) / 1000
+  })
+}
+
 /**
  * flowlog as NHN Cloud's flow-log service of a namespace network, driven with plain HTTP (what
  * curl does): the config seeds a logger (2 s windows, NHN CSV), which records real traffic;
@@ -87,7 +98,8 @@ test('flowlog run as an NHN flow-log service: loggers paused, resumed, created a
       body: { flowlog_logger: { admin_state_up: false } },
     })
     assert.equal(pause.status, 200, pause.body)
-    const paused = Date.now() / 1000
+    // When the daemon applied it (a store watcher: just after the answer, or just before).
+    const paused = await appliedAt(s, 'removed', 'fl-nhn-seed')
     assert.equal((pause.json().flowlog_logger as Row).status, 'INACTIVE')
     await sleep(1100)
     connect()
@@ -114,7 +126,7 @@ test('flowlog run as an NHN flow-log service: loggers paused, resumed, created a
       body: { flowlog_logger: { admin_state_up: true } },
     })
     assert.equal(resume.status, 200, resume.body)
-    const resumed = Date.now() / 1000
+    const resumed = await appliedAt(s, 'added', 'fl-nhn-seed')
     assert.equal((resume.json().flowlog_logger as Row).status, 'ACTIVE')
     await sleep(2100)
     connect()

@@ -79,8 +79,15 @@ export interface RunningService {
   stop(): Promise<number | null>
 }
 
-/** Starts `flowlog run` with the state and the API in the lab's hypervisor namespace. */
-export async function startService(lab: Lab, files: ServiceFiles): Promise<RunningService> {
+/**
+ * Starts `flowlog run` with the state and the API in the lab's hypervisor namespace (the NHN
+ * token always; `args` adds more, such as --api-credentials).
+ */
+export async function startService(
+  lab: Lab,
+  files: ServiceFiles,
+  args: readonly string[] = [],
+): Promise<RunningService> {
   const child = lab.start(lab.hv, [
     process.execPath,
     repoPath('bin/flowlog.js'),
@@ -91,21 +98,24 @@ export async function startService(lab: Lab, files: ServiceFiles): Promise<Runni
     files.state,
     '--api',
     '127.0.0.1:0',
-    '--api-credentials',
-    files.credentials,
     '--api-token-file',
     files.token,
+    ...args,
   ])
   const output = collectOutput(child)
   const logs = () => logLines(output.stdout())
-  const port = await waitFor(
-    'the API to listen',
-    () => {
-      if (child.exitCode !== null) throw new Error(`flowlog run exited: ${output.stderr()}`)
-      return logs().find((l) => l.msg === 'api listening')?.port as number | undefined
-    },
-    30_000,
+  const exit = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`flowlog run exited (${code}): ${output.stderr()}`))),
   )
+  exit.catch(() => {})
+  const port = await Promise.race([
+    exit,
+    waitFor(
+      'the API to listen',
+      () => logs().find((l) => l.msg === 'api listening')?.port as number | undefined,
+      30_000,
+    ),
+  ])
   return {
     child,
     port,
