@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -61,6 +61,13 @@ test('flowlog run as an NHN flow-log service: loggers paused, resumed, created a
     layout: nhn
     destination: file://${out}
     compression: none
+  - id: fl-nhn-down
+    resource: eni-a
+    aggregationInterval: 2
+    fileFormat: nhn-csv
+    layout: nhn
+    destination: s3://flowlog-unreachable
+s3: { endpoint: "http://127.0.0.1:9", region: kr1, forcePathStyle: true }
 `,
     )
     service = await startService(lab, files)
@@ -82,7 +89,9 @@ test('flowlog run as an NHN flow-log service: loggers paused, resumed, created a
       assert.equal(list.status, 200, list.body)
       const loggers = list.json().flowlog_loggers as Row[]
       assert.deepEqual(
-        loggers.map((l) => [l.id, l.resource_type, l.resource_id, l.admin_state_up, l.status, l.log_format]),
+        loggers
+          .filter((l) => l.id === 'fl-nhn-seed')
+          .map((l) => [l.id, l.resource_type, l.resource_id, l.admin_state_up, l.status, l.log_format]),
         [['fl-nhn-seed', 'VPC', 'vpc-lab', true, 'ACTIVE', 'CSV']],
       )
     })
@@ -204,9 +213,48 @@ test('flowlog run as an NHN flow-log service: loggers paused, resumed, created a
         assert.equal(api(`/v2.0/flowlog-loggers/${id}`, { method: 'DELETE' }).status, 204)
         await waitFor('the daemon to stop it', () => (running().includes(id) ? undefined : true))
         assert.equal(api(`/v2.0/flowlog-loggers/${id}`).status, 404)
-        assert.deepEqual(running(), ['fl-nhn-seed'])
+        assert.deepEqual(running(), ['fl-nhn-down', 'fl-nhn-seed'])
       },
     )
+
+    await t.test(
+      'a destination that fails shows in the logger and in /status, from the real deliveries',
+      async () => {
+        const down = await waitFor('the failed delivery', () => {
+          const logger = api('/v2.0/flowlog-loggers/fl-nhn-down').json().flowlog_logger as Row
+          return logger.status === 'ERROR' ? logger : undefined
+        })
+        assert.equal(down.error_type, 'OBSServiceNotAvailableError')
+        const status = api('/status').json()
+        const delivery = (status.flowLogs as Row[]).find((f) => f.id === 'fl-nhn-down')?.delivery as Row
+        assert.equal(delivery.status, 'FAILED')
+        assert.ok(Number(delivery.spooled) > 0, 'its files wait in the spool')
+        assert.match(String(delivery.error), /\S/)
+        const seed = (status.flowLogs as Row[]).find((f) => f.id === 'fl-nhn-seed')?.delivery as Row
+        assert.equal(seed.status, 'SUCCESS')
+        assert.match(String((status.store as Row).description), /^sqlite:.*state\.db$/)
+        assert.equal((status.store as Row).ok, true)
+        assert.ok((status.lastApplied as Row).at, 'the last change applied')
+        const metrics = api('/metrics').body
+        assert.match(metrics, /^flowlog_flow_logs 2$/m)
+        assert.match(metrics, /^flowlog_control_changes_total\{result="applied"\} [1-9]/m)
+      },
+    )
+
+    await t.test('SIGHUP reloads the topology; a topology that would need a restart is refused', async () => {
+      s.child.kill('SIGHUP')
+      await waitFor('the reload', () =>
+        s.logs().some((l) => String(l.msg).startsWith('config reloaded')) ? true : undefined,
+      )
+      writeFileSync(files.config, readFileSync(files.config, 'utf8').replace(a.address, '10.77.1.99'))
+      s.child.kill('SIGHUP')
+      const refused = await waitFor('the refusal', () =>
+        s.logs().find((l) => String(l.msg).startsWith('config reload refused')),
+      )
+      assert.match(JSON.stringify(refused.problems), /interfaces changed/)
+      assert.equal(api('/healthz').status, 200, 'the daemon goes on')
+      connect()
+    })
 
     assert.equal(await s.stop(), 0, s.stderr())
     service = null
