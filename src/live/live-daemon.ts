@@ -456,6 +456,10 @@ export class LiveDaemon {
    */
   apply(network: NetworkConfig, refusal = 'change refused, still running the previous network'): ApplyResult {
     const next = withOut(this.options, network)
+    // A change that leaves the network as it runs (a tag, a name, the config's record) is nothing to do.
+    if (JSON.stringify(next) === JSON.stringify(this.network)) {
+      return { ok: true, message: 'unchanged: the network runs as it is', added: [], removed: [] }
+    }
     const problems = topologyProblems(this.network, next)
     if (problems.length > 0) return this.refuse(problems, refusal)
     const policy = compilePolicy(next, this.policy)
