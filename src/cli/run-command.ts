@@ -100,15 +100,16 @@ window ends, with NODATA records for idle interfaces.
 
 State and APIs: the config gives the topology (VPCs, subnets, interfaces and their devices) and
 the daemon settings; flow logs, security groups, rules, tags and interface groups live in an
-SQLite database under --state (default /var/lib/flowlog for root). The first start seeds an empty
-state from the config's groups and flow logs; afterwards the state is the truth, and a config
-that differs is reported (flowlog export-config writes the state as a config). A config may
-hold no flow logs: the daemon then waits for API calls. Changes made through the APIs apply
-live: a created flow log starts at its next window boundary, a deleted (or paused) one writes
-its open window at once and stops, a security-group change judges new connections at once
-(tracked ones keep their state, as on AWS), and in enforce mode the nftables ruleset is
-replaced atomically. --no-state runs the config alone, as before: no API adapters, and SIGHUP
-applies the config's group changes (changed flow logs are refused).
+SQLite database under --state (/var/lib/flowlog for root, else ~/.local/state/flowlog, unless
+FLOWLOG_STATE_DIR says). The first start seeds an empty state from the config's groups and flow
+logs; afterwards the state is the truth, and a config that differs is reported (flowlog
+export-config writes the state as a config). A config may hold no flow logs: the daemon then
+waits for API calls. Changes made through the APIs apply live: a created flow log starts at its
+next window boundary, a deleted (or paused) one writes its open window at once and stops, a
+security-group change judges new connections at once (tracked ones keep their state, as on
+AWS), and in enforce mode the nftables ruleset is replaced atomically. --no-state runs the
+config alone, as before: no API adapters, and SIGHUP applies the config's group changes
+(changed flow logs are refused).
 
 The API listens on 127.0.0.1 by default (--api; one listener):
   /v2.0/flowlog-loggers  NHN Cloud Flow Log API v2, X-Auth-Token from --api-token-file
