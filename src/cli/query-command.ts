@@ -81,7 +81,8 @@ A value "-" means not applicable. Lists, ranges and CIDRs work with = and in; !=
 CloudWatch patterns (--pattern or a --where in brackets) match fields by position:
   [version, account, eni, source, destination, srcport, destport="22", protocol="6", packets, bytes,
    start, end, action="REJECT", status]
-  [..., action=REJECT, status]   [v, a, e, src=10.0.2.*, ...]   [..., bytes >= 400, ...]
+  [..., action=REJECT, status]   [v, a, e, src=10.0.2.*, ...]
+  [v, a, e, src, dst, sp, dp, proto, packets, bytes >= 400, ...]   (one "..." per pattern)
 --pattern without brackets: a list (..., action=REJECT, status) is bracketed for you; anything else
 is CloudWatch terms, found as text in the record as written (case-sensitive):
   REJECT   "REJECT OK"   ?NODATA ?SKIPDATA (either)   REJECT -eni-0a1 (REJECT, not eni-0a1)

@@ -268,8 +268,8 @@ class Parser {
         if (rel !== '=') throw this.error(`${written}: a time range a..b takes = or in`)
         return {
           kind: 'range',
-          low: this.time(range[1]!, written) * scale,
-          high: this.time(range[2]!, written) * scale,
+          low: this.time(rangeEnds(range[1]!, range[2]!)[0], written) * scale,
+          high: this.time(rangeEnds(range[1]!, range[2]!)[1], written) * scale,
         }
       }
       return { kind: 'number', op: rel, value: this.time(v, written) * scale }
@@ -388,3 +388,18 @@ export const PROTOCOLS: ReadonlyMap<string, number> = new Map([
   ['icmp6', 58],
   ['sctp', 132],
 ])
+
+/**
+ * A time range's ends as written, completed: an end written as a time of day only
+ * (`2024-06-01T12:00..12:30Z`) is on the start's date, and its zone, when the start has none, is
+ * the start's too (the zone written once at the end is meant for the range).
+ */
+export function rangeEnds(low: string, high: string): [string, string] {
+  const date = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/i.exec(low.trim())
+  const time = /^\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(high.trim())
+  if (time === null) return [low, high]
+  const day = date?.[1] ?? /^(\d{4}-\d{2}-\d{2})[T ]/i.exec(low.trim())?.[1]
+  if (day === undefined) return [low, high]
+  const zone = time[1] ?? ''
+  return [date !== null ? `${low.trim()}${zone}` : low, `${day}T${high.trim()}`]
+}
