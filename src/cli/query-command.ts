@@ -57,7 +57,11 @@ export function queryCommand(): Command {
     .option('--unix-times', 'show start/end as unix numbers, not readable times', false)
     .option('-n, --limit <n>', 'stop after n matching records')
     .option('-c, --count', 'print only the number of matching records', false)
-    .option('--community-id', 'add the community-id field (Community ID v1) to every record shown', false)
+    .option(
+      '--community-id',
+      "add community-id (Community ID v1 of the packet addresses, as Zeek/Suricata; community-id-elastic in --fields for Elastic's)",
+      false,
+    )
     .option(
       '--log-format <format>',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: AWS's own ${field} syntax, not a template

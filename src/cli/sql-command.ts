@@ -44,7 +44,7 @@ The table "flows" has AWS's Athena columns (version, account_id, interface_id, s
 srcport, dstport, protocol, packets, bytes, start, "end", action, log_status, vpc_id, subnet_id,
 instance_id, tcp_flags, type, pkt_srcaddr, pkt_dstaddr, region, az_id, ..., flow_direction,
 traffic_path), every later AWS field, flowlog's extras (rule_id, reject_reason_detail, ...),
-community_id and "date" (the UTC day of start). NHN records use the same names (filter DROP is
+community_id, community_id_elastic (docs/analysis.md#community-id) and "date" (the UTC day of start). NHN records use the same names (filter DROP is
 action REJECT). Athena functions such as from_unixtime, to_iso8601 and day_of_week work as in Athena.
 
 Examples:

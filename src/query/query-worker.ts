@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads'
-import { communityIdOfRow } from '../community-id/community-id.js'
+import { COMMUNITY_ID_FIELDS } from '../community-id/community-id.js'
 import type { FlowRow } from '../read/flow-row.js'
 import { localFile } from '../read/list-sources.js'
 import { emptyStats, type ReadOptions, type ReadStats } from '../read/read-options.js'
@@ -17,7 +17,8 @@ import type { FilterNode } from './filter.js'
 export interface WorkerSetup {
   filter: FilterNode
   options: Pick<ReadOptions, 'since' | 'until' | 'logFormat'>
-  communityId: boolean
+  /** Community ID fields to add to every row (community-id, community-id-elastic). */
+  idFields: string[]
   countOnly: boolean
 }
 
@@ -58,7 +59,7 @@ parentPort?.on('message', async (task: WorkerTask) => {
         matched++
         if (setup.countOnly) return undefined
         const row = cursor.toRow()
-        if (setup.communityId) row['community-id'] = communityIdOfRow(row)
+        for (const field of setup.idFields) row[field] = COMMUNITY_ID_FIELDS.get(field)?.(row) ?? null
         rows.push(row)
         if (rows.length > FEW && rows.length * 50 > stats.rows) {
           tooMany = true

@@ -63,11 +63,24 @@ export async function runQuery(
   const stats = emptyStats()
   const fields = options.fields === null ? null : resolveFields(options.fields)
   const compiled = compileFilter(options.filter)
-  // Community ID is not a column of any file: a filter on it runs on the finished row.
-  const filterOnId = usesField(options.filter, 'community-id')
-  const wantId = filterOnId || fields?.includes('community-id') === true || options.communityId === true
+  // Community IDs are not columns of any file: a filter on one runs on the finished row.
+  const idNames = ['community-id', 'community-id-elastic']
+  const filterOnId = idNames.some((f) => usesField(options.filter, f))
+  const idFields = idNames.filter(
+    (f) =>
+      usesField(options.filter, f) ||
+      fields?.includes(f) === true ||
+      (f === 'community-id' && options.communityId === true),
+  )
   // Community ID hashes with node:crypto: loaded only when asked for.
-  const communityIdOf = wantId ? (await import('../community-id/community-id.js')).communityIdOfRow : null
+  const idOf =
+    idFields.length === 0 ? null : (await import('../community-id/community-id.js')).COMMUNITY_ID_FIELDS
+  const addIds =
+    idOf === null
+      ? null
+      : (row: FlowRow) => {
+          for (const f of idFields) row[f] = idOf.get(f)?.(row) ?? null
+        }
   const shown =
     fields ?? (options.format === 'table' || options.format === 'csv' ? DEFAULT_QUERY_FIELDS : null)
   const table = options.format === 'table'
@@ -123,7 +136,7 @@ export async function runQuery(
         ...(options.until === undefined ? {} : { until: options.until }),
         ...(options.logFormat === undefined ? {} : { logFormat: options.logFormat }),
       },
-      communityId: wantId,
+      idFields,
       countOnly: options.countOnly,
     }
     const more = () => matched < limit && !writer.closed
@@ -161,12 +174,12 @@ export async function runQuery(
       take: (cursor) => {
         // Counting needs no row, unless the filter is on the Community ID it holds.
         if (options.countOnly && !filterOnId) return ++matched < limit && !writer.closed
-        if (shown !== null && communityIdOf === null) {
+        if (shown !== null && addIds === null) {
           emitRecord(cursor, shown)
           return ++matched < limit && !writer.closed
         }
         const row = cursor.toRow()
-        if (communityIdOf !== null) row['community-id'] = communityIdOf(row)
+        addIds?.(row)
         if (filterOnId && !compiled.testRow(row)) return undefined
         matched++
         if (!options.countOnly) emit(row)
@@ -190,7 +203,7 @@ function resolveFields(names: readonly string[]): string[] {
     const field = fieldNamed(name)
     if (field === null) {
       throw new InputError(
-        `--fields: "${name}" is not a flow-log field (AWS names such as srcaddr, dstport, action; or community-id)`,
+        `--fields: "${name}" is not a flow-log field (AWS names such as srcaddr, dstport, action; or community-id, community-id-elastic)`,
       )
     }
     return field

@@ -20,7 +20,8 @@ import { StagingFile } from './staging-file.js'
  * (reference 8.1): columns named with underscores (`srcaddr`, `log_status`, `interface_id`, ...),
  * every field flowlog knows (NULL where the sources lack it), plus
  *
- * - `community_id`: Community ID v1 of the record (computed when read);
+ * - `community_id` (packet addresses, as Zeek/Suricata) and `community_id_elastic` (srcaddr/dstaddr
+ *   and ICMP as Elastic's AWS module): Community ID v1 of the record (computed when read);
  * - `date`: the UTC date of `start`, standing in for Athena's `date` partition column.
  *
  * Athena/Presto functions that DuckDB lacks (from_unixtime, to_iso8601, day_of_week, ...) are
@@ -62,6 +63,7 @@ export async function openFlowsDatabase(
     await defineAthenaFunctions(connection)
     await connection.run(`CREATE VIEW flows AS SELECT *,
       community_id(CAST(protocol AS INTEGER), coalesce(pkt_srcaddr, srcaddr), coalesce(pkt_dstaddr, dstaddr), srcport, dstport) AS community_id,
+      community_id_elastic(CAST(protocol AS INTEGER), srcaddr, dstaddr, srcport, dstport) AS community_id_elastic,
       CAST(to_timestamp(start) AS DATE) AS "date"
       FROM flow_records`)
     return {

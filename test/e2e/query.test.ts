@@ -228,6 +228,32 @@ describe('flowlog sql selects what flowlog query selects', () => {
     assert.deepEqual(ids(s, 'community_id'), ids(q, 'community-id'))
   })
 
+  test('community-id-elastic: in query and SQL alike, and given to ICMP where community-id is not', () => {
+    const fields =
+      'interface-id,srcaddr,srcport,dstaddr,dstport,protocol,action,community-id,community-id-elastic'
+    const q = query(['--fields', fields, AWS_TEXT]).rows
+    const icmp = q.filter((r) => r.protocol === 1)
+    assert.ok(icmp.length > 0, 'the capture has ICMP')
+    assert.ok(
+      icmp.every((r) => r['community-id'] === null && String(r['community-id-elastic']).startsWith('1:')),
+    )
+    // Without packet addresses the two agree on everything else.
+    const tcp = q.filter((r) => r.protocol === 6)
+    assert.ok(tcp.length > 0 && tcp.every((r) => r['community-id'] === r['community-id-elastic']))
+    const s = sql(
+      'SELECT interface_id, srcaddr, srcport, dstaddr, dstport, protocol, action, community_id_elastic FROM flows',
+      [AWS_TEXT],
+    )
+    const ids = (rows: Record<string, unknown>[], k: string) => rows.map((r) => `${key(r)} ${r[k]}`).sort()
+    assert.deepEqual(ids(s, 'community_id_elastic'), ids(q, 'community-id-elastic'))
+    const filtered = query([
+      '--where',
+      `community-id-elastic='${icmp[0]?.['community-id-elastic']}'`,
+      AWS_TEXT,
+    ]).rows
+    assert.ok(filtered.length >= 1 && filtered.every((r) => r.protocol === 1))
+  })
+
   test("AWS's Athena sample queries run unchanged (reference 8.1)", () => {
     const top = sql(
       `SELECT dstaddr, sum(packets) AS packetcount FROM flows WHERE dstport = 443 AND "date" > current_date - interval '7' day GROUP BY dstaddr ORDER BY packetcount DESC LIMIT 10`,
