@@ -10,6 +10,7 @@ interface AuditFlags extends SourceFlags {
   config: string
   format: 'table' | 'json'
   writeGroups?: string
+  narrowPublic: boolean
 }
 
 export function auditCommand(): Command {
@@ -27,6 +28,11 @@ export function auditCommand(): Command {
         '-w, --write-groups <file>',
         'write the least-privilege groups as YAML (input for what-if --groups)',
       )
+      .option(
+        '--narrow-public',
+        'narrow public rules too (0.0.0.0/0 or ::/0 on tcp 80/443, or described as public): kept by default',
+        false,
+      )
       .addHelpText(
         'after',
         `
@@ -42,7 +48,7 @@ Examples:
     const network = loadConfig(flags.config)
     const read = startRead('audit', flags)
     const reader = readFlows(sources, read.options)
-    const result = await audit(reader, network)
+    const result = await audit(reader, network, { narrowPublic: flags.narrowPublic })
     read.finish(reader.stats, `${result.rules.length} rule(s) audited`)
     if (flags.format === 'json') process.stdout.write(`${JSON.stringify(auditJson(result), null, 2)}\n`)
     else process.stdout.write(renderAudit(result))
