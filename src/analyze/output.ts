@@ -1,5 +1,3 @@
-import { InputError } from '../core/errors.js'
-
 /**
  * Tables the analysis commands print: aligned text for people, CSV and JSON for scripts. Times are
  * unix seconds in the data and readable UTC in every format, so a report reads the same in each.
@@ -19,11 +17,6 @@ export interface Column {
 export interface Table {
   columns: readonly Column[]
   rows: readonly Record<string, CellValue>[]
-}
-
-export function parseOutputFormat(value: string): OutputFormat {
-  if ((OUTPUT_FORMATS as readonly string[]).includes(value)) return value as OutputFormat
-  throw new InputError(`--format: "${value}" is not one of ${OUTPUT_FORMATS.join(', ')}`)
 }
 
 /** Unix seconds → `2024-06-01T12:00:05Z` (milliseconds only when the value has them). */

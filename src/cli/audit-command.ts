@@ -1,14 +1,16 @@
 import { writeFileSync } from 'node:fs'
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import { audit } from '../analyze/audit.js'
 import { auditJson, renderAudit } from '../analyze/audit-text.js'
 import { leastPrivilegeYaml } from '../analyze/groups-yaml.js'
 import { loadConfig } from '../config/load-config.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
+import { formatOption, openOutput, outputOption } from './output-options.js'
 
 interface AuditFlags extends SourceFlags {
   config: string
-  format: 'table' | 'json'
+  format?: string
+  output?: string
   writeGroups?: string
   narrowPublic: boolean
 }
@@ -21,11 +23,10 @@ export function auditCommand(): Command {
       )
       .argument('<source...>', 'flow-log files, directories (read recursively) or s3://bucket/prefix')
       .requiredOption('-c, --config <file>', 'config whose security groups to audit')
-      .addOption(
-        new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'),
-      )
+      .addOption(formatOption(['table', 'json'] as const, 'table'))
+      .addOption(outputOption())
       .option(
-        '-w, --write-groups <file>',
+        '--write-groups <file>',
         'write the least-privilege groups as YAML (input for what-if --groups)',
       )
       .option(
@@ -45,17 +46,18 @@ Examples:
   flowlog what-if --config net.yaml --groups least.yaml logs/`,
       ),
   ).action(async (sources: string[], flags: AuditFlags) => {
+    const target = openOutput(flags, ['table', 'json'] as const, 'table')
     const network = loadConfig(flags.config)
     const read = startRead('audit', flags)
     const reader = readFlows(sources, read.options)
     const result = await audit(reader, network, { narrowPublic: flags.narrowPublic })
     read.finish(reader.stats, `${result.rules.length} rule(s) audited`)
-    if (flags.format === 'json') process.stdout.write(`${JSON.stringify(auditJson(result), null, 2)}\n`)
-    else process.stdout.write(renderAudit(result))
+    if (target.format === 'json') target.write(`${JSON.stringify(auditJson(result), null, 2)}\n`)
+    else target.write(renderAudit(result))
     if (flags.writeGroups !== undefined) {
       writeFileSync(flags.writeGroups, leastPrivilegeYaml(network, result.rules, sources.join(' ')))
-      if (flags.format !== 'json')
-        process.stdout.write(`\nleast-privilege groups written to ${flags.writeGroups}\n`)
+      if (target.format !== 'json') target.write(`\nleast-privilege groups written to ${flags.writeGroups}\n`)
     }
+    await target.close()
   })
 }

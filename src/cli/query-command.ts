@@ -3,10 +3,11 @@ import { InputError } from '../core/errors.js'
 import type { FilterNode } from '../query/filter.js'
 import { andAll, parseFilter } from '../query/parse-filter.js'
 import { parseCloudWatchPattern } from '../query/parse-pattern.js'
-import { checkOutputFormat } from '../query/row-writer.js'
+import { OUTPUT_FORMATS } from '../query/row-writer.js'
 import { runQuery } from '../query/run-query.js'
 import { checkZone, parseTime } from '../query/time-value.js'
 import { parseLogFormat } from '../read/file-schema.js'
+import { formatOption, openOutput, outputOption } from './output-options.js'
 import { readProgressBar } from './read-progress.js'
 import { ReadReport } from './read-report.js'
 import { repeatableOption } from './repeatable-option.js'
@@ -17,7 +18,8 @@ interface QueryFlags {
   since?: string
   until?: string
   fields?: string
-  output: string
+  format?: string
+  output?: string
   tz: string
   unixTimes: boolean
   limit?: string
@@ -49,14 +51,15 @@ export function queryCommand(): Command {
     .option('--since <time>', 'records that end at or after: ISO 8601, unix seconds, or an age (15m, 2h, 7d)')
     .option('--until <time>', 'records that start before (same forms as --since)')
     .option(
-      '-f, --fields <list>',
+      '--fields <list>',
       'fields to show, comma-separated (default: start,end,interface-id,srcaddr,...)',
     )
-    .option('-o, --output <format>', 'table, csv, jsonl or json', 'table')
+    .addOption(formatOption(OUTPUT_FORMATS, 'table'))
+    .addOption(outputOption())
     .option('--tz <zone>', 'time zone for times shown and times without a zone (IANA name)', 'UTC')
     .option('--unix-times', 'show start/end as unix numbers, not readable times', false)
     .option('-n, --limit <n>', 'stop after n matching records')
-    .option('-c, --count', 'print only the number of matching records', false)
+    .option('--count', 'print only the number of matching records', false)
     .option(
       '--community-id',
       "add community-id (Community ID v1 of the packet addresses, as Zeek/Suricata; community-id-elastic in --fields for Elastic's)",
@@ -94,7 +97,7 @@ is CloudWatch terms, found as text in the record as written (case-sensitive):
 Examples:
   flowlog query --where 'dstport=22 and action=REJECT' logs/
   flowlog query --pattern '[..., destport="22", protocol="6", packets, bytes, ws, we, action="REJECT", st]' logs/
-  flowlog query --since 2h -o csv --fields start,srcaddr,dstaddr,dstport,bytes s3://bucket/AWSLogs/
+  flowlog query --since 2h -f csv --fields start,srcaddr,dstaddr,dstport,bytes s3://bucket/AWSLogs/
   flowlog query --where 'addr=203.0.113.5' --tz Asia/Seoul --community-id logs/`,
     )
     .action(async (sources: string[], flags: QueryFlags) => {
@@ -122,13 +125,14 @@ Examples:
               .split(',')
               .map((f) => f.trim())
               .filter((f) => f !== '')
+      const target = openOutput(flags, OUTPUT_FORMATS, 'table')
       const report = new ReadReport('query')
       const progress = flags.progress ? readProgressBar('query') : null
       const result = await runQuery(
         sources,
         {
           filter: andAll(filters),
-          format: checkOutputFormat(flags.output),
+          format: target.format,
           fields,
           zone,
           unixTimes: flags.unixTimes,
@@ -141,8 +145,9 @@ Examples:
           ...(flags.logFormat === undefined ? {} : { logFormat: flags.logFormat }),
           ...(progress === null ? {} : { onProgress: progress.update }),
         },
-        process.stdout,
+        target.stream,
       ).finally(() => progress?.stop())
+      await target.close()
       if (flags.summary)
         process.stderr.write(
           `${report.summary(result.stats, `${result.matched.toLocaleString('en-US')} matching record(s)`)}\n`,

@@ -1,16 +1,18 @@
 import { Command } from 'commander'
 import { InputError } from '../core/errors.js'
-import { checkOutputFormat } from '../query/row-writer.js'
+import { OUTPUT_FORMATS } from '../query/row-writer.js'
 import { checkZone, parseTime } from '../query/time-value.js'
 import { parseLogFormat } from '../read/file-schema.js'
 import { runSql } from '../sql/run-sql.js'
+import { formatOption, openOutput, outputOption } from './output-options.js'
 import { readProgressBar } from './read-progress.js'
 import { ReadReport } from './read-report.js'
 
 interface SqlFlags {
   since?: string
   until?: string
-  output: string
+  format?: string
+  output?: string
   tz: string
   logFormat?: string
   progress: boolean
@@ -32,7 +34,8 @@ export function sqlCommand(): Command {
       'only records that end at or after: ISO 8601, unix seconds, or an age (15m, 2h, 7d)',
     )
     .option('--until <time>', 'only records that start before (same forms as --since)')
-    .option('-o, --output <format>', 'table, csv, json or jsonl', 'table')
+    .addOption(formatOption(OUTPUT_FORMATS, 'table'))
+    .addOption(outputOption())
     .option('--tz <zone>', 'time zone for times without a zone in --since/--until', 'UTC')
     .option('--log-format <format>', 'field list for text files without a header line')
     .option('--no-progress', 'no progress bar (it shows only on a terminal, for reads over a second)')
@@ -50,7 +53,7 @@ action REJECT). Athena functions such as from_unixtime, to_iso8601 and day_of_we
 Examples:
   flowlog sql "SELECT srcaddr, dstaddr, sum(bytes) AS b FROM flows GROUP BY 1, 2 ORDER BY b DESC LIMIT 10" logs/
   flowlog sql "SELECT * FROM flows WHERE action = 'REJECT' AND protocol = 6 LIMIT 100" logs/
-  flowlog sql -o csv "SELECT to_iso8601(from_unixtime(start)) AS t, community_id FROM flows" s3://bucket/AWSLogs/`,
+  flowlog sql -f csv "SELECT to_iso8601(from_unixtime(start)) AS t, community_id FROM flows" s3://bucket/AWSLogs/`,
     )
     .action(async (query: string, sources: string[], flags: SqlFlags) => {
       const zone = checkZone(flags.tz)
@@ -60,21 +63,23 @@ Examples:
         throw new InputError(`--since ${flags.since} is not before --until ${flags.until}`)
       }
       if (flags.logFormat !== undefined) parseLogFormat(flags.logFormat)
+      const target = openOutput(flags, OUTPUT_FORMATS, 'table')
       const report = new ReadReport('sql')
       const progress = flags.progress ? readProgressBar('sql') : null
       const result = await runSql(
         query,
         sources,
         {
-          format: checkOutputFormat(flags.output),
+          format: target.format,
           onBadLine: report.onBadLine,
           ...(since === undefined ? {} : { since }),
           ...(until === undefined ? {} : { until }),
           ...(flags.logFormat === undefined ? {} : { logFormat: flags.logFormat }),
           ...(progress === null ? {} : { onProgress: progress.update }),
         },
-        process.stdout,
+        target.stream,
       ).finally(() => progress?.stop())
+      await target.close()
       if (flags.summary) {
         process.stderr.write(
           `${report.summary(result.stats, `${result.rows.toLocaleString('en-US')} result row(s)`)}\n`,

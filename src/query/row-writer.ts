@@ -1,4 +1,3 @@
-import { InputError } from '../core/errors.js'
 import { csvCell } from '../format/csv-cell.js'
 
 /**
@@ -14,14 +13,6 @@ export type Cell = string | number | bigint | boolean | null
 
 const TABLE_SAMPLE = 1000
 const WRITE_CHARS = 1 << 16
-
-export function checkOutputFormat(text: string): OutputFormat {
-  const format = text.toLowerCase()
-  if (!OUTPUT_FORMATS.includes(format as OutputFormat)) {
-    throw new InputError(`--output: "${text}" is not one of ${OUTPUT_FORMATS.join(', ')}`)
-  }
-  return format as OutputFormat
-}
 
 export class RowWriter {
   closed = false

@@ -45,7 +45,7 @@ const NHN = join(out, '2024')
 
 /** `flowlog query ... -o jsonl` as objects. */
 function query(args: string[]): { rows: Record<string, unknown>[]; stderr: string } {
-  const r = runFlowlog(['query', '-o', 'jsonl', ...args])
+  const r = runFlowlog(['query', '-f', 'jsonl', ...args])
   assert.equal(r.code, 0, r.stderr)
   return {
     rows: r.stdout
@@ -58,7 +58,7 @@ function query(args: string[]): { rows: Record<string, unknown>[]; stderr: strin
 
 /** `flowlog sql ... -o json` as objects. */
 function sql(statement: string, sources: string[]): Record<string, unknown>[] {
-  const r = runFlowlog(['sql', '-o', 'json', statement, ...sources])
+  const r = runFlowlog(['sql', '-f', 'json', statement, ...sources])
   assert.equal(r.code, 0, r.stderr)
   return JSON.parse(r.stdout) as Record<string, unknown>[]
 }
@@ -141,9 +141,9 @@ describe('flowlog query on replayed mixed.pcap (known answers in mixed.yaml)', (
       'query',
       '--where',
       'srcport=50022',
-      '-o',
-      'csv',
       '-f',
+      'csv',
+      '--fields',
       'start,srcaddr',
       AWS_TEXT,
     ])
@@ -154,7 +154,7 @@ describe('flowlog query on replayed mixed.pcap (known answers in mixed.yaml)', (
       'srcport=50022',
       '--tz',
       'Asia/Seoul',
-      '-f',
+      '--fields',
       'start,srcaddr',
       AWS_TEXT,
     ])
@@ -184,7 +184,7 @@ describe('flowlog query on replayed mixed.pcap (known answers in mixed.yaml)', (
     assert.match(count.stdout, /^\d+\n$/)
     // The number alone in every output format: no CSV header row, no JSON bracket around it.
     for (const format of ['csv', 'json', 'jsonl', 'table']) {
-      const r = runFlowlog(['query', '--count', '-o', format, '--where', 'protocol=tcp', AWS_TEXT])
+      const r = runFlowlog(['query', '--count', '-f', format, '--where', 'protocol=tcp', AWS_TEXT])
       assert.equal(r.stdout, count.stdout, format)
     }
     const limited = query(['--limit', '2', AWS_TEXT])
@@ -226,6 +226,22 @@ describe('flowlog sql selects what flowlog query selects', () => {
     )
     const ids = (rows: Record<string, unknown>[], k: string) => rows.map((r) => `${key(r)} ${r[k]}`).sort()
     assert.deepEqual(ids(s, 'community_id'), ids(q, 'community-id'))
+  })
+
+  test('-o FILE writes the results there; -o csv is still --format csv, with a warning', () => {
+    const file = join(dir, 'rejected.csv')
+    const toFile = runFlowlog(['query', '-f', 'CSV', '-o', file, '--where', 'action=REJECT', AWS_TEXT])
+    assert.equal(toFile.code, 0, toFile.stderr)
+    assert.equal(toFile.stdout, '')
+    const toStdout = runFlowlog(['query', '--format', 'csv', '--where', 'action=REJECT', AWS_TEXT])
+    assert.equal(readFileSync(file, 'utf8'), toStdout.stdout)
+    const legacy = runFlowlog(['query', '-o', 'csv', '--where', 'action=REJECT', AWS_TEXT])
+    assert.equal(legacy.stdout, toStdout.stdout)
+    assert.match(legacy.stderr, /-o is --output FILE in every command; taken as --format csv/)
+    const report = join(dir, 'report.json')
+    const r = runFlowlog(['report', '--kind', 'rejected', '-f', 'json', '-o', report, AWS_TEXT])
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok(Array.isArray(JSON.parse(readFileSync(report, 'utf8'))))
   })
 
   test('community-id-elastic: in query and SQL alike, and given to ICMP where community-id is not', () => {
@@ -286,7 +302,7 @@ describe('bad input and bad lines', () => {
       [['query', '--where', 'bogus=1', AWS], /"bogus" is not a flow-log field/],
       [['query', '--fields', 'srcaddr,nope', AWS], /--fields: "nope" is not a flow-log field/],
       [['query', '--since', 'tomorrow', AWS], /--since: "tomorrow" is not a time/],
-      [['query', '-o', 'xml', AWS], /--output: "xml" is not one of table, csv, jsonl, json/],
+      [['query', '-f', 'xml', AWS], /--format: "xml" is not one of table, csv, jsonl, json/],
       [['query', '--tz', 'Mars/Base', AWS], /--tz: "Mars\/Base" is not a time zone/],
       [['query', '/nonexistent/logs'], /source "\/nonexistent\/logs": no such file or directory/],
       [['query', '--log-format', 'srcaddr bogus', AWS], /--log-format: "bogus" is not a flow-log field/],
