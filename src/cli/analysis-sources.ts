@@ -27,7 +27,10 @@ export function addSourceOptions(command: Command): Command {
     )
     .option('--until <time>', 'only records that start before (same forms as --since)')
     .option('--tz <zone>', 'time zone for times without a zone in --since/--until', 'UTC')
-    .option('--log-format <format>', 'field list for text files without a header line')
+    .option(
+      '--log-format <format>',
+      'fields of text files without a header line: v2, v3, v4, v5, v8, tgw, ecs (AWS orders) or a list',
+    )
     .option('--no-progress', 'no progress bar (it shows only on a terminal, for reads over a second)')
     .option('--no-summary', 'no summary line on stderr')
 }

@@ -68,7 +68,7 @@ export function queryCommand(): Command {
     .option(
       '--log-format <format>',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: AWS's own ${field} syntax, not a template
-      'field list for text files without a header line: "${version} ${srcaddr} ..."',
+      'fields of text files without a header line: v2, v3, v4, v5, v8, tgw, ecs (AWS orders) or "${version} ${srcaddr} ..."',
     )
     .option('--no-progress', 'no progress bar (it shows only on a terminal, for reads over a second)')
     .option('--no-summary', 'no summary line on stderr')

@@ -37,7 +37,10 @@ export function sqlCommand(): Command {
     .addOption(formatOption(OUTPUT_FORMATS, 'table'))
     .addOption(outputOption())
     .option('--tz <zone>', 'time zone for times without a zone in --since/--until', 'UTC')
-    .option('--log-format <format>', 'field list for text files without a header line')
+    .option(
+      '--log-format <format>',
+      'fields of text files without a header line: v2, v3, v4, v5, v8, tgw, ecs (AWS orders) or a list',
+    )
     .option('--no-progress', 'no progress bar (it shows only on a terminal, for reads over a second)')
     .option('--no-summary', 'no summary line on stderr')
     .addHelpText(
