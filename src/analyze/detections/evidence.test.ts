@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { detect } from '../detect.js'
+import { renderFindings } from '../findings-text.js'
 import { toFlow } from '../flow.js'
 import type { FlowRow } from '../flow-row.js'
 import { rows } from '../test-rows.js'
-import { type SampleRecord, sampleOf } from './finding.js'
+import { listText, type SampleRecord, sampleOf } from './finding.js'
 import { DEFAULT_THRESHOLDS } from './thresholds.js'
 
 /**
@@ -63,3 +64,24 @@ for (const [order, input] of [
     }
   })
 }
+
+test('a list cut for display says how many it left out', async () => {
+  const wide = rows(45, (i) => ({
+    src: scanner,
+    dst: web,
+    sport: 40000,
+    dport: i + 1,
+    at: i,
+    flags: 2,
+    action: 'REJECT',
+  }))
+  const { findings, records } = await detect(wide, {
+    thresholds: structuredClone(DEFAULT_THRESHOLDS),
+    network: null,
+  })
+  const [f] = findings
+  assert.equal(f?.evidence.ports?.length, 20)
+  assert.match(renderFindings(findings, records), /ports {5}tcp\/1, tcp\/2, .*tcp\/20 \(\+25 more\)\n/)
+  assert.equal(listText(['a', 'b', 'c'], 2), 'a, b (+1 more)')
+  assert.equal(listText(['a', 'b'], 5), 'a, b')
+})

@@ -227,6 +227,16 @@ export class Tally {
   }
 }
 
+/**
+ * A list for display: at most `max` items, then how many were cut (`tcp/1, tcp/2 (+64 more)`), so a
+ * shortened list never reads as the whole. `total` is the full count when `items` is already cut.
+ */
+export function listText(items: readonly string[], max: number, total = items.length): string {
+  const shown = items.slice(0, max)
+  const more = Math.max(0, total - shown.length)
+  return more > 0 ? `${shown.join(', ')} (+${more} more)` : shown.join(', ')
+}
+
 /** At most `max` items of a list, for evidence that stays readable. */
 export function firstOf<T>(items: Iterable<T>, max: number): T[] {
   const out: T[] = []
