@@ -39,6 +39,11 @@ export function addSourceOptions(command: Command): Command {
 export interface AnalysisRead {
   options: ReadOptions
   finish(stats: FlowReader['stats'], what: string): void
+  /**
+   * Says on stderr that the analysis had nothing to look at (`why`), never silently; under a
+   * --fail-on-* flag (`failing`) that is a failure: exit 1, since an empty input cannot pass a check.
+   */
+  nothing(why: string, failing: string | null): void
 }
 
 export function startRead(command: string, flags: SourceFlags): AnalysisRead {
@@ -62,6 +67,13 @@ export function startRead(command: string, flags: SourceFlags): AnalysisRead {
     finish: (stats, what) => {
       progress?.stop()
       if (flags.summary) process.stderr.write(`${report.summary(stats, what)}\n`)
+    },
+    nothing: (why, failing) => {
+      process.stderr.write(`flowlog ${command}: warning: ${why}\n`)
+      if (failing !== null) {
+        process.stderr.write(`flowlog ${command}: ${failing}: nothing was checked, so the check fails\n`)
+        process.exitCode = 1
+      }
     },
   }
 }

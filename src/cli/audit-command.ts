@@ -52,6 +52,13 @@ Examples:
     const reader = readFlows(sources, read.options)
     const result = await audit(reader, network, { narrowPublic: flags.narrowPublic })
     read.finish(reader.stats, `${result.rules.length} rule(s) audited`)
+    if (result.placed === 0)
+      read.nothing(
+        result.records === 0
+          ? `no traffic records in ${sources.join(' ')} (${reader.stats.rows} record(s) read)`
+          : `none of the ${result.records} record(s) is on an interface of ${flags.config} (${result.skipped.unknownInterface} of unknown interfaces): every rule is "not judged"`,
+        null,
+      )
     if (target.format === 'json') target.write(`${JSON.stringify(auditJson(result), null, 2)}\n`)
     else target.write(renderAudit(result))
     if (flags.writeGroups !== undefined) {

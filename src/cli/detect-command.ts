@@ -66,6 +66,11 @@ Examples:
       ...(flags.only === undefined ? {} : { only: flags.only }),
     })
     read.finish(reader.stats, `${result.findings.length} finding(s)`)
+    if (result.records === 0)
+      read.nothing(
+        `no traffic records in ${sources.join(' ')} (${reader.stats.rows} record(s) read)`,
+        flags.failOnFindings ? '--fail-on-findings' : null,
+      )
     if (target.format === 'json') {
       target.write(
         `${JSON.stringify({ records: result.records, ignored: result.ignored, findings: result.findings }, null, 2)}\n`,

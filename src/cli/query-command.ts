@@ -101,9 +101,10 @@ Examples:
   flowlog query --where 'addr=203.0.113.5' --tz Asia/Seoul --community-id logs/`,
     )
     .action(async (sources: string[], flags: QueryFlags) => {
+      const warn = (message: string) => process.stderr.write(`flowlog query: warning: ${message}\n`)
       const zone = checkZone(flags.tz)
       const filters: FilterNode[] = [
-        ...flags.where.map((w) => parseFilter(w, { zone, what: '--where' })),
+        ...flags.where.map((w) => parseFilter(w, { zone, what: '--where', onWarning: warn })),
         ...flags.pattern.map((p) => parseCloudWatchPattern(p, '--pattern')),
       ]
       const since = flags.since === undefined ? undefined : parseTime(flags.since, '--since', zone)
@@ -148,6 +149,8 @@ Examples:
         target.stream,
       ).finally(() => progress?.stop())
       await target.close()
+      for (const warning of result.warnings) warn(warning)
+      if (result.stats.rows === 0) warn(`no records read from ${sources.join(' ')}`)
       if (flags.summary)
         process.stderr.write(
           `${report.summary(result.stats, `${result.matched.toLocaleString('en-US')} matching record(s)`)}\n`,

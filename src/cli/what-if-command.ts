@@ -58,6 +58,13 @@ Examples:
       (id) => `${id} is on no interface: its rules judge only what refers to it`,
     )
     read.finish(reader.stats, `${result.changedRecords} changed record(s)`)
+    if (result.replayed === 0)
+      read.nothing(
+        result.records === 0
+          ? `no traffic records in ${sources.join(' ')} (${reader.stats.rows} record(s) read)`
+          : `none of the ${result.records} record(s) is on an interface of ${flags.config} (${result.skipped.unknownInterface} of unknown interfaces)`,
+        flags.failOnChange ? '--fail-on-change' : null,
+      )
     if (target.format === 'json') {
       target.write(`${JSON.stringify({ ...result, notes }, null, 2)}\n`)
     } else if (target.format === 'csv') {

@@ -35,6 +35,8 @@ export interface WorkerResult {
   stats: ReadStats
   bad: [line: number, reason: string][]
   tooMany: boolean
+  /** The fields the file's records have (its schema's names). */
+  fields: string[]
 }
 
 /** Copying is worth it for a few records: at most this many, or 2 % of the file's records. */
@@ -49,12 +51,16 @@ parentPort?.on('message', async (task: WorkerTask) => {
   const rows: FlowRow[] = []
   let matched = 0
   let tooMany = false
+  const fields = new Set<string>()
   const scan = scanFiles({
     files: [localFile(task.path, task.size)],
     options: { ...setup.options, onBadLine: (_file, line, reason) => bad.push([line, reason]) },
     stats,
     sink: {
-      bind: (schema) => compiled.bind(schema),
+      bind: (schema) => {
+        for (const name of schema.index.keys()) fields.add(name)
+        return compiled.bind(schema)
+      },
       take: (cursor) => {
         matched++
         if (setup.countOnly) return undefined
@@ -72,6 +78,14 @@ parentPort?.on('message', async (task: WorkerTask) => {
   for await (const _ of scan) {
     // Records are collected as they are read.
   }
-  const result: WorkerResult = { id: task.id, rows: tooMany ? [] : rows, matched, stats, bad, tooMany }
+  const result: WorkerResult = {
+    id: task.id,
+    rows: tooMany ? [] : rows,
+    matched,
+    stats,
+    bad,
+    tooMany,
+    fields: [...fields],
+  }
   parentPort?.postMessage(result)
 })

@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream'
+import { closestName } from '../config/closest-name.js'
 import { InputError } from '../core/errors.js'
 import { columnsOf, type FileSchema } from '../read/file-schema.js'
 import type { FlowRow, FlowValue } from '../read/flow-row.js'
+import { KNOWN_FIELDS } from '../read/flow-row.js'
 import { listSources } from '../read/list-sources.js'
 import { emptyStats, type ReadOptions, type ReadStats } from '../read/read-options.js'
 import type { RecordCursor } from '../read/record-cursor.js'
@@ -14,6 +16,7 @@ import { parallelWorkers, readInParallel } from './parallel-query.js'
 import type { WorkerSetup } from './query-worker.js'
 import { type Cell, type OutputFormat, RowWriter } from './row-writer.js'
 import { TIME_FIELDS, TimeFormat } from './time-format.js'
+import { filterFields, unseenFieldWarnings } from './unseen-fields.js'
 
 /** What `flowlog query` shows by default in a table or CSV: AWS's default format without version and account. */
 export const DEFAULT_QUERY_FIELDS: readonly string[] = [
@@ -49,6 +52,8 @@ export interface QueryOptions extends ReadOptions {
 export interface QueryResult {
   stats: ReadStats
   matched: number
+  /** Fields the query asked about that no source file has (unseen-fields.ts). */
+  warnings: string[]
 }
 
 /**
@@ -62,6 +67,10 @@ export async function runQuery(
 ): Promise<QueryResult> {
   const stats = emptyStats()
   const fields = options.fields === null ? null : resolveFields(options.fields)
+  const seen = new Set<string>()
+  const see = (names: Iterable<string>) => {
+    for (const name of names) seen.add(name)
+  }
   const compiled = compileFilter(options.filter)
   // Community IDs are not columns of any file: a filter on one runs on the finished row.
   const idNames = ['community-id', 'community-id-elastic']
@@ -156,6 +165,7 @@ export async function runQuery(
           matched += n
           return true
         },
+        fields: see,
       },
       async () => {
         await writer.flush()
@@ -170,7 +180,10 @@ export async function runQuery(
     options,
     stats,
     sink: {
-      bind: (schema) => (filterOnId ? null : compiled.bind(schema)),
+      bind: (schema) => {
+        see(schema.index.keys())
+        return filterOnId ? null : compiled.bind(schema)
+      },
       take: (cursor) => {
         // Counting needs no row, unless the filter is on the Community ID it holds.
         if (options.countOnly && !filterOnId) return ++matched < limit && !writer.closed
@@ -195,15 +208,24 @@ export async function runQuery(
   if (options.countOnly) {
     out.write(`${matched}\n`)
   } else await writer.end()
-  return { stats, matched }
+  const wanted = [
+    ...filterFields(options.filter),
+    ...(options.fields === null ? [] : options.fields).map((written, i) => ({
+      option: '--fields' as const,
+      written,
+      fields: [fields?.[i] ?? written],
+    })),
+  ]
+  return { stats, matched, warnings: unseenFieldWarnings(wanted, seen) }
 }
 
 function resolveFields(names: readonly string[]): string[] {
   return names.map((name) => {
     const field = fieldNamed(name)
     if (field === null) {
+      const near = closestName(name, [...KNOWN_FIELDS.keys()])
       throw new InputError(
-        `--fields: "${name}" is not a flow-log field (AWS names such as srcaddr, dstport, action; or community-id, community-id-elastic)`,
+        `--fields: "${name}" is not a flow-log field${near === null ? ' (AWS names such as srcaddr, dstport, action; or community-id, community-id-elastic)' : ` (did you mean "${near}"?)`}`,
       )
     }
     return field
