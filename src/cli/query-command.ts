@@ -3,6 +3,7 @@ import { InputError } from '../core/errors.js'
 import type { FilterNode } from '../query/filter.js'
 import { andAll, parseFilter } from '../query/parse-filter.js'
 import { parseCloudWatchPattern } from '../query/parse-pattern.js'
+import { parseSort } from '../query/row-sorter.js'
 import { OUTPUT_FORMATS } from '../query/row-writer.js'
 import { runQuery } from '../query/run-query.js'
 import { checkZone, parseTime } from '../query/time-value.js'
@@ -23,6 +24,7 @@ interface QueryFlags {
   tz: string
   unixTimes: boolean
   limit?: string
+  sort?: string
   count: boolean
   communityId: boolean
   logFormat?: string
@@ -58,7 +60,11 @@ export function queryCommand(): Command {
     .addOption(outputOption())
     .option('--tz <zone>', 'time zone for times shown and times without a zone (IANA name)', 'UTC')
     .option('--unix-times', 'show start/end as unix numbers, not readable times', false)
-    .option('-n, --limit <n>', 'stop after n matching records')
+    .option('-n, --limit <n>', 'stop after n matching records (with --sort: the first n in that order)')
+    .option(
+      '--sort <fields>',
+      'write records in this order: FIELD[,-FIELD] (- for descending), e.g. -bytes,start',
+    )
     .option('--count', 'print only the number of matching records', false)
     .option(
       '--community-id',
@@ -98,7 +104,8 @@ Examples:
   flowlog query --where 'dstport=22 and action=REJECT' logs/
   flowlog query --pattern '[..., destport="22", protocol="6", packets, bytes, ws, we, action="REJECT", st]' logs/
   flowlog query --since 2h -f csv --fields start,srcaddr,dstaddr,dstport,bytes s3://bucket/AWSLogs/
-  flowlog query --where 'addr=203.0.113.5' --tz Asia/Seoul --community-id logs/`,
+  flowlog query --where 'addr=203.0.113.5' --tz Asia/Seoul --community-id logs/
+  flowlog query --where 'action=ACCEPT' --sort -bytes --limit 10 logs/`,
     )
     .action(async (sources: string[], flags: QueryFlags) => {
       const warn = (message: string) => process.stderr.write(`flowlog query: warning: ${message}\n`)
@@ -138,6 +145,7 @@ Examples:
           zone,
           unixTimes: flags.unixTimes,
           countOnly: flags.count,
+          ...(flags.sort === undefined ? {} : { sort: parseSort(flags.sort) }),
           communityId: flags.communityId,
           onBadLine: report.onBadLine,
           ...(limit === undefined ? {} : { limit }),

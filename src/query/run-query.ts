@@ -14,6 +14,7 @@ import type { FilterNode } from './filter.js'
 import { filterToSql, usesField } from './filter-sql.js'
 import { parallelWorkers, readInParallel } from './parallel-query.js'
 import type { WorkerSetup } from './query-worker.js'
+import { RowSorter, type SortKey } from './row-sorter.js'
 import { type Cell, type OutputFormat, RowWriter } from './row-writer.js'
 import { TIME_FIELDS, TimeFormat } from './time-format.js'
 import { filterFields, unseenFieldWarnings } from './unseen-fields.js'
@@ -47,6 +48,8 @@ export interface QueryOptions extends ReadOptions {
   limit?: number
   /** Count matching records, print nothing else. */
   countOnly: boolean
+  /** Write the matching records in this order (the first `limit` of them). */
+  sort?: readonly SortKey[]
 }
 
 export interface QueryResult {
@@ -100,6 +103,12 @@ export async function runQuery(
   // --count prints the number alone, whatever the format: no header row, no opening bracket.
   const writer = new RowWriter(options.countOnly ? discard() : out, options.format, shown ?? [], headers)
   const limit = options.limit ?? Number.POSITIVE_INFINITY
+  // Sorted output holds the rows until the end; the limit then cuts the sorted list, not the read.
+  const sorter =
+    options.sort === undefined || options.sort.length === 0 || options.countOnly
+      ? null
+      : new RowSorter(options.sort, limit)
+  const readLimit = sorter === null ? limit : Number.POSITIVE_INFINITY
   let matched = 0
 
   const cell = (field: string, value: FlowValue | undefined): Cell => {
@@ -111,10 +120,11 @@ export async function runQuery(
     }
     return value
   }
-  const emit = (row: FlowRow) => {
+  const write = (row: FlowRow) => {
     if (shown !== null) writer.row(shown.map((f) => cell(f, row[f])))
     else writer.record(Object.entries(row).map(([k, v]) => [k, cell(k, v)] as const))
   }
+  const emit = (row: FlowRow) => (sorter === null ? write(row) : sorter.add(row))
   // Fixed columns without a Community ID come straight from the record, with no row object: the
   // columns the fields are read from are worked out once per schema.
   let schemaOfColumns: FileSchema | null = null
@@ -148,7 +158,7 @@ export async function runQuery(
       idFields,
       countOnly: options.countOnly,
     }
-    const more = () => matched < limit && !writer.closed
+    const more = () => matched < readLimit && !writer.closed
     const stopped = await readInParallel(
       files,
       workers,
@@ -186,17 +196,17 @@ export async function runQuery(
       },
       take: (cursor) => {
         // Counting needs no row, unless the filter is on the Community ID it holds.
-        if (options.countOnly && !filterOnId) return ++matched < limit && !writer.closed
-        if (shown !== null && addIds === null) {
+        if (options.countOnly && !filterOnId) return ++matched < readLimit && !writer.closed
+        if (shown !== null && addIds === null && sorter === null) {
           emitRecord(cursor, shown)
-          return ++matched < limit && !writer.closed
+          return ++matched < readLimit && !writer.closed
         }
         const row = cursor.toRow()
         addIds?.(row)
         if (filterOnId && !compiled.testRow(row)) return undefined
         matched++
         if (!options.countOnly) emit(row)
-        return matched < limit && !writer.closed
+        return matched < readLimit && !writer.closed
       },
       ...(filterOnId ? {} : { sqlFor: (schema, columnOf) => filterToSql(options.filter, schema, columnOf) }),
     },
@@ -204,6 +214,13 @@ export async function runQuery(
   for await (const _ of scan) {
     await writer.flush()
     if (writer.closed) break
+  }
+  if (sorter !== null) {
+    for (const row of sorter.rows()) {
+      write(row)
+      await writer.flush()
+      if (writer.closed) break
+    }
   }
   if (options.countOnly) {
     out.write(`${matched}\n`)

@@ -228,6 +228,13 @@ describe('flowlog sql selects what flowlog query selects', () => {
     assert.deepEqual(ids(s, 'community_id'), ids(q, 'community-id'))
   })
 
+  test('--sort -bytes --limit 5: the five largest records, as SQL orders them', () => {
+    const q = query(['--sort', '-bytes', '--limit', '5', AWS_TEXT]).rows.map((r) => r.bytes)
+    const s = sql('SELECT bytes FROM flows ORDER BY bytes DESC LIMIT 5', [AWS_TEXT]).map((r) => r.bytes)
+    assert.deepEqual(q, s)
+    assert.equal(q.length, 5)
+  })
+
   test('-o FILE writes the results there; -o csv is still --format csv, with a warning', () => {
     const file = join(dir, 'rejected.csv')
     const toFile = runFlowlog(['query', '-f', 'CSV', '-o', file, '--where', 'action=REJECT', AWS_TEXT])
