@@ -83,6 +83,15 @@ Examples:
         target.stream,
       ).finally(() => progress?.stop())
       await target.close()
+      if (result.hidden.length > 0) {
+        const list =
+          result.hidden.length > 8
+            ? `${result.hidden.slice(0, 8).join(', ')} (+${result.hidden.length - 8} more)`
+            : result.hidden.join(', ')
+        process.stderr.write(
+          `flowlog sql: ${result.hidden.length} column(s) no record has a value in are not shown in the table: ${list} (-f csv or json shows every column)\n`,
+        )
+      }
       if (flags.summary) {
         process.stderr.write(
           `${report.summary(result.stats, `${result.rows.toLocaleString('en-US')} result row(s)`)}\n`,

@@ -38,6 +38,8 @@ import { StagingFile } from './staging-file.js'
 export interface FlowsDatabase {
   readonly connection: DuckDBConnection
   readonly stats: ReadStats
+  /** Stored columns no record has a value in (fields none of the sources carry). */
+  emptyColumns(): Promise<Set<string>>
   close(): void
 }
 
@@ -69,6 +71,11 @@ export async function openFlowsDatabase(
     return {
       connection,
       stats,
+      emptyColumns: async () => {
+        const counts = STORED_COLUMNS.map((c, i) => `count(${sqlIdentifier(c.column)}) AS c${i}`).join(', ')
+        const [row] = (await connection.runAndReadAll(`SELECT ${counts} FROM flow_records`)).getRows()
+        return new Set(STORED_COLUMNS.filter((_, i) => Number(row?.[i] ?? 0) === 0).map((c) => c.column))
+      },
       close: () => {
         connection.closeSync()
         instance.closeSync()

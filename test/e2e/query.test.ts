@@ -235,6 +235,20 @@ describe('flowlog sql selects what flowlog query selects', () => {
     assert.equal(q.length, 5)
   })
 
+  test('sql SELECT * as a table shows the columns the sources have; CSV keeps them all', () => {
+    const table = runFlowlog(['sql', 'SELECT * FROM flows LIMIT 2', AWS_TEXT])
+    assert.equal(table.code, 0, table.stderr)
+    const header = table.stdout.split('\n')[0] ?? ''
+    assert.match(header, /^version +account_id +interface_id +srcaddr/)
+    assert.doesNotMatch(header, /vpc_id|pkt_srcaddr|ecs_cluster_arn/)
+    assert.match(table.stderr, /column\(s\) no record has a value in are not shown in the table: vpc_id/)
+    const csv = runFlowlog(['sql', '-f', 'csv', 'SELECT * FROM flows LIMIT 2', AWS_TEXT])
+    assert.match(csv.stdout.split('\n')[0] ?? '', /,vpc_id,/)
+    // Asked for by name, an empty column is shown.
+    const named = runFlowlog(['sql', 'SELECT vpc_id FROM flows LIMIT 1', AWS_TEXT])
+    assert.match(named.stdout, /^vpc_id\n/)
+  })
+
   test('-o FILE writes the results there; -o csv is still --format csv, with a warning', () => {
     const file = join(dir, 'rejected.csv')
     const toFile = runFlowlog(['query', '-f', 'CSV', '-o', file, '--where', 'action=REJECT', AWS_TEXT])
