@@ -53,8 +53,18 @@ export async function openFlowsDatabase(
   const instance = await DuckDBInstance.create(':memory:')
   const connection = await instance.connect()
   const staging = mkdtempSync(join(tmpdir(), 'flowlog-sql-'))
+  // Where DuckDB spills the records and its sorts and joins beyond MEMORY_LIMIT: a day of a busy
+  // VPC is more than memory, and a bounded footprint matters more than never touching the disk.
+  const spill = mkdtempSync(join(tmpdir(), 'flowlog-sql-spill-'))
+  const closeAll = () => {
+    connection.closeSync()
+    instance.closeSync()
+    rmSync(spill, { recursive: true, force: true })
+  }
   try {
     await connection.run(`SET TimeZone = 'UTC'`)
+    await connection.run(`SET memory_limit = '${MEMORY_LIMIT}'`)
+    await connection.run(`SET temp_directory = ${sqlString(spill)}`)
     const columns = STORED_COLUMNS.map((c) => `${sqlIdentifier(c.column)} ${c.type}`).join(', ')
     await connection.run(`CREATE TABLE flow_records (${columns})`)
     const parquet = listing.files.filter(isParquet)
@@ -76,19 +86,23 @@ export async function openFlowsDatabase(
         const [row] = (await connection.runAndReadAll(`SELECT ${counts} FROM flow_records`)).getRows()
         return new Set(STORED_COLUMNS.filter((_, i) => Number(row?.[i] ?? 0) === 0).map((c) => c.column))
       },
-      close: () => {
-        connection.closeSync()
-        instance.closeSync()
-      },
+      close: closeAll,
     }
   } catch (error) {
-    connection.closeSync()
-    instance.closeSync()
+    closeAll()
     throw error
   } finally {
     rmSync(staging, { recursive: true, force: true })
   }
 }
+
+/**
+ * DuckDB's share of the 1.5 GB a command may use (issue 14): the rest is Node's, the reader's
+ * buffers and the output. FLOWLOG_DUCKDB_MEMORY changes it (DuckDB's units: 500MB, 4GB).
+ */
+const MEMORY_LIMIT = /^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(process.env.FLOWLOG_DUCKDB_MEMORY ?? '')
+  ? (process.env.FLOWLOG_DUCKDB_MEMORY ?? '1GB')
+  : '1GB'
 
 const TYPE_OF: ReadonlyMap<string, string> = new Map(STORED_COLUMNS.map((c) => [c.field, c.type]))
 
