@@ -1,3 +1,4 @@
+import { TimeFormat } from '../query/time-format.js'
 /**
  * Tables the analysis commands print: aligned text for people, CSV and JSON for scripts. Times are
  * unix seconds in the data and readable UTC in every format, so a report reads the same in each.
@@ -19,10 +20,43 @@ export interface Table {
   rows: readonly Record<string, CellValue>[]
 }
 
-/** Unix seconds → `2024-06-01T12:00:05Z` (milliseconds only when the value has them). */
+/**
+ * The zone every time an analysis prints is written in (`--tz`). A property of the run, not of a
+ * report: the command sets it once from its flags before anything is rendered (useOutputZone), so
+ * tables, texts and JSON of report, detect, audit and what-if agree with query's.
+ */
+let outputClock = { zone: 'UTC', seconds: new TimeFormat('UTC', false), millis: new TimeFormat('UTC', false) }
+
+export function useOutputZone(zone: string): void {
+  outputClock = { zone, seconds: new TimeFormat(zone, false), millis: new TimeFormat(zone, false) }
+}
+
+/**
+ * Unix seconds → ISO 8601 in the output zone: `2024-06-01T12:00:05Z` in UTC,
+ * `2024-06-01T21:00:05+09:00` with --tz Asia/Seoul (milliseconds only when the value has them).
+ */
 export function isoTime(seconds: number): string {
-  const iso = new Date(seconds * 1000).toISOString()
-  return Number.isInteger(seconds) ? iso.replace('.000Z', 'Z') : iso
+  return Number.isInteger(seconds)
+    ? outputClock.seconds.format(seconds, false)
+    : outputClock.millis.format(seconds, true)
+}
+
+/** JSON keys that hold unix seconds in flowlog's documents (evidence, usage, changes, spans). */
+const TIME_KEYS = new Set(['first', 'last', 'start', 'end'])
+
+/**
+ * A document for JSON output with its times as ISO 8601 strings in the output zone, the one time
+ * representation of every command's JSON (query and report write times so too).
+ */
+export function withIsoTimes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withIsoTimes)
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = {}
+  for (const [key, v] of Object.entries(value)) {
+    out[key] =
+      TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v) ? isoTime(v) : withIsoTimes(v)
+  }
+  return out
 }
 
 function cellText(column: Column, value: CellValue | undefined): string {

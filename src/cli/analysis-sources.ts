@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { useOutputZone } from '../analyze/output.js'
 import { InputError } from '../core/errors.js'
 import { checkZone, parseTime } from '../query/time-value.js'
 import { parseLogFormat } from '../read/file-schema.js'
@@ -26,7 +27,11 @@ export function addSourceOptions(command: Command): Command {
       'only records that end at or after: ISO 8601, unix seconds, or an age (15m, 2h, 7d)',
     )
     .option('--until <time>', 'only records that start before (same forms as --since)')
-    .option('--tz <zone>', 'time zone for times without a zone in --since/--until', 'UTC')
+    .option(
+      '--tz <zone>',
+      'time zone of the times shown, and of times without a zone in --since/--until',
+      'UTC',
+    )
     .option(
       '--log-format <format>',
       'fields of text files without a header line: v2, v3, v4, v5, v8, tgw, ecs (AWS orders) or a list',
@@ -48,6 +53,7 @@ export interface AnalysisRead {
 
 export function startRead(command: string, flags: SourceFlags): AnalysisRead {
   const zone = checkZone(flags.tz)
+  useOutputZone(zone)
   const since = flags.since === undefined ? undefined : parseTime(flags.since, '--since', zone)
   const until = flags.until === undefined ? undefined : parseTime(flags.until, '--until', zone)
   if (since !== undefined && until !== undefined && since >= until) {

@@ -3,6 +3,7 @@ import { detect } from '../analyze/detect.js'
 import { DETECTION_NAMES, type DetectionName } from '../analyze/detections/finding.js'
 import { loadThresholds } from '../analyze/detections/thresholds.js'
 import { renderFindings } from '../analyze/findings-text.js'
+import { withIsoTimes } from '../analyze/output.js'
 import { loadConfig } from '../config/load-config.js'
 import { InputError } from '../core/errors.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
@@ -73,7 +74,7 @@ Examples:
       )
     if (target.format === 'json') {
       target.write(
-        `${JSON.stringify({ records: result.records, ignored: result.ignored, findings: result.findings }, null, 2)}\n`,
+        `${JSON.stringify(withIsoTimes({ records: result.records, ignored: result.ignored, findings: result.findings }), null, 2)}\n`,
       )
     } else {
       target.write(renderFindings(result.findings, result.records))

@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { render } from '../analyze/output.js'
+import { render, withIsoTimes } from '../analyze/output.js'
 import { loadProposedGroups } from '../analyze/proposed-groups.js'
 import { whatIf } from '../analyze/what-if.js'
 import { changesTable, renderWhatIf } from '../analyze/what-if-text.js'
@@ -66,7 +66,7 @@ Examples:
         flags.failOnChange ? '--fail-on-change' : null,
       )
     if (target.format === 'json') {
-      target.write(`${JSON.stringify({ ...result, notes }, null, 2)}\n`)
+      target.write(`${JSON.stringify(withIsoTimes({ ...result, notes }), null, 2)}\n`)
     } else if (target.format === 'csv') {
       target.write(render(changesTable(result), 'csv'))
     } else {

@@ -78,4 +78,36 @@ describe('the quick start, analysed as its text says', () => {
     assert.equal(w.code, 0, w.stderr)
     assert.equal((JSON.parse(w.stdout) as { changedRecords: number }).changedRecords, 0)
   })
+
+  test('one time representation in every JSON, in --tz, as in every table', () => {
+    const iso = /^2024-06-01T18:0\d:\d\d\+09:00$/
+    const json = (...args: string[]) => {
+      const r = runFlowlog([...args, '-f', 'json', '--tz', 'Asia/Seoul', '--no-summary', out])
+      assert.equal(r.code, 0, r.stderr)
+      return JSON.parse(r.stdout) as unknown
+    }
+    const times: string[] = []
+    const collect = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(collect)
+      else if (v !== null && typeof v === 'object')
+        for (const [k, x] of Object.entries(v)) {
+          if (['first', 'last', 'start', 'end'].includes(k)) times.push(String(x))
+          else collect(x)
+        }
+    }
+    for (const args of [
+      ['query', '--limit', '3'],
+      ['report', '--kind', 'top-talkers'],
+      ['detect'],
+      ['audit', '--config', NET],
+      ['what-if', '--config', NET, '--groups', join(dir, 'least.yaml'), '--rule-changes'],
+    ]) {
+      times.length = 0
+      collect(json(...args))
+      assert.ok(times.length > 0, `${args[0]} has times`)
+      for (const t of times) assert.match(t, iso, `${args[0]}: ${t}`)
+    }
+    const text = runFlowlog(['detect', '--tz', 'Asia/Seoul', '--no-summary', out])
+    assert.match(text.stdout, /span {6}2024-06-01T18:00:20\+09:00 \.\. /)
+  })
 })
