@@ -3,10 +3,12 @@ import { type Attribution, Attributor, newAttribution } from '../attribute/attri
 import type { ClosedWindow } from '../core/flow-record.js'
 import type { Frame } from '../core/frame.js'
 import type { NetworkConfig } from '../core/network.js'
-import { DECODE, DECODE_NAMES, PacketView } from '../core/packet-view.js'
+import { DECODE, DECODE_NAMES, type DecodeResult, PacketView } from '../core/packet-view.js'
+import { isRecordTime } from '../core/record-time.js'
 import { ACTION, DIRECTION, type Direction } from '../core/verdict.js'
 import { decodeFrame } from '../decode/decoder.js'
 import { FragmentPorts } from '../decode/fragment-ports.js'
+import { isNeighbourDiscovery } from '../decode/ip-protocol.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { ConnectionTracker } from '../policy/connection-tracker.js'
 import { coverageMask, coveredInterfaces } from './flow-log-coverage.js'
@@ -22,6 +24,8 @@ export interface PipelineCounters {
   recordedPackets: number
   /** Packets that threw inside the pipeline (a bug, never bad input): counted, never fatal. */
   internalErrors: number
+  /** IPv6 neighbour discovery (ICMPv6 133-137): the link layer, as ARP is, never a flow. */
+  neighbourDiscovery: number
 }
 
 export interface PipelineOptions {
@@ -42,6 +46,7 @@ export class PacketPipeline {
     unattributed: 0,
     recordedPackets: 0,
     internalErrors: 0,
+    neighbourDiscovery: 0,
   }
   readonly tracker: ConnectionTracker
   /** Packets recorded per interface and action: index iface * 2 + action (for live metrics). */
@@ -161,12 +166,23 @@ export class PacketPipeline {
     for (const { table } of this.tables) table.closeAll(time)
   }
 
-  /** Decodes into the view and counts the result; false when it is not a flow packet. */
+  /**
+   * Decodes into the view and counts the result; false when it is not a flow packet. A flow packet
+   * whose capture time no flow log can carry (a corrupt timestamp) is `bad-timestamp`: its time
+   * must never become a window, a record's start or end, or an object key.
+   */
   private decode(frame: Frame): boolean {
     const view = this.view
-    const result = decodeFrame(frame, view)
+    let result: DecodeResult = decodeFrame(frame, view)
+    if (result === DECODE.OK && !isRecordTime(frame.time)) result = DECODE.BAD_TIMESTAMP
     this.counters.decodeResults[result]!++
     if (result !== DECODE.OK) return false
+    if (isNeighbourDiscovery(view.protocol, view.icmpType)) {
+      // IPv6's ARP: security groups never filter it and flow logs never record it (reference
+      // 2.5 for ARP); enforce mode's ruleset accepts it before any group is consulted.
+      this.counters.neighbourDiscovery++
+      return false
+    }
     if (frame.time > this.lastTime) this.lastTime = frame.time
     if (view.fragment !== 0) this.fragments.apply(view, frame.time)
     return true
