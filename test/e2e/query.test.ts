@@ -249,6 +249,21 @@ describe('flowlog sql selects what flowlog query selects', () => {
     assert.match(named.stdout, /^vpc_id\n/)
   })
 
+  test('- reads standard input: gzip or text, as a file would be read', () => {
+    const files = listFiles(AWS_TEXT).filter((f) => f.endsWith('.log.gz'))
+    assert.ok(files.length > 0)
+    const gz = Buffer.concat(files.map((f) => readFileSync(join(AWS_TEXT, f))))
+    const fromDir = runFlowlog(['query', '-f', 'csv', '--where', 'action=REJECT', '--no-summary', AWS_TEXT])
+    const fromStdin = runFlowlog(['query', '-f', 'csv', '--where', 'action=REJECT', '--no-summary', '-'], {
+      input: gz,
+    })
+    assert.equal(fromStdin.code, 0, fromStdin.stderr)
+    assert.equal(fromStdin.stdout, fromDir.stdout)
+    const sqlCount = runFlowlog(['sql', '-f', 'csv', 'SELECT count(*) AS n FROM flows', '-'], { input: gz })
+    const count = runFlowlog(['query', '--count', '--no-summary', AWS_TEXT]).stdout
+    assert.equal(sqlCount.stdout, `n\n${count}`)
+  })
+
   test('-o FILE writes the results there; -o csv is still --format csv, with a warning', () => {
     const file = join(dir, 'rejected.csv')
     const toFile = runFlowlog(['query', '-f', 'CSV', '-o', file, '--where', 'action=REJECT', AWS_TEXT])
