@@ -59,6 +59,26 @@ export function withIsoTimes(value: unknown): unknown {
   return out
 }
 
+/**
+ * Bytes for people: `104 B`, `9.9 KiB`, `1.2 GiB` (powers of 1024, as `ls -h`). Tables and texts
+ * only; CSV and JSON keep the number.
+ */
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
+  let value = bytes
+  let unit = 0
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${bytes} B` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
+}
+
+/** Columns of byte counts, shown as humanBytes in tables. */
+export function isBytesColumn(name: string): boolean {
+  return name === 'bytes' || name.endsWith('_bytes') || name.endsWith('-bytes')
+}
+
 function cellText(column: Column, value: CellValue | undefined): string {
   if (value === null || value === undefined) return '-'
   if (column.kind === 'time' && typeof value === 'number') return isoTime(value)
@@ -69,7 +89,10 @@ function cellText(column: Column, value: CellValue | undefined): string {
 /** Aligned columns under a header; numbers right-aligned. An empty table says so. */
 export function renderTable(table: Table): string {
   if (table.rows.length === 0) return '(no rows)\n'
-  const cells = table.rows.map((row) => table.columns.map((c) => cellText(c, row[c.name])))
+  // Byte counts in words for people; CSV and JSON keep the numbers.
+  const text = (c: Column, v: CellValue | undefined) =>
+    c.kind === 'number' && typeof v === 'number' && isBytesColumn(c.name) ? humanBytes(v) : cellText(c, v)
+  const cells = table.rows.map((row) => table.columns.map((c) => text(c, row[c.name])))
   const widths = table.columns.map((c, i) =>
     Math.max(c.name.length, ...cells.map((r) => (r[i] ?? '').length)),
   )

@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream'
+import { protocolName } from '../analyze/detections/finding.js'
+import { humanBytes, isBytesColumn } from '../analyze/output.js'
 import { closestName } from '../config/closest-name.js'
 import { InputError } from '../core/errors.js'
 import { columnsOf, type FileSchema } from '../read/file-schema.js'
@@ -113,6 +115,11 @@ export async function runQuery(
 
   const cell = (field: string, value: FlowValue | undefined): Cell => {
     if (value === undefined || value === null) return null
+    // Tables are for people: byte counts and protocols in words (CSV and JSON keep the numbers).
+    if (table && typeof value === 'number') {
+      if (field === 'protocol') return protocolName(value)
+      if (isBytesColumn(field)) return humanBytes(value)
+    }
     if (times !== null && typeof value === 'number') {
       const unit = TIME_FIELDS.get(field)
       if (unit === 'seconds') return times.format(value, false)

@@ -264,6 +264,26 @@ describe('flowlog sql selects what flowlog query selects', () => {
     assert.equal(sqlCount.stdout, `n\n${count}`)
   })
 
+  test('tables say bytes and protocols in words; CSV and JSON keep the numbers', () => {
+    const args = [
+      '--where',
+      'protocol=tcp',
+      '--fields',
+      'protocol,bytes',
+      '--limit',
+      '1',
+      '--no-summary',
+      AWS_TEXT,
+    ]
+    const csv = runFlowlog(['query', '-f', 'csv', ...args]).stdout.split('\n')[1] ?? ''
+    const [protocol, bytes] = csv.split(',')
+    assert.equal(protocol, '6')
+    const table = runFlowlog(['query', ...args]).stdout.split('\n')[1] ?? ''
+    const n = Number(bytes)
+    const words = n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`
+    assert.match(table, new RegExp(`^tcp +${words.replace('.', '\\.')}$`))
+  })
+
   test('-o FILE writes the results there; -o csv is still --format csv, with a warning', () => {
     const file = join(dir, 'rejected.csv')
     const toFile = runFlowlog(['query', '-f', 'CSV', '-o', file, '--where', 'action=REJECT', AWS_TEXT])
