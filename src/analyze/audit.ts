@@ -13,7 +13,7 @@ import {
   leastPrivilege,
   type RuleUsage,
 } from './least-privilege.js'
-import { judgeAll, type PlacedFlow, placeFlows } from './rejudge.js'
+import { type JudgeProgress, judgeAll, type PlacedFlow, placeFlows } from './rejudge.js'
 import { portRange, RuleMatcher } from './rule-match.js'
 import { ruleText } from './rule-text.js'
 
@@ -92,6 +92,8 @@ export interface AuditResult {
 
 export interface AuditOptions {
   limits?: LeastPrivilegeLimits
+  /** Told how far the re-judging replay is (a progress bar), when the records carry no rule-id. */
+  onProgress?: JudgeProgress
   /** Narrow rules that are public by intent too (publicIntent); by default they are kept. */
   narrowPublic?: boolean
 }
@@ -124,7 +126,7 @@ export async function audit(
       return i ?? -1
     })
   } else {
-    causes = judgeAll(placement, policy, network.limits.connectionTableCapacity)
+    causes = judgeAll(placement, policy, network.limits.connectionTableCapacity, options.onProgress)
   }
 
   const ownDirection = (p: PlacedFlow): 'inbound' | 'outbound' =>

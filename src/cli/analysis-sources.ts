@@ -44,6 +44,8 @@ export function addSourceOptions(command: Command): Command {
 export interface AnalysisRead {
   options: ReadOptions
   finish(stats: FlowReader['stats'], what: string): void
+  /** Takes the read's progress bar off the terminal (the read is over; another phase begins). */
+  stopProgress(): void
   /**
    * Says on stderr that the analysis had nothing to look at (`why`), never silently; under a
    * --fail-on-* flag (`failing`) that is a failure: exit 1, since an empty input cannot pass a check.
@@ -70,6 +72,7 @@ export function startRead(command: string, flags: SourceFlags): AnalysisRead {
       ...(flags.logFormat === undefined ? {} : { logFormat: flags.logFormat }),
       ...(progress === null ? {} : { onProgress: progress.update }),
     },
+    stopProgress: () => progress?.stop(),
     finish: (stats, what) => {
       progress?.stop()
       if (flags.summary) process.stderr.write(`${report.summary(stats, what)}\n`)

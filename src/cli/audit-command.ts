@@ -7,6 +7,7 @@ import { withIsoTimes } from '../analyze/output.js'
 import { loadConfig } from '../config/load-config.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
 import { formatOption, openOutput, outputOption } from './output-options.js'
+import { phaseProgressBar } from './phase-progress.js'
 
 interface AuditFlags extends SourceFlags {
   config: string
@@ -51,7 +52,11 @@ Examples:
     const network = loadConfig(flags.config)
     const read = startRead('audit', flags)
     const reader = readFlows(sources, read.options)
-    const result = await audit(reader, network, { narrowPublic: flags.narrowPublic })
+    const judging = await phaseProgressBar('audit: re-judging', flags.progress, read.stopProgress)
+    const result = await audit(reader, network, {
+      narrowPublic: flags.narrowPublic,
+      ...(judging === null ? {} : { onProgress: judging.update }),
+    }).finally(() => judging?.stop())
     read.finish(reader.stats, `${result.rules.length} rule(s) audited`)
     if (result.placed === 0)
       read.nothing(

@@ -6,6 +6,7 @@ import { changesTable, renderWhatIf } from '../analyze/what-if-text.js'
 import { loadConfig } from '../config/load-config.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
 import { formatOption, openOutput, outputOption } from './output-options.js'
+import { phaseProgressBar } from './phase-progress.js'
 
 const FORMATS = ['table', 'csv', 'json'] as const
 
@@ -51,9 +52,11 @@ Examples:
     const proposal = loadProposedGroups(flags.groups, network)
     const read = startRead('what-if', flags)
     const reader = readFlows(sources, read.options)
+    const judging = await phaseProgressBar('what-if: replaying', flags.progress, read.stopProgress)
     const result = await whatIf(reader, network, proposal.network, {
       ruleChanges: flags.ruleChanges,
-    })
+      ...(judging === null ? {} : { onProgress: judging.update }),
+    }).finally(() => judging?.stop())
     const notes = proposal.unattached.map(
       (id) => `${id} is on no interface: its rules judge only what refers to it`,
     )
