@@ -150,7 +150,11 @@ export class RowWriter {
     this.pending = ''
     if (!ok && this.drained === null) {
       this.drained = new Promise((resolve) => {
+        // Whichever comes first; the other listener goes too, or every slow write would leave a
+        // 'close' listener behind (Node warns of a leak after ten).
         const done = () => {
+          this.out.removeListener('drain', done)
+          this.out.removeListener('close', done)
           this.drained = null
           resolve()
         }
