@@ -61,3 +61,14 @@ test('the output options are -f, --format and -o, --output wherever results are 
     assert.ok(names.includes('-o --output'), `${c.name()} has -o, --output`)
   }
 })
+
+test('names of a fixed list are taken in any case, as the config takes protocols and actions', () => {
+  const detect = detectCommand().exitOverride()
+  detect.parseOptions(['--only', 'PORT-SCAN,Sweep', '-f', 'JSON'])
+  assert.deepEqual(detect.opts().only, ['port-scan', 'sweep'])
+  assert.equal(detect.opts().format, 'json')
+  const report = reportCommand().exitOverride()
+  report.parseOptions(['--kind', 'Top-Talkers', '--format', 'CSV'])
+  assert.deepEqual(report.opts().kind, ['top-talkers'])
+  assert.equal(report.opts().format, 'csv')
+})

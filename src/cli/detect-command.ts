@@ -86,7 +86,7 @@ Examples:
 
 function parseDetections(value: string): DetectionName[] {
   return value.split(',').map((name) => {
-    const n = name.trim()
+    const n = name.trim().toLowerCase()
     if (!(DETECTION_NAMES as readonly string[]).includes(n)) {
       throw new InputError(`--only: "${n}" is not a detection (detections: ${DETECTION_NAMES.join(', ')})`)
     }

@@ -109,10 +109,10 @@ Examples:
   })
 }
 
-/** `a,b` and `a` `b` alike. */
+/** `a,b` and `a` `b` alike; report names in any case. */
 function commaList(value: string): string[] {
   return value
     .split(',')
-    .map((k) => k.trim())
+    .map((k) => k.trim().toLowerCase())
     .filter((k) => k !== '')
 }
