@@ -84,6 +84,7 @@ Examples:
     const read = startRead('report', flags)
     const table = await openFlowsDatabase(sources, read.options)
     read.finish(table.stats, `${kinds.length} report(s)`)
+    if (table.stats.rows === 0) read.nothing(`no records read from ${sources.join(' ')}`, null)
     try {
       await loadInterfaceMap(table.connection, network)
       const results = []

@@ -83,6 +83,8 @@ Examples:
         target.stream,
       ).finally(() => progress?.stop())
       await target.close()
+      if (result.stats.rows === 0)
+        process.stderr.write(`flowlog sql: warning: no records read from ${sources.join(' ')}\n`)
       if (result.hidden.length > 0) {
         const list =
           result.hidden.length > 8

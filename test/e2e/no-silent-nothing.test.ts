@@ -54,8 +54,11 @@ describe('no silent nothing', () => {
     const typo = runFlowlog(['query', '--fields', 'srcaddr,dstprot', LOGS])
     assert.equal(typo.code, 1)
     assert.match(typo.stderr, /--fields: "dstprot" is not a flow-log field \(did you mean "dstport"\?\)/)
-    const none = runFlowlog(['query', '--count', empty])
-    assert.match(none.stderr, /warning: no records read from /)
+    for (const args of [['query', '--count'], ['sql', 'SELECT count(*) FROM flows'], ['report']]) {
+      const none = runFlowlog([...args, empty])
+      assert.equal(none.code, 0, none.stderr)
+      assert.match(none.stderr, new RegExp(`${args[0]}: warning: no records read from `))
+    }
   })
 
   test('detect on nothing says so, and fails --fail-on-findings', () => {
