@@ -1,9 +1,9 @@
 import { isCidrLike } from '../config/rules.js'
 import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
 import { DIRECTION } from '../core/verdict.js'
-import { compilePolicy, protocolNumber } from '../policy/compile-policy.js'
+import { type CompiledPolicy, compilePolicy, protocolNumber } from '../policy/compile-policy.js'
 import { platformRules, vpcResolvers } from '../policy/platform-services.js'
-import { isTraffic, toFlow } from './flow.js'
+import type { Flow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
 import {
   addTuple,
@@ -13,7 +13,8 @@ import {
   leastPrivilege,
   type RuleUsage,
 } from './least-privilege.js'
-import { type JudgeProgress, judgeAll, type PlacedFlow, placeFlows } from './rejudge.js'
+import { type JudgeProgress, type PlacedFlow, PROGRESS_STEP, Replay } from './rejudge.js'
+import { type ReplaySource, stageForReplay } from './replay-order.js'
 import { portRange, RuleMatcher } from './rule-match.js'
 import { ruleText } from './rule-text.js'
 
@@ -103,30 +104,48 @@ export async function audit(
   network: NetworkConfig,
   options: AuditOptions = {},
 ): Promise<AuditResult> {
-  const flows = []
-  for await (const row of rows) {
-    const flow = toFlow(row)
-    if (isTraffic(flow)) flows.push(flow)
-  }
   const policy = compilePolicy(network)
-  const placement = placeFlows(flows, network, policy)
-  const ruleIndex = new Map(policy.ruleIds.map((id, i) => [id, i]))
-  const accepted = placement.placed.filter((p) => p.flow.action === 'ACCEPT')
-  const method =
-    accepted.length > 0 && accepted.every((p) => p.flow.ruleId !== null) ? 'rule-id' : 're-judged'
+  const source = await stageForReplay(rows, network, policy)
+  try {
+    return await auditReplay(source, network, policy, options)
+  } finally {
+    source.close()
+  }
+}
 
+/** An earlier rule's accepted records that a later rule would have matched, counted by what matching reads. */
+interface Opener {
+  iface: number
+  rule: number
+  flow: Flow
+  records: number
+}
+
+/**
+ * Goes once through the records in replay order, keeping per rule what it carried (least-privilege
+ * tuples) and the distinct records that opened traffic (for shadowing): distinct tuples, not records.
+ */
+async function auditReplay(
+  source: ReplaySource,
+  network: NetworkConfig,
+  policy: CompiledPolicy,
+  options: AuditOptions,
+): Promise<AuditResult> {
+  const ruleIndex = new Map(policy.ruleIds.map((id, i) => [id, i]))
+  const method =
+    source.accepted > 0 && source.acceptedWithRuleId === source.accepted ? 'rule-id' : 're-judged'
+  const replay =
+    method === 're-judged'
+      ? new Replay(policy, source.index, network.limits.connectionTableCapacity, source.placed)
+      : null
   // The rule each record is attributed to (-1: none, rejected).
   const unknownRuleIds: Record<string, number> = {}
-  let causes: Int32Array
-  if (method === 'rule-id') {
-    causes = Int32Array.from(placement.placed, (p) => {
-      if (p.flow.action !== 'ACCEPT' || p.flow.ruleId === null) return -1
-      const i = ruleIndex.get(p.flow.ruleId)
-      if (i === undefined) unknownRuleIds[p.flow.ruleId] = (unknownRuleIds[p.flow.ruleId] ?? 0) + 1
-      return i ?? -1
-    })
-  } else {
-    causes = judgeAll(placement, policy, network.limits.connectionTableCapacity, options.onProgress)
+  const causeOf = (p: PlacedFlow): number => {
+    if (replay !== null) return replay.judge(p)
+    if (p.flow.action !== 'ACCEPT' || p.flow.ruleId === null) return -1
+    const i = ruleIndex.get(p.flow.ruleId)
+    if (i === undefined) unknownRuleIds[p.flow.ruleId] = (unknownRuleIds[p.flow.ruleId] ?? 0) + 1
+    return i ?? -1
   }
 
   const ownDirection = (p: PlacedFlow): 'inbound' | 'outbound' =>
@@ -135,26 +154,44 @@ export async function audit(
   const matcher = new RuleMatcher(network)
   const platformOf = platformMatcher(network, matcher)
   let platform = 0
-  // Accepted records in each direction, by the rule that took them: candidates for shadowing.
-  const openers: { p: PlacedFlow; rule: number }[] = []
-  placement.placed.forEach((p, i) => {
-    const r = causes[i] ?? -1
-    const rule = policy.rules[r]
-    if (r < 0 || rule === undefined || rule.direction !== ownDirection(p)) return
-    if (platformOf(p, rule.direction)) {
-      platform++
-      return
+  // Accepted records in each direction, by the rule that took them: candidates for shadowing,
+  // one entry per distinct (interface, rule, protocol, port, addresses), in order of first record.
+  const openers = new Map<string, Opener>()
+  const covered = new Set<number>()
+  let first = Number.POSITIVE_INFINITY
+  let last = Number.NEGATIVE_INFINITY
+  let judged = 0
+  for await (const batch of source.batches()) {
+    for (const p of batch) {
+      const r = causeOf(p)
+      judged++
+      if (replay !== null && options.onProgress !== undefined && judged % PROGRESS_STEP === 0)
+        options.onProgress(judged, source.placed)
+      covered.add(p.iface)
+      first = Math.min(first, p.time)
+      last = Math.max(last, p.flow.end ?? p.time)
+      const rule = policy.rules[r]
+      if (r < 0 || rule === undefined || rule.direction !== ownDirection(p)) continue
+      if (platformOf(p, rule.direction)) {
+        platform++
+        continue
+      }
+      const f = p.flow
+      const key = `${p.iface} ${r} ${f.protocol} ${f.dstport} ${f.srcaddr} ${f.dstaddr}`
+      const opener = openers.get(key)
+      if (opener === undefined) openers.set(key, { iface: p.iface, rule: r, flow: f, records: 1 })
+      else opener.records++
+      let u = usage.get(r)
+      if (u === undefined) {
+        u = emptyUsage()
+        usage.set(r, u)
+      }
+      addUsage(u, p, rule.direction)
     }
-    openers.push({ p, rule: r })
-    let u = usage.get(r)
-    if (u === undefined) {
-      u = emptyUsage()
-      usage.set(r, u)
-    }
-    addUsage(u, p, rule.direction)
-  })
+  }
+  if (replay !== null) options.onProgress?.(judged, source.placed)
+  replay?.finish()
 
-  const covered = new Set(placement.placed.map((p) => p.iface))
   const limits = options.limits ?? DEFAULT_LEAST_PRIVILEGE_LIMITS
   // The platform services' allowance is no group's rule: nothing to narrow, keep or remove.
   const audited = policy.rules.flatMap((compiled, r) => (compiled.implicit ? [] : [{ compiled, r }]))
@@ -168,11 +205,11 @@ export async function audit(
     else if (!members.some((i) => covered.has(i))) status = 'not-covered'
     else {
       const on = new Set(members)
-      for (const o of openers) {
-        if (o.rule === r || !on.has(o.p.iface) || policy.rules[o.rule]?.direction !== direction) continue
-        if (!matcher.matches(rule, direction, o.p.flow)) continue
+      for (const o of openers.values()) {
+        if (o.rule === r || !on.has(o.iface) || policy.rules[o.rule]?.direction !== direction) continue
+        if (!matcher.matches(rule, direction, o.flow)) continue
         const by = policy.ruleIds[o.rule] ?? '?'
-        shadowedBy[by] = (shadowedBy[by] ?? 0) + 1
+        shadowedBy[by] = (shadowedBy[by] ?? 0) + o.records
       }
       status = Object.keys(shadowedBy).length > 0 ? 'shadowed' : 'unused'
     }
@@ -202,21 +239,15 @@ export async function audit(
   })
   uniqueIds(rules)
 
-  let first = Number.POSITIVE_INFINITY
-  let last = Number.NEGATIVE_INFINITY
-  for (const p of placement.placed) {
-    first = Math.min(first, p.time)
-    last = Math.max(last, p.flow.end ?? p.time)
-  }
   return {
     method,
-    records: flows.length,
-    placed: placement.placed.length,
+    records: source.records,
+    placed: source.placed,
     platform,
-    skipped: placement.skipped,
+    skipped: source.skipped,
     unknownRuleIds,
-    first: placement.placed.length > 0 ? first : null,
-    last: placement.placed.length > 0 ? last : null,
+    first: source.placed > 0 ? first : null,
+    last: source.placed > 0 ? last : null,
     rules,
   }
 }

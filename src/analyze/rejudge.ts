@@ -68,40 +68,67 @@ function rankOf(
   return p.direction === DIRECTION.EGRESS ? 1.5 : 1
 }
 
-/** Places every traffic record on its interface and sorts them for replay. */
-export function placeFlows(flows: Iterable<Flow>, network: NetworkConfig, policy: CompiledPolicy): Placement {
-  const index = indexInterfaces(network)
-  const view = new PacketView()
-  const allowedAsNew = (p: Omit<PlacedFlow, 'rank'>) =>
-    flowToView(p.flow, view, index, 0, p.words) && policy.evaluate(p.iface, p.direction, view) >= 0
-  const ruleDirection = new Map<string, string>()
-  for (const g of network.securityGroups) {
-    for (const r of g.inbound) ruleDirection.set(r.id, 'inbound')
-    for (const r of g.outbound) ruleDirection.set(r.id, 'outbound')
+/**
+ * Places records on their interfaces one at a time, counting those it cannot place; each placed
+ * record gets its tie-break rank. `placeFlows` keeps them all; a bounded replay (replay-order.ts)
+ * writes them out for DuckDB to sort.
+ */
+export class FlowPlacer {
+  readonly index: InterfaceIndex
+  readonly skipped = { unknownInterface: 0, noTime: 0, noAddresses: 0 }
+  readonly #view = new PacketView()
+  readonly #ruleDirection = new Map<string, string>()
+  readonly #allowedAsNew: (p: Omit<PlacedFlow, 'rank'>) => boolean
+
+  constructor(network: NetworkConfig, policy: CompiledPolicy) {
+    const index = indexInterfaces(network)
+    this.index = index
+    this.#allowedAsNew = (p) =>
+      flowToView(p.flow, this.#view, index, 0, p.words) &&
+      policy.evaluate(p.iface, p.direction, this.#view) >= 0
+    for (const g of network.securityGroups) {
+      for (const r of g.inbound) this.#ruleDirection.set(r.id, 'inbound')
+      for (const r of g.outbound) this.#ruleDirection.set(r.id, 'outbound')
+    }
   }
-  const placed: PlacedFlow[] = []
-  const skipped = { unknownInterface: 0, noTime: 0, noAddresses: 0 }
-  for (const flow of flows) {
+
+  /** The record placed and ranked, or null (counted in `skipped`). */
+  place(flow: Flow): PlacedFlow | null {
     if (flow.start === null) {
-      skipped.noTime++
-      continue
+      this.skipped.noTime++
+      return null
     }
     const words = flow.protocol === null ? null : parseWords(flow)
     if (words === null) {
-      skipped.noAddresses++
-      continue
+      this.skipped.noAddresses++
+      return null
     }
-    const place = placeFlow(flow, index)
+    const place = placeFlow(flow, this.index)
     if (place === null) {
-      skipped.unknownInterface++
-      continue
+      this.skipped.unknownInterface++
+      return null
     }
     const unranked = { flow, ...place, time: flow.start, words }
-    placed.push({ ...unranked, rank: rankOf(unranked, ruleDirection, allowedAsNew) })
+    return { ...unranked, rank: rankOf(unranked, this.#ruleDirection, this.#allowedAsNew) }
+  }
+}
+
+/** Places every traffic record on its interface and sorts them for replay. */
+export function placeFlows(flows: Iterable<Flow>, network: NetworkConfig, policy: CompiledPolicy): Placement {
+  const placer = new FlowPlacer(network, policy)
+  const placed: PlacedFlow[] = []
+  for (const flow of flows) {
+    const p = placer.place(flow)
+    if (p !== null) placed.push(p)
   }
   // Array.prototype.sort is stable: equal records keep the order they were read in.
-  placed.sort((a, b) => a.time - b.time || a.rank - b.rank)
-  return { placed, skipped, index }
+  placed.sort(replayOrder)
+  return { placed, skipped: placer.skipped, index: placer.index }
+}
+
+/** Replay order: by start time, then rank (opener first); equal records keep their read order. */
+export function replayOrder(a: PlacedFlow, b: PlacedFlow): number {
+  return a.time - b.time || a.rank - b.rank
 }
 
 const FIN_OR_RST = 0x05
@@ -116,7 +143,7 @@ const FIN_OR_RST = 0x05
  */
 /** Told how far a replay is (records judged of all), every JUDGE_STEP records. */
 export type JudgeProgress = (done: number, total: number) => void
-const JUDGE_STEP = 1 << 16
+export const PROGRESS_STEP = 1 << 16
 
 export function judgeAll(
   placement: Placement,
@@ -125,34 +152,111 @@ export function judgeAll(
   onProgress?: JudgeProgress,
 ): Int32Array {
   const { placed, index } = placement
-  const tracker = new ConnectionTracker(policy, Math.max(16, Math.min(capacity, placed.length + 16)))
-  const view = new PacketView()
+  const replay = new Replay(policy, index, capacity, placed.length)
   const causes = new Int32Array(placed.length)
-  // A recorded reject of ICMP cannot be the answer to an accepted ping (that would have been
-  // accepted by the connection); keyed apart, it is judged as the new traffic it was.
-  const load = (p: PlacedFlow) => flowToView(p.flow, view, index, p.flow.action === 'REJECT' ? 1 : 0, p.words)
-  const touches = placed
-    .map((p, i) => ({ i, time: p.flow.end ?? p.time }))
-    .filter(({ i, time }) => {
-      const p = placed[i]
-      if (p === undefined || time <= p.time) return false
-      return !(p.flow.protocol === 6 && ((p.flow.tcpFlags ?? 0) & FIN_OR_RST) !== 0)
-    })
-    .sort((a, b) => a.time - b.time || a.i - b.i)
-  let t = 0
-  const touchUntil = (time: number) => {
-    for (; t < touches.length && (touches[t]?.time ?? 0) < time; t++) {
-      const { i, time: at } = touches[t] ?? { i: 0, time: 0 }
-      const p = placed[i]
-      if (p !== undefined && (causes[i] ?? -1) >= 0 && load(p)) tracker.judge(p.iface, p.direction, view, at)
-    }
-  }
   placed.forEach((p, i) => {
-    touchUntil(p.time)
-    causes[i] = load(p) ? tracker.judge(p.iface, p.direction, view, p.time) : -1
-    if (onProgress !== undefined && (i + 1) % JUDGE_STEP === 0) onProgress(i + 1, placed.length)
+    causes[i] = replay.judge(p)
+    if (onProgress !== undefined && (i + 1) % PROGRESS_STEP === 0) onProgress(i + 1, placed.length)
   })
   onProgress?.(placed.length, placed.length)
-  touchUntil(Number.POSITIVE_INFINITY)
+  replay.finish()
   return causes
+}
+
+/** A pending end-of-record touch: its time, its record's place in the replay, the record. */
+interface Touch {
+  time: number
+  order: number
+  p: PlacedFlow
+}
+
+/**
+ * One replay, fed the placed records in replay order one at a time (judgeAll, or a stream sorted by
+ * DuckDB): holds the connection table and the end-of-record touches still ahead, never the records
+ * behind. The touches wait in a heap ordered by (time, record order), which replays them exactly as
+ * a sort of all of them would: a touch is later than its own record, so it is always in the heap
+ * before any record it must precede.
+ */
+export class Replay {
+  readonly #tracker: ConnectionTracker
+  readonly #view = new PacketView()
+  readonly #index: InterfaceIndex
+  readonly #touches: Touch[] = []
+  #order = 0
+
+  /** `records`: how many will be judged (the connection table need not be larger). */
+  constructor(policy: CompiledPolicy, index: InterfaceIndex, capacity: number, records: number) {
+    this.#index = index
+    this.#tracker = new ConnectionTracker(policy, Math.max(16, Math.min(capacity, records + 16)))
+  }
+
+  /** The cause of the next record in replay order (see judgeAll). */
+  judge(p: PlacedFlow): number {
+    this.#touchUntil(p.time)
+    const cause = this.#load(p) ? this.#tracker.judge(p.iface, p.direction, this.#view, p.time) : -1
+    const end = p.flow.end ?? p.time
+    const order = this.#order++
+    const closes = p.flow.protocol === 6 && ((p.flow.tcpFlags ?? 0) & FIN_OR_RST) !== 0
+    if (cause >= 0 && end > p.time && !closes) this.#push({ time: end, order, p })
+    return cause
+  }
+
+  /** Replays the touches left (the connection table's state at the end of the input). */
+  finish(): void {
+    this.#touchUntil(Number.POSITIVE_INFINITY)
+  }
+
+  // A recorded reject of ICMP cannot be the answer to an accepted ping (that would have been
+  // accepted by the connection); keyed apart, it is judged as the new traffic it was.
+  #load(p: PlacedFlow): boolean {
+    return flowToView(p.flow, this.#view, this.#index, p.flow.action === 'REJECT' ? 1 : 0, p.words)
+  }
+
+  #touchUntil(time: number): void {
+    const heap = this.#touches
+    while (heap.length > 0 && (heap[0]?.time ?? 0) < time) {
+      const touch = this.#pop()
+      if (this.#load(touch.p)) this.#tracker.judge(touch.p.iface, touch.p.direction, this.#view, touch.time)
+    }
+  }
+
+  #push(touch: Touch): void {
+    const heap = this.#touches
+    heap.push(touch)
+    let i = heap.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      const up = heap[parent]
+      if (up === undefined || !before(touch, up)) break
+      heap[i] = up
+      i = parent
+    }
+    heap[i] = touch
+  }
+
+  #pop(): Touch {
+    const heap = this.#touches
+    const top = heap[0] as Touch
+    const last = heap.pop() as Touch
+    if (heap.length === 0) return top
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= heap.length) break
+      const r = l + 1
+      const left = heap[l] as Touch
+      const right = heap[r]
+      const child = right !== undefined && before(right, left) ? r : l
+      const c = heap[child] as Touch
+      if (!before(c, last)) break
+      heap[i] = c
+      i = child
+    }
+    heap[i] = last
+    return top
+  }
+}
+
+function before(a: Touch, b: Touch): boolean {
+  return a.time < b.time || (a.time === b.time && a.order < b.order)
 }

@@ -53,7 +53,7 @@ export async function openFlowsDatabase(
   const instance = await DuckDBInstance.create(':memory:')
   const connection = await instance.connect()
   const staging = mkdtempSync(join(tmpdir(), 'flowlog-sql-'))
-  // Where DuckDB spills the records and its sorts and joins beyond MEMORY_LIMIT: a day of a busy
+  // Where DuckDB spills the records and its sorts and joins beyond DUCKDB_MEMORY_LIMIT: a day of a busy
   // VPC is more than memory, and a bounded footprint matters more than never touching the disk.
   const spill = mkdtempSync(join(tmpdir(), 'flowlog-sql-spill-'))
   const closeAll = () => {
@@ -63,7 +63,7 @@ export async function openFlowsDatabase(
   }
   try {
     await connection.run(`SET TimeZone = 'UTC'`)
-    await connection.run(`SET memory_limit = '${MEMORY_LIMIT}'`)
+    await connection.run(`SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`)
     await connection.run(`SET temp_directory = ${sqlString(spill)}`)
     const columns = STORED_COLUMNS.map((c) => `${sqlIdentifier(c.column)} ${c.type}`).join(', ')
     await connection.run(`CREATE TABLE flow_records (${columns})`)
@@ -100,7 +100,7 @@ export async function openFlowsDatabase(
  * DuckDB's share of the 1.5 GB a command may use (issue 14): the rest is Node's, the reader's
  * buffers and the output. FLOWLOG_DUCKDB_MEMORY changes it (DuckDB's units: 500MB, 4GB).
  */
-const MEMORY_LIMIT = /^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(process.env.FLOWLOG_DUCKDB_MEMORY ?? '')
+export const DUCKDB_MEMORY_LIMIT = /^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(process.env.FLOWLOG_DUCKDB_MEMORY ?? '')
   ? (process.env.FLOWLOG_DUCKDB_MEMORY ?? '1GB')
   : '1GB'
 

@@ -1,0 +1,216 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { NetworkConfig } from '../core/network.js'
+import type { CompiledPolicy } from '../policy/compile-policy.js'
+import { sqlString } from '../read/duckdb-connection.js'
+import { DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
+import { StagingFile } from '../sql/staging-file.js'
+import { type Flow, isTraffic, toFlow } from './flow.js'
+import type { FlowRow } from './flow-row.js'
+import { parseWords } from './flow-view.js'
+import { FlowPlacer, type PlacedFlow, type Placement } from './rejudge.js'
+
+/**
+ * The records of an audit or a what-if in replay order, with memory bounded whatever their number.
+ * A replay needs every record sorted by start time (then rank, then read order: rejudge.ts), and
+ * files are not in that order. Holding them all in JavaScript costs hundreds of bytes a record, so
+ * each placed record is written as one tab-separated line (the fields the analyses read, its
+ * interface, direction, rank and read order), DuckDB sorts the file (spilling beyond its memory
+ * limit) and the sorted records stream back in chunks. The replay keeps only its connection table.
+ *
+ *   const source = await stageForReplay(rows, network, policy)
+ *   try { for await (const batch of source.batches()) for (const p of batch) ... } finally { source.close() }
+ */
+export interface ReplaySource {
+  /** Traffic records read (placed or not). */
+  readonly records: number
+  /** Records placed on an interface of the config: the ones `batches` yields. */
+  readonly placed: number
+  readonly skipped: Placement['skipped']
+  readonly index: Placement['index']
+  /** Placed records with action ACCEPT, and how many of them name their rule (rule-id). */
+  readonly accepted: number
+  readonly acceptedWithRuleId: number
+  /** The placed records in replay order, a chunk at a time. */
+  batches(): AsyncIterable<PlacedFlow[]>
+  close(): void
+}
+
+/** The staged columns: what audit, what-if and the replay read of a record, then its placement. */
+const TEXT_COLUMNS = [
+  'interface_id',
+  'srcaddr',
+  'dstaddr',
+  'if_srcaddr',
+  'if_dstaddr',
+  'action',
+  'direction',
+  'rule_id',
+] as const
+const NUMBER_COLUMNS = [
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'tcp_flags',
+] as const
+const PLACE_COLUMNS = ['iface', 'place_direction', 'rank', 'seq'] as const
+
+export async function stageForReplay(
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+  network: NetworkConfig,
+  policy: CompiledPolicy,
+): Promise<ReplaySource> {
+  const dir = mkdtempSync(join(tmpdir(), 'flowlog-replay-'))
+  let instance: DuckDBInstance | null = null
+  let connection: DuckDBConnection | null = null
+  const close = () => {
+    connection?.closeSync()
+    instance?.closeSync()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    const placer = new FlowPlacer(network, policy)
+    const columns = [...TEXT_COLUMNS, ...NUMBER_COLUMNS, ...PLACE_COLUMNS]
+    const stage = new StagingFile(join(dir, 'placed.tsv'), columns)
+    let records = 0
+    let accepted = 0
+    let acceptedWithRuleId = 0
+    const put = (value: string | number | null) => {
+      stage.next()
+      if (value !== null) stage.text(typeof value === 'number' ? String(value) : value)
+    }
+    for await (const row of rows) {
+      const flow = toFlow(row)
+      if (!isTraffic(flow)) continue
+      records++
+      const p = placer.place(flow)
+      if (p === null) continue
+      if (flow.action === 'ACCEPT') {
+        accepted++
+        if (flow.ruleId !== null) acceptedWithRuleId++
+      }
+      put(flow.interfaceId)
+      put(flow.srcaddr)
+      put(flow.dstaddr)
+      put(flow.ifSrcaddr)
+      put(flow.ifDstaddr)
+      put(flow.action)
+      put(flow.direction)
+      put(flow.ruleId)
+      put(flow.srcport)
+      put(flow.dstport)
+      put(flow.protocol)
+      put(flow.packets)
+      put(flow.bytes)
+      put(flow.start)
+      put(flow.end)
+      put(flow.tcpFlags)
+      put(p.iface)
+      put(p.direction)
+      put(p.rank)
+      put(stage.rows)
+      stage.endRow()
+    }
+    stage.close()
+    instance = await DuckDBInstance.create(':memory:')
+    connection = await instance.connect()
+    const spill = join(dir, 'spill')
+    await connection.run(`SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`)
+    await connection.run(`SET temp_directory = ${sqlString(spill)}`)
+    // Sorting a day of records needs no order kept beyond the sort's own.
+    await connection.run('SET preserve_insertion_order = false')
+    const types = `{${columns
+      .map((c) => `'${c}': '${(TEXT_COLUMNS as readonly string[]).includes(c) ? 'VARCHAR' : 'DOUBLE'}'`)
+      .join(', ')}}`
+    const from = `read_csv(${sqlString(stage.path)}, delim = '\\t', quote = '', escape = '', header = false, auto_detect = false, columns = ${types})`
+    const sql = `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${from} ORDER BY start, rank, seq`
+    const db = connection
+    const placed = stage.rows
+    return {
+      records,
+      placed,
+      skipped: placer.skipped,
+      index: placer.index,
+      accepted,
+      acceptedWithRuleId,
+      batches: () => sortedBatches(db, sql, placed),
+      close,
+    }
+  } catch (error) {
+    close()
+    throw error
+  }
+}
+
+async function* sortedBatches(
+  connection: DuckDBConnection,
+  sql: string,
+  placed: number,
+): AsyncIterable<PlacedFlow[]> {
+  if (placed === 0) return
+  const result = await connection.stream(sql)
+  for (;;) {
+    const chunk = await result.fetchChunk()
+    if (chunk === null || chunk.rowCount === 0) return
+    const batch: PlacedFlow[] = []
+    for (const row of chunk.getRows()) {
+      const p = placedOf(row)
+      if (p !== null) batch.push(p)
+    }
+    yield batch
+  }
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null
+}
+
+function number(value: unknown): number | null {
+  return typeof value === 'number' ? value : null
+}
+
+/** A staged line back as the placed record it was (the fields the analyses read; the rest null). */
+function placedOf(row: readonly unknown[]): PlacedFlow | null {
+  const action = text(row[5])
+  const direction = text(row[6])
+  const flow: Flow = {
+    interfaceId: text(row[0]),
+    instanceId: null,
+    subnetId: null,
+    vpcId: null,
+    srcaddr: text(row[1]),
+    dstaddr: text(row[2]),
+    ifSrcaddr: text(row[3]),
+    ifDstaddr: text(row[4]),
+    srcport: number(row[8]),
+    dstport: number(row[9]),
+    protocol: number(row[10]),
+    packets: number(row[11]) ?? 0,
+    bytes: number(row[12]) ?? 0,
+    start: number(row[13]),
+    end: number(row[14]),
+    action: action === 'ACCEPT' || action === 'REJECT' ? action : null,
+    logStatus: null,
+    direction:
+      direction === 'ingress' || direction === 'egress' || direction === 'unknown' ? direction : null,
+    tcpFlags: number(row[15]),
+    ruleId: text(row[7]),
+    rejectReason: null,
+  }
+  const words = parseWords(flow)
+  if (words === null || flow.start === null) return null
+  return {
+    flow,
+    iface: number(row[16]) ?? 0,
+    direction: (number(row[17]) ?? 0) as PlacedFlow['direction'],
+    time: flow.start,
+    rank: number(row[18]) ?? 0,
+    words,
+  }
+}
