@@ -3,9 +3,9 @@ import { DIRECTION_NAMES, REJECT_REASON_NAMES } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
 import { protocolName } from './detections/finding.js'
 import type { Flow } from './flow.js'
-import { isTraffic, toFlow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
-import { type JudgeProgress, judgeAll, type PlacedFlow, placeFlows } from './rejudge.js'
+import { type JudgeProgress, type PlacedFlow, PROGRESS_STEP, Replay } from './rejudge.js'
+import { type ReplaySource, stageForReplay } from './replay-order.js'
 import { ruleText } from './rule-text.js'
 
 /**
@@ -127,29 +127,32 @@ export async function whatIf(
   proposed: NetworkConfig,
   options: WhatIfOptions = {},
 ): Promise<WhatIfResult> {
-  const flows = []
-  for await (const row of rows) {
-    const flow = toFlow(row)
-    if (isTraffic(flow)) flows.push(flow)
-  }
   const now = compilePolicy(current)
-  const placement = placeFlows(flows, current, now)
   const next = compilePolicy(proposed)
-  const total = 2 * placement.placed.length
-  const progress = options.onProgress
-  const before = judgeAll(
-    placement,
-    now,
-    current.limits.connectionTableCapacity,
-    progress === undefined ? undefined : (done) => progress(done, total),
-  )
-  const after = judgeAll(
-    placement,
-    next,
-    proposed.limits.connectionTableCapacity,
-    progress === undefined ? undefined : (done) => progress(total / 2 + done, total),
-  )
+  const source = await stageForReplay(rows, current, now)
+  try {
+    return await compareReplays(source, current, proposed, now, next, options)
+  } finally {
+    source.close()
+  }
+}
 
+/**
+ * Replays the records in replay order under both policies side by side (each replay depends only
+ * on the records before it, so in step or one after the other is the same) and keeps the distinct
+ * changed flows, and one flag per conversation: never the records.
+ */
+async function compareReplays(
+  source: ReplaySource,
+  current: NetworkConfig,
+  proposed: NetworkConfig,
+  now: CompiledPolicy,
+  next: CompiledPolicy,
+  options: WhatIfOptions,
+): Promise<WhatIfResult> {
+  const before = new Replay(now, source.index, current.limits.connectionTableCapacity, source.placed)
+  const after = new Replay(next, source.index, proposed.limits.connectionTableCapacity, source.placed)
+  const progress = options.onProgress
   let agreeing = 0
   let compared = 0
   let acceptToReject = 0
@@ -158,14 +161,15 @@ export async function whatIf(
   let otherRule = 0
   let first = Number.POSITIVE_INFINITY
   let last = Number.NEGATIVE_INFINITY
+  let judged = 0
   const changes = new Map<string, FlowChange>()
   const conversations = new Map<string, boolean>()
-  placement.placed.forEach((p, i) => {
+  const compare = (p: PlacedFlow) => {
     const f = p.flow
     first = Math.min(first, p.time)
     last = Math.max(last, f.end ?? p.time)
-    const a = verdictOf(before[i] ?? -1, now)
-    let b = verdictOf(after[i] ?? -1, next)
+    const a = verdictOf(before.judge(p), now)
+    let b = verdictOf(after.judge(p), next)
     // A connection the proposal stops at its first record never gets its answers or the rest of
     // its packets: the replay alone would let the answer open a connection of its own.
     const conversation = conversationKey(p)
@@ -225,12 +229,24 @@ export async function whatIf(
     change.packets += f.packets
     change.bytes += f.bytes
     change.last = Math.max(change.last, f.end ?? p.time)
-  })
-  const placed = placement.placed.length
+  }
+  // Progress counts both replays' records, as when they ran one after the other.
+  const total = 2 * source.placed
+  for await (const batch of source.batches()) {
+    for (const p of batch) {
+      compare(p)
+      judged++
+      if (progress !== undefined && judged % PROGRESS_STEP === 0) progress(2 * judged, total)
+    }
+  }
+  progress?.(total, total)
+  before.finish()
+  after.finish()
+  const placed = source.placed
   return {
-    records: flows.length,
+    records: source.records,
     replayed: placed,
-    skipped: placement.skipped,
+    skipped: source.skipped,
     agreeing,
     compared,
     changedRecords,
