@@ -1,7 +1,7 @@
 import type { NetworkConfig } from '../core/network.js'
 import { AddressScope, CidrSet } from './address-scope.js'
 import { BruteForceDetector } from './detections/brute-force.js'
-import { ContactTable } from './detections/contact-table.js'
+import { ContactStore } from './detections/contact-store.js'
 import type { DetectContext } from './detections/context.js'
 import { EgressVolumeDetector } from './detections/egress-volume.js'
 import { DETECTION_NAMES, type DetectionName, type Detector, type Finding } from './detections/finding.js'
@@ -43,9 +43,23 @@ export async function detect(
     namer: new RuleNamer(options.network),
   }
   const only = new Set<DetectionName>(options.only ?? DETECTION_NAMES)
-  const detectors: Detector[] = []
   // Port scans and sweeps count the same contacts two ways: one table serves both.
-  const contacts = only.has('port-scan') || only.has('sweep') ? new ContactTable(context) : null
+  const contacts = only.has('port-scan') || only.has('sweep') ? new ContactStore(context) : null
+  try {
+    return await run(rows, options, context, only, contacts)
+  } finally {
+    contacts?.close()
+  }
+}
+
+async function run(
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+  options: DetectOptions,
+  context: DetectContext,
+  only: ReadonlySet<DetectionName>,
+  store: ContactStore | null,
+): Promise<DetectResult> {
+  const detectors: Detector[] = []
   if (only.has('ssh-brute-force') || only.has('rdp-brute-force'))
     detectors.push(new BruteForceDetector(context))
   if (only.has('reject-burst')) detectors.push(new RejectBurstDetector(context))
@@ -62,10 +76,12 @@ export async function detect(
       ignored++
       continue
     }
-    contacts?.observe(flow)
+    store?.observe(flow)
     for (const d of detectors) d.observe(flow)
   }
 
+  const t = options.thresholds
+  const contacts = store === null ? null : await store.candidates(t.portScan.minPorts, t.sweep.minHosts)
   let findings = [
     ...(contacts !== null && only.has('port-scan') ? portScanFindings(contacts, context) : []),
     ...(contacts !== null && only.has('sweep') ? sweepFindings(contacts, context) : []),

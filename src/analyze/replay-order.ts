@@ -1,16 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBConnection } from '@duckdb/node-api'
 import type { NetworkConfig } from '../core/network.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
-import { sqlString } from '../read/duckdb-connection.js'
-import { DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
 import { StagingFile } from '../sql/staging-file.js'
 import { type Flow, isTraffic, toFlow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
 import { parseWords } from './flow-view.js'
 import { FlowPlacer, type PlacedFlow, type Placement } from './rejudge.js'
+import { openScratchDuckDB, type ScratchDuckDB, stagedTable } from './scratch-duckdb.js'
 
 /**
  * The records of an audit or a what-if in replay order, with memory bounded whatever their number.
@@ -67,11 +66,9 @@ export async function stageForReplay(
   policy: CompiledPolicy,
 ): Promise<ReplaySource> {
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-replay-'))
-  let instance: DuckDBInstance | null = null
-  let connection: DuckDBConnection | null = null
+  let db: ScratchDuckDB | null = null
   const close = () => {
-    connection?.closeSync()
-    instance?.closeSync()
+    db?.close()
     rmSync(dir, { recursive: true, force: true })
   }
   try {
@@ -118,19 +115,12 @@ export async function stageForReplay(
       stage.endRow()
     }
     stage.close()
-    instance = await DuckDBInstance.create(':memory:')
-    connection = await instance.connect()
-    const spill = join(dir, 'spill')
-    await connection.run(`SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`)
-    await connection.run(`SET temp_directory = ${sqlString(spill)}`)
-    // Sorting a day of records needs no order kept beyond the sort's own.
-    await connection.run('SET preserve_insertion_order = false')
-    const types = `{${columns
-      .map((c) => `'${c}': '${(TEXT_COLUMNS as readonly string[]).includes(c) ? 'VARCHAR' : 'DOUBLE'}'`)
-      .join(', ')}}`
-    const from = `read_csv(${sqlString(stage.path)}, delim = '\\t', quote = '', escape = '', header = false, auto_detect = false, columns = ${types})`
-    const sql = `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${from} ORDER BY start, rank, seq`
-    const db = connection
+    db = await openScratchDuckDB(dir)
+    const types = Object.fromEntries(
+      columns.map((c) => [c, (TEXT_COLUMNS as readonly string[]).includes(c) ? 'VARCHAR' : 'DOUBLE']),
+    )
+    const sql = `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${stagedTable(stage, types)} ORDER BY start, rank, seq`
+    const connection = db.connection
     const placed = stage.rows
     return {
       records,
@@ -139,7 +129,7 @@ export async function stageForReplay(
       index: placer.index,
       accepted,
       acceptedWithRuleId,
-      batches: () => sortedBatches(db, sql, placed),
+      batches: () => sortedBatches(connection, sql, placed),
       close,
     }
   } catch (error) {

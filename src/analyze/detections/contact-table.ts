@@ -37,6 +37,19 @@ export class ContactTable {
     if (flow.action === 'ACCEPT' && contact.rule === null) contact.rule = this.context.namer.ruleOf(flow)
   }
 
+  /** A contact grouped elsewhere (contact-store.ts), taken as it is. */
+  add(contact: Contact): void {
+    const source = contact.source ?? ''
+    const port = portLabel(contact.protocol, contact.dstport)
+    const key = `${source}\t${contact.host ?? ''}\t${port}`
+    if (this.contacts.has(key)) return
+    this.contacts.set(key, contact)
+    const pair = `${source}\t${port}`
+    const hosts = this.hostsPerPort.get(pair) ?? 0
+    this.hostsPerPort.set(pair, hosts + 1)
+    if (hosts === 0) this.portsPerSource.set(source, (this.portsPerSource.get(source) ?? 0) + 1)
+  }
+
   /** The contacts of the sources (or source-port pairs) a detection asks for, by that key. */
   select(keyOf: (source: string, port: string) => string | null): Map<string, Contact[]> {
     const out = new Map<string, Contact[]>()

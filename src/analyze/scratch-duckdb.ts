@@ -1,0 +1,41 @@
+import { join } from 'node:path'
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { sqlString } from '../read/duckdb-connection.js'
+import { DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
+import type { StagingFile } from '../sql/staging-file.js'
+
+/**
+ * An in-memory DuckDB for an analysis's own sorting and grouping (replay-order.ts,
+ * contact-store.ts): records staged as tab-separated files go in, sorted or grouped rows come out.
+ * It keeps to the memory limit the sql command uses and spills beyond it into `dir`, so an
+ * analysis's footprint does not grow with the records.
+ */
+export interface ScratchDuckDB {
+  readonly connection: DuckDBConnection
+  close(): void
+}
+
+export async function openScratchDuckDB(dir: string): Promise<ScratchDuckDB> {
+  const instance = await DuckDBInstance.create(':memory:')
+  const connection = await instance.connect()
+  const close = () => {
+    connection.closeSync()
+    instance.closeSync()
+  }
+  try {
+    await connection.run(`SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`)
+    await connection.run(`SET temp_directory = ${sqlString(join(dir, 'spill'))}`)
+    // Sorts and groups say their own order; none need the order of the staged lines.
+    await connection.run('SET preserve_insertion_order = false')
+    return { connection, close }
+  } catch (error) {
+    close()
+    throw error
+  }
+}
+
+/** The `read_csv(...)` of a staging file whose columns have these DuckDB types (field name → type). */
+export function stagedTable(stage: StagingFile, types: Readonly<Record<string, string>>): string {
+  const columns = `{${stage.fields.map((f) => `'${f}': '${types[f] ?? 'VARCHAR'}'`).join(', ')}}`
+  return `read_csv(${sqlString(stage.path)}, delim = '\\t', quote = '', escape = '', header = false, auto_detect = false, columns = ${columns})`
+}
