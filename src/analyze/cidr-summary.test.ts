@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import fc from 'fast-check'
 import { portRanges, summarizeAddresses } from './cidr-summary.js'
 
 const limits = { maxEntries: 2, minPrefixV4: 16, minPrefixV6: 48 }
@@ -56,4 +57,34 @@ test('summarizeAddresses: many peers in few blocks are summarised without the gr
   assert.deepEqual(summarizeAddresses(inOffice, limits), ['198.51.100.0/24', '203.0.113.0/24'])
   const internet = Array.from({ length: 5000 }, (_, i) => `${(i % 200) + 1}.${i % 256}.0.1`)
   assert.equal(summarizeAddresses(internet, limits), null)
+})
+
+/** The join-one-gap-at-a-time definition portRanges must agree with (it joins them all at once). */
+function joinedGreedily(ports: number[], maxRanges: number): string[] {
+  const ranges: [number, number][] = []
+  for (const p of [...new Set(ports)].sort((a, b) => a - b)) {
+    const last = ranges[ranges.length - 1]
+    if (last !== undefined && p === last[1] + 1) last[1] = p
+    else ranges.push([p, p])
+  }
+  while (ranges.length > Math.max(1, maxRanges)) {
+    let best = 0
+    for (let i = 1; i + 1 < ranges.length; i++) {
+      const gap = (ranges[i + 1]?.[0] ?? 0) - (ranges[i]?.[1] ?? 0)
+      if (gap < (ranges[best + 1]?.[0] ?? 0) - (ranges[best]?.[1] ?? 0)) best = i
+    }
+    ranges.splice(best, 2, [ranges[best]?.[0] ?? 0, ranges[best + 1]?.[1] ?? 0])
+  }
+  return ranges.map(([from, to]) => (from === to ? String(from) : `${from}-${to}`))
+}
+
+test('portRanges joins the same gaps as joining the smallest one at a time, ties leftmost first', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 120 }),
+      fc.integer({ min: 0, max: 6 }),
+      (ports, max) => assert.deepEqual(portRanges(ports, max), joinedGreedily(ports, max)),
+    ),
+    { numRuns: 500 },
+  )
 })

@@ -149,17 +149,23 @@ export function portRanges(ports: Iterable<number>, maxRanges: number): string[]
     if (last !== undefined && p === last[1] + 1) last[1] = p
     else ranges.push([p, p])
   }
-  while (ranges.length > Math.max(1, maxRanges)) {
-    let best = 0
-    for (let i = 1; i + 1 < ranges.length; i++) {
-      const gap = (ranges[i + 1]?.[0] ?? 0) - (ranges[i]?.[1] ?? 0)
-      const bestGap = (ranges[best + 1]?.[0] ?? 0) - (ranges[best]?.[1] ?? 0)
-      if (gap < bestGap) best = i
-    }
-    const a = ranges[best]
-    const b = ranges[best + 1]
-    if (a === undefined || b === undefined) break
-    ranges.splice(best, 2, [a[0], b[1]])
+  // Joining two ranges leaves every other gap as it was, so joining the smallest gap (the leftmost
+  // of equal ones) until few enough remain joins exactly the smallest gaps in (size, position)
+  // order: sorted once, not searched once per join (a rule's ports can number thousands).
+  const keep = Math.max(1, maxRanges)
+  if (ranges.length > keep) {
+    const gaps = ranges.slice(0, -1).map(([, to], i) => ({ i, gap: (ranges[i + 1]?.[0] ?? 0) - to }))
+    gaps.sort((a, b) => a.gap - b.gap || a.i - b.i)
+    const joined = new Uint8Array(ranges.length)
+    for (const { i } of gaps.slice(0, ranges.length - keep)) joined[i] = 1
+    const out: [number, number][] = []
+    let from = ranges[0]?.[0] ?? 0
+    ranges.forEach(([start, to], i) => {
+      if (joined[i] === 1) return
+      out.push([from, to])
+      from = ranges[i + 1]?.[0] ?? start
+    })
+    ranges.splice(0, ranges.length, ...out)
   }
   return ranges.map(([from, to]) => (from === to ? String(from) : `${from}-${to}`))
 }
