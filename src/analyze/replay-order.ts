@@ -67,7 +67,10 @@ export async function stageForReplay(
 ): Promise<ReplaySource> {
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-replay-'))
   let db: ScratchDuckDB | null = null
+  let open: StagingFile | null = null
   const close = () => {
+    open?.close()
+    open = null
     db?.close()
     rmSync(dir, { recursive: true, force: true })
   }
@@ -75,6 +78,7 @@ export async function stageForReplay(
     const placer = new FlowPlacer(network, policy)
     const columns = [...TEXT_COLUMNS, ...NUMBER_COLUMNS, ...PLACE_COLUMNS]
     const stage = new StagingFile(join(dir, 'placed.tsv'), columns)
+    open = stage
     let records = 0
     let accepted = 0
     let acceptedWithRuleId = 0
@@ -115,6 +119,7 @@ export async function stageForReplay(
       stage.endRow()
     }
     stage.close()
+    open = null
     db = await openScratchDuckDB(dir)
     const types = Object.fromEntries(
       columns.map((c) => [c, (TEXT_COLUMNS as readonly string[]).includes(c) ? 'VARCHAR' : 'DOUBLE']),

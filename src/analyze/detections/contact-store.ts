@@ -38,6 +38,7 @@ const COLUMNS = {
 export class ContactStore {
   readonly #dir = mkdtempSync(join(tmpdir(), 'flowlog-contacts-'))
   readonly #stage = new StagingFile(join(this.#dir, 'requests.tsv'), Object.keys(COLUMNS))
+  #staging = true
 
   constructor(private readonly context: DetectContext) {}
 
@@ -72,7 +73,7 @@ export class ContactStore {
    */
   async candidates(minPorts: number, minHosts: number): Promise<ContactTable> {
     const table = new ContactTable(this.context)
-    this.#stage.close()
+    this.#closeStage()
     if (this.#stage.rows === 0) {
       this.close()
       return table
@@ -110,8 +111,15 @@ export class ContactStore {
     }
   }
 
+  /** Removes the staging (also when the read failed half way). */
   close(): void {
+    this.#closeStage()
     rmSync(this.#dir, { recursive: true, force: true })
+  }
+
+  #closeStage(): void {
+    if (this.#staging) this.#stage.close()
+    this.#staging = false
   }
 }
 
