@@ -93,7 +93,8 @@ async function answer(route: string, request: ApiRequest, options: AnalysisOptio
         return json(200, {
           coverage: await coverage(c, scope, stats.files),
           choices,
-          network: network !== null,
+          // The groups as the network has them now, for what-if to start from (rules, no secrets).
+          securityGroups: network?.securityGroups ?? null,
         })
       })
     case 'traffic':

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { listSources } from '../../read/list-sources.js'
 import type { ReadStats } from '../../read/read-options.js'
@@ -13,15 +16,22 @@ import { type FlowsDatabase, openFlowsDatabase } from '../../sql/flows-database.
  * being replaced stays open until the queries already running on it are done.
  */
 export class FlowsCache {
-  readonly #sources: readonly string[]
+  readonly #sources: () => Promise<readonly string[]>
   readonly #recheckMs: number
   #current: { db: FlowsDatabase; signature: string; users: number; stale: boolean } | null = null
   #checkedAt = 0
   #loading: Promise<void> | null = null
   #queue: Promise<unknown> = Promise.resolve()
 
-  constructor(sources: readonly string[], options: { recheckSeconds?: number } = {}) {
-    this.#sources = sources
+  /**
+   * `sources` as `flowlog sql` takes them, or a function giving them now (a daemon's flow logs come
+   * and go); an empty list is an empty table.
+   */
+  constructor(
+    sources: readonly string[] | (() => Promise<readonly string[]>),
+    options: { recheckSeconds?: number } = {},
+  ) {
+    this.#sources = typeof sources === 'function' ? sources : async () => sources
     this.#recheckMs = (options.recheckSeconds ?? 5) * 1000
   }
 
@@ -59,11 +69,12 @@ export class FlowsCache {
   }
 
   async #reload(): Promise<void> {
-    const listing = await listSources(this.#sources, undefined, undefined)
+    const sources = await this.#sources()
+    const listing = sources.length === 0 ? { files: [] } : await listSources(sources, undefined, undefined)
     this.#checkedAt = Date.now()
-    const signature = listing.files.map((f) => `${f.key}\u0000${f.size}`).join('\n')
+    const signature = `${sources.join('\n')}\n\n${listing.files.map((f) => `${f.key}\u0000${f.size}`).join('\n')}`
     if (this.#current !== null && this.#current.signature === signature) return
-    const db = await openFlowsDatabase(this.#sources)
+    const db = await openFlowsDatabase(sources.length === 0 ? [emptyDir()] : sources)
     const old = this.#current
     this.#current = { db, signature, users: 0, stale: false }
     if (old !== null) {
@@ -71,4 +82,11 @@ export class FlowsCache {
       else old.stale = true
     }
   }
+}
+
+/** A directory with no files: the table of no sources (openFlowsDatabase needs one source). */
+let empty: string | null = null
+function emptyDir(): string {
+  empty ??= mkdtempSync(join(tmpdir(), 'flowlog-console-empty-'))
+  return empty
 }
