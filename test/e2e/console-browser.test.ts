@@ -73,6 +73,13 @@ describe('web console in Chromium over replayed files', () => {
     await visit('traffic', 'traffic')
     assert.equal(await records(), count(''))
     assert.equal((await page.locator('main canvas').count()) > 0, true, 'ECharts drew the chart')
+    // The tooltip is HTML that ECharts writes: it must live with the page's Content-Security-Policy.
+    const canvas = page.locator('main canvas').first()
+    const box = (await canvas.boundingBox())!
+    await page.mouse.move(box.x + box.width * 0.1, box.y + box.height * 0.6)
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5)
+    await page.locator('main .chart div', { hasText: 'Accepted' }).first().waitFor()
+    assert.deepEqual(browser.errors, [], 'no console error after the tooltip showed')
     await page.getByLabel('Interface').selectOption('eni-db1')
     await page.getByRole('button', { name: 'Apply' }).click()
     await page.waitForFunction(

@@ -22,8 +22,8 @@ const TYPES: Readonly<Record<string, string>> = {
 /**
  * The console's own page and files, and what it needs to know about this server
  * (`/console/settings.json`: which APIs are mounted, whether they need a login; never a secret).
- * Pages are sent with a strict Content-Security-Policy (scripts and styles from this origin only,
- * no inline script, no framing): the page talks to this origin's APIs and nothing else.
+ * Pages are sent with a strict Content-Security-Policy (scripts from this origin only, no inline
+ * script, no framing): the page talks to this origin's APIs and nothing else.
  */
 export interface ConsoleSettings {
   /** The NHN flow-log API and the EC2 API are mounted (a state dir): the management pages work. */
@@ -76,9 +76,13 @@ export function consoleAssets(
   }
 }
 
+/**
+ * Scripts only from this origin and never inline; styles may be inline because ECharts writes its
+ * tooltips as HTML with style attributes (an inline style cannot run code).
+ */
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
