@@ -156,4 +156,22 @@ describe('analysis endpoints', () => {
       ),
     )
   })
+
+  it('with a token configured, nothing is shown without it', async () => {
+    const network = loadConfig(data.config)
+    const token = 'a-token-of-32-characters-0123456'
+    const guarded = analysisAdapter({ flows, network: async () => network, token })
+    const ask = (headers: Record<string, string>) =>
+      guarded.handle({
+        method: 'GET',
+        path: '/v2.0/flowlog-analysis/flows',
+        query: new URLSearchParams(),
+        headers,
+        body: Buffer.alloc(0),
+        remoteAddress: '127.0.0.1',
+      })
+    assert.equal((await ask({})).status, 401)
+    assert.equal((await ask({ 'x-auth-token': `${token}x` })).status, 401)
+    assert.equal((await ask({ 'x-auth-token': token })).status, 200)
+  })
 })
