@@ -1,56 +1,86 @@
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { Command } from 'commander'
+import type { ApiAdapter } from '../api/api-handler.js'
 import { consoleAdapters } from '../api/console/console-adapters.js'
 import { CONSOLE_PATH } from '../api/console/console-assets.js'
 import { serveAdapters } from '../api/console/serve-adapters.js'
+import { NhnApiAdapter } from '../api/nhn/nhn-adapter.js'
 import { loadConfig } from '../config/load-config.js'
+import { ControlError } from '../control/control-error.js'
+import { ControlService } from '../control/control-service.js'
+import { settingsOfConfig, topologyOfConfig } from '../control/effective-network.js'
+import { CONFIG_RECORD_ID, type ConfigRecord, reconcileWithConfig } from '../control/seed-state.js'
 import { InputError } from '../core/errors.js'
 import { createLogger } from '../ops/logger.js'
+import { SqliteStore } from '../store/sqlite-store.js'
 
 interface ConsoleFlags {
   config?: string
+  state?: string
   listen: string
   apiTokenFile?: string
 }
 
 export function consoleCommand(): Command {
   return new Command('console')
-    .description('the web console over flow-log files: traffic charts, top talkers, a flow browser, findings')
-    .argument('<source...>', 'flow-log files, directories (read recursively) or s3://bucket/prefix')
+    .description(
+      'the web console: traffic charts, top talkers, who talks to whom, a flow browser, findings, audit, what-if; with --state, flow logs too',
+    )
+    .argument('[source...]', 'flow-log files, directories (read recursively) or s3://bucket/prefix')
     .option(
       '-c, --config <file>',
       'the network: places to select, and security groups for findings, audit and what-if',
     )
+    .option(
+      '--state <dir>',
+      "a state directory of flowlog run: manage its flow logs (NHN API) and analyse their files; the network is the state's",
+    )
     .option('--listen <host:port>', 'address to serve on (port 0 picks a free one)', '127.0.0.1:9475')
     .option(
       '--api-token-file <file>',
-      'a token the console asks for before it shows anything (else $FLOWLOG_API_TOKEN)',
+      'the token the console asks for (else $FLOWLOG_API_TOKEN); needed with --state, and then for everything',
     )
     .addHelpText(
       'after',
       `
 Open the printed address in a browser. Charts are aggregated by DuckDB on the server; new files in
 the sources are picked up within seconds. The console listens on 127.0.0.1 unless told otherwise:
-flow records say who talks to whom. To manage flow logs from the console as well, open the one that
-\`flowlog run\` serves on its API address. See docs/console.md.
+flow records say who talks to whom. With --state, flow logs are managed through the same NHN API
+\`flowlog run\` serves, and a daemon running on that state applies the changes when it reads them;
+the console that \`flowlog run\` itself serves on its API address applies them at once.
+See docs/console.md.
 
 Examples:
   flowlog console flowlogs-out/
   flowlog console --config examples/quickstart/network.yaml flowlogs-out/
+  flowlog console --state /var/lib/flowlog --api-token-file /etc/flowlog/token
   flowlog console --listen 127.0.0.1:0 s3://bucket/AWSLogs/`,
     )
     .action(async (sources: string[], flags: ConsoleFlags) => {
       const logger = createLogger()
-      const network = flags.config === undefined ? null : loadConfig(flags.config)
+      const token = readToken(flags.apiTokenFile)
+      const config = flags.config === undefined ? null : loadConfig(flags.config)
+      if (flags.state === undefined && sources.length === 0) {
+        throw new InputError('name flow-log sources (files, directories, s3:// prefixes), or give --state')
+      }
       const { host, port } = parseListen(flags.listen)
+      const state = flags.state === undefined ? null : await openState(flags.state, flags.config, config)
+      if (state !== null && token === null) {
+        throw new InputError(
+          '--state: managing flow logs needs a token: give --api-token-file or set FLOWLOG_API_TOKEN',
+        )
+      }
       const mount = consoleAdapters({
         sources,
-        network: async () => network,
-        token: readToken(flags.apiTokenFile),
-        management: false,
+        control: state?.control ?? null,
+        network: config,
+        token,
+        management: state !== null,
       })
-      const server = serveAdapters(mount.adapters, (error) =>
+      const apis: ApiAdapter[] =
+        state === null || token === null ? [] : [new NhnApiAdapter({ control: state.control, token })]
+      const server = serveAdapters([...apis, ...mount.adapters], (error) =>
         logger.error({ err: error }, 'console request failed'),
       )
       await new Promise<void>((resolve, reject) => {
@@ -67,7 +97,46 @@ Examples:
       server.close()
       server.closeAllConnections()
       mount.close()
+      await state?.store.close()
     })
+}
+
+/**
+ * The state of `flowlog run`: its topology from --config (seeding the state as the daemon does on
+ * its first start) or the one the daemon last recorded.
+ */
+async function openState(
+  dir: string,
+  configPath: string | undefined,
+  config: ReturnType<typeof loadConfig> | null,
+) {
+  let store: SqliteStore
+  try {
+    store = SqliteStore.open(dir, { create: config !== null })
+  } catch (error) {
+    if (error instanceof ControlError) throw new InputError(`--state ${dir}: ${error.message}`)
+    throw error
+  }
+  let record: ConfigRecord
+  if (config !== null && configPath !== undefined) {
+    await reconcileWithConfig(store, config, configPath)
+    record = { topology: topologyOfConfig(config), settings: settingsOfConfig(config), source: configPath }
+  } else {
+    const stored = await store.read((r) => r.get<ConfigRecord>('topology', CONFIG_RECORD_ID))
+    if (stored === undefined) {
+      await store.close()
+      throw new InputError(
+        `--state ${dir}: holds no topology yet (the daemon records it when it starts); give --config`,
+      )
+    }
+    record = stored
+  }
+  const control = new ControlService({
+    store,
+    topology: () => record.topology,
+    settings: () => record.settings,
+  })
+  return { store, control }
 }
 
 function parseListen(value: string): { host: string; port: number } {

@@ -4,7 +4,7 @@ import {
   FIELD_CATALOGUE,
   type FieldFamily,
 } from '../../../src/config/fields'
-import { ec2, nhn, settings } from '../api'
+import { analysis, ec2, nhn, settings } from '../api'
 import { field, h, select, showError, showOk, status, uid } from '../dom'
 
 /**
@@ -35,8 +35,14 @@ export async function flowLogsPage(rerender: () => void): Promise<HTMLElement> {
   }
   const message = status()
   let loggers: Logger[] = []
+  const deliveries = new Map<string, Delivery>()
   try {
-    loggers = (await nhn<{ flowlog_loggers: Logger[] }>('GET', 'flowlog-loggers')).flowlog_loggers
+    const [list, delivered] = await Promise.all([
+      nhn<{ flowlog_loggers: Logger[] }>('GET', 'flowlog-loggers'),
+      analysis<{ deliveries: Delivery[] }>('delivery'),
+    ])
+    loggers = list.flowlog_loggers
+    for (const d of delivered.deliveries) deliveries.set(d.id, d)
   } catch (error) {
     showError(message, error)
   }
@@ -74,7 +80,7 @@ export async function flowLogsPage(rerender: () => void): Promise<HTMLElement> {
       h('td', {}, String(l.resource_type ?? '-'), ' ', String(l.resource_id ?? '')),
       h('td', {}, String(l.filter ?? '-')),
       h('td', {}, String(l.status ?? '-'), l.admin_state_up === false ? ' (paused)' : ''),
-      h('td', {}, delivery(l)),
+      h('td', {}, delivery(deliveries.get(l.id))),
       h('td', {}, h('div', { class: 'row tight' }, describe, toggle, remove)),
     )
   })
@@ -105,17 +111,26 @@ export async function flowLogsPage(rerender: () => void): Promise<HTMLElement> {
   )
 }
 
-/** What the API says about delivery: last file, spool backlog, last error (whichever it gives). */
-function delivery(l: Logger): string {
-  const d = (l.delivery ?? l.delivery_status ?? null) as Record<string, unknown> | null
-  if (d === null) return l.error_type ? `error: ${String(l.error_type)}` : '-'
-  const parts = [
-    d.status ? String(d.status) : null,
-    (d.last_file ?? d.lastFile) ? `last file ${String(d.last_file ?? d.lastFile)}` : null,
-    d.spooled !== undefined ? `${String(d.spooled)} spooled` : null,
-    d.error ? `error: ${String(d.error)}` : null,
-  ]
-  return parts.filter((p) => p !== null).join(', ') || '-'
+interface Delivery {
+  id: string
+  status: string
+  error: string | null
+  lastFile: string | null
+  lastFileAt: string | null
+  spooled: number
+}
+
+/** Delivery as the daemon sees it: the last file and when, files waiting in the spool, the last error. */
+function delivery(d: Delivery | undefined): HTMLElement | string {
+  if (d === undefined) return '-'
+  return h(
+    'span',
+    { class: d.status === 'FAILED' ? 'failed' : '' },
+    `${d.status}; `,
+    d.lastFile === null ? 'no file yet' : `last file ${d.lastFile.split('/').pop()} at ${d.lastFileAt}`,
+    `; ${d.spooled} spooled`,
+    d.error === null ? '' : `; error: ${d.error}`,
+  )
 }
 
 function describeList(l: Logger): HTMLElement {

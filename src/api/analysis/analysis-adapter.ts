@@ -5,6 +5,7 @@ import { detect } from '../../analyze/detect.js'
 import { loadThresholds } from '../../analyze/detections/thresholds.js'
 import { parseProposedGroups } from '../../analyze/proposed-groups.js'
 import { whatIf } from '../../analyze/what-if.js'
+import type { ControlPlane } from '../../control/control-plane.js'
 import { FlowlogError, InputError } from '../../core/errors.js'
 import type { NetworkConfig } from '../../core/network.js'
 import { RowWriter } from '../../query/row-writer.js'
@@ -38,6 +39,8 @@ export interface AnalysisOptions {
    * to whom, which is not for every local user. Null for `flowlog console` over files without one.
    */
   token: string | null
+  /** The control plane, when the server has one: `delivery` answers from it. */
+  control?: Pick<ControlPlane, 'listFlowLogs' | 'deliveryStatus'> | null
 }
 
 const CSV_LIMIT = 1_000_000
@@ -73,6 +76,7 @@ export function analysisAdapter(options: AnalysisOptions): ApiAdapter {
 }
 
 async function answer(route: string, request: ApiRequest, options: AnalysisOptions): Promise<ApiResponse> {
+  if (route === 'delivery') return delivery(options)
   const network = await options.network()
   const scope = parseScope(request.query, network)
   const q = request.query
@@ -205,6 +209,19 @@ async function findings(
       findings: out,
     })
   })
+}
+
+/** Each flow log's delivery as the daemon sees it: last file, spool backlog, last error. */
+async function delivery(options: AnalysisOptions): Promise<ApiResponse> {
+  const control = options.control
+  if (control === undefined || control === null) {
+    return json(404, { error: { code: 'NotFound', message: 'no control plane here: start with --state' } })
+  }
+  const flowLogs = await control.listFlowLogs()
+  const deliveries = await Promise.all(
+    flowLogs.map(async (f) => ({ id: f.spec.id, ...(await control.deliveryStatus(f.spec.id)) })),
+  )
+  return json(200, { deliveries })
 }
 
 function needNetwork(network: NetworkConfig | null, what: string): NetworkConfig {

@@ -121,6 +121,43 @@ export const ANALYSIS_OPENAPI = {
       'flowlog audit: every rule with its hits, unused and too-wide rules, least-privilege replacements',
       'Audit',
     ),
+    [`${ANALYSIS_PREFIX}delivery`]: {
+      get: {
+        tags: ['analysis'],
+        summary:
+          "Each flow log's delivery as the daemon sees it: status, the last file and its time, files waiting in the spool, the last error (404 without a control plane)",
+        responses: {
+          '200': {
+            description: 'One entry per flow log',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    deliveries: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          id: { type: 'string' },
+                          status: { type: 'string', enum: ['SUCCESS', 'FAILED'] },
+                          error: { type: ['string', 'null'] },
+                          lastFile: { type: ['string', 'null'] },
+                          lastFileAt: { type: ['string', 'null'] },
+                          spooled: { type: 'integer' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '401': errors['401'],
+          '404': answer('Error', 'No control plane on this server (flowlog console without --state)'),
+        },
+      },
+    },
     [`${ANALYSIS_PREFIX}what-if`]: {
       post: {
         tags: ['analysis'],

@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { ControlPlane } from '../../control/control-plane.js'
 import type { NetworkConfig } from '../../core/network.js'
+import { listSources } from '../../read/list-sources.js'
 import { analysisAdapter } from '../analysis/analysis-adapter.js'
 import { FlowsCache } from '../analysis/flows-cache.js'
 import type { ApiAdapter } from '../api-handler.js'
@@ -6,18 +10,23 @@ import { CONSOLE_ASSETS_DIR, consoleAssets } from './console-assets.js'
 
 /**
  * What a server mounts to serve the web console: its page and the read-only analysis endpoints.
- * `flowlog console` mounts these (and, with --state, the control-plane APIs); `flowlog run` mounts
- * them beside its APIs on the same listener. The management pages use the NHN and EC2 APIs the
- * server mounts anyway: the console is a client of the public APIs, nothing more.
+ * `flowlog console` mounts these (and, with --state, the NHN API); `flowlog run` mounts them beside
+ * its APIs on the same listener. The management pages use the NHN and EC2 APIs the server mounts
+ * anyway: the console is a client of the public APIs, nothing more.
  */
 export interface ConsoleOptions {
-  /** The flow-log sources to analyse now (files, directories, s3:// prefixes). */
-  sources: readonly string[] | (() => Promise<readonly string[]>)
-  /** The network (topology and groups), or null when only files are known. */
-  network: () => Promise<NetworkConfig | null>
+  /** Flow-log sources to analyse (files, directories, s3:// prefixes), besides the flow logs' own. */
+  sources: readonly string[]
+  /**
+   * The control plane, when the server has one: the network and its groups come from it, every
+   * flow log's destination is analysed too, and delivery status is answered.
+   */
+  control: ControlPlane | null
+  /** The network when there is no control plane (a config file), or null. */
+  network: NetworkConfig | null
   /** The API token: when set, the analysis endpoints want it too. */
   token: string | null
-  /** The server mounts the NHN flow-log API and the EC2 API. */
+  /** The server mounts the NHN flow-log API (and the EC2 API when it has one). */
   management: boolean
   assetsDir?: string
   /** Seconds between looks for new flow-log files (default 5). */
@@ -30,15 +39,45 @@ export interface ConsoleMount {
 }
 
 export function consoleAdapters(options: ConsoleOptions): ConsoleMount {
-  const flows = new FlowsCache(options.sources, { recheckSeconds: options.recheckSeconds ?? 5 })
-  const analysis = analysisAdapter({ flows, network: options.network, token: options.token })
+  const control = options.control
+  const network = async () => (control === null ? options.network : control.effectiveNetwork())
+  const sources = async () =>
+    control === null ? options.sources : [...options.sources, ...(await flowLogSources(control))]
+  const flows = new FlowsCache(sources, { recheckSeconds: options.recheckSeconds ?? 5 })
+  const analysis = analysisAdapter({ flows, network, token: options.token, control })
   const assets = consoleAssets(async () => {
-    const network = await options.network()
+    const n = await network()
     return {
       management: options.management,
       analysisNeedsToken: options.token !== null,
-      region: network?.region ?? 'us-east-1',
+      region: n?.region ?? 'us-east-1',
     }
   }, options.assetsDir ?? CONSOLE_ASSETS_DIR)
   return { adapters: [analysis, assets], close: () => flows.close() }
+}
+
+/**
+ * Where the flow logs deliver, as sources: file:// directories that exist by now, and s3://
+ * prefixes that can be listed (through the S3 client the daemon writes with). Deleted flow logs' files are no
+ * longer listed here; name their directory as a source to keep them in view.
+ */
+async function flowLogSources(control: ControlPlane): Promise<string[]> {
+  const destinations = new Set((await control.listFlowLogs()).map((f) => f.spec.destination))
+  const out: string[] = []
+  for (const d of destinations) {
+    if (d.startsWith('s3://')) {
+      // A bucket that cannot be listed yet (no file written, no access) leaves the others in view.
+      if (
+        await listSources([d], undefined, undefined).then(
+          () => true,
+          () => false,
+        )
+      )
+        out.push(d)
+    } else if (d.startsWith('file://')) {
+      const dir = fileURLToPath(d)
+      if (existsSync(dir)) out.push(dir)
+    }
+  }
+  return out
 }
