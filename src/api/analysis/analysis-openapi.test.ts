@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -8,6 +8,20 @@ import { ANALYSIS_OPENAPI } from './analysis-openapi.js'
 import { FlowsCache } from './flows-cache.js'
 
 describe('the analysis part of the OpenAPI document', () => {
+  it('is joined into docs/openapi.json as it stands here (node scripts/join-openapi.js)', () => {
+    const doc = JSON.parse(readFileSync(new URL('../../../../docs/openapi.json', import.meta.url), 'utf8'))
+    const part = JSON.parse(JSON.stringify(ANALYSIS_OPENAPI)) as typeof doc
+    const analysisPaths = Object.fromEntries(
+      Object.entries(doc.paths as Record<string, unknown>).filter(([p]) =>
+        p.startsWith('/v2.0/flowlog-analysis/'),
+      ),
+    )
+    assert.deepEqual(analysisPaths, part.paths)
+    for (const [name, schema] of Object.entries(part.components.schemas))
+      assert.deepEqual(doc.components.schemas[name], schema, name)
+    assert.ok(doc.components.securitySchemes.AuthToken, 'the AuthToken scheme the routes name')
+  })
+
   it('documents exactly the routes the adapter answers, with their methods', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flowlog-openapi-'))
     const flows = new FlowsCache([dir])

@@ -1,9 +1,10 @@
 import { ANALYSIS_PREFIX } from './analysis-adapter.js'
 
 /**
- * The analysis endpoints in OpenAPI 3 terms: `paths` and `components` to join into the API's
- * OpenAPI document (served at /openapi.json). Kept beside the adapter so a route and its
- * documentation change together; analysis-openapi.test.ts checks that every path answers.
+ * The analysis endpoints in OpenAPI 3 terms, joined into the API's document (docs/openapi.json,
+ * served at /openapi.json) by `node scripts/join-openapi.js`. Kept beside the adapter so a route and
+ * its documentation change together; analysis-openapi.test.ts checks that every path answers and
+ * that docs/openapi.json holds exactly this.
  */
 const scopeParameters = [
   {
@@ -36,15 +37,18 @@ const scopeParameters = [
 
 const answer = (schema: string, description: string) => ({
   description,
-  content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/Analysis${schema}` } } },
 })
 const errors = {
   '400': answer('Error', 'A parameter is not valid; the message names it, its value and the rule'),
   '401': answer('Error', 'The server wants X-Auth-Token and it is missing or wrong'),
 }
+/** The token is asked for only when the server has one (flowlog run always; flowlog console when given). */
+const security = [{}, { AuthToken: [] }]
 const get = (summary: string, schema: string, extra: object[] = []) => ({
   get: {
     tags: ['analysis'],
+    security,
     summary,
     parameters: [...scopeParameters, ...extra],
     responses: { '200': answer(schema, summary), ...errors },
@@ -102,6 +106,7 @@ export const ANALYSIS_OPENAPI = {
     [`${ANALYSIS_PREFIX}flows.csv`]: {
       get: {
         tags: ['analysis'],
+        security,
         summary: 'Every record in scope as CSV (at most 1,000,000), with the browser columns',
         parameters: scopeParameters,
         responses: {
@@ -124,6 +129,7 @@ export const ANALYSIS_OPENAPI = {
     [`${ANALYSIS_PREFIX}delivery`]: {
       get: {
         tags: ['analysis'],
+        security,
         summary:
           "Each flow log's delivery as the daemon sees it: status, the last file and its time, files waiting in the spool, the last error (404 without a control plane)",
         responses: {
@@ -161,6 +167,7 @@ export const ANALYSIS_OPENAPI = {
     [`${ANALYSIS_PREFIX}what-if`]: {
       post: {
         tags: ['analysis'],
+        security,
         summary:
           'flowlog what-if: the recorded flows replayed against proposed security groups (nothing is saved)',
         parameters: [
@@ -182,7 +189,7 @@ export const ANALYSIS_OPENAPI = {
   },
   components: {
     schemas: {
-      Error: {
+      AnalysisError: {
         type: 'object',
         properties: {
           error: {
@@ -192,7 +199,7 @@ export const ANALYSIS_OPENAPI = {
           },
         },
       },
-      Coverage: {
+      AnalysisCoverage: {
         type: 'object',
         description: 'What an answer stands on: the range asked for, the records in it and their span',
         properties: {
@@ -209,11 +216,11 @@ export const ANALYSIS_OPENAPI = {
         },
         required: ['records', 'first', 'last', 'since', 'until'],
       },
-      Summary: withCoverage({
+      AnalysisSummary: withCoverage({
         choices: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
         securityGroups: { type: ['array', 'null'], items: { type: 'object' } },
       }),
-      Traffic: withCoverage({
+      AnalysisTraffic: withCoverage({
         step: { type: 'integer' },
         series: {
           type: 'array',
@@ -232,7 +239,7 @@ export const ANALYSIS_OPENAPI = {
           },
         },
       }),
-      Top: withCoverage({
+      AnalysisTop: withCoverage({
         by: { type: 'string' },
         metric: { type: 'string' },
         items: {
@@ -249,7 +256,7 @@ export const ANALYSIS_OPENAPI = {
           },
         },
       }),
-      Edges: withCoverage({
+      AnalysisEdges: withCoverage({
         metric: { type: 'string' },
         edges: {
           type: 'array',
@@ -267,7 +274,7 @@ export const ANALYSIS_OPENAPI = {
           },
         },
       }),
-      FlowPage: withCoverage({
+      AnalysisFlowPage: withCoverage({
         offset: { type: 'integer' },
         limit: { type: 'integer' },
         columns: { type: 'array', items: { type: 'string' } },
@@ -279,7 +286,7 @@ export const ANALYSIS_OPENAPI = {
           },
         },
       }),
-      Findings: withCoverage({
+      AnalysisFindings: withCoverage({
         records: { type: 'integer' },
         findings: {
           type: 'array',
@@ -312,11 +319,11 @@ export const ANALYSIS_OPENAPI = {
           },
         },
       }),
-      Audit: withCoverage({
+      AnalysisAudit: withCoverage({
         method: { type: 'string' },
         rules: { type: 'array', items: { type: 'object' } },
       }),
-      WhatIf: withCoverage({
+      AnalysisWhatIf: withCoverage({
         proposed: { type: 'array', items: { type: 'string' } },
         acceptToReject: { type: 'integer' },
         rejectToAccept: { type: 'integer' },
@@ -329,7 +336,7 @@ export const ANALYSIS_OPENAPI = {
 function withCoverage(properties: Record<string, object>): object {
   return {
     type: 'object',
-    properties: { coverage: { $ref: '#/components/schemas/Coverage' }, ...properties },
+    properties: { coverage: { $ref: '#/components/schemas/AnalysisCoverage' }, ...properties },
     required: ['coverage'],
   }
 }
