@@ -60,6 +60,19 @@ describe('analysis endpoints', () => {
     assert.ok(b.series.length >= 3, 'the 2.5-minute capture spans at least 3 one-minute intervals')
   })
 
+  it('traffic splits by VPC and by instance through the network when the format has neither', async () => {
+    const byVpc = body(await call('traffic', { step: '60', by: 'vpc' }))
+    assert.deepEqual([...new Set(byVpc.series.map((p: Record<string, unknown>) => p.key))], ['vpc-0a1'])
+    const byInstance = body(await call('traffic', { step: '60', by: 'instance' }))
+    const packets = (key: string) =>
+      byInstance.series
+        .filter((p: Record<string, unknown>) => p.key === key)
+        .reduce((s: number, p: Record<string, number>) => s + p.accepted_packets! + p.rejected_packets!, 0)
+    const [db] = sql(`SELECT sum(packets) AS p FROM flows WHERE interface_id = 'eni-db1'`)
+    assert.equal(packets('i-db1'), db!.p)
+    assert.equal((await call('traffic', { by: 'region' })).status, 400)
+  })
+
   it('a time range and an interface narrow the records, and the answer says so', async () => {
     const b = body(await call('traffic', { since: '2024-06-01T09:01:00Z', interface: 'eni-db1' }))
     const [n] = sql(`SELECT count(*) AS n FROM flows WHERE interface_id = 'eni-db1' AND "end" >= 1717232460`)

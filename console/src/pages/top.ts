@@ -18,6 +18,7 @@ const LISTS = [
     metric: 'records',
     filter: 'action = REJECT',
   },
+  { title: 'Busiest interfaces (by bytes)', by: 'interface', metric: 'bytes', filter: '' },
 ] as const
 
 /** Top talkers and the most rejected sources and ports, each as a bar chart. */

@@ -23,7 +23,7 @@ import {
   top,
   trafficSeries,
 } from './analysis-queries.js'
-import { type AnalysisScope, PLACE_KINDS, parseScope } from './analysis-scope.js'
+import { type AnalysisScope, PLACE_KINDS, type PlaceKind, parseScope, placeSql } from './analysis-scope.js'
 import { blockChanges } from './block-change.js'
 import type { FlowsCache } from './flows-cache.js'
 
@@ -109,7 +109,17 @@ async function answer(route: string, request: ApiRequest, options: AnalysisOptio
           stepText === null || stepText === ''
             ? stepFor(scope.since ?? cover.first ?? 0, scope.until ?? cover.last ?? 0)
             : integer(stepText, 'step', 1, 31_536_000)
-        return json(200, { coverage: cover, step, series: await trafficSeries(c, scope, step) })
+        const by = q.get('by') ?? ''
+        if (by !== '' && !(PLACE_KINDS as readonly string[]).includes(by)) {
+          throw new InputError(`by "${by}" is not one of ${PLACE_KINDS.join(', ')}`)
+        }
+        const split = by === '' ? null : placeSql(by as PlaceKind, network)
+        return json(200, {
+          coverage: cover,
+          step,
+          by: by === '' ? null : by,
+          series: await trafficSeries(c, scope, step, split),
+        })
       })
     case 'top': {
       const by = q.get('by') ?? 'srcaddr'

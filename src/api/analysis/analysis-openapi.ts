@@ -75,7 +75,16 @@ export const ANALYSIS_OPENAPI = {
     [`${ANALYSIS_PREFIX}traffic`]: get(
       'Accepted and rejected packets, bytes and records per interval',
       'Traffic',
-      [int('step', 'Interval in seconds (default: about 120 intervals over the range)', 1, 31_536_000, 60)],
+      [
+        int('step', 'Interval in seconds (default: about 120 intervals over the range)', 1, 31_536_000, 60),
+        {
+          name: 'by',
+          in: 'query',
+          description:
+            "One row per interval and VPC, subnet, instance or interface (the record's column, else the network's interface), as `key`",
+          schema: { type: 'string', enum: ['vpc', 'subnet', 'instance', 'interface'] },
+        },
+      ],
     ),
     [`${ANALYSIS_PREFIX}top`]: get('The heaviest keys (top talkers, rejected sources, ports, ...)', 'Top', [
       {

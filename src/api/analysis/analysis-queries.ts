@@ -77,21 +77,26 @@ export function stepFor(first: number, last: number, points = 120): number {
   return STEPS.find((s) => s >= want) ?? STEPS[STEPS.length - 1]!
 }
 
-/** Accepted and rejected packets, bytes and records per interval (by the record's start). */
+/**
+ * Accepted and rejected packets, bytes and records per interval (by the record's start); with
+ * `split` (a place expression, placeSql), one row per interval and place, the place as `key`.
+ */
 export async function trafficSeries(
   connection: DuckDBConnection,
   scope: AnalysisScope,
   step: number,
+  split: string | null = null,
 ): Promise<Row[]> {
+  const key = split === null ? '' : `, coalesce(${split}, '-') AS key`
   return rows(
     connection,
-    `SELECT (start // ${step}) * ${step} AS t,
+    `SELECT (start // ${step}) * ${step} AS t${key},
       coalesce(sum(packets) FILTER (WHERE action = 'ACCEPT'), 0) AS accepted_packets,
       coalesce(sum(packets) FILTER (WHERE action = 'REJECT'), 0) AS rejected_packets,
       coalesce(sum(bytes) FILTER (WHERE action = 'ACCEPT'), 0) AS accepted_bytes,
       coalesce(sum(bytes) FILTER (WHERE action = 'REJECT'), 0) AS rejected_bytes,
       count(*) AS records
-      FROM flows WHERE ${scope.where} AND start IS NOT NULL GROUP BY 1 ORDER BY 1`,
+      FROM flows WHERE ${scope.where} AND start IS NOT NULL GROUP BY ALL ORDER BY ALL`,
   )
 }
 

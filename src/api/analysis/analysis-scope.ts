@@ -77,3 +77,18 @@ function interfacesIn(network: NetworkConfig | null, kind: PlaceKind, id: string
     )
     .map((n) => n.id)
 }
+
+/**
+ * A record's VPC, subnet, instance or interface as SQL: the record's own column when its format
+ * has it, else what the network says of its interface (so AWS's default format can be split by VPC).
+ */
+export function placeSql(kind: PlaceKind, network: NetworkConfig | null): string {
+  const own = PLACE_COLUMN[kind]
+  if (network === null || kind === 'interface') return own
+  const vpcOfSubnet = new Map(network.vpcs.flatMap((v) => v.subnets.map((s) => [s.id, v.id] as const)))
+  const pairs = network.interfaces.flatMap((n) => {
+    const place = kind === 'instance' ? n.instance : kind === 'subnet' ? n.subnet : vpcOfSubnet.get(n.subnet)
+    return place === null || place === undefined ? [] : [`WHEN ${sqlString(n.id)} THEN ${sqlString(place)}`]
+  })
+  return pairs.length === 0 ? own : `coalesce(${own}, CASE interface_id ${pairs.join(' ')} END)`
+}
