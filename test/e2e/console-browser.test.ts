@@ -17,6 +17,7 @@ declare const document: {
   querySelector(
     selector: string,
   ): { textContent: string | null; getAttribute(name: string): string | null } | null
+  activeElement: { textContent: string | null } | null
 }
 
 /**
@@ -202,5 +203,32 @@ describe('web console in Chromium over replayed files', () => {
     assert.match(await browser.page.locator('main').innerText(), /flowlog run/)
     await visit('login', 'login')
     await browser.page.getByLabel('API token (X-Auth-Token)').waitFor()
+  })
+
+  it('is usable from the keyboard: skip link, navigation, scope bar and the confirm dialog', async (t) => {
+    if (!requireBrowser(t) || browser === null) return
+    const page = browser.page
+    await visit('traffic', 'keyboard-start')
+    // A fresh load: focus starts at the top of the page.
+    await page.reload()
+    await page.locator('.coverage').waitFor()
+    await page.keyboard.press('Tab')
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content')
+    // Tab along the navigation to "Findings" and follow it with Enter.
+    for (let i = 0; i < 10; i++) {
+      await page.keyboard.press('Tab')
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Findings') break
+    }
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Findings', level: 1 }).waitFor()
+    const apply = page.getByRole('button', { name: /Apply block/ })
+    await apply.focus()
+    await page.keyboard.press('Enter')
+    const dialog = page.getByRole('dialog')
+    await dialog.waitFor()
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Cancel')
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'detached' })
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), await apply.innerText())
   })
 })
