@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
@@ -32,10 +32,21 @@ export interface Browser {
   close(): Promise<void>
 }
 
-export async function openBrowser(): Promise<Browser> {
+/**
+ * `netns`: run Chromium inside that network namespace (a daemon of a namespace lab listens on the
+ * namespace's loopback), through a wrapper that `ip netns exec`s it.
+ */
+export async function openBrowser(options: { netns?: string } = {}): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'flowlog-chromium-'))
+  let executablePath = CHROMIUM
+  if (options.netns !== undefined) {
+    executablePath = `${profile}.sh`
+    writeFileSync(executablePath, `#!/bin/sh\nexec ip netns exec ${options.netns} ${CHROMIUM} "$@"\n`, {
+      mode: 0o700,
+    })
+  }
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
@@ -63,6 +74,7 @@ export async function openBrowser(): Promise<Browser> {
     close: async () => {
       await context.close().catch(() => undefined)
       rmSync(profile, { recursive: true, force: true })
+      rmSync(`${profile}.sh`, { force: true })
     },
   }
 }

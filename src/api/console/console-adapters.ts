@@ -22,6 +22,11 @@ export interface ConsoleOptions {
    * flow log's destination is analysed too, and delivery status is answered.
    */
   control: ControlPlane | null
+  /**
+   * Where the flow logs write now (file:// and s3:// destinations), when not the control plane's
+   * own (a daemon run with --out writes elsewhere).
+   */
+  destinations?: () => Promise<readonly string[]>
   /** The network when there is no control plane (a config file), or null. */
   network: NetworkConfig | null
   /** The API token: when set, the analysis endpoints want it too. */
@@ -41,8 +46,10 @@ export interface ConsoleMount {
 export function consoleAdapters(options: ConsoleOptions): ConsoleMount {
   const control = options.control
   const network = async () => (control === null ? options.network : control.effectiveNetwork())
-  const sources = async () =>
-    control === null ? options.sources : [...options.sources, ...(await flowLogSources(control))]
+  const destinations =
+    options.destinations ??
+    (async () => (control === null ? [] : (await control.listFlowLogs()).map((f) => f.spec.destination)))
+  const sources = async () => [...options.sources, ...(await existingSources(await destinations()))]
   const flows = new FlowsCache(sources, { recheckSeconds: options.recheckSeconds ?? 5 })
   const analysis = analysisAdapter({ flows, network, token: options.token, control })
   const assets = consoleAssets(async () => {
@@ -57,14 +64,13 @@ export function consoleAdapters(options: ConsoleOptions): ConsoleMount {
 }
 
 /**
- * Where the flow logs deliver, as sources: file:// directories that exist by now, and s3://
- * prefixes that can be listed (through the S3 client the daemon writes with). Deleted flow logs' files are no
+ * Flow-log destinations as sources: file:// directories that exist by now, and s3:// prefixes that
+ * can be listed (through the S3 client the daemon writes with). Deleted flow logs' files are no
  * longer listed here; name their directory as a source to keep them in view.
  */
-async function flowLogSources(control: ControlPlane): Promise<string[]> {
-  const destinations = new Set((await control.listFlowLogs()).map((f) => f.spec.destination))
+async function existingSources(destinations: readonly string[]): Promise<string[]> {
   const out: string[] = []
-  for (const d of destinations) {
+  for (const d of new Set(destinations)) {
     if (d.startsWith('s3://')) {
       // A bucket that cannot be listed yet (no file written, no access) leaves the others in view.
       if (
