@@ -88,6 +88,8 @@ export function parseParams(model: Ec2Model, inputShape: string | null, form: UR
     values.set(key, value)
   }
   const consumed = new Set<string>()
+  // Reported after unknown parameters: a misspelt name is the likelier cause of a missing one.
+  let missing: string | null = null
   // Keys grouped by their first dotted prefix would be faster; requests are small, a scan is enough.
   const keys = [...values.keys()].filter((k) => !isProtocolParameter(k))
 
@@ -154,7 +156,7 @@ export function parseParams(model: Ec2Model, inputShape: string | null, form: UR
       if (v !== undefined) parsed.set(name, v)
     }
     for (const name of shape.required ?? []) {
-      if (!parsed.has(name)) throw missingParameter(wire.get(name) ?? `${shapeName}.${name}`)
+      if (!parsed.has(name)) missing ??= wire.get(name) ?? `${shapeName}.${name}`
     }
     return new Params(parsed, wire)
   }
@@ -173,5 +175,6 @@ export function parseParams(model: Ec2Model, inputShape: string | null, form: UR
   const unknown = keys.find((k) => !consumed.has(k))
   if (unknown !== undefined)
     throw new ControlError('UnknownParameter', `The parameter ${unknown} is not recognized`)
+  if (missing !== null) throw missingParameter(missing)
   return root
 }
