@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { ControlError } from '../control/control-error.js'
@@ -40,10 +40,16 @@ export class SqliteStore implements Store {
     this.description = `sqlite:${path}`
   }
 
-  /** Opens (creating when missing) `dir/state.db`. Throws ControlError when the file is from a newer flowlog. */
-  static open(dir: string): SqliteStore {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
+  /**
+   * Opens `dir/state.db`, creating both when missing unless `create` is false (then a missing
+   * file is a ControlError('NotFound'): a reader such as export-config must not invent a state).
+   * Throws ControlError when the file is from a newer flowlog.
+   */
+  static open(dir: string, options: { create?: boolean } = {}): SqliteStore {
     const path = join(dir, STATE_FILE)
+    if (options.create === false && !existsSync(path))
+      throw new ControlError('NotFound', `${path} does not exist (no flowlog state in ${dir})`)
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
     const db = new Database(path)
     try {
       db.pragma('journal_mode = WAL')
