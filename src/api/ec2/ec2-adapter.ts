@@ -31,7 +31,7 @@ import type { SupportedAction } from './supported-actions.js'
 import { errorXml, successXml } from './xml-response.js'
 
 /**
- * The EC2 Query API (DESIGN 10): `POST /` with a form body (or `GET /?Action=…`), SigV4-verified
+ * The EC2 Query API (DESIGN 10): `POST /` with a form body, SigV4-verified
  * against `--api-credentials`, decoded by botocore's model, answered in EC2's XML. Every client
  * mistake is a 4xx with EC2's error code; only a fault of flowlog itself is a 500, logged with
  * the request id and never with a secret.
@@ -109,7 +109,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions): ApiAdapter {
     requestId: string,
   ): Promise<{ action: string; caller: string; body: string }> {
     const caller = await verifySigV4(request, credentials(), now())
-    const form = request.method === 'GET' ? request.query : new URLSearchParams(request.body.toString('utf8'))
+    const form = new URLSearchParams(request.body.toString('utf8'))
     const action = form.get('Action')
     if (action === null || action === '')
       throw new ControlError('MissingAction', 'The request must contain the parameter Action')
@@ -139,7 +139,8 @@ export function createEc2Adapter(options: Ec2AdapterOptions): ApiAdapter {
 
   return {
     name: 'ec2',
-    handles: (request) => request.path === '/' && (request.method === 'POST' || request.method === 'GET'),
+    // POST only: every SDK posts, and GET / stays free for the server's other pages.
+    handles: (request) => request.method === 'POST' && request.path === '/',
     async handle(request) {
       const requestId = randomUUID()
       try {
