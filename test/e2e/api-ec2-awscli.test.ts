@@ -180,11 +180,11 @@ describe('awscli (Debian /usr/bin/aws) against the EC2 API', { concurrency: fals
     assert.deepEqual(found.map((i) => i.NetworkInterfaceId).sort(), ['eni-db1', 'eni-web1'])
   })
 
-  test('refused: a bad secret, an unknown key, CloudWatch Logs; nothing changes', async (t) => {
+  test('refused: a bad secret, an unknown key, CloudWatch Logs, a bad field, an action flowlog lacks; nothing changes', async (t) => {
     if (!requireBuilt(t, present, 'Debian awscli at /usr/bin/aws', 'apt-get install awscli')) return
     const before = await state()
     const create = ['create-security-group', '--group-name', 'x', '--description', 'x', '--vpc-id', 'vpc-0a1']
-    const [badSecret, unknown, cloudWatch, badFormat] = await Promise.all([
+    const [badSecret, unknown, cloudWatch, badFormat, notHere] = await Promise.all([
       aws(create, { ...KEY, secretAccessKey: 'wrong' }),
       aws(create, { accessKeyId: 'AKIDSTRANGER0000', secretAccessKey: 'x' }),
       aws([
@@ -212,6 +212,7 @@ describe('awscli (Debian /usr/bin/aws) against the EC2 API', { concurrency: fals
         // biome-ignore lint/suspicious/noTemplateCurlyInString: AWS's ${field} syntax
         '${srcaddr} ${dstadr}',
       ]),
+      aws(['describe-instances']),
     ])
     assert.equal(badSecret.code, 254)
     assert.equal(errorOf(badSecret), 'SignatureDoesNotMatch')
@@ -222,6 +223,7 @@ describe('awscli (Debian /usr/bin/aws) against the EC2 API', { concurrency: fals
       /cloud-watch-logs \(the default when LogDestinationType is absent\) is not supported/,
     )
     assert.equal(errorOf(badFormat), 'InvalidParameterValue')
+    assert.equal(errorOf(notHere), 'InvalidAction')
     assert.match(badFormat.stderr, /dstadr is not a field.*did you mean "dstaddr"/)
     assert.equal(await state(), before)
   })
