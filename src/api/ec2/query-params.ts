@@ -67,10 +67,14 @@ export function missingParameter(name: string): ControlError {
   return new ControlError('MissingParameter', `The request must contain the parameter ${name}`)
 }
 
+/** Values are quoted back at most this long: an answer never echoes a whole oversized body. */
+const QUOTED_VALUE_LENGTH = 200
+
 export function invalidValue(name: string, value: string, rule: string): ControlError {
+  const quoted = value.length > QUOTED_VALUE_LENGTH ? `${value.slice(0, QUOTED_VALUE_LENGTH)}...` : value
   return new ControlError(
     'InvalidParameterValue',
-    `Value (${value}) for parameter ${name} is invalid. ${rule}`,
+    `Value (${quoted}) for parameter ${name} is invalid. ${rule}`,
   )
 }
 
