@@ -116,9 +116,7 @@ export class FlowTable {
     for (let window = this.closedBelow; window <= last; window++) {
       const table = this.open.find((t) => t.window === window) ?? null
       const skips: ClosedWindow['skips'] = []
-      for (const [key, s] of this.skipped) {
-        if (Math.floor(key / 65536) === window) skips.push({ iface: key % 65536, ...s })
-      }
+      for (const [iface, s] of this.skipped.get(window) ?? []) skips.push({ iface, ...s })
       // A window before the clock started (or already given NODATA) goes out only with records.
       if (window <= this.lastEmitted && table === null && skips.length === 0) continue
       windows.push({
