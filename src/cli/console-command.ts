@@ -5,6 +5,8 @@ import type { ApiAdapter } from '../api/api-handler.js'
 import { consoleAdapters } from '../api/console/console-adapters.js'
 import { CONSOLE_PATH } from '../api/console/console-assets.js'
 import { serveAdapters } from '../api/console/serve-adapters.js'
+import { loadApiCredentials } from '../api/ec2/api-credentials.js'
+import { createEc2Adapter } from '../api/ec2/ec2-adapter.js'
 import { NhnApiAdapter } from '../api/nhn/nhn-adapter.js'
 import { loadConfig } from '../config/load-config.js'
 import { ControlError } from '../control/control-error.js'
@@ -20,6 +22,7 @@ interface ConsoleFlags {
   state?: string
   listen: string
   apiTokenFile?: string
+  apiCredentials?: string
 }
 
 export function consoleCommand(): Command {
@@ -41,6 +44,10 @@ export function consoleCommand(): Command {
       '--api-token-file <file>',
       'the token the console asks for (else $FLOWLOG_API_TOKEN); needed with --state, and then for everything',
     )
+    .option(
+      '--api-credentials <file>',
+      "with --state: key pairs (AWS shared-credentials format) that may call the EC2 API: security groups, AWS-style flow logs, findings' blocks",
+    )
     .addHelpText(
       'after',
       `
@@ -54,7 +61,8 @@ See docs/console.md.
 Examples:
   flowlog console flowlogs-out/
   flowlog console --config examples/quickstart/network.yaml flowlogs-out/
-  flowlog console --state /var/lib/flowlog --api-token-file /etc/flowlog/token
+  flowlog console --state /var/lib/flowlog --api-token-file /etc/flowlog/token \\
+                  --api-credentials /etc/flowlog/credentials
   flowlog console --listen 127.0.0.1:0 s3://bucket/AWSLogs/`,
     )
     .action(async (sources: string[], flags: ConsoleFlags) => {
@@ -78,8 +86,16 @@ Examples:
         token,
         management: state !== null,
       })
-      const apis: ApiAdapter[] =
-        state === null || token === null ? [] : [new NhnApiAdapter({ control: state.control, token })]
+      if (flags.apiCredentials !== undefined && state === null) {
+        throw new InputError('--api-credentials: the EC2 API needs --state (it changes the state)')
+      }
+      const credentials = flags.apiCredentials === undefined ? null : loadApiCredentials(flags.apiCredentials)
+      const apis: ApiAdapter[] = []
+      if (state !== null && token !== null) apis.push(new NhnApiAdapter({ control: state.control, token }))
+      // EC2 answers POST / only: the console's page (GET /) is the assets adapter's.
+      if (state !== null && credentials !== null) {
+        apis.push(createEc2Adapter({ control: state.control, credentials, logger }))
+      }
       const server = serveAdapters([...apis, ...mount.adapters], (error) =>
         logger.error({ err: error }, 'console request failed'),
       )

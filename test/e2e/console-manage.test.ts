@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { DescribeSecurityGroupRulesCommand, EC2Client } from '@aws-sdk/client-ec2'
 import {
   type Browser,
   openBrowser,
@@ -25,11 +26,19 @@ describe('web console in Chromium: flow logs through the NHN API', () => {
   let server: RunningConsole | null = null
   let browser: Browser | null = null
   const token = 'console-test-token-0123456789abcdef'
+  const accessKeyId = 'AKIACONSOLETEST00001'
+  const secretAccessKey = 'console-test-secret-0123456789abcdefghij'
 
   before(async () => {
     data = replayConsoleData()
     const tokenFile = join(data.dir, 'token')
     writeFileSync(tokenFile, `${token}\n`)
+    const credentials = join(data.dir, 'credentials')
+    writeFileSync(
+      credentials,
+      `[console]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`,
+      { mode: 0o600 },
+    )
     server = await startConsole([
       '--state',
       join(data.dir, 'state'),
@@ -37,6 +46,8 @@ describe('web console in Chromium: flow logs through the NHN API', () => {
       data.config,
       '--api-token-file',
       tokenFile,
+      '--api-credentials',
+      credentials,
       data.logs,
     ])
   })
@@ -138,6 +149,61 @@ describe('web console in Chromium: flow logs through the NHN API', () => {
     await rows.filter({ hasText: 'web-rejects' }).getByRole('button', { name: 'Delete' }).click()
     await page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 1)
     // The one error is the refused create (a 400 Chromium logs); nothing else.
+    assert.deepEqual(
+      browser.errors.filter((e) => !e.includes('status of 400')),
+      [],
+    )
+  })
+
+  it("applies a finding's block through the EC2 API only after the user confirms", async (t) => {
+    if (!requireBrowser(t) || browser === null) return
+    const page = browser.page
+    const ec2 = new EC2Client({
+      endpoint: new URL(server!.url).origin,
+      region: 'kr1',
+      credentials: { accessKeyId, secretAccessKey },
+    })
+    const sshRules = async () => {
+      const answer = await ec2.send(
+        new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: ['sg-web'] }] }),
+      )
+      return (answer.SecurityGroupRules ?? []).filter((r) => r.FromPort === 22 && !r.IsEgress)
+    }
+    assert.deepEqual(
+      (await sshRules()).map((r) => [r.SecurityGroupRuleId, r.CidrIpv4]),
+      [['sgr-web-ssh', '0.0.0.0/0']],
+    )
+    await page.goto(`${server!.url}#/login`)
+    await page.getByLabel('Access key id').fill(accessKeyId)
+    await page.getByLabel('Secret access key').fill(secretAccessKey)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('heading', { name: 'Traffic over time' }).waitFor()
+    assert.ok(!(await page.content()).includes(secretAccessKey), 'the secret is not in the page')
+
+    await page.goto(`${server!.url}#/findings`)
+    const scan = page.locator('article.finding', { hasText: 'port-scan: 198.51.100.66' })
+    await scan.getByRole('button', { name: /Apply block: sg-web sgr-web-ssh/ }).click()
+    const dialog = page.getByRole('dialog', { name: 'Change the security group?' })
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    assert.equal((await sshRules()).length, 1, 'cancelled: nothing changed')
+
+    await scan.getByRole('button', { name: /Apply block: sg-web sgr-web-ssh/ }).click()
+    await dialog.getByRole('button', { name: 'Apply' }).click()
+    await scan.locator('.status.ok').waitFor()
+    assert.match(await scan.locator('.status.ok').innerText(), /Applied: sgr-web-ssh replaced in sg-web/)
+    await screenshot(page, 'findings-block-applied')
+
+    // What a real EC2 client sees now: sgr-web-ssh gone, 32 rules for everything but the scanner.
+    const after = await sshRules()
+    assert.equal(after.length, 32)
+    assert.ok(after.every((r) => r.SecurityGroupRuleId !== 'sgr-web-ssh' && r.IpProtocol === 'tcp'))
+    assert.ok(after.some((r) => r.CidrIpv4 === '198.51.100.67/32'))
+    assert.ok(after.every((r) => r.CidrIpv4 !== '198.51.100.66/32'))
+    // The findings now name no rule that lets the scanner in.
+    await page.reload()
+    const again = page.locator('article.finding', { hasText: 'port-scan: 198.51.100.66' })
+    await again.waitFor()
+    assert.equal(await again.getByRole('button', { name: /Apply block/ }).count(), 0)
     assert.deepEqual(
       browser.errors.filter((e) => !e.includes('status of 400')),
       [],
