@@ -1,8 +1,9 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: AWS's ${field} format syntax
 import assert from 'node:assert/strict'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { DescribeSecurityGroupRulesCommand, EC2Client } from '@aws-sdk/client-ec2'
+import { DescribeFlowLogsCommand, DescribeSecurityGroupRulesCommand, EC2Client } from '@aws-sdk/client-ec2'
 import {
   type Browser,
   openBrowser,
@@ -21,7 +22,7 @@ declare const document: { querySelectorAll(selector: string): { length: number }
  * API over a real state directory): nothing without the token; with it, list, create with picked
  * fields (and the API's own validation message for a bad one), describe, pause, resume, delete.
  */
-describe('web console in Chromium: flow logs through the NHN API', () => {
+describe('web console in Chromium: flow logs and groups through the NHN and EC2 APIs', () => {
   let data: ConsoleData | null = null
   let server: RunningConsole | null = null
   let browser: Browser | null = null
@@ -204,6 +205,58 @@ describe('web console in Chromium: flow logs through the NHN API', () => {
     const again = page.locator('article.finding', { hasText: 'port-scan: 198.51.100.66' })
     await again.waitFor()
     assert.equal(await again.getByRole('button', { name: /Apply block/ }).count(), 0)
+    assert.deepEqual(
+      browser.errors.filter((e) => !e.includes('status of 400')),
+      [],
+    )
+  })
+
+  it('creates an AWS-style flow log through EC2 CreateFlowLogs with a ${field} format picked field by field', async (t) => {
+    if (!requireBrowser(t) || browser === null) return
+    const page = browser.page
+    await page.goto(`${server!.url}#/flow-logs`)
+    await page.getByRole('heading', { name: 'Create a flow log' }).waitFor()
+    const rows = page.locator('main table tbody tr')
+    const before = await rows.count()
+    await page.getByLabel('API', { exact: true }).selectOption('aws')
+    const form = page.getByRole('form', { name: 'AWS-style flow log' })
+    await form.getByLabel('Resource type').selectOption('Subnet')
+    await form.getByLabel('Resource id').fill('subnet-0a1')
+    await form.getByLabel('Traffic type').selectOption('REJECT')
+    await form.getByLabel('Maximum aggregation interval (s)').selectOption('60')
+    await form
+      .getByLabel('Log destination (S3 ARN or file:///dir)')
+      .fill(`file://${join(data!.dir, 'aws-out')}`)
+    for (const name of ['version', 'account-id', 'packets', 'bytes', 'end', 'log-status']) {
+      await form.getByLabel(name, { exact: true }).uncheck()
+    }
+    await form.getByLabel('reject-reason-detail', { exact: true }).check()
+    const format =
+      '${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${start} ${action} ${reject-reason-detail}'
+    assert.equal(await form.locator('output.format-preview').innerText(), format)
+    await form.getByRole('button', { name: 'Create flow log' }).click()
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('main table tbody tr').length === n + 1,
+      before,
+    )
+    // The EC2 API and the NHN API see the same flow log.
+    const ec2 = new EC2Client({
+      endpoint: new URL(server!.url).origin,
+      region: 'kr1',
+      credentials: { accessKeyId, secretAccessKey },
+    })
+    const described = await ec2.send(
+      new DescribeFlowLogsCommand({ Filter: [{ Name: 'resource-id', Values: ['subnet-0a1'] }] }),
+    )
+    assert.deepEqual(
+      described.FlowLogs?.map((f) => [f.TrafficType, f.MaxAggregationInterval, f.LogFormat]),
+      [['REJECT', 60, format]],
+    )
+    const id = described.FlowLogs?.[0]?.FlowLogId ?? ''
+    assert.match(await rows.filter({ hasText: id }).innerText(), /SUBNET subnet-0a1\s+DROP/)
+    page.once('dialog', (d) => void d.accept())
+    await rows.filter({ hasText: id }).getByRole('button', { name: 'Delete' }).click()
+    await page.waitForFunction((n) => document.querySelectorAll('main table tbody tr').length === n, before)
     assert.deepEqual(
       browser.errors.filter((e) => !e.includes('status of 400')),
       [],

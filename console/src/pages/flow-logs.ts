@@ -274,7 +274,11 @@ function awsFields(message: HTMLElement, rerender: () => void): HTMLElement {
   const resourceId = h('input', { type: 'text', required: true })
   const traffic = select(['ALL', 'ACCEPT', 'REJECT'])
   const interval = select(['60', '600'], '600')
-  const destination = h('input', { type: 'text', required: true, placeholder: 'arn:aws:s3:::bucket/prefix/' })
+  const destination = h('input', {
+    type: 'text',
+    required: true,
+    placeholder: 'arn:aws:s3:::bucket/prefix/ or file:///var/lib/flowlog/logs',
+  })
   const fileFormat = select(['plain-text', 'parquet'])
   const hive = h('input', { type: 'checkbox' })
   const perHour = h('input', { type: 'checkbox' })
@@ -289,7 +293,7 @@ function awsFields(message: HTMLElement, rerender: () => void): HTMLElement {
       { class: 'row' },
       field('Traffic type', traffic),
       field('Maximum aggregation interval (s)', interval),
-      field('Log destination (S3 ARN)', destination),
+      field('Log destination (S3 ARN or file:///dir)', destination),
     ),
     h(
       'div',
