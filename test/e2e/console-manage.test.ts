@@ -18,9 +18,11 @@ import { type RunningConsole, startConsole } from '../support/console-server.js'
 declare const document: { querySelectorAll(selector: string): { length: number } }
 
 /**
- * Managing flow logs from the console in Chromium, against `flowlog console --state` (the NHN
- * API over a real state directory): nothing without the token; with it, list, create with picked
- * fields (and the API's own validation message for a bad one), describe, pause, resume, delete.
+ * Managing flow logs and groups from the console in Chromium, against `flowlog console --state`
+ * (the NHN and EC2 APIs over a real state directory): nothing without the token; with it, list,
+ * create with picked fields (and the API's own validation message for a bad one), describe,
+ * pause, resume, delete; with a key pair, a finding's block applied after confirming and an
+ * AWS-style flow log, both checked with a real EC2 client.
  */
 describe('web console in Chromium: flow logs and groups through the NHN and EC2 APIs', () => {
   let data: ConsoleData | null = null
