@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
+import { loadApiCredentials } from '../api/ec2/api-credentials.js'
 import { InputError } from '../core/errors.js'
 import { DEFAULT_RULESET } from '../enforce/render-ruleset.js'
 import { CAPTURE_BACKENDS, type CaptureBackendChoice, chooseCaptureBackend } from '../live/capture-backend.js'
@@ -15,6 +16,7 @@ interface RunFlags {
   enforce: boolean
   out?: string
   api: string | false
+  apiCredentials?: string
   apiTokenFile?: string
   nflogGroups: [number, number]
   nftTable: string
@@ -44,6 +46,10 @@ export function runCommand(): Command {
     .option('-o, --out <dir>', 'write every flow log to file://DIR instead of its configured destination')
     .option('--api <host:port>', 'HTTP API and /metrics address (port 0 picks a free one)', '127.0.0.1:9474')
     .option('--no-api', 'no HTTP API')
+    .option(
+      '--api-credentials <file>',
+      'key pairs allowed to call the EC2 API (AWS shared-credentials format: [profile] aws_access_key_id, aws_secret_access_key)',
+    )
     .option(
       '--api-token-file <file>',
       "token of the NHN API's X-Auth-Token and of POST /reload's bearer (else $FLOWLOG_API_TOKEN)",
@@ -112,6 +118,7 @@ config alone, as before: no API adapters, and SIGHUP applies the config's group 
 (changed flow logs are refused).
 
 The API listens on 127.0.0.1 by default (--api; one listener):
+  POST /                 EC2 Query API (awscli, AWS SDKs), SigV4 with --api-credentials
   /v2.0/flowlog-loggers  NHN Cloud Flow Log API v2, X-Auth-Token from --api-token-file
   GET /openapi.json      the OpenAPI document of the REST routes
   GET /console/          the web console (docs/console.md), and /v2.0/flowlog-analysis/ under it
@@ -124,7 +131,8 @@ topology and settings; interfaces, VPCs and limits need a restart).
 
 Examples:
   sudo flowlog run --config host.yaml --state /var/lib/flowlog --api 127.0.0.1:9474 \
-       --api-token-file /etc/flowlog/token
+       --api-credentials /etc/flowlog/credentials --api-token-file /etc/flowlog/token
+  aws ec2 describe-flow-logs --endpoint-url http://127.0.0.1:9474
   curl -H "X-Auth-Token: $(cat /etc/flowlog/token)" http://127.0.0.1:9474/v2.0/flowlog-loggers
   sudo flowlog run --config host.yaml --no-state --enforce --api 127.0.0.1:0
   kill -HUP <pid>    # reload the config`,
@@ -150,6 +158,7 @@ Examples:
         stateDir: flags.state === false ? null : flags.state,
         api: flags.api === false ? null : parseListen(flags.api),
         token,
+        credentials: flags.apiCredentials === undefined ? null : loadApiCredentials(flags.apiCredentials),
         logger,
       })
       await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,8 @@
 import type { ApiAdapter } from '../api/api-handler.js'
 import { type ApiServer, startApiServer } from '../api/api-server.js'
 import { type ConsoleMount, consoleAdapters } from '../api/console/console-adapters.js'
+import { ApiCredentials } from '../api/ec2/api-credentials.js'
+import { createEc2Adapter } from '../api/ec2/ec2-adapter.js'
 import { NhnApiAdapter } from '../api/nhn/nhn-adapter.js'
 import { openApiText } from '../api/nhn/openapi.js'
 import { loadConfig } from '../config/load-config.js'
@@ -31,6 +33,8 @@ export interface ServiceOptions {
   api: { host: string; port: number } | null
   /** NHN's X-Auth-Token and POST /reload's bearer token; null refuses both. */
   token: string | null
+  /** The key pairs that may call the EC2 API (`--api-credentials`); null: every call is refused. */
+  credentials: ApiCredentials | null
   logger: Logger
 }
 
@@ -279,11 +283,13 @@ export class ServiceDaemon {
 }
 
 /**
- * The APIs on the control plane: NHN's Flow Log API under /v2.0/ when there is a token (without
- * one it is not mounted: 404).
+ * The APIs on the control plane: EC2 Query at POST / (SigV4 against the key pairs; with none,
+ * every call is refused with AuthFailure rather than the route missing), and NHN's Flow Log API
+ * under /v2.0/ when there is a token (without one it is not mounted: 404).
  */
 function protocolAdapters(control: ControlService, options: ServiceOptions): ApiAdapter[] {
-  const adapters: ApiAdapter[] = []
+  const credentials = options.credentials ?? new ApiCredentials([])
+  const adapters: ApiAdapter[] = [createEc2Adapter({ control, credentials, logger: options.logger })]
   if (options.token !== null) adapters.push(new NhnApiAdapter({ control, token: options.token }))
   return adapters
 }
