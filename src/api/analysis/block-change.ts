@@ -25,8 +25,9 @@ export interface BlockChange {
 
 /**
  * The changes that block `source`, from the records in which a rule accepted it (the record's
- * rule-id, or the config's first matching rule). Rules whose peer is a security group, or whose
- * peer does not hold the source, get no change (nothing exact to do there).
+ * rule-id, or the config's first matching rule). Only inbound rules: their peer is where the source
+ * comes from. Rules whose peer is a security group, or does not hold the source, get no change
+ * (nothing exact to do there).
  */
 export function blockChanges(
   source: string,
@@ -42,25 +43,25 @@ export function blockChanges(
   }
   const changes: BlockChange[] = []
   for (const group of network.securityGroups) {
-    for (const direction of ['inbound', 'outbound'] as const) {
-      for (const rule of group[direction]) {
-        if (!ruleIds.has(rule.id)) continue
-        const peers = excludeAddress(rule.peer, source)
-        if (peers === null) continue
-        const { id: _, ...shape } = rule
-        const authorize = peers.map((peer) => ({
-          ...shape,
-          peer,
-          description: `${rule.description ?? rule.id} (but ${source})`,
-        }))
-        changes.push({
-          groupId: group.id,
-          direction,
-          revoke: rule,
-          authorize,
-          text: `${group.id}: replace ${rule.id} (${ruleText(rule, direction)}) with ${authorize.length} rule(s) for ${rule.peer} but ${source}`,
-        })
-      }
+    // The source is the peer of an inbound rule. An outbound rule that let it out (its own
+    // interface's egress record) names destinations, where the source has no place.
+    for (const rule of group.inbound) {
+      if (!ruleIds.has(rule.id)) continue
+      const peers = excludeAddress(rule.peer, source)
+      if (peers === null) continue
+      const { id: _, ...shape } = rule
+      const authorize = peers.map((peer) => ({
+        ...shape,
+        peer,
+        description: `${rule.description ?? rule.id} (but ${source})`,
+      }))
+      changes.push({
+        groupId: group.id,
+        direction: 'inbound',
+        revoke: rule,
+        authorize,
+        text: `${group.id}: replace ${rule.id} (${ruleText(rule, 'inbound')}) with ${authorize.length} rule(s) for ${rule.peer} but ${source}`,
+      })
     }
   }
   return changes
