@@ -54,8 +54,9 @@ export function consoleCommand(): Command {
 Open the printed address in a browser. Charts are aggregated by DuckDB on the server; new files in
 the sources are picked up within seconds. The console listens on 127.0.0.1 unless told otherwise:
 flow records say who talks to whom. With --state, flow logs are managed through the same NHN API
-\`flowlog run\` serves, and a daemon running on that state applies the changes when it reads them;
-the console that \`flowlog run\` itself serves on its API address applies them at once.
+\`flowlog run\` serves; the changes go into the state, which a daemon reads when it starts (a
+daemon already running on it does not see them: use the console \`flowlog run\` itself serves on
+its API address, where they apply at once).
 See docs/console.md.
 
 Examples:
