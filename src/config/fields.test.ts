@@ -55,8 +55,14 @@ test('the NHN fields and flowlog extras; names are unique within a family', () =
 
 test('defaults: AWS v2 format, 18 NHN fields, JSONL = AWS v5 + attribution', () => {
   assert.equal(DEFAULT_LOG_FORMAT.split(' ').length, 14)
-  assert.equal(DEFAULT_NHN_FIELDS.length, 18)
-  assert.ok(!DEFAULT_NHN_FIELDS.includes('owner_type'))
+  assert.deepEqual(
+    DEFAULT_NHN_FIELDS.join(','),
+    'timestamp_start,timestamp_end,interface_id,vm_id,subnet_id,vpc_id,region,protocol,src_addr,dst_addr,src_port,dst_port,tcp_flag,packets,bytes,direction,filter,status',
+  )
+  assert.ok(!DEFAULT_NHN_FIELDS.includes('owner_type') && !DEFAULT_NHN_FIELDS.includes('owner_id'))
+  // owner_type and owner_id stay available by name.
+  const byName = fieldsOfFormat('nhn-csv').map((f) => f.name)
+  assert.ok(byName.includes('owner_type') && byName.includes('owner_id'))
   assert.equal(DEFAULT_JSONL_FIELDS.length, 29 + 2)
   const nhnNames = fieldsOfFormat('nhn-csv').map((f) => f.name)
   for (const name of DEFAULT_NHN_FIELDS) assert.ok(nhnNames.includes(name), name)

@@ -144,15 +144,16 @@ export const DEFAULT_LOG_FORMAT =
   '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}'
 
 /**
- * NHN's basic set. The NHN API example (reference 5.2) has 17 fields with vm_id; DESIGN asks for
- * the current names through status, which is 19 with owner_type. owner_type is always `instance`
- * here, so it is the one left out, for 18.
+ * NHN's basic set, the default of nhn-csv flow logs: the 18 fields of the project's seed, in its
+ * order, with `vm_id` (NHN's API example, reference 5.2, names the instance so) as field 4 and
+ * `direction` before `filter`. `owner_type` and `owner_id` (NHN's current names) stay available
+ * by name.
  */
 export const DEFAULT_NHN_FIELDS: readonly string[] = [
   'timestamp_start',
   'timestamp_end',
   'interface_id',
-  'owner_id',
+  'vm_id',
   'subnet_id',
   'vpc_id',
   'region',

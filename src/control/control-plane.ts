@@ -145,7 +145,8 @@ export interface CreateSecurityGroupRequest {
 
 /** A rule before it has an id: the config's rule shape (one peer per rule, as AWS's rule objects). */
 export interface RuleDraft {
-  protocol: Protocol
+  /** As the caller gave it (AWS IpProtocol): tcp, udp, icmp, icmpv6, all, -1 or a number 0-255. */
+  protocol: Protocol | string
   /** "22", "80-443"; null for all ports (tcp/udp only). */
   ports: string | null
   icmpType: number

@@ -14,6 +14,7 @@ const COMMANDS = [
   'detect',
   'audit',
   'what-if',
+  'export-config',
 ]
 
 describe('flowlog <command> --help', () => {
