@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   audit: async () => (await import('./audit-command.js')).auditCommand(),
   'what-if': async () => (await import('./what-if-command.js')).whatIfCommand(),
   'export-config': async () => (await import('./export-config-command.js')).exportConfigCommand(),
+  datastore: async () => (await import('./datastore-command.js')).datastoreCommand(),
 }
 
 /**
