@@ -77,7 +77,11 @@ builds only with libpcap's headers:
 Observe mode (default) opens one capture per interface "device" and judges packets with
 flowlog's own security-group engine. --enforce renders the groups to nftables (see
 "flowlog sg render"), loads them atomically, reads the kernel's verdicts from NFLOG and removes
-the table on exit (and on the next start after a crash).
+the table on exit (and on the next start after a crash). Devices may be routed taps or ports of
+a Linux bridge (libvirt, Proxmox, OpenStack linuxbridge): for bridge ports flowlog turns on
+net.bridge.bridge-nf-call-iptables/-ip6tables (br_netfilter) in its network namespace while it
+runs and restores them on exit, or on the next start after a crash (originals kept in
+/run/flowlog). Open vSwitch ports bypass netfilter: enforce mode refuses them.
 
 Windows close by the clock: a flow log's file for a window appears about a second after the
 window ends, with NODATA records for idle interfaces. Signals: SIGTERM/SIGINT flush the open

@@ -38,7 +38,19 @@ export const ICMP_TYPE = {
 export const ICMPV6_TYPE = {
   ECHO_REQUEST: 128,
   ECHO_REPLY: 129,
+  /** Neighbour discovery (RFC 4861): router solicitation 133 to redirect 137. */
+  ROUTER_SOLICITATION: 133,
+  REDIRECT: 137,
 } as const
+
+/** IPv6 neighbour discovery, the link-layer plumbing that ARP is for IPv4. */
+export function isNeighbourDiscovery(protocol: number, icmpType: number): boolean {
+  return (
+    protocol === IPPROTO.ICMPV6 &&
+    icmpType >= ICMPV6_TYPE.ROUTER_SOLICITATION &&
+    icmpType <= ICMPV6_TYPE.REDIRECT
+  )
+}
 
 /** Extension headers walked before TOO_MANY_IPV6_EXTENSIONS; real packets carry 0 to 3. */
 export const MAX_IPV6_EXTENSIONS = 8

@@ -1,8 +1,9 @@
-import { parseCidr } from '../core/address.js'
+import { formatMac, parseCidr, parseMac } from '../core/address.js'
 import { InputError } from '../core/errors.js'
 import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { PLATFORM_RULE_ID, platformRules, vpcResolvers } from '../policy/platform-services.js'
+import { type DeviceLayout, unsupportedReason } from './device-layout.js'
 import { NO_MATCHING_RULE, NOT_ESTABLISHED, verdictPrefix } from './verdict-prefix.js'
 
 export interface RulesetOptions {
@@ -25,9 +26,9 @@ const MAX_RULES = 0xfffe
  * The nftables ruleset that enforces the interfaces' security groups (DESIGN 3, enforce mode), as
  * the text `nft -f` loads in one transaction. For every interface with a `device`:
  *
- * - `ifN_out` judges what the instance sends (hook forward and input, `iifname`), `ifN_in` what
- *   it receives (forward and output, `oifname`): a routed host, where the kernel forwards between
- *   the devices. Bridged devices bypass these hooks (see docs/live.md).
+ * - `ifN_out` judges what the instance sends (hook forward and input), `ifN_in` what it receives
+ *   (forward and output). A routed device is found by name (`iifname`, `oifname`); a port of a
+ *   Linux bridge (`layouts`) by its MAC or addresses behind the bridge's name (bridgeChains).
  * - Stateful as the engine is: a packet of an established connection is accepted by the rule that
  *   accepted the connection on that interface. That rule's index is kept in the connection's ct
  *   mark (originator's side in the low half, responder's in the high half), and a verdict map on
@@ -42,6 +43,7 @@ export function renderRuleset(
   network: NetworkConfig,
   policy: CompiledPolicy,
   options: RulesetOptions,
+  layouts: ReadonlyMap<string, DeviceLayout> = new Map(),
 ): string {
   if (policy.ruleIds.length > MAX_RULES) {
     throw new InputError(
@@ -55,6 +57,19 @@ export function renderRuleset(
     for (const g of nic.securityGroups) members.set(g, [...(members.get(g) ?? []), ...nic.addresses])
   }
   const resolvers = vpcResolvers(network)
+  // Rules a reload took away (a reloaded policy keeps every id it had): the connections they
+  // accepted keep their state, as the engine's tracker keeps their verdict, so their marks still
+  // lead to a logging chain on every interface.
+  const current = new Set([
+    PLATFORM_RULE_ID,
+    ...network.securityGroups.flatMap((g) => [...g.inbound, ...g.outbound].map((r) => r.id)),
+  ])
+  const retiredInbound: [SecurityGroupRule, number][] = []
+  const retiredOutbound: [SecurityGroupRule, number][] = []
+  policy.rules.forEach((r, i) => {
+    if (current.has(r.id)) return
+    ;(r.direction === 'inbound' ? retiredInbound : retiredOutbound).push([r.rule, i])
+  })
   const snaplen = options.snaplen ?? 256
   // queue-threshold 1: the kernel otherwise batches up to 100 packets or 1 s per NFLOG message,
   // which delays verdicts past a window's close and loses the last batch at shutdown.
@@ -64,8 +79,13 @@ export function renderRuleset(
   const chains: string[] = []
   const egressMap: string[] = []
   const ingressMap: string[] = []
+  const bridges = new Map<string, BridgePorts>()
   network.interfaces.forEach((nic, n) => {
     if (nic.device === null) return
+    const layout = layouts.get(nic.device) ?? { kind: 'routed' }
+    if (layout.kind === 'unsupported') {
+      throw new InputError(unsupportedReason(nic.device, layout) ?? `${nic.device}: unsupported device`)
+    }
     const inbound: [SecurityGroupRule, number][] = []
     const outbound: [SecurityGroupRule, number][] = []
     for (const id of nic.securityGroups) {
@@ -80,9 +100,21 @@ export function renderRuleset(
     const platformIndex = index.get(PLATFORM_RULE_ID) ?? -1
     for (const r of platform.inbound) inbound.push([r, platformIndex])
     for (const r of platform.outbound) outbound.push([r, platformIndex])
-    const all = unique([...inbound, ...outbound].filter(([, i]) => i >= 0))
-    egressMap.push(`"${nic.device}" : jump if${n}_out`)
-    ingressMap.push(`"${nic.device}" : jump if${n}_in`)
+    const established = {
+      inbound: unique([...inbound, ...retiredInbound].filter(([, i]) => i >= 0)),
+      outbound: unique([...outbound, ...retiredOutbound].filter(([, i]) => i >= 0)),
+    }
+    const all = unique([...established.inbound, ...established.outbound])
+    if (layout.kind === 'bridged') {
+      const ports = bridges.get(layout.bridge) ?? { index: bridges.size, byMac: [], byAddress: [] }
+      bridges.set(layout.bridge, ports)
+      const mac = nic.mac === null ? -1 : parseMac(nic.mac)
+      if (mac >= 0) ports.byMac.push({ n, mac: formatMac(mac), addresses: nic.addresses })
+      else ports.byAddress.push({ n, addresses: nic.addresses })
+    } else {
+      egressMap.push(`"${nic.device}" : jump if${n}_out`)
+      ingressMap.push(`"${nic.device}" : jump if${n}_in`)
+    }
 
     // One logging chain per rule and side: marks a new connection, logs, returns to the hook.
     for (const [rule, i] of all) {
@@ -104,12 +136,8 @@ export function renderRuleset(
       const side = egress ? 'e' : 'i'
       const own = egress ? outbound : inbound
       // Established: this side originated the connection (egress original, ingress reply) → low half.
-      const low = unique(outbound.filter(([, i]) => i >= 0)).map(
-        ([, i]) => `${i + 1} : goto a${n}_${side}_${i}`,
-      )
-      const high = unique(inbound.filter(([, i]) => i >= 0)).map(
-        ([, i]) => `${(i + 1) * 0x10000} : goto a${n}_${side}_${i}`,
-      )
+      const low = established.outbound.map(([, i]) => `${i + 1} : goto a${n}_${side}_${i}`)
+      const high = established.inbound.map(([, i]) => `${(i + 1) * 0x10000} : goto a${n}_${side}_${i}`)
       const originated = egress ? 'original' : 'reply'
       const responded = egress ? 'reply' : 'original'
       const lines: string[] = []
@@ -137,14 +165,26 @@ export function renderRuleset(
     }
   })
 
+  // Neighbour discovery is IPv6's ARP: never judged, never logged, as the engine has it.
   const hook = (name: string, hookName: string, lines: string[]) =>
-    chain(name, [`type filter hook ${hookName} priority filter; policy accept;`, ...lines])
+    chain(name, [
+      `type filter hook ${hookName} priority filter; policy accept;`,
+      `icmpv6 type { ${NEIGHBOUR_DISCOVERY} } accept`,
+      ...lines,
+    ])
   const egressVmap = egressMap.length > 0 ? [`iifname vmap { ${egressMap.join(', ')} }`] : []
   const ingressVmap = ingressMap.length > 0 ? [`oifname vmap { ${ingressMap.join(', ')} }`] : []
+  const egressBridged: string[] = []
+  const ingressBridged: string[] = []
+  for (const [bridge, ports] of bridges) {
+    egressBridged.push(`iifname "${bridge}" jump bridge${ports.index}_out`)
+    ingressBridged.push(`oifname "${bridge}" jump bridge${ports.index}_in`)
+    chains.push(...bridgeChains(ports))
+  }
   const body = [
-    hook('forward', 'forward', [...egressVmap, ...ingressVmap]),
-    hook('input', 'input', egressVmap),
-    hook('output', 'output', ingressVmap),
+    hook('forward', 'forward', [...egressVmap, ...egressBridged, ...ingressVmap, ...ingressBridged]),
+    hook('input', 'input', [...egressVmap, ...egressBridged]),
+    hook('output', 'output', [...ingressVmap, ...ingressBridged]),
     ...chains,
   ]
   return [
@@ -158,6 +198,69 @@ export function renderRuleset(
     '}',
     '',
   ].join('\n')
+}
+
+/** ICMPv6 neighbour discovery, router solicitation 133 to redirect 137. */
+const NEIGHBOUR_DISCOVERY =
+  'nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect'
+
+/** The configured interfaces on one Linux bridge: by MAC where the config gives one, else by address. */
+interface BridgePorts {
+  index: number
+  byMac: { n: number; mac: string; addresses: readonly string[] }[]
+  byAddress: { n: number; addresses: readonly string[] }[]
+}
+
+/**
+ * The dispatch chains of one bridge. With br_netfilter, bridged frames pass the inet hooks named
+ * after the bridge, not the port, so the port is found from the frame:
+ *
+ * - what an instance sends (`iifname` the bridge: bridged, routed through the bridge's address, or
+ *   for the host itself) carries its MAC as Ethernet source, whatever its IP source (DHCP, a
+ *   link-local or secondary address): `ether saddr`;
+ * - what an instance receives across the bridge carries its MAC as Ethernet destination; what the
+ *   kernel routes or the host sends to it through the bridge does not (that header is the one it
+ *   arrived with, or none in the output hook), and is found by its IP destination. `goto` leaves
+ *   the chain at the first match, so no packet is judged twice for one interface;
+ * - an interface without a MAC is found by its addresses both ways (docs/live.md says what that
+ *   leaves unjudged, and the start log names such interfaces).
+ */
+function bridgeChains(ports: BridgePorts): string[] {
+  const vmap = (selector: string, entries: string[]) =>
+    entries.length === 0 ? [] : [`${selector} vmap { ${entries.join(', ')} }`]
+  const byFamily = (
+    list: { n: number; addresses: readonly string[] }[],
+    field: 'saddr' | 'daddr',
+    side: 'out' | 'in',
+  ) => [
+    ...vmap(
+      `ip ${field}`,
+      list.flatMap(({ n, addresses }) =>
+        addresses.filter((a) => !a.includes(':')).map((a) => `${a} : goto if${n}_${side}`),
+      ),
+    ),
+    ...vmap(
+      `ip6 ${field}`,
+      list.flatMap(({ n, addresses }) =>
+        addresses.filter((a) => a.includes(':')).map((a) => `${a} : goto if${n}_${side}`),
+      ),
+    ),
+  ]
+  const out = [
+    ...vmap(
+      'ether saddr',
+      ports.byMac.map(({ n, mac }) => `${mac} : goto if${n}_out`),
+    ),
+    ...byFamily(ports.byAddress, 'saddr', 'out'),
+  ]
+  const into = [
+    ...vmap(
+      'ether daddr',
+      ports.byMac.map(({ n, mac }) => `${mac} : goto if${n}_in`),
+    ),
+    ...byFamily([...ports.byMac, ...ports.byAddress], 'daddr', 'in'),
+  ]
+  return [chain(`bridge${ports.index}_out`, out), chain(`bridge${ports.index}_in`, into)]
 }
 
 /** The first rule of each cause: one logging chain and one verdict-map entry per cause. */

@@ -6,9 +6,8 @@ import { LINKTYPE } from '../core/frame.js'
 import type { NetworkConfig } from '../core/network.js'
 import { DECODE_NAMES } from '../core/packet-view.js'
 import { deliverySetupFor } from '../deliver/delivery.js'
+import { EnforcedRuleset, type EnforceOptions } from '../enforce/enforced-ruleset.js'
 import { NflogVerdicts } from '../enforce/nflog-verdicts.js'
-import { loadRuleset, removeTable } from '../enforce/nft.js'
-import { type RulesetOptions, renderRuleset } from '../enforce/render-ruleset.js'
 import type { Logger } from '../ops/logger.js'
 import type { LiveSnapshot } from '../ops/metrics.js'
 import { PacketPipeline } from '../pipeline/packet-pipeline.js'
@@ -26,7 +25,7 @@ export interface LiveOptions {
   out?: string
   /** Enforce mode: the kernel judges through nftables, flowlog reads its verdicts from NFLOG. */
   enforce: boolean
-  ruleset: RulesetOptions
+  ruleset: EnforceOptions
   logger: Logger
   /** Seconds a window stays open after its end (default 1: live captures are nearly in order). */
   lateness?: number
@@ -59,6 +58,8 @@ const NFLOG_DRAIN_MS = 300
 const DRAIN_LIMIT_MS = 5000
 /** Seconds between kernel drop samples. */
 const DROP_SAMPLE_SECONDS = 1
+/** Seconds between looks at the devices' places in enforce mode (a VM started, a tap bridged). */
+const DEVICE_WATCH_SECONDS = 2
 
 interface Source {
   /** The configured interface a device belongs to (-1 for NFLOG groups). */
@@ -97,11 +98,13 @@ export class LiveDaemon {
   private readonly sources: Source[] = []
   private readonly log: Logger
   private readonly verdicts: NflogVerdicts | null = null
+  /** Enforce mode's table and sysctls; null in observe mode. */
+  private readonly enforcer: EnforcedRuleset | null = null
+  private nextDeviceWatch = 0
   private readonly started = now()
   private timer: NodeJS.Timeout | null = null
   private windowsClosed = 0
   private filesWritten = 0
-  private rulesetLoaded = false
   private stopping: Promise<LiveSummary> | null = null
   private readonly exitGuard = () => this.removeRulesetNow()
 
@@ -126,7 +129,10 @@ export class LiveDaemon {
       },
     })
     this.sink.onRecycle = (interval, buffer) => this.pipeline.recycle(interval, buffer)
-    if (options.enforce) this.verdicts = new NflogVerdicts(this.pipeline, this.network.interfaces.length)
+    if (options.enforce) {
+      this.verdicts = new NflogVerdicts(this.pipeline, this.network.interfaces.length)
+      this.enforcer = new EnforcedRuleset(options.ruleset, this.log)
+    }
   }
 
   /** Loads the config, opens the captures (and the ruleset in enforce mode) and starts the clock. */
@@ -154,16 +160,13 @@ export class LiveDaemon {
     }
     const t = now()
     this.pipeline.start(t)
-    if (this.options.enforce) {
+    if (this.enforcer !== null) {
       const { acceptGroup, dropGroup, table } = this.options.ruleset
       // Listen before the ruleset exists, so the first verdicts are not lost.
       for (const group of [acceptGroup, dropGroup]) await this.addSource(-1, `nflog:${group}`, true)
-      if (removeTable(table)) {
-        this.log.warn({ table }, 'removed the ruleset a previous run left behind (it did not exit cleanly)')
-      }
-      loadRuleset(renderRuleset(this.network, this.policy, this.options.ruleset))
-      this.rulesetLoaded = true
       process.on('exit', this.exitGuard)
+      this.enforcer.start(this.network, this.policy)
+      this.nextDeviceWatch = t + DEVICE_WATCH_SECONDS
       this.log.info(
         { table, acceptGroup, dropGroup, devices: devices.map((d) => d.device) },
         'enforcing security groups',
@@ -317,6 +320,14 @@ export class LiveDaemon {
     }
     this.pipeline.advance(t)
     this.collectFiles(t)
+    this.watchDevices(t)
+  }
+
+  /** Enforce mode: follows devices that appear, go or move to a bridge (EnforcedRuleset.watchDevices). */
+  private watchDevices(t: number): void {
+    if (this.enforcer === null || t < this.nextDeviceWatch) return
+    this.nextDeviceWatch = t + DEVICE_WATCH_SECONDS
+    this.enforcer.watchDevices(this.network, this.policy)
   }
 
   /**
@@ -401,9 +412,9 @@ export class LiveDaemon {
     const problems = reloadProblems(this.network, next)
     if (problems.length > 0) return this.refuse(problems)
     const policy = compilePolicy(next, this.policy)
-    if (this.options.enforce) {
+    if (this.enforcer !== null) {
       try {
-        loadRuleset(renderRuleset(next, policy, this.options.ruleset))
+        this.enforcer.replace(next, policy)
       } catch (error) {
         return this.refuse([error instanceof Error ? error.message : String(error)])
       }
@@ -464,7 +475,7 @@ export class LiveDaemon {
 
   private async shutdown(): Promise<LiveSummary> {
     if (this.timer !== null) clearInterval(this.timer)
-    if (this.rulesetLoaded) {
+    if (this.enforcer !== null) {
       this.removeRulesetNow()
       // Verdicts the kernel logged just before are still on their way through netlink.
       await new Promise((resolve) => setTimeout(resolve, NFLOG_DRAIN_MS))
@@ -522,20 +533,10 @@ export class LiveDaemon {
     }
   }
 
-  /** Synchronous, so it also runs from process 'exit' after a crash. */
+  /** Removes the table and restores the sysctls; synchronous, so it also runs from process 'exit'. */
   private removeRulesetNow(): void {
-    if (!this.rulesetLoaded) return
-    this.rulesetLoaded = false
     process.off('exit', this.exitGuard)
-    try {
-      removeTable(this.options.ruleset.table)
-      this.log.info({ table: this.options.ruleset.table }, 'removed the enforce ruleset')
-    } catch (error) {
-      this.log.error(
-        { error: error instanceof Error ? error.message : String(error) },
-        'could not remove the enforce ruleset',
-      )
-    }
+    this.enforcer?.remove()
   }
 }
 

@@ -7,6 +7,7 @@ import { DECODE, DECODE_NAMES, PacketView } from '../core/packet-view.js'
 import { ACTION, DIRECTION, type Direction } from '../core/verdict.js'
 import { decodeFrame } from '../decode/decoder.js'
 import { FragmentPorts } from '../decode/fragment-ports.js'
+import { isNeighbourDiscovery } from '../decode/ip-protocol.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { ConnectionTracker } from '../policy/connection-tracker.js'
 import { coverageMask, coveredInterfaces } from './flow-log-coverage.js'
@@ -22,6 +23,8 @@ export interface PipelineCounters {
   recordedPackets: number
   /** Packets that threw inside the pipeline (a bug, never bad input): counted, never fatal. */
   internalErrors: number
+  /** IPv6 neighbour discovery (ICMPv6 133-137): the link layer, as ARP is, never a flow. */
+  neighbourDiscovery: number
 }
 
 export interface PipelineOptions {
@@ -42,6 +45,7 @@ export class PacketPipeline {
     unattributed: 0,
     recordedPackets: 0,
     internalErrors: 0,
+    neighbourDiscovery: 0,
   }
   readonly tracker: ConnectionTracker
   /** Packets recorded per interface and action: index iface * 2 + action (for live metrics). */
@@ -167,6 +171,12 @@ export class PacketPipeline {
     const result = decodeFrame(frame, view)
     this.counters.decodeResults[result]!++
     if (result !== DECODE.OK) return false
+    if (isNeighbourDiscovery(view.protocol, view.icmpType)) {
+      // IPv6's ARP: security groups never filter it and flow logs never record it (reference
+      // 2.5 for ARP); enforce mode's ruleset accepts it before any group is consulted.
+      this.counters.neighbourDiscovery++
+      return false
+    }
     if (frame.time > this.lastTime) this.lastTime = frame.time
     if (view.fragment !== 0) this.fragments.apply(view, frame.time)
     return true

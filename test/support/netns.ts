@@ -65,12 +65,19 @@ export function requireLab(t: TestContext, options: { libpcap?: boolean } = {}):
   }
 }
 
-export function createLab(tag: string, names: readonly string[]): Lab {
-  const id = `${tag}${process.pid}`
+/** A lab's namespaces and processes, and the commands that build it; destroy() removes them all. */
+export function labShell(id: string): {
+  lab: Lab
+  namespaces: string[]
+  ip: (...args: string[]) => void
+  sysctl: (ns: string, ...settings: string[]) => void
+} {
   const hv = `fl-${id}-hv`
   const children: ChildProcess[] = []
   const namespaces = [hv]
-  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const ip = (...args: string[]) => {
+    execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  }
   const lab: Lab = {
     hv,
     instances: [],
@@ -100,9 +107,18 @@ export function createLab(tag: string, names: readonly string[]): Lab {
       for (const ns of namespaces) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' })
     },
   }
+  const sysctl = (ns: string, ...settings: string[]) => {
+    lab.run(ns, ['sysctl', '-qw', ...settings])
+  }
+  return { lab, namespaces, ip, sysctl }
+}
+
+export function createLab(tag: string, names: readonly string[]): Lab {
+  const id = `${tag}${process.pid}`
+  const { lab, namespaces, ip, sysctl } = labShell(id)
+  const hv = lab.hv
   try {
     ip('netns', 'add', hv)
-    const sysctl = (ns: string, ...settings: string[]) => lab.run(ns, ['sysctl', '-qw', ...settings])
     sysctl(
       hv,
       'net.ipv4.ip_forward=1',
