@@ -43,7 +43,7 @@ test('datastore copy moves a host’s state into etcd, refuses a non-empty desti
   }
   await control.store.close()
 
-  const to = `${etcd.datastoreUrl}/fleet-a/`
+  const to = `${etcd.datastoreUrl()}/fleet-a/`
   const copy = runFlowlog(['datastore', 'copy', '--from', `sqlite:${control.dir}`, '--to', to])
   assert.equal(copy.code, 0, copy.stderr)
   assert.equal(

@@ -36,21 +36,35 @@ interface Member {
   log: string
 }
 
+export interface EtcdTestOptions {
+  members?: 1 | 3
+  /**
+   * Run the members in this network namespace, listening on `address` (a fleet test's management
+   * network, test/support/fleet-lab.ts); default: this namespace's 127.0.0.1.
+   */
+  netns?: string
+  address?: string
+}
+
 export class EtcdTestCluster {
   readonly dir: string
   readonly #members: Member[]
+  readonly #netns: string | null
+  readonly #address: string
   #destroyed = false
 
-  private constructor(dir: string, members: Member[]) {
+  private constructor(dir: string, members: Member[], netns: string | null, address: string) {
     this.dir = dir
     this.#members = members
+    this.#netns = netns
+    this.#address = address
   }
 
   /**
    * Starts `members` members (1 or 3) and waits until each reports healthy. With a test context
    * the cluster is destroyed after the test, pass or fail.
    */
-  static async start(t: TestContext | null, options: { members?: 1 | 3 } = {}): Promise<EtcdTestCluster> {
+  static async start(t: TestContext | null, options: EtcdTestOptions = {}): Promise<EtcdTestCluster> {
     const count = options.members ?? 1
     const dir = mkdtempSync(join(tmpdir(), 'flowlog-etcd-'))
     const ports = await freePorts(count * 2)
@@ -62,7 +76,7 @@ export class EtcdTestCluster {
       process: null,
       log: '',
     }))
-    const cluster = new EtcdTestCluster(dir, members)
+    const cluster = new EtcdTestCluster(dir, members, options.netns ?? null, options.address ?? '127.0.0.1')
     live.add(cluster)
     t?.after(() => cluster.destroy())
     try {
@@ -74,14 +88,14 @@ export class EtcdTestCluster {
     return cluster
   }
 
-  /** The client URLs, `http://127.0.0.1:PORT`, one per member. */
+  /** The client URLs, `http://ADDRESS:PORT`, one per member. */
   get endpoints(): string[] {
-    return this.#members.map((m) => `http://127.0.0.1:${m.clientPort}`)
+    return this.#members.map((m) => `http://${this.#address}:${m.clientPort}`)
   }
 
-  /** What `--datastore` takes: `etcd://127.0.0.1:P1,127.0.0.1:P2,…`. */
-  get datastoreUrl(): string {
-    return `etcd://${this.#members.map((m) => `127.0.0.1:${m.clientPort}`).join(',')}`
+  /** What `--datastore` takes for these members (default all): `etcd://ADDRESS:P1,ADDRESS:P2,…`. */
+  datastoreUrl(members: readonly number[] = this.#members.map((_, i) => i)): string {
+    return `etcd://${members.map((i) => `${this.#address}:${this.#member(i).clientPort}`).join(',')}`
   }
 
   get size(): number {
@@ -102,17 +116,18 @@ export class EtcdTestCluster {
   async startMember(i: number): Promise<void> {
     const m = this.#member(i)
     if (m.process !== null) return
-    const initialCluster = this.#members.map((p) => `${p.name}=http://127.0.0.1:${p.peerPort}`).join(',')
+    const host = this.#address
+    const initialCluster = this.#members.map((p) => `${p.name}=http://${host}:${p.peerPort}`).join(',')
     m.log = ''
-    const child = spawn(
+    const command = [
       ETCD,
       [
         `--name=${m.name}`,
         `--data-dir=${m.dataDir}`,
-        `--listen-client-urls=http://127.0.0.1:${m.clientPort}`,
-        `--advertise-client-urls=http://127.0.0.1:${m.clientPort}`,
-        `--listen-peer-urls=http://127.0.0.1:${m.peerPort}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${m.peerPort}`,
+        `--listen-client-urls=http://${host}:${m.clientPort}`,
+        `--advertise-client-urls=http://${host}:${m.clientPort}`,
+        `--listen-peer-urls=http://${host}:${m.peerPort}`,
+        `--initial-advertise-peer-urls=http://${host}:${m.peerPort}`,
         `--initial-cluster=${initialCluster}`,
         '--initial-cluster-state=new',
         `--initial-cluster-token=flowlog-test-${process.pid}`,
@@ -124,8 +139,14 @@ export class EtcdTestCluster {
         '--log-outputs=stderr',
         '--log-level=warn',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    )
+    ] as const
+    // `ip netns exec` execs etcd in place: the child's pid is etcd's, so killing it kills etcd.
+    const child =
+      this.#netns === null
+        ? spawn(command[0], command[1], { stdio: ['ignore', 'ignore', 'pipe'] })
+        : spawn('ip', ['netns', 'exec', this.#netns, command[0], ...command[1]], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          })
     m.process = child
     child.stderr?.on('data', (d: Buffer) => {
       // Enough of the tail to explain a failed start.
@@ -134,7 +155,7 @@ export class EtcdTestCluster {
     child.on('exit', () => {
       if (m.process === child) m.process = null
     })
-    await waitHealthy(m, START_TIMEOUT_MS)
+    await waitHealthy(m, START_TIMEOUT_MS, this.#netns, host)
   }
 
   /** Kills member i (SIGKILL) and waits until it is gone. */
@@ -198,18 +219,28 @@ async function freePorts(count: number): Promise<number[]> {
 }
 
 /** Polls the member's /health (true once the cluster has a leader) until the deadline. */
-async function waitHealthy(m: Member, timeoutMs: number): Promise<void> {
+async function waitHealthy(m: Member, timeoutMs: number, netns: string | null, host: string): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (m.process === null) {
       throw new Error(`etcd member ${m.name} exited while starting:\n${m.log}`)
     }
-    if (await healthy(m.clientPort)) return
+    if (netns === null ? await healthy(m.clientPort) : await healthyIn(netns, host, m.clientPort)) return
     if (Date.now() > deadline) {
       throw new Error(`etcd member ${m.name} was not healthy after ${timeoutMs} ms:\n${m.log}`)
     }
     await new Promise((r) => setTimeout(r, 50))
   }
+}
+
+/** The same question asked from inside a namespace this process is not in. */
+function healthyIn(netns: string, host: string, port: number): Promise<boolean> {
+  const script = `require('node:http').get({host:${JSON.stringify(host)},port:${port},path:'/health',timeout:1000},(r)=>{let b='';r.on('data',(d)=>b+=d);r.on('end',()=>process.exit(r.statusCode===200&&b.includes('"true"')?0:1))}).on('error',()=>process.exit(1))`
+  return new Promise((resolve) => {
+    const probe = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', script], { stdio: 'ignore' })
+    probe.on('exit', (code) => resolve(code === 0))
+    probe.on('error', () => resolve(false))
+  })
 }
 
 function healthy(port: number): Promise<boolean> {
