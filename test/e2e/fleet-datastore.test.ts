@@ -3,17 +3,22 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { parseConfig } from '../../src/config/load-config.js'
 import { ControlService } from '../../src/control/control-service.js'
 import { settingsOfConfig, topologyOfConfig } from '../../src/control/effective-network.js'
+import { hostConfig, hostRecordId } from '../../src/control/fleet-topology.js'
+import { reconcileWithConfig } from '../../src/control/seed-state.js'
 import { openTestControl, testDraft } from '../../src/control/test-kit.js'
 import { EtcdStore } from '../../src/store/etcd-store.js'
 import { SqliteStore } from '../../src/store/sqlite-store.js'
-import { runFlowlog } from '../support/cli.js'
+import { readText, runFlowlog } from '../support/cli.js'
 import { EtcdTestCluster, requireEtcd } from '../support/etcd.js'
 
 /**
- * `flowlog datastore copy`: a single host's SQLite state, made through the control plane, moved
- * into a real etcd, where a control plane on the etcd store sees the same network.
+ * The fleet's datastore from the command line, against a real etcd: `flowlog datastore copy` moves
+ * a single host's SQLite state, made through the control plane, into etcd, where a control plane
+ * on the etcd store sees the same network; `flowlog export-config --datastore etcd://…` writes the
+ * fleet's state with every host's interfaces as a config that validate accepts.
  */
 test('datastore copy moves a host’s state into etcd, refuses a non-empty destination, and copies back', async (t) => {
   if (!requireEtcd(t)) return
@@ -128,4 +133,56 @@ test('datastore copy names what is wrong with --from and --to', async () => {
   const bad = runFlowlog(['datastore', 'copy', '--from', 'sqlite:/tmp/x', '--to', 'etcd://nohost'])
   assert.equal(bad.code, 1)
   assert.match(bad.stderr, /--to "etcd:\/\/nohost": "nohost" is not HOST:PORT/)
+})
+
+const FLEET = `
+account: "123456789012"
+region: kr1
+vpcs:
+  - id: vpc-0a1
+    cidrs: [10.0.0.0/16]
+    subnets:
+      - { id: subnet-0a1, cidrs: [10.0.1.0/24] }
+securityGroups:
+  - id: sg-web
+    inbound: [{ id: sgr-web-http, protocol: tcp, ports: "80", source: sg-web }]
+interfaces:
+  - { id: eni-web1, subnet: subnet-0a1, addresses: [10.0.1.10], device: tap0, host: hv-01, securityGroups: [sg-web] }
+  - { id: eni-web2, subnet: subnet-0a1, addresses: [10.0.1.20], device: tap0, host: hv-02, securityGroups: [sg-web] }
+flowLogs:
+  - { id: fl-fleet, resource: vpc-0a1, destination: "file:///var/tmp/flowlog-fleet" }
+`
+
+test("export-config --datastore etcd:// writes the fleet's state with every host's interfaces", async (t) => {
+  if (!requireEtcd(t)) return
+  const etcd = await EtcdTestCluster.start(t, { members: 1 })
+  const config = parseConfig(FLEET, 'fleet.yaml')
+  const store = await EtcdStore.open({ endpoints: etcd.endpoints, prefix: '/flowlog/' })
+  try {
+    // As two agents do when they start: each records its host's part.
+    for (const host of ['hv-02', 'hv-01'])
+      await reconcileWithConfig(store, hostConfig(config, host), 'fleet.yaml', undefined, hostRecordId(host))
+  } finally {
+    await store.close()
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'flowlog-fleet-export-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const out = join(dir, 'fleet-now.yaml')
+  const exported = runFlowlog(['export-config', '--datastore', etcd.datastoreUrl(), '-o', out])
+  assert.equal(exported.code, 0, exported.stderr)
+  const again = parseConfig(readText(out), 'fleet-now.yaml')
+  assert.deepEqual(
+    again.interfaces.map((i) => [i.id, i.host]),
+    [
+      ['eni-web1', 'hv-01'],
+      ['eni-web2', 'hv-02'],
+    ],
+  )
+  assert.deepEqual(
+    again.flowLogs.map((f) => f.id),
+    ['fl-fleet'],
+  )
+  assert.match(readText(out), /the topology and settings of the fleet's hosts \(hv-01, hv-02\)/)
+  const validated = runFlowlog(['validate', '--config', out])
+  assert.equal(validated.code, 0, validated.stderr)
 })
