@@ -154,7 +154,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
  */
 export class FleetTopology {
   readonly #self: string
-  readonly #own: ConfigRecord
+  #own: ConfigRecord
   readonly #log: Logger | undefined
   readonly #records = new Map<string, ConfigRecord>()
   #joined: { topology: Topology; problems: string[] }
@@ -192,6 +192,12 @@ export class FleetTopology {
 
   problems(): readonly string[] {
     return this.#joined.problems
+  }
+
+  /** This host's record after a reload of its config. */
+  setOwn(own: ConfigRecord): void {
+    this.#own = own
+    this.#join()
   }
 
   close(): void {
