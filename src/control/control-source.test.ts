@@ -38,7 +38,7 @@ test('one host: the config as it is, recorded as topology/config', async (t) => 
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   const source = await openControlSource({ type: 'sqlite', dir }, config, { host: 'hv-01' })
   t.after(() => source.close())
-  await source.adopt(config, 'fleet.yaml')
+  await source.record(config, 'fleet.yaml')
   assert.equal(source.host, null)
   assert.deepEqual(
     source.topology().interfaces.map((i) => i.id),
@@ -53,10 +53,10 @@ test('fleet agents: each records its host’s part, sees every host’s, runs on
   const datastore = { type: 'etcd' as const, endpoints: etcd.endpoints, prefix: '/flowlog/' }
   const one = await openControlSource(datastore, config, { host: 'hv-01' })
   t.after(() => one.close())
-  await one.adopt(config, 'fleet.yaml')
+  await one.record(config, 'fleet.yaml')
   const two = await openControlSource(datastore, config, { host: 'hv-02' })
   t.after(() => two.close())
-  await two.adopt(config, 'fleet.yaml')
+  await two.record(config, 'fleet.yaml')
 
   assert.deepEqual(
     two.topology().interfaces.map((i) => [i.id, i.host]),

@@ -30,11 +30,18 @@ export interface ControlSource {
   ownConfig(config: NetworkConfig): NetworkConfig
   /** The effective network as this daemon runs it. */
   localize(network: NetworkConfig): NetworkConfig
+  /** Other hosts of the fleet whose topology is joined, by name; [] on a single host. */
+  otherHosts(): string[]
   /**
-   * Takes a (re)loaded config: records its topology in the store (seeding an empty state, see
-   * reconcileWithConfig) and uses it from now on.
+   * Uses a reloaded config's topology and settings from now on; the function returned goes back
+   * to the previous ones (a reload the daemon refuses).
    */
-  adopt(config: NetworkConfig, source: string): Promise<SeedResult>
+  use(config: NetworkConfig): () => void
+  /**
+   * Records the config's topology in the store, seeding an empty state from it (see
+   * reconcileWithConfig): at start, and after a reload the daemon took.
+   */
+  record(config: NetworkConfig, source: string): Promise<SeedResult>
   close(): Promise<void>
 }
 
@@ -99,10 +106,20 @@ class SingleHost implements ControlSource {
     return network
   }
 
-  async adopt(config: NetworkConfig, source: string): Promise<SeedResult> {
-    const result = await reconcileWithConfig(this.store, config, source, undefined, CONFIG_RECORD_ID)
+  otherHosts(): string[] {
+    return []
+  }
+
+  use(config: NetworkConfig): () => void {
+    const before = this.#config
     this.#config = config
-    return result
+    return () => {
+      this.#config = before
+    }
+  }
+
+  record(config: NetworkConfig, source: string): Promise<SeedResult> {
+    return reconcileWithConfig(this.store, config, source, undefined, CONFIG_RECORD_ID)
   }
 
   close(): Promise<void> {
@@ -138,12 +155,23 @@ class FleetAgent implements ControlSource {
     return agentNetwork(network, this.host)
   }
 
-  async adopt(config: NetworkConfig, source: string): Promise<SeedResult> {
+  otherHosts(): string[] {
+    return this.fleet.hosts().filter((h) => h !== this.host)
+  }
+
+  use(config: NetworkConfig): () => void {
+    const before = this.#own
+    this.#own = hostConfig(config, this.host)
+    this.fleet.setOwn(recordOf(this.#own, ''))
+    return () => {
+      this.#own = before
+      this.fleet.setOwn(recordOf(before, ''))
+    }
+  }
+
+  record(config: NetworkConfig, source: string): Promise<SeedResult> {
     const own = hostConfig(config, this.host)
-    const result = await reconcileWithConfig(this.store, own, source, undefined, hostRecordId(this.host))
-    this.#own = own
-    this.fleet.setOwn(recordOf(own, source))
-    return result
+    return reconcileWithConfig(this.store, own, source, undefined, hostRecordId(this.host))
   }
 
   async close(): Promise<void> {
