@@ -166,5 +166,5 @@ export interface Topology {
   region: string
   vpcs: Vpc[]
   /** Interfaces with their effective groups (the state's attachment, else the config's), and host. */
-  interfaces: Array<Omit<NetworkInterface, 'host'> & { host: string | null }>
+  interfaces: Array<NetworkInterface & { host: string | null }>
 }

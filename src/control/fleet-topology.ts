@@ -18,8 +18,8 @@ export function hostRecordId(host: string): string {
   return `${HOST_RECORD_PREFIX}${host}`
 }
 
-function isOwn(host: string | undefined, self: string): boolean {
-  return host === undefined || host === self
+function isOwn(host: string | null | undefined, self: string): boolean {
+  return host === undefined || host === null || host === self
 }
 
 /**

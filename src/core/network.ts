@@ -96,10 +96,11 @@ export interface NetworkInterface {
   addresses: string[]
   device: string | null
   /**
-   * The host the interface is on, in a fleet (`flowlog run --host-name`); absent for "this host".
-   * An agent captures only its own interfaces' devices; the others still resolve group references.
+   * The host the interface is on, in a fleet (`flowlog run --host-name`); absent (or null) for
+   * "this host". An agent captures only its own interfaces' devices; the others still resolve
+   * group references.
    */
-  host?: string
+  host?: string | null
   securityGroups: string[]
 }
 
