@@ -61,14 +61,18 @@ export function agentHostName(flag: string | undefined): string {
 export async function openControlSource(
   datastore: Datastore,
   config: NetworkConfig,
-  options: { host: string; logger?: Logger | undefined },
+  options: { host: string | null; logger?: Logger | undefined },
 ): Promise<ControlSource> {
+  const host = options.host
+  if (datastore.type === 'etcd' && host === null) {
+    throw new InputError('an agent of a fleet (--datastore etcd://…) needs a host name (--host-name)')
+  }
   const store = await openStore(datastore, { logger: options.logger })
-  if (datastore.type === 'sqlite') return new SingleHost(store, config)
+  if (host === null || datastore.type === 'sqlite') return new SingleHost(store, config)
   try {
-    const own = hostConfig(config, options.host)
-    const fleet = await FleetTopology.open(store, options.host, recordOf(own, ''), options.logger)
-    return new FleetAgent(store, options.host, own, fleet)
+    const own = hostConfig(config, host)
+    const fleet = await FleetTopology.open(store, host, recordOf(own, ''), options.logger)
+    return new FleetAgent(store, host, own, fleet)
   } catch (error) {
     await store.close()
     throw error

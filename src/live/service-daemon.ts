@@ -89,9 +89,10 @@ export class ServiceDaemon {
       return service
     }
     const config = loadConfig(configPath)
-    const host = options.hostName ?? agentHostName(undefined)
-    // A fleet's agent captures only its own host's interfaces (docs/fleet.md).
-    requireDevices(datastore.type === 'etcd' ? hostConfig(config, host) : config, configPath)
+    // A fleet's agent has a name and captures only its own host's interfaces (docs/fleet.md); a
+    // single host needs no name.
+    const host = datastore.type === 'etcd' ? (options.hostName ?? agentHostName(undefined)) : null
+    requireDevices(host === null ? config : hostConfig(config, host), configPath)
     const source = await openControlSource(datastore, config, { host, logger: log })
     const store = source.store
     let service: ServiceDaemon | undefined
