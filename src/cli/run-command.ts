@@ -140,6 +140,7 @@ The API listens on 127.0.0.1 by default (--api; one listener):
   POST /                 EC2 Query API (awscli, AWS SDKs), SigV4 with --api-credentials
   /v2.0/flowlog-loggers  NHN Cloud Flow Log API v2, X-Auth-Token from --api-token-file
   GET /openapi.json      the OpenAPI document of the REST routes
+  GET /console/          the web console (docs/console.md), and /v2.0/flowlog-analysis/ under it
   GET /metrics (Prometheus), GET /status, GET /healthz
   POST /reload           reloads the config (Authorization: Bearer <token>)
 Bodies over 1 MiB are refused (413). Logs are JSON lines on stdout.

@@ -1,5 +1,6 @@
 import type { ApiAdapter } from '../api/api-handler.js'
 import { type ApiServer, startApiServer } from '../api/api-server.js'
+import { type ConsoleMount, consoleAdapters } from '../api/console/console-adapters.js'
 import { ApiCredentials } from '../api/ec2/api-credentials.js'
 import { createEc2Adapter } from '../api/ec2/ec2-adapter.js'
 import { NhnApiAdapter } from '../api/nhn/nhn-adapter.js'
@@ -58,6 +59,7 @@ const NETWORK_KINDS = new Set<StoreChange['kind']>(['flow-log', 'security-group'
 export class ServiceDaemon {
   readonly metrics: LiveMetrics
   private api: ApiServer | null = null
+  private console: ConsoleMount | null = null
   private unwatch: (() => void) | null = null
   /** A store change waits to be applied; `applying` is the apply under way. */
   private dirty = false
@@ -146,6 +148,19 @@ export class ServiceDaemon {
     if (api === null) return
     const { logger: log, token } = this.options
     const adapters = this.control === null ? [] : protocolAdapters(this.control, this.options)
+    if (this.control !== null) {
+      // The web console on the same listener: its page and the read-only analysis endpoints over
+      // the files the flow logs write (where the daemon writes them, --out included).
+      this.console = consoleAdapters({
+        sources: [],
+        control: this.control,
+        destinations: async () => this.daemon.network.flowLogs.map((f) => f.destination),
+        network: null,
+        token,
+        management: token !== null,
+      })
+      adapters.push(...this.console.adapters)
+    }
     try {
       this.api = await startApiServer(
         { host: api.host, port: api.port, token, adapters, logger: log },
@@ -279,6 +294,7 @@ export class ServiceDaemon {
     this.unwatch?.()
     await this.settled()
     await this.api?.close()
+    this.console?.close()
     try {
       return await this.daemon.stop()
     } finally {
