@@ -290,7 +290,7 @@ function platformMatcher(
   const resolvers = vpcResolvers(network)
   const rules = network.interfaces.map((_, i) => platformRules(resolvers[i] ?? null))
   return (p, direction) =>
-    rules[p.iface]?.[direction].some((rule) => matcher.matches(rule, direction, p.flow)) ?? false
+    rules[p.iface]?.[direction].some((rule) => matcher.matches(rule, direction, p.flow, p.words)) ?? false
 }
 
 /** Inbound rules that let the whole internet reach a sensitive port. */

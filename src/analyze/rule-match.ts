@@ -32,7 +32,13 @@ export class RuleMatcher {
     return direction === 'inbound' ? flow.srcaddr : flow.dstaddr
   }
 
-  matches(rule: SecurityGroupRule, direction: 'inbound' | 'outbound', flow: Flow): boolean {
+  /** `words`: the record's addresses already parsed (parseWords: source, then destination), if at hand. */
+  matches(
+    rule: SecurityGroupRule,
+    direction: 'inbound' | 'outbound',
+    flow: Flow,
+    words: Uint32Array | null = null,
+  ): boolean {
     const protocol = protocolNumber(rule.protocol)
     if (protocol !== -1) {
       if (flow.protocol !== protocol) return false
@@ -43,7 +49,10 @@ export class RuleMatcher {
       }
     }
     const peer = RuleMatcher.peerOf(flow, direction)
-    if (peer === null || !parseAddress(peer, this.#scratch)) return false
+    if (peer === null) return false
+    if (words !== null)
+      this.#scratch.set(words.subarray(direction === 'inbound' ? 0 : 4, direction === 'inbound' ? 4 : 8))
+    else if (!parseAddress(peer, this.#scratch)) return false
     const v4 = !peer.includes(':')
     return this.#peerCidrs(rule.peer).some((c) => isV4(c) === v4 && cidrContains(c, this.#scratch))
   }
