@@ -4,15 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { type Browser, openBrowser, requireBrowser, screenshot } from '../support/browser.js'
-import {
-  CLIENT_JS,
-  collectOutput,
-  createLab,
-  type Lab,
-  requireLab,
-  SERVER_JS,
-  waitFor,
-} from '../support/netns.js'
+import { CLIENT_JS, createLab, type Lab, requireLab, startServer, waitFor } from '../support/netns.js'
 import { requireCommands } from '../support/requirements.js'
 import {
   ACCESS_KEY,
@@ -54,9 +46,7 @@ test("the console applies a finding's block through the EC2 API, and the scanner
 `,
     )
     service = await startService(lab, files, ['--enforce', '--api-credentials', files.credentials])
-    const server = lab.start(b.ns, [process.execPath, '-e', SERVER_JS, '80'])
-    const serverOut = collectOutput(server)
-    await waitFor('the server in b', () => (serverOut.stdout().includes('"80"') ? true : undefined))
+    await startServer(lab, b, ['80'])
     lab.run(a.ns, [process.execPath, '-e', CLIENT_JS, `scan:${b.address}:70-90`])
     await waitFor('the scan in the files', () =>
       readTextRecords(out).filter((r) => r.srcaddr === a.address && r.action === 'REJECT').length >= 15

@@ -10,15 +10,7 @@ import {
   screenshot,
   seriousViolations,
 } from '../support/browser.js'
-import {
-  CLIENT_JS,
-  collectOutput,
-  createLab,
-  type Lab,
-  requireLab,
-  SERVER_JS,
-  waitFor,
-} from '../support/netns.js'
+import { CLIENT_JS, createLab, type Lab, requireLab, startServer, waitFor } from '../support/netns.js'
 import {
   type RunningService,
   readTextRecords,
@@ -91,9 +83,7 @@ test('the console of a running daemon: flow logs, live files, charts', async (t)
     assert.deepEqual(await seriousViolations(page), [])
 
     // Real traffic, then its record in the daemon's files and in the console.
-    const server = lab.start(b.ns, [process.execPath, '-e', SERVER_JS, '80'])
-    const serverOut = collectOutput(server)
-    await waitFor('the server in b', () => (serverOut.stdout().includes('"80"') ? true : undefined))
+    await startServer(lab, b, ['80'])
     const reply = JSON.parse(lab.run(a.ns, [process.execPath, '-e', CLIENT_JS, `tcp:${b.address}:80`]))
     assert.equal(reply[`tcp:${b.address}:80`], 'ok')
     await waitFor("the connection in fl-console's files", () =>

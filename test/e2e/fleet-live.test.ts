@@ -7,7 +7,7 @@ import { listFiles } from '../support/cli.js'
 import { EtcdTestCluster, requireEtcd } from '../support/etcd.js'
 import { type FleetAgent, startAgent } from '../support/fleet-agent.js'
 import { createFleetLab, type FleetLab } from '../support/fleet-lab.js'
-import { CLIENT_JS, collectOutput, requireLab, SERVER_JS, waitFor } from '../support/netns.js'
+import { CLIENT_JS, requireLab, startServer, waitFor } from '../support/netns.js'
 import {
   ACCESS_KEY,
   aws,
@@ -110,9 +110,7 @@ test('two hosts, one flow-log service over etcd: fleet-wide groups and files, an
   // Servers on every instance but the first of each host; clients probe across hosts.
   for (const host of fleet.hosts) {
     for (const i of host.lab.instances.slice(1)) {
-      const server = host.lab.start(i.ns, [process.execPath, '-e', SERVER_JS, '80', '81'])
-      const serverOut = collectOutput(server)
-      await waitFor(`the server in ${i.name}`, () => (serverOut.stdout().includes('"80"') ? true : undefined))
+      await startServer(host.lab, i, ['80', '81'])
     }
   }
   const [a0, a1] = hostA.lab.instances

@@ -14,7 +14,7 @@ import {
   logLines,
   probeServer,
   requireLab,
-  SERVER_JS,
+  startServer,
   waitFor,
 } from '../support/netns.js'
 import { repoPath } from '../support/paths.js'
@@ -93,9 +93,7 @@ async function observe(t: TestContext, backend: 'tcpdump' | 'libpcap'): Promise<
     assert.equal(started?.mode, 'observe')
     assert.equal(started?.backend, backend)
 
-    const server = lab.start(b.ns, [process.execPath, '-e', SERVER_JS, '80', '22', 'udp:53'])
-    const serverOut = collectOutput(server)
-    await waitFor('the servers in b', () => (serverOut.stdout().includes('"80"') ? true : undefined))
+    await startServer(lab, b, ['80', '22', 'udp:53'])
 
     // Traffic: ping both ways, TCP allowed / refused / rejected, UDP request-response, a short scan.
     lab.run(a.ns, ['ping', '-c', '3', '-i', '0.2', '-W', '1', b.address])

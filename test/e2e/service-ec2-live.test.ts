@@ -5,15 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { pathToFileURL } from 'node:url'
-import {
-  CLIENT_JS,
-  collectOutput,
-  createLab,
-  type Lab,
-  requireLab,
-  SERVER_JS,
-  waitFor,
-} from '../support/netns.js'
+import { CLIENT_JS, createLab, type Lab, requireLab, startServer, waitFor } from '../support/netns.js'
 import { requireCommands } from '../support/requirements.js'
 import {
   aws,
@@ -62,9 +54,7 @@ test('flowlog run as an EC2 flow-log service: create, authorize, delete, bad req
     const [a, b] = lab.instances as [Lab['instances'][0], Lab['instances'][0]]
     const files: ServiceFiles = serviceFiles(lab, dir)
     service = await startService(lab, files, ['--api-credentials', files.credentials])
-    const server = lab.start(b.ns, [process.execPath, '-e', SERVER_JS, '80', '8080'])
-    const serverOut = collectOutput(server)
-    await waitFor('the servers in b', () => (serverOut.stdout().includes('"8080"') ? true : undefined))
+    await startServer(lab, b, ['80', '8080'])
     const connect = (port: number) =>
       JSON.parse(lab.run(a.ns, [process.execPath, '-e', CLIENT_JS, `tcp:${b.address}:${port}`])) as Row
 

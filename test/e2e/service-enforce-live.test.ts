@@ -6,15 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { pathToFileURL } from 'node:url'
-import {
-  CLIENT_JS,
-  collectOutput,
-  createLab,
-  type Lab,
-  requireLab,
-  SERVER_JS,
-  waitFor,
-} from '../support/netns.js'
+import { CLIENT_JS, createLab, type Lab, requireLab, startServer, waitFor } from '../support/netns.js'
 import { requireCommands } from '../support/requirements.js'
 import {
   aws,
@@ -43,9 +35,7 @@ test('flowlog run --enforce as a service: an authorized rule opens the port in t
     const files = serviceFiles(lab, dir)
     service = await startService(lab, files, ['--enforce', '--api-credentials', files.credentials])
     const s = service
-    const server = lab.start(b.ns, [process.execPath, '-e', SERVER_JS, '80', '8080'])
-    const serverOut = collectOutput(server)
-    await waitFor('the servers in b', () => (serverOut.stdout().includes('"8080"') ? true : undefined))
+    await startServer(lab, b, ['80', '8080'])
     const connect = (port: number) =>
       (JSON.parse(lab.run(a.ns, [process.execPath, '-e', CLIENT_JS, `tcp:${b.address}:${port}`])) as Row)[
         `tcp:${b.address}:${port}`

@@ -3,15 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import {
-  CLIENT_JS,
-  collectOutput,
-  createLab,
-  type Lab,
-  requireLab,
-  SERVER_JS,
-  waitFor,
-} from '../support/netns.js'
+import { CLIENT_JS, createLab, type Lab, requireLab, startServer, waitFor } from '../support/netns.js'
 import {
   filesWritten,
   http,
@@ -74,9 +66,7 @@ s3: { endpoint: "http://127.0.0.1:9", region: kr1, forcePathStyle: true }
     const s = service
     const api = (path: string, options: Parameters<typeof http>[2] = {}) =>
       http(lab, `${s.url}${path}`, { ...options, headers: { 'x-auth-token': TOKEN, ...options.headers } })
-    const server = lab.start(b.ns, [process.execPath, '-e', SERVER_JS, '80'])
-    const serverOut = collectOutput(server)
-    await waitFor('the server in b', () => (serverOut.stdout().includes('"80"') ? true : undefined))
+    await startServer(lab, b, ['80'])
     const connect = () => {
       const r = JSON.parse(lab.run(a.ns, [process.execPath, '-e', CLIENT_JS, `tcp:${b.address}:80`])) as Row
       assert.equal(r[`tcp:${b.address}:80`], 'ok')

@@ -230,6 +230,24 @@ setInterval(() => process.stdout.write(JSON.stringify(counts) + '\\n'), 200)
 `
 
 /**
+ * Starts SERVER_JS in `instance` on `ports` (its arguments: tcp ports, then `udp:PORT`) and waits
+ * until it reports its TCP ports. The lab kills it with the rest of its processes.
+ */
+export async function startServer(
+  lab: Lab,
+  instance: Instance,
+  ports: readonly string[],
+): Promise<ChildProcess> {
+  const server = lab.start(instance.ns, [process.execPath, '-e', SERVER_JS, ...ports])
+  const output = collectOutput(server)
+  const tcp = ports.filter((p) => !p.startsWith('udp:'))
+  await waitFor(`the servers in ${instance.name}`, () =>
+    tcp.every((p) => output.stdout().includes(`"${p}"`)) ? true : undefined,
+  )
+  return server
+}
+
+/**
  * A Node program for an instance: each argument is one action, run in order, each bounded in
  * time; prints one JSON object of outcomes. tcp:HOST:PORT connects, sends a line, reads the echo
  * and closes (outcome "ok", "refused" or "timeout"); udp:HOST:PORT sends one datagram and waits

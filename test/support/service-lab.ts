@@ -187,16 +187,26 @@ export function http(
 
 /** The records of AWS text files (header line, space-separated, gzip or not) below `dir`. */
 export function readTextRecords(dir: string): Row[] {
+  return readRecords(dir, '.log', ' ')
+}
+
+/** The records of NHN CSV files (a header row, no quoting needed for flow-log values) below `dir`. */
+export function readCsvRecords(dir: string): Row[] {
+  return readRecords(dir, '.csv', ',')
+}
+
+/** The records of the files named `*<extension>` or `*<extension>.gz` below `dir`, by header name. */
+function readRecords(dir: string, extension: string, separator: string): Row[] {
   if (!existsSync(dir)) return []
   return listFiles(dir)
-    .filter((f) => f.endsWith('.log') || f.endsWith('.log.gz'))
+    .filter((f) => f.endsWith(extension) || f.endsWith(`${extension}.gz`))
     .flatMap((f) => {
       const [header, ...lines] = readText(join(dir, f))
         .split('\n')
         .filter((l) => l !== '')
-      const names = (header ?? '').split(' ')
+      const names = (header ?? '').split(separator)
       return lines.map((line) => {
-        const values = line.split(' ')
+        const values = line.split(separator)
         return Object.fromEntries(names.map((n, i) => [n, numberOr(values[i] ?? '')]))
       })
     })
@@ -204,23 +214,6 @@ export function readTextRecords(dir: string): Row[] {
 
 function numberOr(value: string): unknown {
   return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value
-}
-
-/** The records of NHN CSV files (a header row, no quoting needed for flow-log values) below `dir`. */
-export function readCsvRecords(dir: string): Row[] {
-  if (!existsSync(dir)) return []
-  return listFiles(dir)
-    .filter((f) => f.endsWith('.csv') || f.endsWith('.csv.gz'))
-    .flatMap((f) => {
-      const [header, ...lines] = readText(join(dir, f))
-        .split('\n')
-        .filter((l) => l !== '')
-      const names = (header ?? '').split(',')
-      return lines.map((line) => {
-        const values = line.split(',')
-        return Object.fromEntries(names.map((n, i) => [n, numberOr(values[i] ?? '')]))
-      })
-    })
 }
 
 /** The daemon's `file written` log lines of one flow log. */
