@@ -252,7 +252,12 @@ test('two hosts, one flow-log service over etcd: fleet-wide groups and files, an
     const s = status(b)
     return (s.store as Row).ok === true && (s.flowLogs as Row[]).length === 0 ? true : undefined
   })
-  assert.ok(b.logs().some((l) => l.msg === 'etcd reachable again: resynced the state'))
+  // The status answers as soon as the store is healthy; the log line that says so may still be in
+  // the pipe from b's process: wait for it rather than read once.
+  await waitFor('b to log its resync', () =>
+    b.logs().some((l) => l.msg === 'etcd reachable again: resynced the state') ? true : undefined,
+  )
+  const resumedAt = now()
   const resumed = api(b, `/v2.0/flowlog-loggers/${flowLogId}`, {
     method: 'PUT',
     body: { flowlog_logger: { admin_state_up: true } },
@@ -260,6 +265,15 @@ test('two hosts, one flow-log service over etcd: fleet-wide groups and files, an
   assert.equal(resumed.status, 200, resumed.body)
   await waitFor('a to run the flow log again', () =>
     (status(a).flowLogs as Row[]).length === 1 ? true : undefined,
+  )
+  // A resumed flow log records from its next window on: wait for both hosts' first file of it, so
+  // the traffic below is not sent in the window before it starts.
+  await waitFor('both hosts to write the resumed flow log', () =>
+    [a, b].every((agent) =>
+      filesWritten(agent.logs(), flowLogId).some((f) => Number(f.windowStart) >= resumedAt),
+    )
+      ? true
+      : undefined,
   )
 
   // ── etcd down altogether: both log on, writes refused; back: both healthy ──────────────────
