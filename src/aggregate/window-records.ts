@@ -25,8 +25,8 @@ const PACKETS = 12
 const CAUSE = 13
 const FIRST = 14
 const LAST = 15
-const TIME_BITS = 20
-const TIME_MASK = (1 << TIME_BITS) - 1
+export const TIME_BITS = 20
+export const TIME_MASK = (1 << TIME_BITS) - 1
 /** The longest window, in seconds, whose milliseconds fit the time bits. */
 export const MAX_INTERVAL = Math.floor(TIME_MASK / 1000)
 export const INITIAL_SLOTS = 1 << 13
@@ -113,6 +113,42 @@ export class WindowRecords {
     words[base + FIRST] = first
     words[base + LAST] = last
     return result
+  }
+
+  /**
+   * Adds a record counted elsewhere (ConnectionWindows) with key `k`: `first` and `last` are packed
+   * as in a slot (ms into the window | flags << TIME_BITS). Merged into the record of the same key
+   * if there is one (its cause, the earlier, stays). Returns NEW_RECORD or TO_RECORD.
+   */
+  merge(k: Uint32Array, packets: number, bytes: number, first: number, last: number, cause: number): number {
+    const hash = hashKey(k, 0)
+    const firstMs = first & TIME_MASK
+    let slot = this.find(k, hash)
+    const words = this.words
+    if (slot < 0) {
+      let free = -slot - 1
+      if (this.size * 2 >= this.mask + 1) {
+        this.resize(this.grownSlots(firstMs))
+        free = this.freeSlot(hash)
+      }
+      slot = this.insert(free, k, firstMs, cause)
+      const base = slot * STRIDE
+      this.words[base + PACKETS] = packets
+      this.numbers[slot * F64_PER_SLOT + BYTES] = bytes
+      this.words[base + FIRST] = first
+      this.words[base + LAST] = last
+      return ADDED.NEW_RECORD
+    }
+    const base = slot * STRIDE
+    words[base + PACKETS]! += packets
+    this.numbers[slot * F64_PER_SLOT + BYTES]! += bytes
+    let f = words[base + FIRST]!
+    let l = words[base + LAST]!
+    if (firstMs < (f & TIME_MASK)) f = (f & ~TIME_MASK) | firstMs
+    if ((last & TIME_MASK) > (l & TIME_MASK)) l = (l & ~TIME_MASK) | (last & TIME_MASK)
+    words[base + FIRST] = (f | (first & ~TIME_MASK)) >>> 0
+    words[base + LAST] = (l | (last & ~TIME_MASK)) >>> 0
+    return ADDED.TO_RECORD
   }
 
   /**
