@@ -103,21 +103,32 @@ def _pcapng_option(code, value):
 
 
 def write_pcapng(path, interfaces, packets):
-    """interfaces: (name, linktype, tsresol exponent); packets: (interface index, time ns, bytes)."""
+    """interfaces: (name, linktype, tsresol exponent[, if_tsoffset seconds]); packets: (interface index,
+    time ns, bytes[, raw timestamp]). Times are absolute: the interface's offset is taken off before its
+    units are written. A raw timestamp (64-bit, in the interface's units) is written as given instead."""
+    _write(path, _pcapng_section(interfaces, packets))
+
+
+def _pcapng_section(interfaces, packets):
+    """One pcapng section (SHB, IDBs, EPBs) as bytes; see write_pcapng."""
     out = bytearray()
     shb_options = _pcapng_option(4, b'flowlog make-fixtures.py') + _pcapng_option(0, b'')
     out += _pcapng_block(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1) + shb_options)
-    for name, linktype, tsresol in interfaces:
+    for name, linktype, tsresol, *rest in interfaces:
         options = _pcapng_option(2, name.encode())
         if tsresol != 6:
             options += _pcapng_option(9, bytes([tsresol]))
+        if rest and rest[0]:
+            options += _pcapng_option(14, struct.pack('<q', rest[0]))
         options += _pcapng_option(0, b'')
         out += _pcapng_block(0x00000001, struct.pack('<HHI', linktype, 0, 262144) + options)
-    for index, t_ns, data in packets:
-        units = t_ns // 10 ** (9 - interfaces[index][2])
+    for index, t_ns, data, *raw in packets:
+        _, _, tsresol, *rest = interfaces[index]
+        offset_ns = (rest[0] if rest else 0) * 1_000_000_000
+        units = raw[0] if raw else (t_ns - offset_ns) // 10 ** (9 - tsresol)
         body = struct.pack('<IIIII', index, units >> 32, units & 0xFFFFFFFF, len(data), len(data))
         out += _pcapng_block(0x00000006, body + _pad4(data))
-    _write(path, bytes(out))
+    return bytes(out)
 
 
 def _write(path, data):
@@ -543,6 +554,46 @@ def _sll2(pkttype, ifindex, mac, proto, payload):
     return struct.pack('>HHIHBB', proto, 0, ifindex, 1, pkttype, 6) + address + payload
 
 
+def _pppoe_session_raw(ppp):
+    """A PPPoE session frame (code 0, session 0x2a01) from the gateway to web around a PPP frame (bytes)."""
+    header = struct.pack('>BBHH', 0x11, 0x00, 0x2A01, len(ppp))
+    return bytes(Ether(src=GATEWAY_MAC, dst=WEB_MAC, type=0x8864)) + header + ppp
+
+
+def _pppoe_discovery():
+    """A PADI (code 0x09) broadcast with an empty Service-Name tag."""
+    tags = struct.pack('>HH', 0x0101, 0)
+    return bytes(Ether(src=GATEWAY_MAC, dst='ff:ff:ff:ff:ff:ff', type=0x8863)) + struct.pack(
+        '>BBHH', 0x11, 0x09, 0, len(tags)) + tags
+
+
+def _pppoe(frame, vlan=None, compressed=False):
+    """An Ethernet frame (bytes) re-sent as a PPPoE session frame, keeping its MACs: PPP 0x0021 or 0x0057,
+    in one byte when `compressed` (Protocol-Field-Compression)."""
+    ip = frame[14:]
+    protocol = 0x0057 if ip[0] >> 4 == 6 else 0x0021
+    ppp = (bytes([protocol]) if compressed else struct.pack('>H', protocol)) + ip
+    header = struct.pack('>BBHH', 0x11, 0x00, 0x2A01, len(ppp))
+    tag = struct.pack('>HH', vlan, 0x8864) if vlan is not None else b''
+    ethertype = 0x8100 if vlan is not None else 0x8864
+    return frame[:12] + struct.pack('>H', ethertype) + tag + header + ppp
+
+
+PROVIDER_MACS = bytes.fromhex('02000000f002' '02000000f001')
+
+
+def _mpls(frame, labels, vlan=None, ethertype=0x8847, pseudowire=False):
+    """An Ethernet frame (bytes) re-sent under an MPLS label stack (TTL 64, bottom of stack on the last):
+    its IP packet, keeping its MACs; or, as an Ethernet pseudowire, the whole frame after a control word
+    (RFC 4448), between two provider routers."""
+    stack = b''.join(struct.pack('>I', (label << 12) | ((1 if i == len(labels) - 1 else 0) << 8) | 64)
+                     for i, label in enumerate(labels))
+    tag = struct.pack('>HH', vlan, ethertype) if vlan is not None else b''
+    outer = PROVIDER_MACS if pseudowire else frame[:12]
+    payload = struct.pack('>I', 0) + frame if pseudowire else frame[14:]
+    return outer + struct.pack('>H', 0x8100 if vlan is not None else ethertype) + tag + stack + payload
+
+
 def make_odd():
     t0 = (MIXED_T0 + 3600) * 1_000_000_000
     ms = 1_000_000
@@ -702,6 +753,97 @@ def make_odd():
     write_pcap(os.path.join(ODD, 'big-endian.pcap'), frames, big_endian=True)
     entry('big-endian.pcap', LINKTYPE_ETHERNET, 'big-endian header and records (µs): the same three SYNs',
           ['ok', 'ok', 'ok'], firstTimeNs=str(t0))
+
+    # PPPoE sessions (RFC 2516), some behind an 802.1Q tag as access networks send them.
+    cap = Capture(MIXED_T0 + 7200, seed=11)
+    h = Tcp(cap, CLIENT_A, 41000, WEB, 80)
+    t = h.handshake(0.0)
+    t = h.exchange(t + 0.001, 120, 3000)
+    h.close(t + 0.01)
+    cap.ping(1.0, CLIENT6, WEB6, ident=0x6161, count=2)
+    cap.dns(1.5, WEB, 53100, 'pppoe.example.org')
+    frames = [(0, _pppoe_discovery())]
+    for i, (t_ns, _, data) in enumerate(sorted(cap.frames)):
+        frames.append((t_ns, _pppoe(data, vlan=10 if i % 3 == 1 else None, compressed=i % 5 == 4)))
+    lcp = bytes.fromhex('c021' '0101000e' '0104 05d4' '0506 1a2b3c4d'.replace(' ', ''))
+    frames.append((frames[-1][0] + ms, _pppoe_session_raw(lcp)))
+    write_pcap(os.path.join(ODD, 'pppoe.pcap'), frames)
+    entry('pppoe.pcap', LINKTYPE_ETHERNET, 'PPPoE: a PADI (discovery, not IP), then session frames (0x8864) '
+          'carrying an HTTP connection 203.0.113.5 -> web (PPP 0x0021), an IPv6 ping (PPP 0x0057) and a DNS '
+          'query and answer, every third behind 802.1Q 10, every fifth with the PPP protocol compressed to one '
+          'byte; then an LCP configure-request (not IP)',
+          ['not-ip'] + ['ok'] * len(cap.frames) + ['not-ip'],
+          vlans=[-1] + [10 if i % 3 == 1 else -1 for i in range(len(cap.frames))] + [-1])
+
+    # MPLS label stacks (RFC 3032): one label, two behind 802.1Q, three, multicast, explicit null.
+    cap = Capture(MIXED_T0 + 7300, seed=12)
+    h = Tcp(cap, CLIENT_B, 41100, WEB, 443)
+    t = h.handshake(0.0)
+    t = h.exchange(t + 0.001, 200, 5000)
+    h.close(t + 0.01)
+    cap.dns(0.5, WEB, 53200, 'mpls.example.org')
+    cap.ping(0.8, CLIENT6, WEB6, ident=0x6262, count=2)
+    cap.send(1.2, WEB, DB, UDP(sport=40000, dport=5000) / Raw(bytes(40)))
+    stacks = [([1000], None, 0x8847, False), ([2000, 16], 20, 0x8847, False), ([3000, 17, 7], None, 0x8847, False),
+              ([4000], None, 0x8848, False), ([0], None, 0x8847, False), ([5000, 300], None, 0x8847, True)]
+    frames = []
+    for i, (t_ns, _, data) in enumerate(sorted(cap.frames)):
+        labels, vlan, ethertype, pseudowire = stacks[i % len(stacks)]
+        frames.append((t_ns, _mpls(data, labels, vlan, ethertype, pseudowire)))
+    write_pcap(os.path.join(ODD, 'mpls.pcap'), frames)
+    entry('mpls.pcap', LINKTYPE_ETHERNET, 'MPLS: an HTTPS connection 198.51.100.7 -> web, a DNS query and '
+          'answer, an IPv6 ping and a UDP datagram web -> db, frames cycling through stacks of 1 label, '
+          '2 labels behind 802.1Q 20, 3 labels, 1 label as 0x8848 (multicast), the IPv4 explicit null label and '
+          'an Ethernet pseudowire (2 labels, control word, the whole frame)',
+          ['ok'] * len(frames), vlans=[20 if i % len(stacks) == 1 else -1 for i in range(len(frames))])
+
+    # pcapng whose two interfaces are written in 45-s batches: each batch goes back in time by up to
+    # 45 s, far more than a window's lateness, so only a reorder across interfaces keeps every packet.
+    cap = Capture(MIXED_T0 + 7500, seed=13)
+    for k in range(60):
+        cap.ping(k * 5.0 + 0.1, CLIENT_A, WEB, ident=0x7000 + k, count=1)
+    for k in range(12):
+        d = Tcp(cap, WEB, 46300 + k, DB, 5432, rtt=0.0004)
+        t = d.handshake(k * 25.0 + 3.0)
+        t = d.exchange(t + 0.001, 90, 600)
+        d.close(t + 0.01)
+        cap.dns(k * 25.0 + 7.0, DB, 53300 + k, 'db.example.org')
+    batches = {}
+    for t_ns, _, data in sorted(cap.frames):
+        ip = IP(data[14:])
+        span = 0 if CLIENT_A in (ip.src, ip.dst) else 1
+        batch = (t_ns - cap.t0_ns) // (45 * 1_000_000_000)
+        batches.setdefault((batch, span), []).append((span, t_ns, data))
+    packets = [p for key in sorted(batches) for p in batches[key]]
+    write_pcapng(os.path.join(ODD, 'interfaces-out-of-order.pcapng'),
+                 [('span0', LINKTYPE_ETHERNET, 6), ('span1', LINKTYPE_ETHERNET, 9)], packets)
+    ordered = sorted(packets, key=lambda p: p[1])
+    entry('interfaces-out-of-order.pcapng', LINKTYPE_ETHERNET, 'pcapng, span0 (µs) and span1 (ns) written in '
+          'alternate 45-s batches over 300 s: pings 203.0.113.5 -> web on span0, web -> db:5432 connections and '
+          'db DNS on span1; read back in time order', ['ok'] * len(packets),
+          devices=['span0' if span == 0 else 'span1' for span, _, _ in ordered])
+
+    # Corrupt and impossible timestamps: 2^64 - 1 µs (18446744073709 s) and past 9999 in a first section,
+    # before 1970 in a second one whose interface has if_tsoffset -2000000000 s. Each is bad input,
+    # counted as bad-timestamp; one interface per section, so the frames come back in file order.
+    cap = Capture(MIXED_T0 + 7800, seed=14)
+    h = Tcp(cap, CLIENT_A, 41200, WEB, 80)
+    t = h.handshake(0.0)
+    h.close(t + 0.01)
+    good = [(0, t_ns, data) for t_ns, _, data in sorted(cap.frames)]
+    first = good[:2] + [(0, None, _eth(tcp_ip(sport=41201, ident=91)), 2**64 - 1)] + good[2:4] + [
+        (0, 253402300800 * 10**9 + 5 * 10**9, _eth(tcp_ip(sport=41202, ident=92)))] + good[4:]
+    second = [(0, -1999999000 * 10**9, _eth(udp_ip(ident=90), RESOLVER)),
+              (0, -1 * 10**9, _eth(udp_ip(ident=93), RESOLVER))]
+    _write(os.path.join(ODD, 'bad-timestamps.pcapng'),
+           _pcapng_section([('span0', LINKTYPE_ETHERNET, 6)], first) +
+           _pcapng_section([('span1', LINKTYPE_ETHERNET, 6, -2000000000)], second))
+    entry('bad-timestamps.pcapng', LINKTYPE_ETHERNET, 'pcapng: an HTTP handshake and close 203.0.113.5 -> web '
+          'with a SYN stamped 2^64 - 1 µs (corrupt) and one stamped 10000-01-01T00:00:05Z among them; then a '
+          'second section whose interface has if_tsoffset -2000000000 s, with two UDP frames stamped 1906 and '
+          '1969: four bad-timestamp frames',
+          ['ok' if p[1] is not None and 0 <= p[1] < (253402300800 - 900) * 10**9 else 'bad-timestamp'
+           for p in first + second])
 
     with open(os.path.join(ODD, 'manifest.json'), 'w') as f:
         json.dump({'comment': 'Written by scripts/make-fixtures.py. expect: the decode result name (DECODE_NAMES '

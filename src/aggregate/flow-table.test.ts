@@ -253,6 +253,28 @@ describe('FlowTable', () => {
     assert.equal(t.skippedPackets, 3)
   })
 
+  test('keeps SKIPDATA counts apart for interfaces beyond 65535 and for 1-s windows in year 9999', () => {
+    // Interface 70000 in window w and interface 4464 in window w + 1 once shared one packed key
+    // (w * 65536 + interface); so did neighbouring interfaces once w * 65536 passed 2^53.
+    for (const start of [1_717_243_200, 253_402_299_000]) {
+      const { t, batches } = table({ interval: 1, capacity: 0, coveredInterfaces: [4464, 4465, 70000] })
+      t.skipPackets(70000, 3, 300, start + 0.5)
+      t.skipPackets(4464, 5, 500, start + 1.5)
+      t.skipPackets(4465, 7, 700, start + 1.5)
+      t.closeAll(start + 2)
+      const skips = batches.map((b) =>
+        rows(b)
+          .filter((x) => x.status === LOG_STATUS.SKIPDATA)
+          .map((x) => [b.windowStart - start, x.iface, x.packets, x.bytes]),
+      )
+      assert.deepEqual(skips.flat(), [
+        [0, 70000, 3, 300],
+        [1, 4464, 5, 500],
+        [1, 4465, 7, 700],
+      ])
+    }
+  })
+
   test('accepts packets out of order within the lateness, and counts older ones as late', () => {
     const { t, batches } = table({ lateness: 5 })
     const p = packet('10.0.1.10', '203.0.113.5', 80, 40000)

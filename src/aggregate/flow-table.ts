@@ -12,6 +12,8 @@ import {
   WindowRecords,
 } from './window-records.js'
 
+type SkipCount = { packets: number; bytes: number; first: number; last: number }
+
 /**
  * Per-window flow records of one aggregation interval (DESIGN 2): one record per
  * (window, interface, 5-tuple, direction, action), with first/last time, packets, bytes and the
@@ -49,11 +51,12 @@ export class FlowTable {
   private lastWindowRecords = 0
   private readonly probe = new Uint32Array(KEY_WORDS)
 
-  /** Skipped packets/bytes per (window, interface), keyed window * 2^16 + interface (exact in a double). */
-  private readonly skipped = new Map<
-    number,
-    { packets: number; bytes: number; first: number; last: number }
-  >()
+  /**
+   * Skipped packets/bytes per window, then per interface. Two levels rather than one packed number:
+   * window * 2^16 + interface would be inexact past 2^53 (1-s windows after year 6300) and would
+   * mix up interfaces beyond 65535.
+   */
+  private readonly skipped = new Map<number, Map<number, SkipCount>>()
 
   private started = false
   /** Windows below this are closed (emitted or skipped). */
@@ -252,7 +255,7 @@ export class FlowTable {
     const window = Math.max(Math.floor(time / this.interval), this.closedBelow)
     this.skippedPackets += packets - 1
     this.skip(window, iface, bytes, time)
-    const s = this.skipped.get(window * 65536 + iface)
+    const s = this.skipped.get(window)?.get(iface)
     if (s !== undefined) s.packets += packets - 1
   }
 
@@ -294,9 +297,13 @@ export class FlowTable {
   private skip(window: number, iface: number, bytes: number, time: number): void {
     this.skippedPackets++
     if (window > this.maxWindow) this.maxWindow = window
-    const key = window * 65536 + iface
-    const s = this.skipped.get(key)
-    if (s === undefined) this.skipped.set(key, { packets: 1, bytes, first: time, last: time })
+    let ofWindow = this.skipped.get(window)
+    if (ofWindow === undefined) {
+      ofWindow = new Map()
+      this.skipped.set(window, ofWindow)
+    }
+    const s = ofWindow.get(iface)
+    if (s === undefined) ofWindow.set(iface, { packets: 1, bytes, first: time, last: time })
     else {
       s.packets++
       s.bytes += bytes
@@ -313,10 +320,7 @@ export class FlowTable {
     this.beforeClose?.(closeBelow)
     const windows = new Set<number>()
     for (const t of this.open) if (t.window < closeBelow) windows.add(t.window)
-    for (const key of this.skipped.keys()) {
-      const w = Math.floor(key / 65536)
-      if (w < closeBelow) windows.add(w)
-    }
+    for (const w of this.skipped.keys()) if (w < closeBelow) windows.add(w)
     for (const window of [...windows].sort((a, b) => a - b)) {
       this.emitIdle(window)
       this.onWindow(this.takeWindow(window))
@@ -345,12 +349,8 @@ export class FlowTable {
     const at = this.open.findIndex((t) => t.window === window)
     const table = at >= 0 ? this.open[at]! : null
     const skips: ClosedWindow['skips'] = []
-    for (const [key, s] of this.skipped) {
-      if (Math.floor(key / 65536) === window) {
-        skips.push({ iface: key % 65536, ...s })
-        this.skipped.delete(key)
-      }
-    }
+    for (const [iface, s] of this.skipped.get(window) ?? []) skips.push({ iface, ...s })
+    this.skipped.delete(window)
     if (table !== null) {
       this.lastWindowRecords = table.size
       this.size -= table.size

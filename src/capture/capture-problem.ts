@@ -11,6 +11,11 @@ export const CAPTURE_PROBLEM = {
   UNKNOWN_INTERFACE: 'unknown-interface',
   /** A pcapng section header with a bad byte-order magic or an unknown major version. */
   BAD_SECTION_HEADER: 'bad-section-header',
+  /**
+   * A pcapng packet further out of time order than the reorder across interfaces absorbs: still
+   * read (recorded if its window is open, else counted late), but not in time order.
+   */
+  OUT_OF_ORDER: 'out-of-order',
 } as const
 
 export type CaptureProblem = (typeof CAPTURE_PROBLEM)[keyof typeof CAPTURE_PROBLEM]

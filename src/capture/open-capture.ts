@@ -12,6 +12,8 @@ export interface CaptureOptions {
   device?: string | undefined
   /** Read chunk size in bytes (tests use small ones to cross chunk boundaries). */
   chunkSize?: number | undefined
+  /** Bounds of a pcapng file's reorder across interfaces (tests use small ones to exceed them). */
+  reorder?: { frames: number; bytes: number } | undefined
 }
 
 const PCAP_MAGICS: ReadonlySet<number> = new Set(Object.values(PCAP_MAGIC))
@@ -48,7 +50,7 @@ export function openCapture(path: string, options: CaptureOptions = {}): FrameRe
     }
     const magic = file.view.getUint32(file.pos, false)
     if (PCAP_MAGICS.has(magic)) return new PcapReader(file, device)
-    if (magic === PCAPNG_BLOCK.SECTION_HEADER) return new PcapngReader(file, device)
+    if (magic === PCAPNG_BLOCK.SECTION_HEADER) return new PcapngReader(file, device, options.reorder)
     const hint = magic >>> 16 === GZIP_MAGIC ? ' (it looks gzip-compressed: decompress it first)' : ''
     throw new CaptureError(
       `${path} is neither pcap nor pcapng: magic 0x${magic.toString(16).padStart(8, '0')}${hint}`,

@@ -13,7 +13,7 @@ const c = Uint8Array.of(0xcc)
 function read(
   name: string,
   blocks: readonly PcapngBlock[],
-  options: { device?: string; chunkSize?: number } = {},
+  options: { device?: string; chunkSize?: number; reorder?: { frames: number; bytes: number } } = {},
 ) {
   return readFrames(openCapture(writeTempCapture(`${name}.pcapng`, pcapngBytes(blocks)), options))
 }
@@ -59,6 +59,115 @@ describe('pcapng reader', () => {
         [null, LINKTYPE.RAW],
       ],
     )
+  })
+
+  describe('packets of several interfaces come out in time order', () => {
+    /** Two interfaces whose writer flushed each one's packets in batches: 0 and 1 interleave loosely. */
+    const batched = (): PcapngBlock[] => {
+      const blocks: PcapngBlock[] = [
+        { kind: 'section' },
+        { kind: 'interface', name: 'tap-a' },
+        { kind: 'interface', name: 'tap-b', tsresol: 9 },
+      ]
+      for (let batch = 0; batch < 4; batch++) {
+        for (const id of [1, 0]) {
+          for (let i = 0; i < 5; i++) {
+            const time = 100 + batch * 10 + i * 2 + id
+            const data = Uint8Array.from({ length: 3 + ((time * 7) % 90) }, (_, j) => (time + j) & 0xff)
+            blocks.push({ kind: 'epb', interfaceId: id, time, data })
+          }
+        }
+      }
+      return blocks
+    }
+    const inTimeOrder = (frames: { time: number; device: string | null; data: number[] }[]) =>
+      [...frames].sort((x, y) => x.time - y.time)
+
+    test('within the bounds: in time order, every packet with its own bytes and interface', () => {
+      for (const chunkSize of [64, 1 << 16]) {
+        const { frames, problems } = read(`batched-${chunkSize}`, batched(), { chunkSize })
+        assert.deepEqual(problems, {})
+        assert.equal(frames.length, 40)
+        assert.deepEqual(frames, inTimeOrder(frames), `chunk ${chunkSize}`)
+        for (const f of frames) {
+          assert.equal(f.device, (f.time - 100) % 2 === 0 ? 'tap-a' : 'tap-b')
+          assert.equal(f.data[0], f.time & 0xff)
+        }
+      }
+    })
+
+    test('beyond the bounds: every packet still read, the ones out of order counted', () => {
+      const { frames, problems } = read('batched-small', batched(), {
+        reorder: { frames: 4, bytes: 1 << 20 },
+      })
+      assert.equal(frames.length, 40)
+      const late = frames.filter((f, i) => frames.slice(0, i).some((e) => e.time > f.time)).length
+      assert.ok(late > 0, 'a 4-frame reorder cannot sort batches of 5')
+      assert.deepEqual(problems, { 'out-of-order': late })
+      assert.deepEqual(
+        frames.map((f) => f.time).sort((x, y) => x - y),
+        inTimeOrder(frames).map((f) => f.time),
+      )
+    })
+
+    test('an interface that stays silent: still in time order (the buffer runs full)', () => {
+      const blocks = batched()
+      blocks.splice(3, 0, { kind: 'interface', name: 'silent' })
+      const { frames, problems } = read('batched-silent', blocks)
+      assert.deepEqual(problems, {})
+      assert.equal(frames.length, 40)
+      assert.deepEqual(frames, inTimeOrder(frames))
+    })
+
+    test('a corrupt timestamp on one interface is handed on at once, and the others stay in order', () => {
+      const blocks = batched()
+      // 2^64 - 1 µs on tap-a, in the middle of the file.
+      blocks.splice(20, 0, { kind: 'epb', interfaceId: 0, timestamp: 2n ** 64n - 1n, data: c })
+      const { frames, problems } = read('batched-corrupt', blocks, { reorder: { frames: 8, bytes: 1 << 20 } })
+      assert.deepEqual(problems, {})
+      assert.equal(frames.length, 41)
+      // It goes on at once (the pipeline counts it bad-timestamp); it holds up nothing else.
+      const corrupt = frames.filter((f) => f.time === (2 ** 64 - 1) / 1e6)
+      assert.equal(corrupt.length, 1)
+      const others = frames.filter((f) => f !== corrupt[0])
+      assert.deepEqual(others, inTimeOrder(others))
+    })
+
+    test('one interface per section: packets stay in file order, untouched', () => {
+      const { frames, problems } = read('one-interface', [
+        { kind: 'section' },
+        { kind: 'interface', name: 'eth0' },
+        { kind: 'epb', time: 3, data: a },
+        { kind: 'epb', time: 1, data: b },
+        { kind: 'epb', time: 2, data: c },
+      ])
+      assert.deepEqual(problems, {})
+      assert.deepEqual(
+        frames.map((f) => f.time),
+        [3, 1, 2],
+      )
+    })
+
+    test('a second interface described after the first packets: ordered from then on', () => {
+      const { frames } = read('late-interface', [
+        { kind: 'section' },
+        { kind: 'interface', name: 'tap-a' },
+        { kind: 'epb', time: 1, data: a },
+        { kind: 'interface', name: 'tap-b' },
+        { kind: 'epb', interfaceId: 0, time: 5, data: a },
+        { kind: 'epb', interfaceId: 1, time: 2, data: b },
+        { kind: 'epb', interfaceId: 1, time: 3, data: c },
+      ])
+      assert.deepEqual(
+        frames.map((f) => [f.time, f.device]),
+        [
+          [1, 'tap-a'],
+          [2, 'tap-b'],
+          [3, 'tap-b'],
+          [5, 'tap-a'],
+        ],
+      )
+    })
   })
 
   test('--device overrides every interface name', () => {

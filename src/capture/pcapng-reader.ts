@@ -1,5 +1,6 @@
 import { CaptureError } from '../core/errors.js'
-import type { Frame, FrameReader } from '../core/frame.js'
+import { type Frame, type FrameReader, newFrame } from '../core/frame.js'
+import { isRecordTime } from '../core/record-time.js'
 import { CAPTURE_PROBLEM, type CaptureProblem, countProblem, MAX_CAPTURED_LENGTH } from './capture-problem.js'
 import type { ChunkedFile } from './chunked-file.js'
 import {
@@ -11,6 +12,14 @@ import {
   PCAPNG_OPTION,
 } from './pcapng-format.js'
 import { timestampToSeconds } from './pcapng-timestamp.js'
+import { ReorderBuffer } from './reorder-buffer.js'
+
+/**
+ * Bounds of the reorder across a file's interfaces: frames held, and bytes (at least the largest
+ * packet, MAX_CAPTURED_LENGTH). 16 MiB is some 11,000 full-size Ethernet frames.
+ */
+export const REORDER_FRAMES = 16384
+export const REORDER_BYTES = 16 * 1024 * 1024
 
 /** Largest block read into memory. Bigger non-packet blocks are skipped unread; a bigger packet block is corrupt. */
 const MAX_BUFFERED_BLOCK = 16 * 1024 * 1024
@@ -41,6 +50,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: false })
  * Both end the read: although pcapng repeats each block's length, a wrong length means the
  * framing itself is damaged, and scanning for the next plausible block would produce packets
  * from garbage. A packet naming an undescribed interface is skipped (`unknown-interface`).
+ *
+ * Each interface's packets are in time order, but a writer with several interfaces may interleave
+ * them loosely (each capture thread writes its own batches). Once a section describes a second
+ * interface, packets go through a bounded reorder (ReorderBuffer: REORDER_FRAMES frames,
+ * REORDER_BYTES bytes) that merges the interfaces by time, as merged files are (mergeReaders),
+ * holding only what that needs. A packet further out of order than the bounds is still handed on,
+ * counted `out-of-order`. A file that never describes a second interface never pays for it: its
+ * packets are handed on in place.
  */
 export class PcapngReader implements FrameReader {
   readonly problems = new Map<string, number>()
@@ -48,17 +65,30 @@ export class PcapngReader implements FrameReader {
   private readonly device: string | null
   private done = false
   private previousTime = 0
+  /** The reorder, from the first section with two interfaces on; null until then. */
+  private order: ReorderBuffer | null = null
+  /** A packet read but not yet taken by the full reorder buffer. */
+  private readonly waiting = newFrame()
+  private hasWaiting = false
+  /** The latest time handed out through the reorder. */
+  private handedTime = Number.NEGATIVE_INFINITY
   // Interfaces of the current section, indexed by interface id (per section, §4.2).
   private readonly ifLinkType: number[] = []
   private readonly ifSnapLength: number[] = []
   private readonly ifName: (string | null)[] = []
   private readonly ifUnitsPerSecond: number[] = []
   private readonly ifOffsetSeconds: number[] = []
+  /** The latest packet time read from each interface: none of its later packets is earlier. */
+  private readonly ifLatestTime: number[] = []
 
   /** `file` must hold the Section Header Block type at `pos`; throws CaptureError when that block is unusable. */
   constructor(
     private readonly file: ChunkedFile,
     device: string | null,
+    private readonly reorder: { frames: number; bytes: number } = {
+      frames: REORDER_FRAMES,
+      bytes: REORDER_BYTES,
+    },
   ) {
     this.device = device
     if (!file.ensure(SHB_MIN_LENGTH)) {
@@ -77,6 +107,61 @@ export class PcapngReader implements FrameReader {
   }
 
   next(frame: Frame): boolean {
+    if (this.order === null) {
+      if (!this.read(frame)) return false
+      // Still one interface per section so far: the packet goes on in place.
+      if (this.order === null || !isRecordTime(frame.time)) return true
+      // This read described a second interface: from now on every packet goes through the reorder.
+      copyFrame(frame, this.waiting)
+      this.hasWaiting = true
+    }
+    return this.nextInOrder(this.order, frame)
+  }
+
+  close(): void {
+    this.done = true
+    this.file.close()
+  }
+
+  /**
+   * Hands out the earliest packet held once no interface can still send an earlier one (each
+   * interface's packets are in time order, so that is once every interface of the section has
+   * been read up to its time), reading on into the buffer until then; or, when the buffer is full
+   * or the file ends, the earliest held anyway. An interface that stays silent keeps the buffer full.
+   */
+  private nextInOrder(order: ReorderBuffer, frame: Frame): boolean {
+    const waiting = this.waiting
+    for (;;) {
+      if (this.hasWaiting) {
+        if (!order.push(waiting)) break
+        this.hasWaiting = false
+      }
+      if (order.earliestTime <= this.readUpTo()) break
+      if (!this.read(waiting)) break
+      // A time no flow log can carry (bad-timestamp later) has no place in time order: held, it
+      // would stay to the end of the file and take the reorder's room. It goes on at once.
+      if (!isRecordTime(waiting.time)) {
+        copyFrame(waiting, frame)
+        return true
+      }
+      this.hasWaiting = true
+    }
+    if (!order.shift(frame)) return false
+    if (frame.time < this.handedTime) countProblem(this.problems, CAPTURE_PROBLEM.OUT_OF_ORDER)
+    else this.handedTime = frame.time
+    return true
+  }
+
+  /** The time every interface of the section has been read up to: the least of their latest times. */
+  private readUpTo(): number {
+    const latest = this.ifLatestTime
+    let least = Number.POSITIVE_INFINITY
+    for (let i = 0; i < latest.length; i++) if (latest[i]! < least) least = latest[i]!
+    return least
+  }
+
+  /** Reads the next packet of the file, in file order, into `frame`. */
+  private read(frame: Frame): boolean {
     const file = this.file
     while (!this.done) {
       if (!file.ensure(8)) return this.stop(file.available > 0 ? CAPTURE_PROBLEM.TRUNCATED_RECORD : null)
@@ -115,11 +200,6 @@ export class PcapngReader implements FrameReader {
       }
     }
     return false
-  }
-
-  close(): void {
-    this.done = true
-    this.file.close()
   }
 
   /**
@@ -175,6 +255,8 @@ export class PcapngReader implements FrameReader {
           this.ifUnitsPerSecond[id] ?? 1e6,
         ) + (this.ifOffsetSeconds[id] ?? 0)
       this.previousTime = time
+      // A corrupt time (counted bad-timestamp later) must not move the interface's clock far ahead.
+      if (time > this.ifLatestTime[id]! && isRecordTime(time)) this.ifLatestTime[id] = time
     }
     frame.data = file.bytes
     frame.offset = p + headerLength
@@ -228,6 +310,7 @@ export class PcapngReader implements FrameReader {
     this.ifName.length = 0
     this.ifUnitsPerSecond.length = 0
     this.ifOffsetSeconds.length = 0
+    this.ifLatestTime.length = 0
     file.pos += length
     return null
   }
@@ -265,6 +348,10 @@ export class PcapngReader implements FrameReader {
     this.ifName.push(name === '' ? null : name)
     this.ifUnitsPerSecond.push(unitsPerSecond)
     this.ifOffsetSeconds.push(offsetSeconds)
+    this.ifLatestTime.push(Number.NEGATIVE_INFINITY)
+    if (this.ifLinkType.length === 2 && this.order === null) {
+      this.order = new ReorderBuffer(this.reorder.frames, Math.max(this.reorder.bytes, MAX_CAPTURED_LENGTH))
+    }
   }
 
   /** Ends the read, counting `problem` if any. Always false, so callers can `return this.stop(...)`. */
@@ -273,6 +360,17 @@ export class PcapngReader implements FrameReader {
     this.done = true
     return false
   }
+}
+
+/** Copies the fields of `from` into `to` (the bytes stay where they are). */
+function copyFrame(from: Frame, to: Frame): void {
+  to.data = from.data
+  to.offset = from.offset
+  to.capturedLength = from.capturedLength
+  to.originalLength = from.originalLength
+  to.time = from.time
+  to.linkType = from.linkType
+  to.device = from.device
 }
 
 function swap32(value: number): number {

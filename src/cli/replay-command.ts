@@ -24,7 +24,10 @@ interface ReplayFlags {
 export function replayCommand(): Command {
   return new Command('replay')
     .description('turn packet captures (pcap/pcapng) into the flow-log files of every flow log in the config')
-    .argument('<capture...>', 'capture files; several are merged in time order')
+    .argument(
+      '<capture...>',
+      "capture files (pcap, pcapng); several, and a pcapng file's interfaces, are merged in time order",
+    )
     .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
     .option('-o, --out <dir>', 'write every flow log to file://DIR instead of its configured destination')
     .option(
@@ -43,7 +46,9 @@ export function replayCommand(): Command {
       `
 Packets are judged against the interfaces' security groups, aggregated per flow log interval and
 written as one file per flow log per window. Without --device, packets are attributed by address
-(and MAC); a pcapng interface named like an interface's "device" is attributed by device.
+(and MAC); a pcapng interface named like an interface's "device" is attributed by device. Frames
+that are not flow packets are counted by reason in the summary (not-ip, truncated-*,
+bad-timestamp, ...: docs/decoding.md).
 
 Examples:
   flowlog replay --config net.yaml capture.pcap

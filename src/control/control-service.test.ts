@@ -212,6 +212,29 @@ describe('ControlService: flow logs', () => {
       )
     }))
 
+  test('a client token is forgotten after a week, and may name a new request then', async () => {
+    let now = new Date('2026-01-01T00:00:00Z')
+    const control = await openTestControl({ now: () => now })
+    try {
+      const request = { resourceIds: ['vpc-0b1'], draft: testDraft(), clientToken: 'weekly', dryRun: false }
+      const first = await control.service.createFlowLogs(request)
+      now = new Date('2026-01-07T23:00:00Z')
+      assert.deepEqual(await control.service.createFlowLogs(request), first)
+      now = new Date('2026-01-08T01:00:00Z')
+      const later = await control.service.createFlowLogs({
+        ...request,
+        draft: testDraft({ trafficType: 'REJECT' }),
+      })
+      assert.equal(later.flowLogs.length, 1)
+      assert.notEqual(later.flowLogs[0]?.spec.id, first.flowLogs[0]?.spec.id)
+      assert.equal(later.flowLogs[0]?.createdAt, '2026-01-08T01:00:00.000Z')
+      const tokens = await control.store.read((r) => r.list('client-token'))
+      assert.equal(tokens.length, 1)
+    } finally {
+      await control.close()
+    }
+  })
+
   test('get, update (name, description, pause) and delete; unknown ids are reported', () =>
     withControl(async ({ service }) => {
       await rejectsWith(() => service.getFlowLog('fl-00000000000000000'), 'InvalidFlowLogId.NotFound')

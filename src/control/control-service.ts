@@ -20,6 +20,7 @@ import {
   DEFAULT_SETTINGS,
   effectiveNetwork,
   effectiveTopology,
+  networkProblems,
 } from './effective-network.js'
 import { checkDraft } from './flow-log-draft.js'
 import { checkIdParameter, newId } from './resource-ids.js'
@@ -68,7 +69,11 @@ export const NOTHING_DELIVERED: DeliveryStatus = {
 interface ClientTokenRecord {
   request: string
   result: CreateFlowLogsResult
+  createdAt: string
 }
+
+/** AWS keeps a client token at least a day; after a week it is forgotten (and may be used again). */
+export const CLIENT_TOKEN_LIFETIME_MS = 7 * 24 * 3600 * 1000
 
 /** Reads the whole control state (ids in order). */
 export async function readControlState(reader: StoreReader): Promise<ControlState> {
@@ -119,8 +124,14 @@ export class ControlService implements ControlPlane {
     const tokenKey = token === null ? null : createHash('sha256').update(token).digest('hex')
 
     return this.#mutate(async (tx) => {
+      const nowDate = this.#now()
       if (tokenKey !== null) {
-        const earlier = await tx.get<ClientTokenRecord>('client-token', tokenKey)
+        const expired = (r: ClientTokenRecord) =>
+          nowDate.getTime() - Date.parse(r.createdAt) > CLIENT_TOKEN_LIFETIME_MS
+        for (const old of await tx.list<ClientTokenRecord>('client-token'))
+          if (expired(old.value)) tx.delete('client-token', old.id)
+        const found = await tx.get<ClientTokenRecord>('client-token', tokenKey)
+        const earlier = found !== undefined && !expired(found) ? found : undefined
         if (earlier !== undefined) {
           if (earlier.request !== fingerprint)
             throw new ControlError(
@@ -132,7 +143,7 @@ export class ControlService implements ControlPlane {
       }
       const topology = this.#topology()
       const existing = (await tx.list<FlowLogResource>('flow-log')).map((i) => i.value)
-      const now = this.#now().toISOString()
+      const now = nowDate.toISOString()
       const created: FlowLogResource[] = []
       const unsuccessful: Unsuccessful[] = []
       for (const resourceId of new Set(request.resourceIds)) {
@@ -171,7 +182,11 @@ export class ControlService implements ControlPlane {
       }
       const result: CreateFlowLogsResult = { clientToken: token, flowLogs: created, unsuccessful }
       if (tokenKey !== null)
-        tx.put('client-token', tokenKey, { request: fingerprint, result } satisfies ClientTokenRecord)
+        tx.put('client-token', tokenKey, {
+          request: fingerprint,
+          result,
+          createdAt: now,
+        } satisfies ClientTokenRecord)
       return result
     })
   }
@@ -551,11 +566,29 @@ export class ControlService implements ControlPlane {
     return effectiveNetwork(this.#topology(), state, this.#settings())
   }
 
-  /** One transaction whose result must leave a network the config loader accepts. */
+  /**
+   * One transaction that must not add a problem the config loader would report. Problems that
+   * were there before (a reloaded config dropped an interface a flow log covers) do not block
+   * other changes, least of all the one that repairs them. Indexes are left out of the
+   * comparison: they shift as resources come and go.
+   */
   #mutate<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     return this.#store.transact(async (tx) => {
+      const topology = this.#topology()
+      const settings = this.#settings()
+      const withoutIndexes = (problem: string) => problem.replace(/\[\d+\]/g, '[]')
+      const before = new Set(
+        networkProblems(topology, await readControlState(tx), settings).map(withoutIndexes),
+      )
       const result = await fn(tx)
-      effectiveNetwork(this.#topology(), await readControlState(tx), this.#settings())
+      const added = networkProblems(topology, await readControlState(tx), settings).filter(
+        (p) => !before.has(withoutIndexes(p)),
+      )
+      if (added.length > 0)
+        throw new ControlError(
+          'InvalidParameterValue',
+          `the change would leave a network the config loader refuses: ${added.join('; ')}`,
+        )
       return result
     })
   }

@@ -166,6 +166,15 @@ export function checkDocument(doc: Doc): { network: NetworkConfig | null; proble
   return { network: result.success && unique.length === 0 ? result.data : null, problems: unique }
 }
 
+/** What the config loader would say about topology + state (every flow log, paused ones too). */
+export function networkProblems(
+  topology: Topology,
+  state: ControlState,
+  settings: DaemonSettings = DEFAULT_SETTINGS,
+): string[] {
+  return checkDocument(configDocument(topology, state, settings, 'all')).problems
+}
+
 /**
  * The NetworkConfig the pipeline runs. Every flow log (paused ones too) must be valid; only the
  * enabled ones run. Throws ControlError('InvalidParameterValue') listing what the loader found.

@@ -145,3 +145,52 @@ interfaces:`,
     }
   })
 })
+
+describe('a reloaded config that no longer fits the state', () => {
+  test('is reported; other changes go on, and deleting the orphan repairs it', async () => {
+    const control = await openTestControl()
+    try {
+      let config = control.config
+      const service = new ControlService({
+        store: control.store,
+        topology: () => topologyOfConfig(config),
+        settings: () => settingsOfConfig(config),
+      })
+      const created = await service.createFlowLogs({
+        resourceIds: ['eni-b1'],
+        draft: testDraft({ resourceType: 'NetworkInterface' }),
+        clientToken: null,
+        dryRun: false,
+      })
+      const orphan = created.flowLogs[0]?.spec.id ?? ''
+      // SIGHUP: the file lost eni-b1 (and vpc-0b1's group keeps no interface).
+      config = parseConfig(
+        TEST_CONFIG.replace(
+          '  - { id: eni-b1, subnet: subnet-0b1, addresses: [172.16.1.5], securityGroups: [sg-other] }\n',
+          '',
+        ),
+        'shrunk.yaml',
+      )
+      const result = await reconcileWithConfig(control.store, config, 'shrunk.yaml')
+      assert.equal(result.problems.length, 1)
+      assert.match(
+        result.problems[0] ?? '',
+        /flowLogs\[\d\]\.resource: "eni-b1" is not a VPC, subnet or interface defined in this config/,
+      )
+      await assert.rejects(service.effectiveNetwork(), /eni-b1/)
+      // A change that has nothing to do with it still goes through.
+      await service.authorize('sg-web', 'inbound', [
+        { protocol: 'udp', ports: '53', icmpType: -1, icmpCode: -1, peer: '10.0.0.0/16', description: null },
+      ])
+      const gone = await service.deleteFlowLogs([orphan])
+      assert.deepEqual(gone.deleted, [orphan])
+      const network = await service.effectiveNetwork()
+      assert.deepEqual(
+        network.flowLogs.map((f) => f.id),
+        ['fl-config'],
+      )
+    } finally {
+      await control.close()
+    }
+  })
+})

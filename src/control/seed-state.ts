@@ -3,7 +3,12 @@ import type { FlowLogSpec, NetworkConfig, SecurityGroup } from '../core/network.
 import type { Store } from '../store/store.js'
 import type { Topology } from './control-plane.js'
 import { readControlState } from './control-service.js'
-import { type DaemonSettings, settingsOfConfig, topologyOfConfig } from './effective-network.js'
+import {
+  type DaemonSettings,
+  networkProblems,
+  settingsOfConfig,
+  topologyOfConfig,
+} from './effective-network.js'
 import type { FlowLogResource, FlowLogResourceType, SecurityGroupResource } from './resources.js'
 
 /**
@@ -34,6 +39,12 @@ export interface SeedResult {
   added: string[]
   /** What differs between the config and the state, one line each. */
   warnings: string[]
+  /**
+   * What the config loader finds wrong with the config's topology joined with the state (a flow
+   * log of the state covers an interface the config no longer has): the daemon cannot run that
+   * network, and says so as it would of a bad config.
+   */
+  problems: string[]
 }
 
 interface SeedMarker {
@@ -64,7 +75,7 @@ export async function reconcileWithConfig(
       for (const group of config.securityGroups) tx.put('security-group', group.id, seededGroup(group))
       for (const spec of config.flowLogs) tx.put('flow-log', spec.id, seededFlowLog(spec, config, at))
       tx.put('status', 'seeded', { at, source } satisfies SeedMarker)
-      return { seeded: true, added: [], warnings: [] }
+      return { seeded: true, added: [], warnings: [], problems: [] }
     }
     if (marker === undefined)
       tx.put('status', 'seeded', { at: now().toISOString(), source } satisfies SeedMarker)
@@ -72,7 +83,13 @@ export async function reconcileWithConfig(
     const added = addNeededGroups(config, state, (group) =>
       tx.put('security-group', group.id, seededGroup(group)),
     )
-    return { seeded: false, added, warnings: differences(config, await readControlState(tx)) }
+    const after = await readControlState(tx)
+    return {
+      seeded: false,
+      added,
+      warnings: differences(config, after),
+      problems: networkProblems(record.topology, after, record.settings),
+    }
   })
 }
 

@@ -53,6 +53,9 @@ export const DECODE = {
   BAD_TCP_HEADER_LENGTH: 10,
   TOO_MANY_VLAN_TAGS: 11,
   TOO_MANY_IPV6_EXTENSIONS: 12,
+  TOO_MANY_MPLS_LABELS: 13,
+  /** The frame's capture time is not one a flow log can carry (see isRecordTime): set by the pipeline. */
+  BAD_TIMESTAMP: 14,
 } as const
 
 export type DecodeResult = (typeof DECODE)[keyof typeof DECODE]
@@ -72,4 +75,6 @@ export const DECODE_NAMES: readonly string[] = [
   'bad-tcp-header-length',
   'too-many-vlan-tags',
   'too-many-ipv6-extensions',
+  'too-many-mpls-labels',
+  'bad-timestamp',
 ]

@@ -16,6 +16,8 @@ const ETH =
   '02000a000002' + // destination MAC 02:00:0a:00:00:02
   '02000a000001' // source MAC 02:00:0a:00:00:01
 const ETH_IPV4 = `${ETH}0800` // EtherType IPv4
+/** The customer's MACs inside a pseudowire: 0a:00:00:00:00:0b <- 0a:00:00:00:00:0a. */
+const INNER_ETH = '0a000000000b' + '0a000000000a'
 const ETH_IPV6 = `${ETH}86dd` // EtherType IPv6
 
 /** An IPv4 header; `options` is extra hex after the 20 fixed bytes (IHL follows it unless given). */
@@ -193,6 +195,164 @@ const linkCases: Case[] = [
     linkType: ETHERNET,
     bytes: `${ETH}0026` + 'aaaa03',
     result: DECODE.NOT_IP,
+  },
+  {
+    name: 'PPPoE session, PPP IPv4',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '1234' + h16(42) + '0021' + V4_TCP, // ver/type, code 0, session, length; PPP IPv4
+    result: DECODE.OK,
+    expect: { ...TCP_V4_FIELDS, vlan: -1 },
+  },
+  {
+    name: 'PPPoE session behind an 802.1Q tag, PPP IPv6',
+    linkType: ETHERNET,
+    bytes: `${ETH}8100` + '0064' + '8864' + '1100' + '0001' + h16(50) + '0057' + V6_UDP,
+    result: DECODE.OK,
+    expect: { ...UDP_V6_FIELDS, vlan: 100 },
+  },
+  {
+    name: 'PPPoE session with a compressed PPP protocol field (0x21)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '1234' + h16(41) + '21' + V4_TCP,
+    result: DECODE.OK,
+    expect: TCP_V4_FIELDS,
+  },
+  {
+    name: 'PPPoE session with a compressed field of another protocol (0x23)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '1234' + h16(41) + '23' + V4_TCP,
+    result: DECODE.NOT_IP,
+  },
+  {
+    name: 'PPPoE session carrying LCP',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '0001' + '000a' + 'c021' + '0901000800000000', // LCP echo request
+    result: DECODE.NOT_IP,
+  },
+  {
+    name: 'PPPoE discovery (PADI)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8863` + '1109' + '0000' + '0004' + '01010000',
+    result: DECODE.NOT_IP,
+  },
+  {
+    name: 'PPPoE session with a discovery code',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '11a7' + '0001' + h16(42) + '0021' + V4_TCP, // code PADT on the session EtherType
+    result: DECODE.NOT_IP,
+  },
+  {
+    name: 'PPPoE session cut inside the PPP protocol',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '0001' + h16(42) + '00',
+    result: DECODE.TRUNCATED_LINK,
+  },
+  {
+    name: 'PPPoE session header with no PPP protocol',
+    linkType: ETHERNET,
+    bytes: `${ETH}8864` + '1100' + '0001' + h16(0),
+    result: DECODE.TRUNCATED_LINK,
+  },
+  {
+    name: 'MPLS, one label (bottom of stack), IPv4',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '003e8140' + V4_TCP, // label 1000, TC 0, S 1, TTL 64
+    result: DECODE.OK,
+    expect: { ...TCP_V4_FIELDS, vlan: -1 },
+  },
+  {
+    name: 'MPLS, three labels behind 802.1Q, IPv6',
+    linkType: ETHERNET,
+    bytes: `${ETH}8100` + '00c8' + '8847' + '003e8040' + '00001040' + '00064140' + V6_UDP, // S only on the last
+    result: DECODE.OK,
+    expect: { ...UDP_V6_FIELDS, vlan: 200 },
+  },
+  {
+    name: 'MPLS multicast (0x8848), IPv4',
+    linkType: ETHERNET,
+    bytes: `${ETH}8848` + '00010140' + V4_TCP,
+    result: DECODE.OK,
+    expect: TCP_V4_FIELDS,
+  },
+  {
+    name: 'MPLS, eight labels (the limit)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847${'00010040'.repeat(7)}00010140${V4_TCP}`,
+    result: DECODE.OK,
+    expect: { srcPort: 50000 },
+  },
+  {
+    name: 'MPLS, nine labels',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847${'00010040'.repeat(8)}00010140${V4_TCP}`,
+    result: DECODE.TOO_MANY_MPLS_LABELS,
+  },
+  {
+    name: 'MPLS stack without bottom of stack, cut by the capture',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010040' + '0001',
+    result: DECODE.TRUNCATED_LINK,
+  },
+  {
+    name: 'MPLS with nothing after the bottom label',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140',
+    result: DECODE.TRUNCATED_IP,
+  },
+  {
+    name: 'MPLS Ethernet pseudowire: control word, then the customer frame (its MACs)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + '00000007' + `${INNER_ETH}0800` + V4_TCP, // CW sequence 7
+    result: DECODE.OK,
+    expect: { ...TCP_V4_FIELDS, dstMac: '0a:00:00:00:00:0b', srcMac: '0a:00:00:00:00:0a', vlan: -1 },
+  },
+  {
+    name: 'MPLS Ethernet pseudowire without control word (MAC not starting with nibble 0)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + 'a00000000001' + 'a00000000002' + '86dd' + V6_UDP,
+    result: DECODE.OK,
+    expect: { ...UDP_V6_FIELDS, dstMac: 'a0:00:00:00:00:01', srcMac: 'a0:00:00:00:00:02' },
+  },
+  {
+    name: 'pseudowire behind an outer VLAN, with its own VLAN inside (the outer id is recorded)',
+    linkType: ETHERNET,
+    bytes:
+      `${ETH}8100` +
+      '0064' +
+      '8847' +
+      '00010140' +
+      '00000000' +
+      `${INNER_ETH}8100` +
+      '00c8' +
+      '0800' +
+      V4_TCP,
+    result: DECODE.OK,
+    expect: { vlan: 100, srcPort: 50000 },
+  },
+  {
+    name: 'pseudowire without an outer VLAN, with one inside',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + '00000000' + `${INNER_ETH}8100` + '00c8' + '0800' + V4_TCP,
+    result: DECODE.OK,
+    expect: { vlan: 200 },
+  },
+  {
+    name: 'pseudowire associated channel (nibble 1)',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + '10000021' + V4_TCP,
+    result: DECODE.NOT_IP,
+  },
+  {
+    name: 'MPLS inside a pseudowire is not followed again',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + '00000000' + `${INNER_ETH}8847` + '00010140' + V4_TCP,
+    result: DECODE.NOT_IP,
+  },
+  {
+    name: 'pseudowire cut inside the customer frame header',
+    linkType: ETHERNET,
+    bytes: `${ETH}8847` + '00010140' + '00000000' + INNER_ETH,
+    result: DECODE.TRUNCATED_LINK,
   },
   {
     name: 'Linux cooked v1, IPv4 TCP',

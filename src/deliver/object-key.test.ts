@@ -53,6 +53,24 @@ describe('objectKey', () => {
     )
   })
 
+  test('a window no flow log can carry is refused, never turned into a NaN key', () => {
+    // 18446744073204 s: what a pcapng timestamp of 2^64 - 1 microseconds reads as.
+    for (const [start, end] of [
+      [18446744073200, 18446744073260],
+      [Number.NaN, Number.NaN],
+      [-60, 0],
+      [253402300800, 253402300860],
+      [T, T],
+      [T, Number.POSITIVE_INFINITY],
+    ] as const) {
+      assert.throws(() => key({ layout: 'aws' }, start, end), RangeError, `${start}..${end}`)
+      assert.throws(() => key({ layout: 'nhn' }, start, end, 'csv'), RangeError, `${start}..${end}`)
+    }
+    // The last window a packet can open (interval 60) and the first of 1970 are fine.
+    assert.match(key({ layout: 'aws' }, 253402299840, 253402299900), /\/9999\/12\/31\/.*_99991231T2344Z_/)
+    assert.match(key({ layout: 'aws' }, 0, 60), /\/1970\/01\/01\/.*_19700101T0000Z_/)
+  })
+
   test('s3 destinations put their path in front; file destinations do not', () => {
     assert.equal(destinationPrefix('s3://bucket'), '')
     assert.equal(destinationPrefix('s3://bucket/'), '')

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { InputError } from '../core/errors.js'
 import type { FlowLogSpec, NetworkConfig } from '../core/network.js'
+import { isRecordTime, LONGEST_WINDOW } from '../core/record-time.js'
 import { fileCompression } from './compression.js'
 
 /**
@@ -19,6 +20,10 @@ import { fileCompression } from './compression.js'
  *
  * `prefix` is the path of an s3:// destination; a file:// destination's directory is the root and
  * adds no prefix.
+ *
+ * A window outside the times a flow log can carry (record-time.ts) throws a RangeError: the
+ * pipeline counts such packets as `bad-timestamp` and never opens their window, so one reaching
+ * here is a bug, and a key with `NaN` in its date must never be written.
  */
 export function objectKey(
   flowLog: FlowLogSpec,
@@ -27,6 +32,11 @@ export function objectKey(
   windowEnd: number,
   extension: string,
 ): string {
+  if (!isRecordTime(windowStart) || !(windowEnd > windowStart && windowEnd - windowStart <= LONGEST_WINDOW)) {
+    throw new RangeError(
+      `flowLogs ${flowLog.id}: window ${windowStart}..${windowEnd} is not a window of 1970 to 9999 (unix seconds)`,
+    )
+  }
   const t = utcParts(windowStart)
   const suffix = `.${extension}${fileCompression(flowLog) === 'gzip' ? '.gz' : ''}`
   const hour = flowLog.perHourPartition

@@ -4,7 +4,8 @@ import { type Attribution, Attributor, newAttribution } from '../attribute/attri
 import type { ClosedWindow } from '../core/flow-record.js'
 import type { Frame } from '../core/frame.js'
 import type { NetworkConfig } from '../core/network.js'
-import { DECODE, DECODE_NAMES, PacketView } from '../core/packet-view.js'
+import { DECODE, DECODE_NAMES, type DecodeResult, PacketView } from '../core/packet-view.js'
+import { isRecordTime } from '../core/record-time.js'
 import { ACTION, DIRECTION, type Direction } from '../core/verdict.js'
 import { decodeFrame } from '../decode/decoder.js'
 import { FragmentPorts } from '../decode/fragment-ports.js'
@@ -206,10 +207,15 @@ export class PacketPipeline {
     for (const { table } of this.tables) table.closeAll(time)
   }
 
-  /** Decodes into the view and counts the result; false when it is not a flow packet. */
+  /**
+   * Decodes into the view and counts the result; false when it is not a flow packet. A flow packet
+   * whose capture time no flow log can carry (a corrupt timestamp) is `bad-timestamp`: its time
+   * must never become a window, a record's start or end, or an object key.
+   */
   private decode(frame: Frame): boolean {
     const view = this.view
-    const result = decodeFrame(frame, view)
+    let result: DecodeResult = decodeFrame(frame, view)
+    if (result === DECODE.OK && !isRecordTime(frame.time)) result = DECODE.BAD_TIMESTAMP
     this.counters.decodeResults[result]!++
     if (result !== DECODE.OK) return false
     if (isNeighbourDiscovery(view.protocol, view.icmpType)) {

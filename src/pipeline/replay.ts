@@ -5,6 +5,7 @@ import type { FrameReader } from '../core/frame.js'
 import { newFrame } from '../core/frame.js'
 import type { NetworkConfig } from '../core/network.js'
 import { DECODE_NAMES } from '../core/packet-view.js'
+import { isRecordTime } from '../core/record-time.js'
 import { fileCompression } from '../deliver/compression.js'
 import { deliverySetupFor } from '../deliver/delivery.js'
 import type { DeliveryStatsSnapshot } from '../deliver/delivery-stats.js'
@@ -96,7 +97,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     let bytes = 0
     let untilTurn = FRAMES_PER_TURN
     while (reader.next(frame)) {
-      if (firstTime === null) firstTime = frame.time
+      if (firstTime === null && isRecordTime(frame.time)) firstTime = frame.time
       pipeline.process(frame)
       bytes += frame.capturedLength + 16
       if (--untilTurn === 0) {

@@ -199,21 +199,28 @@ describe('NHN Flow Log API v2 adapter', () => {
       [create({ aggregation_interval: '10' }), /aggregation_interval: "10" is not a whole number/],
       [create({ storage_type: 'S3' }), /storage_type: "S3" is not OBS/],
       [create({ storage_url: 'https://example.com/bucket' }), /storage_url: .* is not s3:\/\/bucket/],
-      [create({ storage_url: 'ftp://x' }), /destination: "ftp:\/\/x" is not a destination/],
+      [create({ storage_url: 'ftp://x' }), /flowlog_logger\.storage_url: "ftp:\/\/x" is not a destination/],
       [create({ log_format: 'JSON' }), /log_format: "JSON" is not one of CSV, PARQUET/],
       [create({ compression_type: 'ZIP' }), /compression_type: "ZIP" is not one of RAW, GZIP/],
       [
         create({ customized_field: 'src_addr,srcaddr' }),
-        /fields\[1\]: "srcaddr" is not a field of fileFormat nhn-csv/,
+        /flowlog_logger\.customized_field\[1\]: "srcaddr" is not a field of fileFormat nhn-csv/,
+      ],
+      [
+        create({ log_format: 'PARQUET', customized_field: 'srcaddr,vm_id' }),
+        /flowlog_logger\.customized_field: "vm_id" is not a field of fileFormat parquet/,
       ],
       [
         create({ partition_period: 'year=#{year}' }),
         /partition_period: .* \(custom partition templates are not supported\)/,
       ],
-      [create({ customized_file_name: 'x' }), /fileNameTemplate: "x" is not a file name template/],
+      [
+        create({ customized_file_name: 'x' }),
+        /flowlog_logger\.customized_file_name: "x" is not a file name template/,
+      ],
       [create({ admin_state_up: 'yes' }), /admin_state_up: "yes" is not true or false/],
       [create({ connection_setup_only: true }), /connection_setup_only: true is not supported/],
-      [create({ resource_id: '../x' }), /resourceIds\[0\]: "..\/x" is not a valid id/],
+      [create({ resource_id: '../x' }), /flowlog_logger\.resource_id: "..\/x" is not a valid id/],
     ]
     for (const [body, message] of cases) {
       const answer = await call(nhn, 'POST', '/v2.0/flowlog-loggers', body)

@@ -9,6 +9,7 @@ import {
   applyFilters,
   CREATE_KEYS,
   draftOfCreate,
+  inNhnTerms,
   LOGGER_FILTERS,
   loggerBody,
   loggerOf,
@@ -159,12 +160,11 @@ export class NhnApiAdapter implements ApiAdapter {
       `is not a key of a flowlog logger (${CREATE_KEYS.join(', ')})`,
     )
     const { resourceId, draft } = draftOfCreate(body)
-    const result = await this.#control.createFlowLogs({
-      resourceIds: [resourceId],
-      draft,
-      clientToken: null,
-      dryRun: false,
-    })
+    const result = await this.#control
+      .createFlowLogs({ resourceIds: [resourceId], draft, clientToken: null, dryRun: false })
+      .catch((error: unknown) => {
+        throw error instanceof ControlError ? new ControlError(error.code, inNhnTerms(error.message)) : error
+      })
     const failed = result.unsuccessful[0]
     if (failed !== undefined) throw fromControlError(new ControlError(failed.code, failed.message))
     const created = result.flowLogs[0]

@@ -246,6 +246,28 @@ export function loggerOf(resource: FlowLogResource, tenant: string, delivery: De
   }
 }
 
+/** The draft's parameter names (in the control plane's messages) as a create body names them. */
+const NHN_NAMES: Array<[RegExp, string]> = [
+  [/^resourceIds\[\d+\]/, 'resource_id'],
+  [/^fields(\[\d+\])?/, 'customized_field$1'],
+  [/^logFormat/, 'customized_field'],
+  [/^destination/, 'storage_url'],
+  [/^fileNameTemplate/, 'customized_file_name'],
+  [/^(name|description)/, '$1'],
+]
+
+/** A control-plane message about a create, its problems ("; "-separated) named as NHN names them. */
+export function inNhnTerms(message: string): string {
+  return message
+    .split('; ')
+    .map((problem) => {
+      for (const [pattern, name] of NHN_NAMES)
+        if (pattern.test(problem)) return `flowlog_logger.${problem.replace(pattern, name)}`
+      return problem
+    })
+    .join('; ')
+}
+
 /** List filters of flowlog-loggers (NHN's names; `partitioned_period` is the reference's spelling). */
 export const LOGGER_FILTERS: Record<string, keyof NhnLogger> = {
   id: 'id',
