@@ -18,7 +18,7 @@ const TIME = '/usr/bin/time'
 const GENERATOR_VERSION = 1
 const gzipAsync = promisify(gzip)
 
-const HELP = `usage: npm run bench:query -- [--records N] [--files F] [--runs R] [--no-build]
+const HELP = `usage: npm run bench:query -- [--records N] [--files F] [--runs R] [--only query|analyses] [--no-build]
 
 Makes (once, cached in bench/out/query/) N records (default 10000000) of AWS default-format flow
 logs in F gzip text files (default 100, one per minute in the aws key layout), and the same records
@@ -26,7 +26,12 @@ as F Parquet files; then times, R times each (default 3, the best run counts):
   flowlog query --where 'dstport=22 and action=REJECT'   on the text files and on the Parquet files
   DuckDB: the same filter on read_csv(...) of the text files and read_parquet(...) of the Parquet
   zcat | awk '$7 == 22 && $13 == "REJECT"'               on the text files
-Every tool writes the matching records (all 14 fields, CSV or text) to a file; the counts must agree.`
+Every tool writes the matching records (all 14 fields, CSV or text) to a file; the counts must agree.
+
+Then (issue 14) every analysis command on both file sets, each against DuckDB running the equivalent
+SQL on the same files in the same run: report (its default reports), detect, audit and what-if (with
+a config of the 64 interfaces, written next to the data), and sql. Targets: within 2x of DuckDB's
+time, peak memory under 1.5 GB. --only picks one half.`
 
 const FIELDS =
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'
@@ -39,6 +44,7 @@ async function main() {
       records: { type: 'string', default: '10000000' },
       files: { type: 'string', default: '100' },
       runs: { type: 'string', default: '3' },
+      only: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -55,6 +61,8 @@ async function main() {
   if (!Number.isInteger(files) || files < 1 || files > 10000)
     return usage(`--files: "${values.files}" is not 1-10000`)
   if (!Number.isInteger(runs) || runs < 1) return usage(`--runs: "${values.runs}" is not a whole number >= 1`)
+  if (values.only !== undefined && values.only !== 'query' && values.only !== 'analyses')
+    return usage(`--only: "${values.only}" is not query or analyses`)
   if (!existsSync(TIME)) {
     console.error('bench:query: missing /usr/bin/time; install: apt-get install time')
     return 2
@@ -93,6 +101,23 @@ async function main() {
 
   const scratch = join(OUT, 'results')
   mkdirSync(scratch, { recursive: true })
+  const summary = { records, files, node: process.version, load: loadavg()[0] }
+  if (values.only !== 'analyses') {
+    const query = queryBench({ text, parquet, scratch, records, runs })
+    if (typeof query === 'number') return query
+    Object.assign(summary, query)
+  }
+  if (values.only !== 'query') {
+    const analyses = analysesBench({ data, text, parquet, scratch, records, runs })
+    if (typeof analyses === 'number') return analyses
+    summary.analyses = analyses
+  }
+  writeFileSync(join(OUT, 'last-results.json'), `${JSON.stringify(summary, null, 2)}\n`)
+  return 0
+}
+
+/** The query half: a selective filter, flowlog against DuckDB and zcat | awk. */
+function queryBench({ text, parquet, scratch, records, runs }) {
   const flowlog = join(ROOT, 'bin', 'flowlog.js')
   const fields = FIELDS.split(' ').join(',')
   const duckdb = join(ROOT, 'scripts', 'bench-query-duckdb.js')
@@ -109,9 +134,9 @@ async function main() {
         '--no-summary',
         '--no-progress',
         '--unix-times',
-        '-o',
-        'csv',
         '-f',
+        'csv',
+        '--fields',
         fields,
         '--where',
         FILTER,
@@ -146,9 +171,9 @@ async function main() {
         '--no-summary',
         '--no-progress',
         '--unix-times',
-        '-o',
-        'csv',
         '-f',
+        'csv',
+        '--fields',
         fields,
         '--where',
         FILTER,
@@ -199,11 +224,141 @@ async function main() {
   console.log(
     `  Parquet:   flowlog vs DuckDB ${parquetVsDuck.toFixed(2)}x ${parquetVsDuck >= 1 ? 'OK' : 'MISS'} (target >= 1)`,
   )
+  return { filter: FILTER, results, textVsDuck, textVsAwk, parquetVsDuck }
+}
+
+/** Peak memory target of every analysis command (issue 14). */
+const MEMORY_TARGET_KB = 1.5e9 / 1024
+
+/**
+ * The analysis half: each command on the text and the Parquet files, and DuckDB running the SQL
+ * that does the same aggregation on the same files (what the command must at least do): the
+ * report's group-bys; detect's contacts per source, host and port; audit's and what-if's replay in
+ * time order (a sort of every record) and counts per interface and port; sql's own statement.
+ */
+function analysesBench({ data, text, parquet, scratch, records, runs }) {
+  const flowlog = join(ROOT, 'bin', 'flowlog.js')
+  const duckdb = join(ROOT, 'scripts', 'bench-query-duckdb.js')
+  const { network, proposed } = writeBenchConfig(data)
+  const common = ['--no-summary', '--no-progress']
+  const sqlStatement = 'SELECT srcaddr, sum(bytes) AS bytes FROM flows GROUP BY 1 ORDER BY 2 DESC LIMIT 10'
+  const commands = [
+    { name: 'report', args: ['report', '-f', 'json'] },
+    { name: 'detect', args: ['detect', '-f', 'json', '--config', network] },
+    { name: 'audit', args: ['audit', '-f', 'json', '--config', network] },
+    { name: 'what-if', args: ['what-if', '-f', 'json', '--config', network, '--groups', proposed] },
+    { name: 'sql', args: ['sql', '-f', 'csv', sqlStatement] },
+  ]
+  const equivalent = (name, from, iface) =>
+    ({
+      report: `SELECT srcaddr, dstaddr, dstport, action, start // 60 AS minute, count(*) AS records, sum(bytes) AS bytes FROM ${from} GROUP BY GROUPING SETS ((srcaddr, dstaddr), (srcaddr), (dstaddr), (dstport, action), (action), (start // 60)) ORDER BY bytes DESC LIMIT 50`,
+      detect: `SELECT count(*) AS contacts, sum(records) AS records FROM (SELECT srcaddr, dstaddr, dstport, protocol, min(start) AS first, max("end") AS last, count(*) AS records, sum(packets) AS packets, sum(bytes) AS bytes, bool_or(action = 'REJECT') AS rejected FROM ${from} GROUP BY ALL)`,
+      audit: `SELECT ${iface}, dstport, action, count(*) AS records, max(n) AS replayed FROM (SELECT *, row_number() OVER (ORDER BY start, "end") AS n FROM ${from}) GROUP BY ALL`,
+      'what-if': `SELECT ${iface}, dstport, action, count(*) AS records, max(n) AS replayed FROM (SELECT *, row_number() OVER (ORDER BY start, "end") AS n FROM ${from}) GROUP BY ALL`,
+      sql: sqlStatement.replace('FROM flows', `FROM ${from}`),
+    })[name]
+  const sets = [
+    // The text files' header names the column interface-id; the Parquet files, interface_id.
+    {
+      group: 'gzip text',
+      dir: text,
+      from: `read_csv('${join(text, '**', '*.log.gz')}', delim = ' ', header = true)`,
+      iface: '"interface-id"',
+    },
+    {
+      group: 'Parquet',
+      dir: parquet,
+      from: `read_parquet('${join(parquet, '**', '*.parquet')}')`,
+      iface: 'interface_id',
+    },
+  ]
+  const best = (tool) => {
+    let m = null
+    for (let r = 0; r < runs; r++) {
+      const run = measure(tool, join(scratch, 'analysis.txt'))
+      if (run === null) return null
+      if (m === null || run.wall < m.wall) m = run
+    }
+    return m
+  }
+  console.log(`\nanalysis commands against DuckDB's equivalent SQL (targets: <= 2x DuckDB's time, < 1.5 GB)`)
+  const results = []
+  let failed = false
+  for (const set of sets) {
+    for (const c of commands) {
+      const mine = best({
+        name: `flowlog ${c.name} (${set.group})`,
+        command: process.execPath,
+        args: [flowlog, ...c.args, ...common, set.dir],
+        header: false,
+      })
+      const duck = best({
+        name: `DuckDB ${c.name} (${set.group})`,
+        command: process.execPath,
+        args: [duckdb, equivalent(c.name, set.from, set.iface)],
+        header: false,
+      })
+      if (mine === null || duck === null) {
+        failed = true
+        continue
+      }
+      const ratio = mine.wall / duck.wall
+      const time = ratio <= 2 ? 'OK' : 'MISS'
+      const memory = mine.rss < MEMORY_TARGET_KB ? 'OK' : 'MISS'
+      results.push({ command: c.name, files: set.group, flowlog: mine, duckdb: duck, ratio, time, memory })
+      console.log(
+        `${`${c.name} (${set.group})`.padEnd(22)} flowlog ${mine.wall.toFixed(2).padStart(7)} s ${mb(mine.rss * 1024).padStart(9)}   ` +
+          `DuckDB ${duck.wall.toFixed(2).padStart(7)} s ${mb(duck.rss * 1024).padStart(9)}   ` +
+          `${ratio.toFixed(2)}x ${time}, memory ${memory}   ${(records / mine.wall / 1e6).toFixed(2)} M records/s`,
+      )
+    }
+  }
+  return failed ? 2 : results
+}
+
+/**
+ * The config of the generated records: one VPC, the 64 interfaces (eni-0a0000XX0bench at
+ * 10.0.X.Y), one group allowing what the generator sends, and a proposal without its RDP rule.
+ */
+function writeBenchConfig(data) {
+  const interfaces = Array.from({ length: 64 }, (_, eni) => {
+    const id = `eni-${(0x0a000000 + eni).toString(16)}0bench`
+    return `  - { id: ${id}, subnet: subnet-bench, addresses: [10.0.${eni >> 4}.${(eni & 15) + 10}], securityGroups: [sg-bench] }`
+  })
+  const inbound = [
+    '      - { id: bench-https, protocol: tcp, ports: "443", source: 0.0.0.0/0 }',
+    '      - { id: bench-http, protocol: tcp, ports: "80", source: 0.0.0.0/0 }',
+    '      - { id: bench-alt, protocol: tcp, ports: "8080", source: 198.18.0.0/15 }',
+    '      - { id: bench-pg, protocol: tcp, ports: "5432", source: 198.18.0.0/15 }',
+    '      - { id: bench-dns, protocol: udp, ports: "53", source: 198.18.0.0/15 }',
+    '      - { id: bench-ntp, protocol: udp, ports: "123", source: 198.18.0.0/15 }',
+  ]
+  const rdp = '      - { id: bench-rdp, protocol: tcp, ports: "3389", source: 198.18.0.0/15 }'
+  const group = (rules) => `securityGroups:
+  - id: sg-bench
+    vpc: vpc-bench
+    inbound:
+${rules.join('\n')}
+    outbound:
+      - { id: bench-out, protocol: all, destination: 0.0.0.0/0 }
+`
+  const network = join(data, 'network.yaml')
+  const proposed = join(data, 'proposed.yaml')
   writeFileSync(
-    join(OUT, 'last-results.json'),
-    `${JSON.stringify({ records, files, filter: FILTER, node: process.version, load: loadavg()[0], results, textVsDuck, textVsAwk, parquetVsDuck }, null, 2)}\n`,
+    network,
+    `account: "123456789012"
+region: us-east-1
+vpcs:
+  - id: vpc-bench
+    cidrs: [10.0.0.0/16]
+    subnets:
+      - { id: subnet-bench, cidrs: [10.0.0.0/20] }
+${group([...inbound, rdp])}interfaces:
+${interfaces.join('\n')}
+`,
   )
-  return 0
+  writeFileSync(proposed, group(inbound))
+  return { network, proposed }
 }
 
 /** Runs a tool under /usr/bin/time with its output to `file`; wall and CPU seconds, peak RSS, matches. */

@@ -35,7 +35,7 @@ export class FlowTable {
   readonly interval: number
   readonly capacity: number
   /** Interfaces this table records (the union over its flow logs), for NODATA at window close. */
-  readonly coveredInterfaces: readonly number[]
+  coveredInterfaces: readonly number[]
 
   /** Tables of the open windows (few: the lateness keeps at most two or three open). */
   private readonly open: WindowRecords[] = []
@@ -89,14 +89,51 @@ export class FlowTable {
     // Record keys and times are packed (window-records.ts); the config's bounds keep within them.
     if (!(options.interval > 0 && options.interval <= MAX_INTERVAL))
       throw new RangeError(`aggregation interval ${options.interval} s is not in 1..${MAX_INTERVAL}`)
-    if (options.coveredInterfaces.some((i) => i >= MAX_INTERFACES))
-      throw new RangeError(`more than ${MAX_INTERFACES} interfaces`)
     this.interval = options.interval
     this.capacity = Math.max(1, options.capacity)
-    this.coveredInterfaces = options.coveredInterfaces
+    this.coveredInterfaces = []
+    this.setCoverage(options.coveredInterfaces)
     this.lateness = options.lateness
     this.maxIdleWindows = options.maxIdleWindows ?? 3600
     this.onWindow = options.onWindow
+  }
+
+  /**
+   * The interfaces to give NODATA records from now on (a flow log added or removed live): windows
+   * still open take the new set at their close; whoever writes them filters by each flow log's
+   * own coverage, so a wider set only adds rows nobody keeps.
+   */
+  setCoverage(interfaces: readonly number[]): void {
+    if (interfaces.some((i) => i >= MAX_INTERFACES))
+      throw new RangeError(`more than ${MAX_INTERFACES} interfaces`)
+    this.coveredInterfaces = interfaces
+  }
+
+  /**
+   * Copies of the windows not closed yet at `time`, as they stand (the open window of a flow log
+   * removed live is written from them at once, partial). The table itself is left as it is: its
+   * windows still close as usual for the other flow logs of the interval.
+   */
+  openWindows(time: number): ClosedWindow[] {
+    if (!this.started) return []
+    const last = Math.max(this.maxWindow, Math.floor(time / this.interval))
+    const windows: ClosedWindow[] = []
+    for (let window = this.closedBelow; window <= last; window++) {
+      const table = this.open.find((t) => t.window === window) ?? null
+      const skips: ClosedWindow['skips'] = []
+      for (const [iface, s] of this.skipped.get(window) ?? []) skips.push({ iface, ...s })
+      // A window before the clock started (or already given NODATA) goes out only with records.
+      if (window <= this.lastEmitted && table === null && skips.length === 0) continue
+      windows.push({
+        windowStart: window * this.interval,
+        windowEnd: (window + 1) * this.interval,
+        slots: table === null ? null : table.buffer.slice(0),
+        records: table?.size ?? 0,
+        skips,
+        covered: this.coveredInterfaces,
+      })
+    }
+    return windows
   }
 
   /** Records now held (across open windows). */

@@ -82,6 +82,21 @@ export function renderAudit(result: AuditResult): string {
     out.push(`  ${label(r)}: ${r.exposure.join('; ')}; ${carried}`)
   }
 
+  if (result.platform > 0)
+    out.push(
+      '',
+      `${result.platform} accepted record(s) of the platform services (DNS to the VPC resolver, metadata, DHCP, ...) are credited to no rule: security groups do not filter them`,
+    )
+
+  const kept = result.rules.filter((r) => r.kept !== null)
+  if (kept.length > 0) {
+    out.push('', 'Kept as they are, public by intent (audit --narrow-public narrows them too)')
+    for (const r of kept)
+      out.push(
+        `  ${label(r)}: ${r.kept}; carried ${r.usage?.records ?? 0} record(s) from ${r.usage?.peers.size ?? 0} address(es)`,
+      )
+  }
+
   const wide = result.rules.filter((r) => r.status === 'used' && r.narrower.length > 0)
   out.push('', 'Wider than the traffic they carried (least-privilege replacements)')
   if (wide.length === 0) out.push('  (none)')

@@ -156,3 +156,56 @@ test('audit: rule ids the config does not have are counted', async () => {
   const result = await audit(rows, network)
   assert.deepEqual(result.unknownRuleIds, { gone: 1 })
 })
+
+test('audit: a public web rule is kept as it is, unless --narrow-public', async () => {
+  const kept = byId((await audit(traffic(true), network)).rules)['a-http']
+  assert.match(kept?.kept ?? '', /open to 0\.0\.0\.0\/0 on tcp 80/)
+  assert.deepEqual(kept?.leastPrivilege, [kept?.rule])
+  assert.deepEqual(kept?.narrower, [])
+  const narrowed = byId((await audit(traffic(true), network, { narrowPublic: true })).rules)['a-http']
+  assert.equal(narrowed?.kept, null)
+  assert.deepEqual(
+    narrowed?.leastPrivilege.map((r) => r.peer),
+    ['10.9.9.9/32'],
+  )
+})
+
+test('audit: a rule described as public is kept too; SSH open to all is narrowed', async () => {
+  const described = structuredClone(network)
+  const ssh = described.securityGroups[0]?.inbound[0]
+  assert.ok(ssh)
+  ssh.description = 'Public SFTP drop box'
+  const rules = byId((await audit(traffic(true), described)).rules)
+  assert.match(rules['a-ssh']?.kept ?? '', /described as public \("Public SFTP drop box"\)/)
+  const plain = byId((await audit(traffic(true), network)).rules)
+  assert.equal(plain['a-ssh']?.kept, null)
+  assert.deepEqual(
+    plain['a-ssh']?.leastPrivilege.map((r) => r.peer),
+    ['203.0.113.10/32'],
+  )
+})
+
+test('audit: DNS to the VPC resolver is platform traffic, credited to no rule', async () => {
+  const dns = (at: number) =>
+    row({
+      iface: 'eni-1',
+      src: '10.0.0.1',
+      dst: '10.0.0.2',
+      sport: 40000 + at,
+      dport: 53,
+      proto: 17,
+      at,
+      direction: 'egress',
+    })
+  const result = await audit([...traffic(false), dns(20), dns(21)], network)
+  assert.equal(result.platform, 2)
+  const out = byId(result.rules)['a-out']
+  assert.equal(out?.usage?.records, 1, 'only the query to 10.0.0.53')
+  assert.deepEqual(
+    out?.leastPrivilege.map((r) => `${r.protocol} ${r.ports} ${r.peer}`),
+    ['udp 53 10.0.0.53/32'],
+  )
+  // A rule that carried only platform traffic carried nothing a group decides.
+  const onlyDns = await audit([dns(20)], network)
+  assert.equal(byId(onlyDns.rules)['a-out']?.status, 'unused')
+})

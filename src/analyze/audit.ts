@@ -2,6 +2,7 @@ import { isCidrLike } from '../config/rules.js'
 import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
 import { DIRECTION } from '../core/verdict.js'
 import { compilePolicy, protocolNumber } from '../policy/compile-policy.js'
+import { platformRules, vpcResolvers } from '../policy/platform-services.js'
 import { isTraffic, toFlow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
 import {
@@ -12,7 +13,7 @@ import {
   leastPrivilege,
   type RuleUsage,
 } from './least-privilege.js'
-import { judgeAll, type PlacedFlow, placeFlows } from './rejudge.js'
+import { type JudgeProgress, judgeAll, type PlacedFlow, placeFlows } from './rejudge.js'
 import { portRange, RuleMatcher } from './rule-match.js'
 import { ruleText } from './rule-text.js'
 
@@ -67,6 +68,8 @@ export interface RuleAudit {
   narrower: string[]
   /** The rules to replace it with (empty: remove it; the rule itself when nothing is known). */
   leastPrivilege: SecurityGroupRule[]
+  /** Why the rule is kept as it is though its traffic is narrower (public by intent); else null. */
+  kept: string | null
 }
 
 export interface AuditResult {
@@ -74,6 +77,11 @@ export interface AuditResult {
   method: 'rule-id' | 're-judged'
   records: number
   placed: number
+  /**
+   * Accepted records of the cloud's own services (DNS to the VPC resolver, metadata, DHCP, ...),
+   * which security groups never filter: credited to no rule, so no rule is kept or proposed for them.
+   */
+  platform: number
   skipped: { unknownInterface: number; noTime: number; noAddresses: number }
   /** Rule ids in records that the config does not have (records of another config?). */
   unknownRuleIds: Record<string, number>
@@ -84,6 +92,10 @@ export interface AuditResult {
 
 export interface AuditOptions {
   limits?: LeastPrivilegeLimits
+  /** Told how far the re-judging replay is (a progress bar), when the records carry no rule-id. */
+  onProgress?: JudgeProgress
+  /** Narrow rules that are public by intent too (publicIntent); by default they are kept. */
+  narrowPublic?: boolean
 }
 
 export async function audit(
@@ -114,18 +126,25 @@ export async function audit(
       return i ?? -1
     })
   } else {
-    causes = judgeAll(placement, policy, network.limits.connectionTableCapacity)
+    causes = judgeAll(placement, policy, network.limits.connectionTableCapacity, options.onProgress)
   }
 
   const ownDirection = (p: PlacedFlow): 'inbound' | 'outbound' =>
     p.direction === DIRECTION.EGRESS ? 'outbound' : 'inbound'
   const usage = new Map<number, RuleUsage>()
+  const matcher = new RuleMatcher(network)
+  const platformOf = platformMatcher(network, matcher)
+  let platform = 0
   // Accepted records in each direction, by the rule that took them: candidates for shadowing.
   const openers: { p: PlacedFlow; rule: number }[] = []
   placement.placed.forEach((p, i) => {
     const r = causes[i] ?? -1
     const rule = policy.rules[r]
     if (r < 0 || rule === undefined || rule.direction !== ownDirection(p)) return
+    if (platformOf(p, rule.direction)) {
+      platform++
+      return
+    }
     openers.push({ p, rule: r })
     let u = usage.get(r)
     if (u === undefined) {
@@ -136,7 +155,6 @@ export async function audit(
   })
 
   const covered = new Set(placement.placed.map((p) => p.iface))
-  const matcher = new RuleMatcher(network)
   const limits = options.limits ?? DEFAULT_LEAST_PRIVILEGE_LIMITS
   // The platform services' allowance is no group's rule: nothing to narrow, keep or remove.
   const audited = policy.rules.flatMap((compiled, r) => (compiled.implicit ? [] : [{ compiled, r }]))
@@ -158,7 +176,9 @@ export async function audit(
       }
       status = Object.keys(shadowedBy).length > 0 ? 'shadowed' : 'unused'
     }
-    const lp = u === null ? null : leastPrivilege(rule, direction, u, limits)
+    const intent = publicIntent(rule, direction)
+    const kept = status === 'used' && intent !== null && options.narrowPublic !== true ? intent : null
+    const lp = u === null || kept !== null ? null : leastPrivilege(rule, direction, u, limits)
     return {
       id: rule.id,
       group,
@@ -171,8 +191,9 @@ export async function audit(
       shadowedBy,
       exposure: exposureOf(rule, direction),
       narrower: lp?.narrower ?? [],
+      kept,
       leastPrivilege:
-        status === 'not-covered'
+        status === 'not-covered' || kept !== null
           ? [rule]
           : lp === null
             ? []
@@ -191,6 +212,7 @@ export async function audit(
     method,
     records: flows.length,
     placed: placement.placed.length,
+    platform,
     skipped: placement.skipped,
     unknownRuleIds,
     first: placement.placed.length > 0 ? first : null,
@@ -210,6 +232,34 @@ function addUsage(u: RuleUsage, p: PlacedFlow, direction: 'inbound' | 'outbound'
   const protocol = f.protocol ?? 0
   const port = (protocol === 6 || protocol === 17) && f.dstport !== null ? f.dstport : -1
   if (peer !== null) addTuple(u, protocol, port, peer)
+}
+
+/**
+ * A rule public by intent, which least privilege must not narrow to the visitors one log happened
+ * to see: open to the whole internet on HTTP or HTTPS, or described as public. Null otherwise.
+ */
+export function publicIntent(rule: SecurityGroupRule, direction: 'inbound' | 'outbound'): string | null {
+  if (direction !== 'inbound') return null
+  const everyone = rule.peer === '0.0.0.0/0' || rule.peer === '::/0'
+  const web = protocolNumber(rule.protocol) === 6 && (rule.ports === '80' || rule.ports === '443')
+  if (everyone && web) return `open to ${rule.peer} on tcp ${rule.ports}: a public web service`
+  if (rule.description !== null && /\b(public|internet|world|everyone|anyone)\b/i.test(rule.description))
+    return `described as public ("${rule.description}")`
+  return null
+}
+
+/**
+ * Whether a record is traffic of the cloud's own services on its interface (platform-services.ts):
+ * what the platform allowance would accept in the rule's direction.
+ */
+function platformMatcher(
+  network: NetworkConfig,
+  matcher: RuleMatcher,
+): (p: PlacedFlow, direction: 'inbound' | 'outbound') => boolean {
+  const resolvers = vpcResolvers(network)
+  const rules = network.interfaces.map((_, i) => platformRules(resolvers[i] ?? null))
+  return (p, direction) =>
+    rules[p.iface]?.[direction].some((rule) => matcher.matches(rule, direction, p.flow)) ?? false
 }
 
 /** Inbound rules that let the whole internet reach a sensitive port. */

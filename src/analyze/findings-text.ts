@@ -1,6 +1,6 @@
 import type { Finding } from './detections/finding.js'
-import { protocolName } from './detections/finding.js'
-import { isoTime } from './output.js'
+import { listText, protocolName } from './detections/finding.js'
+import { humanBytes, isoTime } from './output.js'
 
 /** Findings for people: one block each, evidence then what to do. */
 export function renderFindings(findings: readonly Finding[], records: number): string {
@@ -14,16 +14,19 @@ export function renderFindings(findings: readonly Finding[], records: number): s
       `${i + 1}. [${f.severity}] ${f.detection}: ${f.summary}`,
       `   source    ${f.source}`,
       `   span      ${isoTime(e.first)} .. ${isoTime(e.last)}`,
-      `   evidence  ${counts}; ${e.records} record(s), ${e.packets} packet(s), ${e.bytes} byte(s)`,
+      `   evidence  ${counts}; ${e.records} record(s), ${e.packets} packet(s), ${humanBytes(e.bytes)}`,
     ]
-    if (e.ports !== undefined && e.ports.length > 0) lines.push(`   ports     ${e.ports.join(', ')}`)
-    if (e.hosts !== undefined && e.hosts.length > 0) lines.push(`   hosts     ${e.hosts.join(', ')}`)
+    // Evidence lists hold the first 20; the counts say how many there were.
+    if (e.ports !== undefined && e.ports.length > 0)
+      lines.push(`   ports     ${listText(e.ports, e.ports.length, e.counts.ports ?? e.ports.length)}`)
+    if (e.hosts !== undefined && e.hosts.length > 0)
+      lines.push(`   hosts     ${listText(e.hosts, e.hosts.length, e.counts.hosts ?? e.hosts.length)}`)
     for (const s of e.samples) {
       const time = s.start === null ? '-' : isoTime(s.start)
       lines.push(
         `   sample    ${time} ${s.interfaceId ?? '-'} ${s.srcaddr}:${s.srcport ?? '-'} -> ${s.dstaddr}:${s.dstport ?? '-'} ${protocolName(
           s.protocol,
-        )} ${s.packets} pkt ${s.bytes} B ${s.action ?? '-'}`,
+        )} ${s.packets} pkt ${humanBytes(s.bytes)} ${s.action ?? '-'}`,
       )
     }
     for (const s of f.suggestions) lines.push(`   block     [${s.kind}] ${s.text}`)

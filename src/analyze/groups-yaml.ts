@@ -42,6 +42,7 @@ export function leastPrivilegeYaml(
           lines.push(
             `      # removed ${a.id} (${a.text}): ${a.status === 'shadowed' ? 'shadowed' : 'no traffic'}`,
           )
+        else if (a.kept !== null) lines.push(`      # ${a.id} kept: ${a.kept}`)
         else if (a.narrower.length > 0) lines.push(`      # ${a.id} narrowed: ${a.narrower.join('; ')}`)
         for (const r of a.leastPrivilege) lines.push(`      - ${ruleLine(r, direction)}`)
       }

@@ -1,5 +1,4 @@
-import { InputError } from '../core/errors.js'
-
+import { TimeFormat } from '../query/time-format.js'
 /**
  * Tables the analysis commands print: aligned text for people, CSV and JSON for scripts. Times are
  * unix seconds in the data and readable UTC in every format, so a report reads the same in each.
@@ -21,15 +20,63 @@ export interface Table {
   rows: readonly Record<string, CellValue>[]
 }
 
-export function parseOutputFormat(value: string): OutputFormat {
-  if ((OUTPUT_FORMATS as readonly string[]).includes(value)) return value as OutputFormat
-  throw new InputError(`--format: "${value}" is not one of ${OUTPUT_FORMATS.join(', ')}`)
+/**
+ * The zone every time an analysis prints is written in (`--tz`). A property of the run, not of a
+ * report: the command sets it once from its flags before anything is rendered (useOutputZone), so
+ * tables, texts and JSON of report, detect, audit and what-if agree with query's.
+ */
+let outputClock = { zone: 'UTC', seconds: new TimeFormat('UTC', false), millis: new TimeFormat('UTC', false) }
+
+export function useOutputZone(zone: string): void {
+  outputClock = { zone, seconds: new TimeFormat(zone, false), millis: new TimeFormat(zone, false) }
 }
 
-/** Unix seconds → `2024-06-01T12:00:05Z` (milliseconds only when the value has them). */
+/**
+ * Unix seconds → ISO 8601 in the output zone: `2024-06-01T12:00:05Z` in UTC,
+ * `2024-06-01T21:00:05+09:00` with --tz Asia/Seoul (milliseconds only when the value has them).
+ */
 export function isoTime(seconds: number): string {
-  const iso = new Date(seconds * 1000).toISOString()
-  return Number.isInteger(seconds) ? iso.replace('.000Z', 'Z') : iso
+  return Number.isInteger(seconds)
+    ? outputClock.seconds.format(seconds, false)
+    : outputClock.millis.format(seconds, true)
+}
+
+/** JSON keys that hold unix seconds in flowlog's documents (evidence, usage, changes, spans). */
+const TIME_KEYS = new Set(['first', 'last', 'start', 'end'])
+
+/**
+ * A document for JSON output with its times as ISO 8601 strings in the output zone, the one time
+ * representation of every command's JSON (query and report write times so too).
+ */
+export function withIsoTimes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withIsoTimes)
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = {}
+  for (const [key, v] of Object.entries(value)) {
+    out[key] =
+      TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v) ? isoTime(v) : withIsoTimes(v)
+  }
+  return out
+}
+
+/**
+ * Bytes for people: `104 B`, `9.9 KiB`, `1.2 GiB` (powers of 1024, as `ls -h`). Tables and texts
+ * only; CSV and JSON keep the number.
+ */
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
+  let value = bytes
+  let unit = 0
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${bytes} B` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
+}
+
+/** Columns of byte counts, shown as humanBytes in tables. */
+export function isBytesColumn(name: string): boolean {
+  return name === 'bytes' || name.endsWith('_bytes') || name.endsWith('-bytes')
 }
 
 function cellText(column: Column, value: CellValue | undefined): string {
@@ -42,7 +89,10 @@ function cellText(column: Column, value: CellValue | undefined): string {
 /** Aligned columns under a header; numbers right-aligned. An empty table says so. */
 export function renderTable(table: Table): string {
   if (table.rows.length === 0) return '(no rows)\n'
-  const cells = table.rows.map((row) => table.columns.map((c) => cellText(c, row[c.name])))
+  // Byte counts in words for people; CSV and JSON keep the numbers.
+  const text = (c: Column, v: CellValue | undefined) =>
+    c.kind === 'number' && typeof v === 'number' && isBytesColumn(c.name) ? humanBytes(v) : cellText(c, v)
+  const cells = table.rows.map((row) => table.columns.map((c) => text(c, row[c.name])))
   const widths = table.columns.map((c, i) =>
     Math.max(c.name.length, ...cells.map((r) => (r[i] ?? '').length)),
   )

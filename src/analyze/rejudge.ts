@@ -114,7 +114,16 @@ const FIN_OR_RST = 0x05
  * 600-second windows outlives the 180 s idle timeout only if its packets are seen). The touches are
  * merged into the replay in time order, so a short record never shortens a long one's connection.
  */
-export function judgeAll(placement: Placement, policy: CompiledPolicy, capacity: number): Int32Array {
+/** Told how far a replay is (records judged of all), every JUDGE_STEP records. */
+export type JudgeProgress = (done: number, total: number) => void
+const JUDGE_STEP = 1 << 16
+
+export function judgeAll(
+  placement: Placement,
+  policy: CompiledPolicy,
+  capacity: number,
+  onProgress?: JudgeProgress,
+): Int32Array {
   const { placed, index } = placement
   const tracker = new ConnectionTracker(policy, Math.max(16, Math.min(capacity, placed.length + 16)))
   const view = new PacketView()
@@ -141,7 +150,9 @@ export function judgeAll(placement: Placement, policy: CompiledPolicy, capacity:
   placed.forEach((p, i) => {
     touchUntil(p.time)
     causes[i] = load(p) ? tracker.judge(p.iface, p.direction, view, p.time) : -1
+    if (onProgress !== undefined && (i + 1) % JUDGE_STEP === 0) onProgress(i + 1, placed.length)
   })
+  onProgress?.(placed.length, placed.length)
   touchUntil(Number.POSITIVE_INFINITY)
   return causes
 }

@@ -5,7 +5,7 @@ import { protocolName } from './detections/finding.js'
 import type { Flow } from './flow.js'
 import { isTraffic, toFlow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
-import { judgeAll, type PlacedFlow, placeFlows } from './rejudge.js'
+import { type JudgeProgress, judgeAll, type PlacedFlow, placeFlows } from './rejudge.js'
 import { ruleText } from './rule-text.js'
 
 /**
@@ -117,6 +117,8 @@ function responsibleFor(
 export interface WhatIfOptions {
   /** Also list flows that stay accepted but by another rule (default: only verdict changes). */
   ruleChanges?: boolean
+  /** Told how far the two replays are (a progress bar): records judged of both replays' total. */
+  onProgress?: JudgeProgress
 }
 
 export async function whatIf(
@@ -133,8 +135,20 @@ export async function whatIf(
   const now = compilePolicy(current)
   const placement = placeFlows(flows, current, now)
   const next = compilePolicy(proposed)
-  const before = judgeAll(placement, now, current.limits.connectionTableCapacity)
-  const after = judgeAll(placement, next, proposed.limits.connectionTableCapacity)
+  const total = 2 * placement.placed.length
+  const progress = options.onProgress
+  const before = judgeAll(
+    placement,
+    now,
+    current.limits.connectionTableCapacity,
+    progress === undefined ? undefined : (done) => progress(done, total),
+  )
+  const after = judgeAll(
+    placement,
+    next,
+    proposed.limits.connectionTableCapacity,
+    progress === undefined ? undefined : (done) => progress(total / 2 + done, total),
+  )
 
   let agreeing = 0
   let compared = 0

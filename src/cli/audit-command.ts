@@ -1,15 +1,20 @@
 import { writeFileSync } from 'node:fs'
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import { audit } from '../analyze/audit.js'
 import { auditJson, renderAudit } from '../analyze/audit-text.js'
 import { leastPrivilegeYaml } from '../analyze/groups-yaml.js'
+import { withIsoTimes } from '../analyze/output.js'
 import { loadConfig } from '../config/load-config.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
+import { formatOption, openOutput, outputOption } from './output-options.js'
+import { phaseProgressBar } from './phase-progress.js'
 
 interface AuditFlags extends SourceFlags {
   config: string
-  format: 'table' | 'json'
+  format?: string
+  output?: string
   writeGroups?: string
+  narrowPublic: boolean
 }
 
 export function auditCommand(): Command {
@@ -20,12 +25,16 @@ export function auditCommand(): Command {
       )
       .argument('<source...>', 'flow-log files, directories (read recursively) or s3://bucket/prefix')
       .requiredOption('-c, --config <file>', 'config whose security groups to audit')
-      .addOption(
-        new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'),
+      .addOption(formatOption(['table', 'json'] as const, 'table'))
+      .addOption(outputOption())
+      .option(
+        '--write-groups <file>',
+        'write the least-privilege groups as YAML (input for what-if --groups)',
       )
       .option(
-        '-w, --write-groups <file>',
-        'write the least-privilege groups as YAML (input for what-if --groups)',
+        '--narrow-public',
+        'narrow public rules too (0.0.0.0/0 or ::/0 on tcp 80/443, or described as public): kept by default',
+        false,
       )
       .addHelpText(
         'after',
@@ -39,17 +48,30 @@ Examples:
   flowlog what-if --config net.yaml --groups least.yaml logs/`,
       ),
   ).action(async (sources: string[], flags: AuditFlags) => {
+    const target = openOutput(flags, ['table', 'json'] as const, 'table')
     const network = loadConfig(flags.config)
     const read = startRead('audit', flags)
     const reader = readFlows(sources, read.options)
-    const result = await audit(reader, network)
+    const judging = await phaseProgressBar('audit: re-judging', flags.progress, read.stopProgress)
+    const result = await audit(reader, network, {
+      narrowPublic: flags.narrowPublic,
+      ...(judging === null ? {} : { onProgress: judging.update }),
+    }).finally(() => judging?.stop())
     read.finish(reader.stats, `${result.rules.length} rule(s) audited`)
-    if (flags.format === 'json') process.stdout.write(`${JSON.stringify(auditJson(result), null, 2)}\n`)
-    else process.stdout.write(renderAudit(result))
+    if (result.placed === 0)
+      read.nothing(
+        result.records === 0
+          ? `no traffic records in ${sources.join(' ')} (${reader.stats.rows} record(s) read)`
+          : `none of the ${result.records} record(s) is on an interface of ${flags.config} (${result.skipped.unknownInterface} of unknown interfaces): every rule is "not judged"`,
+        null,
+      )
+    if (target.format === 'json')
+      target.write(`${JSON.stringify(withIsoTimes(auditJson(result)), null, 2)}\n`)
+    else target.write(renderAudit(result))
     if (flags.writeGroups !== undefined) {
       writeFileSync(flags.writeGroups, leastPrivilegeYaml(network, result.rules, sources.join(' ')))
-      if (flags.format !== 'json')
-        process.stdout.write(`\nleast-privilege groups written to ${flags.writeGroups}\n`)
+      if (target.format !== 'json') target.write(`\nleast-privilege groups written to ${flags.writeGroups}\n`)
     }
+    await target.close()
   })
 }

@@ -1,11 +1,13 @@
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import { detect } from '../analyze/detect.js'
 import { DETECTION_NAMES, type DetectionName } from '../analyze/detections/finding.js'
 import { loadThresholds } from '../analyze/detections/thresholds.js'
 import { renderFindings } from '../analyze/findings-text.js'
+import { withIsoTimes } from '../analyze/output.js'
 import { loadConfig } from '../config/load-config.js'
 import { InputError } from '../core/errors.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
+import { formatOption, openOutput, outputOption } from './output-options.js'
 import { repeatableOption } from './repeatable-option.js'
 
 interface DetectFlags extends SourceFlags {
@@ -13,7 +15,8 @@ interface DetectFlags extends SourceFlags {
   thresholds?: string
   set: string[]
   only?: DetectionName[]
-  format: 'table' | 'json'
+  format?: string
+  output?: string
   failOnFindings: boolean
 }
 
@@ -39,9 +42,8 @@ export function detectCommand(): Command {
       .option('--only <detections>', 'run only these detections, comma-separated', (v: string) =>
         parseDetections(v),
       )
-      .addOption(
-        new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'),
-      )
+      .addOption(formatOption(['table', 'json'] as const, 'table'))
+      .addOption(outputOption())
       .option('--fail-on-findings', 'exit 3 when there is any finding (for scripts and CI)', false)
       .addHelpText(
         'after',
@@ -54,6 +56,7 @@ Examples:
   flowlog detect --thresholds thresholds.yaml --format json logs/`,
       ),
   ).action(async (sources: string[], flags: DetectFlags) => {
+    const target = openOutput(flags, ['table', 'json'] as const, 'table')
     const thresholds = loadThresholds(flags.thresholds, flags.set)
     const network = flags.config === undefined ? null : loadConfig(flags.config)
     const read = startRead('detect', flags)
@@ -64,20 +67,26 @@ Examples:
       ...(flags.only === undefined ? {} : { only: flags.only }),
     })
     read.finish(reader.stats, `${result.findings.length} finding(s)`)
-    if (flags.format === 'json') {
-      process.stdout.write(
-        `${JSON.stringify({ records: result.records, ignored: result.ignored, findings: result.findings }, null, 2)}\n`,
+    if (result.records === 0)
+      read.nothing(
+        `no traffic records in ${sources.join(' ')} (${reader.stats.rows} record(s) read)`,
+        flags.failOnFindings ? '--fail-on-findings' : null,
+      )
+    if (target.format === 'json') {
+      target.write(
+        `${JSON.stringify(withIsoTimes({ records: result.records, ignored: result.ignored, findings: result.findings }), null, 2)}\n`,
       )
     } else {
-      process.stdout.write(renderFindings(result.findings, result.records))
+      target.write(renderFindings(result.findings, result.records))
     }
+    await target.close()
     if (flags.failOnFindings && result.findings.length > 0) process.exitCode = 3
   })
 }
 
 function parseDetections(value: string): DetectionName[] {
   return value.split(',').map((name) => {
-    const n = name.trim()
+    const n = name.trim().toLowerCase()
     if (!(DETECTION_NAMES as readonly string[]).includes(n)) {
       throw new InputError(`--only: "${n}" is not a detection (detections: ${DETECTION_NAMES.join(', ')})`)
     }

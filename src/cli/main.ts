@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   detect: async () => (await import('./detect-command.js')).detectCommand(),
   audit: async () => (await import('./audit-command.js')).auditCommand(),
   'what-if': async () => (await import('./what-if-command.js')).whatIfCommand(),
+  import: async () => (await import('./import-command.js')).importCommand(),
   'export-config': async () => (await import('./export-config-command.js')).exportConfigCommand(),
 }
 

@@ -3,10 +3,12 @@ import { InputError } from '../core/errors.js'
 import type { FilterNode } from '../query/filter.js'
 import { andAll, parseFilter } from '../query/parse-filter.js'
 import { parseCloudWatchPattern } from '../query/parse-pattern.js'
-import { checkOutputFormat } from '../query/row-writer.js'
+import { parseSort } from '../query/row-sorter.js'
+import { OUTPUT_FORMATS } from '../query/row-writer.js'
 import { runQuery } from '../query/run-query.js'
 import { checkZone, parseTime } from '../query/time-value.js'
 import { parseLogFormat } from '../read/file-schema.js'
+import { formatOption, openOutput, outputOption } from './output-options.js'
 import { readProgressBar } from './read-progress.js'
 import { ReadReport } from './read-report.js'
 import { repeatableOption } from './repeatable-option.js'
@@ -17,10 +19,12 @@ interface QueryFlags {
   since?: string
   until?: string
   fields?: string
-  output: string
+  format?: string
+  output?: string
   tz: string
   unixTimes: boolean
   limit?: string
+  sort?: string
   count: boolean
   communityId: boolean
   logFormat?: string
@@ -49,19 +53,28 @@ export function queryCommand(): Command {
     .option('--since <time>', 'records that end at or after: ISO 8601, unix seconds, or an age (15m, 2h, 7d)')
     .option('--until <time>', 'records that start before (same forms as --since)')
     .option(
-      '-f, --fields <list>',
+      '--fields <list>',
       'fields to show, comma-separated (default: start,end,interface-id,srcaddr,...)',
     )
-    .option('-o, --output <format>', 'table, csv, jsonl or json', 'table')
+    .addOption(formatOption(OUTPUT_FORMATS, 'table'))
+    .addOption(outputOption())
     .option('--tz <zone>', 'time zone for times shown and times without a zone (IANA name)', 'UTC')
     .option('--unix-times', 'show start/end as unix numbers, not readable times', false)
-    .option('-n, --limit <n>', 'stop after n matching records')
-    .option('-c, --count', 'print only the number of matching records', false)
-    .option('--community-id', 'add the community-id field (Community ID v1) to every record shown', false)
+    .option('-n, --limit <n>', 'stop after n matching records (with --sort: the first n in that order)')
+    .option(
+      '--sort <fields>',
+      'write records in this order: FIELD[,-FIELD] (- for descending), e.g. -bytes,start',
+    )
+    .option('--count', 'print only the number of matching records', false)
+    .option(
+      '--community-id',
+      "add community-id (Community ID v1 of the packet addresses, as Zeek/Suricata; community-id-elastic in --fields for Elastic's)",
+      false,
+    )
     .option(
       '--log-format <format>',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: AWS's own ${field} syntax, not a template
-      'field list for text files without a header line: "${version} ${srcaddr} ..."',
+      'fields of text files without a header line: v2, v3, v4, v5, v8, tgw, ecs (AWS orders) or "${version} ${srcaddr} ..."',
     )
     .option('--no-progress', 'no progress bar (it shows only on a terminal, for reads over a second)')
     .option('--no-summary', 'no summary line on stderr')
@@ -81,7 +94,8 @@ A value "-" means not applicable. Lists, ranges and CIDRs work with = and in; !=
 CloudWatch patterns (--pattern or a --where in brackets) match fields by position:
   [version, account, eni, source, destination, srcport, destport="22", protocol="6", packets, bytes,
    start, end, action="REJECT", status]
-  [..., action=REJECT, status]   [v, a, e, src=10.0.2.*, ...]   [..., bytes >= 400, ...]
+  [..., action=REJECT, status]   [v, a, e, src=10.0.2.*, ...]
+  [v, a, e, src, dst, sp, dp, proto, packets, bytes >= 400, ...]   (one "..." per pattern)
 --pattern without brackets: a list (..., action=REJECT, status) is bracketed for you; anything else
 is CloudWatch terms, found as text in the record as written (case-sensitive):
   REJECT   "REJECT OK"   ?NODATA ?SKIPDATA (either)   REJECT -eni-0a1 (REJECT, not eni-0a1)
@@ -89,13 +103,15 @@ is CloudWatch terms, found as text in the record as written (case-sensitive):
 Examples:
   flowlog query --where 'dstport=22 and action=REJECT' logs/
   flowlog query --pattern '[..., destport="22", protocol="6", packets, bytes, ws, we, action="REJECT", st]' logs/
-  flowlog query --since 2h -o csv --fields start,srcaddr,dstaddr,dstport,bytes s3://bucket/AWSLogs/
-  flowlog query --where 'addr=203.0.113.5' --tz Asia/Seoul --community-id logs/`,
+  flowlog query --since 2h -f csv --fields start,srcaddr,dstaddr,dstport,bytes s3://bucket/AWSLogs/
+  flowlog query --where 'addr=203.0.113.5' --tz Asia/Seoul --community-id logs/
+  flowlog query --where 'action=ACCEPT' --sort -bytes --limit 10 logs/`,
     )
     .action(async (sources: string[], flags: QueryFlags) => {
+      const warn = (message: string) => process.stderr.write(`flowlog query: warning: ${message}\n`)
       const zone = checkZone(flags.tz)
       const filters: FilterNode[] = [
-        ...flags.where.map((w) => parseFilter(w, { zone, what: '--where' })),
+        ...flags.where.map((w) => parseFilter(w, { zone, what: '--where', onWarning: warn })),
         ...flags.pattern.map((p) => parseCloudWatchPattern(p, '--pattern')),
       ]
       const since = flags.since === undefined ? undefined : parseTime(flags.since, '--since', zone)
@@ -117,17 +133,19 @@ Examples:
               .split(',')
               .map((f) => f.trim())
               .filter((f) => f !== '')
+      const target = openOutput(flags, OUTPUT_FORMATS, 'table')
       const report = new ReadReport('query')
       const progress = flags.progress ? readProgressBar('query') : null
       const result = await runQuery(
         sources,
         {
           filter: andAll(filters),
-          format: checkOutputFormat(flags.output),
+          format: target.format,
           fields,
           zone,
           unixTimes: flags.unixTimes,
           countOnly: flags.count,
+          ...(flags.sort === undefined ? {} : { sort: parseSort(flags.sort) }),
           communityId: flags.communityId,
           onBadLine: report.onBadLine,
           ...(limit === undefined ? {} : { limit }),
@@ -136,8 +154,11 @@ Examples:
           ...(flags.logFormat === undefined ? {} : { logFormat: flags.logFormat }),
           ...(progress === null ? {} : { onProgress: progress.update }),
         },
-        process.stdout,
+        target.stream,
       ).finally(() => progress?.stop())
+      await target.close()
+      for (const warning of result.warnings) warn(warning)
+      if (result.stats.rows === 0) warn(`no records read from ${sources.join(' ')}`)
       if (flags.summary)
         process.stderr.write(
           `${report.summary(result.stats, `${result.matched.toLocaleString('en-US')} matching record(s)`)}\n`,

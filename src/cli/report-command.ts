@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { jsonRows, parseOutputFormat, render } from '../analyze/output.js'
+import { jsonRows, OUTPUT_FORMATS, render } from '../analyze/output.js'
 import { parsePortList, parseWhole } from '../analyze/parse-flags.js'
 import {
   checkReportOptions,
@@ -16,11 +16,13 @@ import { loadConfig } from '../config/load-config.js'
 import { InputError } from '../core/errors.js'
 import { openFlowsDatabase } from '../sql/flows-database.js'
 import { addSourceOptions, type SourceFlags, startRead } from './analysis-sources.js'
+import { formatOption, openOutput, outputOption } from './output-options.js'
 import { repeatableOption } from './repeatable-option.js'
 
 interface ReportFlags extends SourceFlags {
   kind: string[]
-  format: string
+  format?: string
+  output?: string
   limit: string
   interval: string
   address?: string
@@ -41,7 +43,8 @@ export function reportCommand(): Command {
           commaList,
         ),
       )
-      .option('-f, --format <format>', 'table, csv or json', 'table')
+      .addOption(formatOption(OUTPUT_FORMATS, 'table'))
+      .addOption(outputOption())
       .option('-n, --limit <n>', 'rows of ranked reports', String(DEFAULT_REPORT_OPTIONS.limit))
       .option('--interval <seconds>', 'bucket width of over-time', String(DEFAULT_REPORT_OPTIONS.interval))
       .option('--address <ip>', 'the address of the address report')
@@ -61,7 +64,8 @@ Examples:
   flowlog report --kind top-instances --config net.yaml logs/`,
       ),
   ).action(async (sources: string[], flags: ReportFlags) => {
-    const format = parseOutputFormat(flags.format)
+    const target = openOutput(flags, OUTPUT_FORMATS, 'table')
+    const format = target.format
     const kinds = flags.kind.length > 0 ? flags.kind : [...DEFAULT_REPORT_KINDS]
     const options: ReportOptions = {
       limit: parseWhole('--limit', flags.limit, 1, 1_000_000),
@@ -80,6 +84,7 @@ Examples:
     const read = startRead('report', flags)
     const table = await openFlowsDatabase(sources, read.options)
     read.finish(table.stats, `${kinds.length} report(s)`)
+    if (table.stats.rows === 0) read.nothing(`no records read from ${sources.join(' ')}`, null)
     try {
       await loadInterfaceMap(table.connection, network)
       const results = []
@@ -89,7 +94,7 @@ Examples:
       }
       if (format === 'json') {
         const out = Object.fromEntries(results.map((r) => [r.definition.kind, jsonRows(r.table)]))
-        process.stdout.write(`${JSON.stringify(kinds.length === 1 ? out[kinds[0] ?? ''] : out, null, 2)}\n`)
+        target.write(`${JSON.stringify(kinds.length === 1 ? out[kinds[0] ?? ''] : out, null, 2)}\n`)
         return
       }
       const parts = results.map((r) =>
@@ -97,17 +102,18 @@ Examples:
           ? render(r.table, 'csv')
           : `${r.definition.title} (${r.definition.kind})\n${render(r.table, 'table')}`,
       )
-      process.stdout.write(parts.join('\n'))
+      target.write(parts.join('\n'))
     } finally {
       table.close()
+      await target.close()
     }
   })
 }
 
-/** `a,b` and `a` `b` alike. */
+/** `a,b` and `a` `b` alike; report names in any case. */
 function commaList(value: string): string[] {
   return value
     .split(',')
-    .map((k) => k.trim())
+    .map((k) => k.trim().toLowerCase())
     .filter((k) => k !== '')
 }

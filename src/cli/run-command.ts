@@ -4,14 +4,14 @@ import { InputError } from '../core/errors.js'
 import { DEFAULT_RULESET } from '../enforce/render-ruleset.js'
 import { CAPTURE_BACKENDS, type CaptureBackendChoice, chooseCaptureBackend } from '../live/capture-backend.js'
 import { DEFAULT_CAPTURE_BUFFER_MIB } from '../live/device-capture.js'
-import { LiveDaemon } from '../live/live-daemon.js'
+import { ServiceDaemon } from '../live/service-daemon.js'
 import { DEFAULT_SNAP_LENGTH } from '../live/tcpdump-capture.js'
-import { startApi } from '../ops/http-api.js'
 import { createLogger } from '../ops/logger.js'
-import { LiveMetrics } from '../ops/metrics.js'
+import { defaultStateDir } from '../store/default-state-dir.js'
 
 interface RunFlags {
   config: string
+  state: string | false
   enforce: boolean
   out?: string
   api: string | false
@@ -26,7 +26,16 @@ interface RunFlags {
 export function runCommand(): Command {
   return new Command('run')
     .description("live daemon: capture the interfaces' devices and write flow-log files as windows close")
-    .requiredOption('-c, --config <file>', 'config file (YAML or JSON); interfaces name their host device')
+    .requiredOption(
+      '-c, --config <file>',
+      'config file (YAML or JSON): the topology (interfaces name their host device); its groups and flow logs seed an empty state',
+    )
+    .option(
+      '--state <dir>',
+      'state directory (created 0700): flow logs, security groups, rules, tags and attachments, kept across restarts',
+      defaultStateDir(),
+    )
+    .option('--no-state', 'run the config alone, without the control-plane APIs (SIGHUP reloads its groups)')
     .option(
       '--enforce',
       'load the security groups into nftables; record the kernel verdicts read through NFLOG',
@@ -35,7 +44,10 @@ export function runCommand(): Command {
     .option('-o, --out <dir>', 'write every flow log to file://DIR instead of its configured destination')
     .option('--api <host:port>', 'HTTP API and /metrics address (port 0 picks a free one)', '127.0.0.1:9474')
     .option('--no-api', 'no HTTP API')
-    .option('--api-token-file <file>', 'bearer token for state-changing API calls (else $FLOWLOG_API_TOKEN)')
+    .option(
+      '--api-token-file <file>',
+      "token of the NHN API's X-Auth-Token and of POST /reload's bearer (else $FLOWLOG_API_TOKEN)",
+    )
     .option(
       '--nflog-groups <accept,drop>',
       'enforce mode: NFLOG groups of accepted and dropped packets',
@@ -84,17 +96,37 @@ runs and restores them on exit, or on the next start after a crash (originals ke
 /run/flowlog). Open vSwitch ports bypass netfilter: enforce mode refuses them.
 
 Windows close by the clock: a flow log's file for a window appears about a second after the
-window ends, with NODATA records for idle interfaces. Signals: SIGTERM/SIGINT flush the open
-windows and exit; SIGHUP reloads the config (security-group changes apply to new connections,
-tracked ones keep their state; changed flow logs are refused: they are immutable).
+window ends, with NODATA records for idle interfaces.
 
-Logs are JSON lines on stdout. The API (127.0.0.1 by default): GET /metrics (Prometheus),
-GET /status, GET /healthz, POST /reload (needs Authorization: Bearer <token>).
+State and APIs: the config gives the topology (VPCs, subnets, interfaces and their devices) and
+the daemon settings; flow logs, security groups, rules, tags and interface groups live in an
+SQLite database under --state (/var/lib/flowlog for root, else ~/.local/state/flowlog, unless
+FLOWLOG_STATE_DIR says). The first start seeds an empty state from the config's groups and flow
+logs; afterwards the state is the truth, and a config that differs is reported (flowlog
+export-config writes the state as a config). A config may hold no flow logs: the daemon then
+waits for API calls. Changes made through the APIs apply live: a created flow log starts at its
+next window boundary, a deleted (or paused) one writes its open window at once and stops, a
+security-group change judges new connections at once (tracked ones keep their state, as on
+AWS), and in enforce mode the nftables ruleset is replaced atomically. --no-state runs the
+config alone, as before: no API adapters, and SIGHUP applies the config's group changes
+(changed flow logs are refused).
+
+The API listens on 127.0.0.1 by default (--api; one listener):
+  /v2.0/flowlog-loggers  NHN Cloud Flow Log API v2, X-Auth-Token from --api-token-file
+  GET /openapi.json      the OpenAPI document of the REST routes
+  GET /metrics (Prometheus), GET /status, GET /healthz
+  POST /reload           reloads the config (Authorization: Bearer <token>)
+Bodies over 1 MiB are refused (413). Logs are JSON lines on stdout.
+
+Signals: SIGTERM/SIGINT flush the open windows and exit; SIGHUP reloads the config file (its
+topology and settings; interfaces, VPCs and limits need a restart).
 
 Examples:
-  sudo flowlog run --config host.yaml
-  sudo flowlog run --config host.yaml --enforce --api 127.0.0.1:0
-  kill -HUP <pid>    # reload security groups`,
+  sudo flowlog run --config host.yaml --state /var/lib/flowlog --api 127.0.0.1:9474 \
+       --api-token-file /etc/flowlog/token
+  curl -H "X-Auth-Token: $(cat /etc/flowlog/token)" http://127.0.0.1:9474/v2.0/flowlog-loggers
+  sudo flowlog run --config host.yaml --no-state --enforce --api 127.0.0.1:0
+  kill -HUP <pid>    # reload the config`,
     )
     .action(async (flags: RunFlags) => {
       const logger = createLogger()
@@ -104,56 +136,33 @@ Examples:
       })
       const token = readToken(flags.apiTokenFile)
       const [acceptGroup, dropGroup] = flags.nflogGroups
-      let metrics: LiveMetrics | null = null
-      const daemon = await LiveDaemon.start({
-        configPath: flags.config,
-        ...(flags.out === undefined ? {} : { out: flags.out }),
-        enforce: flags.enforce,
-        captureBufferMiB: flags.captureBuffer,
-        capture,
-        ruleset: { table: flags.nftTable, acceptGroup, dropGroup },
+      const service = await ServiceDaemon.start({
+        live: {
+          configPath: flags.config,
+          ...(flags.out === undefined ? {} : { out: flags.out }),
+          enforce: flags.enforce,
+          captureBufferMiB: flags.captureBuffer,
+          capture,
+          ruleset: { table: flags.nftTable, acceptGroup, dropGroup },
+          logger,
+        },
+        stateDir: flags.state === false ? null : flags.state,
+        api: flags.api === false ? null : parseListen(flags.api),
+        token,
         logger,
-        onFile: (file, delay) => metrics?.fileWritten(file.flowLogId, delay),
       })
-      const live = new LiveMetrics(() => daemon.snapshot())
-      metrics = live
-      const reload = () => {
-        const result = daemon.reload()
-        live.reloaded(result.ok)
-        return result
-      }
-      let api: Awaited<ReturnType<typeof startApi>> | null = null
-      if (flags.api !== false) {
-        const { host, port } = parseListen(flags.api)
-        try {
-          api = await startApi(
-            { host, port, token },
-            {
-              metrics: () => live.text(),
-              metricsContentType: live.registry.contentType,
-              status: () => ({ mode: daemon.mode, config: flags.config, ...daemon.snapshot() }),
-              reload: async () => reload(),
-            },
-          )
-          logger.info({ host, port: api.port, reloadEnabled: token !== null }, 'api listening')
-        } catch (error) {
-          await daemon.stop()
-          throw error
-        }
-      }
       await new Promise<void>((resolve, reject) => {
         const stop = (signal: string) => {
           logger.info({ signal }, 'stopping: flushing open windows')
-          daemon.stop().then(() => resolve(), reject)
+          service.stop().then(() => resolve(), reject)
         }
         process.once('SIGTERM', () => stop('SIGTERM'))
         process.once('SIGINT', () => stop('SIGINT'))
         process.on('SIGHUP', () => {
           logger.info({ signal: 'SIGHUP' }, 'reloading the config')
-          reload()
+          void service.reload()
         })
       })
-      api?.server.close()
     })
 }
 

@@ -1,15 +1,20 @@
-import { Command, Option } from 'commander'
-import { render } from '../analyze/output.js'
+import { Command } from 'commander'
+import { render, withIsoTimes } from '../analyze/output.js'
 import { loadProposedGroups } from '../analyze/proposed-groups.js'
 import { whatIf } from '../analyze/what-if.js'
 import { changesTable, renderWhatIf } from '../analyze/what-if-text.js'
 import { loadConfig } from '../config/load-config.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
+import { formatOption, openOutput, outputOption } from './output-options.js'
+import { phaseProgressBar } from './phase-progress.js'
+
+const FORMATS = ['table', 'csv', 'json'] as const
 
 interface WhatIfFlags extends SourceFlags {
   config: string
   groups: string
-  format: 'table' | 'csv' | 'json'
+  format?: string
+  output?: string
   failOnChange: boolean
   ruleChanges: boolean
 }
@@ -26,11 +31,8 @@ export function whatIfCommand(): Command {
         '-g, --groups <file>',
         "proposed security groups (YAML/JSON, the config's securityGroups schema)",
       )
-      .addOption(
-        new Option('-f, --format <format>', 'table, csv or json')
-          .choices(['table', 'csv', 'json'])
-          .default('table'),
-      )
+      .addOption(formatOption(FORMATS, 'table'))
+      .addOption(outputOption())
       .option('--rule-changes', 'also list flows that keep their verdict but by another rule', false)
       .option('--fail-on-change', 'exit 3 when any verdict would change (for CI)', false)
       .addHelpText(
@@ -45,24 +47,35 @@ Examples:
   flowlog what-if --config net.yaml --groups least.yaml --fail-on-change logs/`,
       ),
   ).action(async (sources: string[], flags: WhatIfFlags) => {
+    const target = openOutput(flags, FORMATS, 'table')
     const network = loadConfig(flags.config)
     const proposal = loadProposedGroups(flags.groups, network)
     const read = startRead('what-if', flags)
     const reader = readFlows(sources, read.options)
+    const judging = await phaseProgressBar('what-if: replaying', flags.progress, read.stopProgress)
     const result = await whatIf(reader, network, proposal.network, {
       ruleChanges: flags.ruleChanges,
-    })
+      ...(judging === null ? {} : { onProgress: judging.update }),
+    }).finally(() => judging?.stop())
     const notes = proposal.unattached.map(
       (id) => `${id} is on no interface: its rules judge only what refers to it`,
     )
     read.finish(reader.stats, `${result.changedRecords} changed record(s)`)
-    if (flags.format === 'json') {
-      process.stdout.write(`${JSON.stringify({ ...result, notes }, null, 2)}\n`)
-    } else if (flags.format === 'csv') {
-      process.stdout.write(render(changesTable(result), 'csv'))
+    if (result.replayed === 0)
+      read.nothing(
+        result.records === 0
+          ? `no traffic records in ${sources.join(' ')} (${reader.stats.rows} record(s) read)`
+          : `none of the ${result.records} record(s) is on an interface of ${flags.config} (${result.skipped.unknownInterface} of unknown interfaces)`,
+        flags.failOnChange ? '--fail-on-change' : null,
+      )
+    if (target.format === 'json') {
+      target.write(`${JSON.stringify(withIsoTimes({ ...result, notes }), null, 2)}\n`)
+    } else if (target.format === 'csv') {
+      target.write(render(changesTable(result), 'csv'))
     } else {
-      process.stdout.write(renderWhatIf(result, notes))
+      target.write(renderWhatIf(result, notes))
     }
+    await target.close()
     if (flags.failOnChange && result.changedRecords > 0) process.exitCode = 3
   })
 }

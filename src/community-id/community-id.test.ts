@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { communityId, communityIdOfRow } from './community-id.js'
+import { communityId, communityIdOfRow, elasticCommunityIdOfRow } from './community-id.js'
 
 /**
  * The published test vectors: corelight/community-id-spec baseline/README.md ("Default settings" and
@@ -178,6 +178,32 @@ describe('communityIdOfRow', () => {
       null,
     )
     assert.equal(communityIdOfRow({ protocol: 6, srcport: 1, dstport: 2 }), null)
+  })
+})
+
+describe('elasticCommunityIdOfRow (community-id-elastic)', () => {
+  test("uses srcaddr/dstaddr as Elastic's AWS module does, not the packet addresses", () => {
+    const row = {
+      protocol: 6,
+      srcaddr: '1.2.3.4',
+      dstaddr: '5.6.7.8',
+      'pkt-srcaddr': '10.0.0.9',
+      'pkt-dstaddr': '10.0.0.10',
+      srcport: 1122,
+      dstport: 3344,
+    }
+    assert.equal(elasticCommunityIdOfRow(row), '1:wCb3OG7yAFWelaUydu0D+125CLM=')
+    assert.notEqual(communityIdOfRow(row), elasticCommunityIdOfRow(row))
+  })
+
+  test('gives ICMP the id of type 0, code 0 (the spec vector for an echo reply)', () => {
+    const reply = { protocol: 1, srcaddr: '5.6.7.8', dstaddr: '1.2.3.4', srcport: 0, dstport: 0 }
+    assert.equal(elasticCommunityIdOfRow(reply), '1:crodRHL2FEsHjbv3UkRrfbs4bZ0=')
+    assert.equal(communityIdOfRow(reply), null)
+  })
+
+  test('is null without addresses (NODATA)', () => {
+    assert.equal(elasticCommunityIdOfRow({ protocol: null, srcaddr: null, dstaddr: null }), null)
   })
 })
 

@@ -114,23 +114,47 @@ function addressOf(offset: number, v4: boolean): Buffer {
   return b
 }
 
+/** A flow-log row, or anything keyed alike (FlowRow, a DuckDB row's values). */
+type RowLike = Readonly<Record<string, string | number | null | undefined>>
+
 /**
- * The Community ID of a flow-log record (FlowRow or anything keyed alike), from the packet's own
- * addresses (pkt-srcaddr/pkt-dstaddr, as Zeek sees them) or else srcaddr/dstaddr.
+ * `community-id`: the id of the packets, as Zeek and Suricata compute it from the wire, so a record
+ * joins with their conn.log or EVE: the packet's own addresses (pkt-srcaddr/pkt-dstaddr, which differ
+ * from srcaddr/dstaddr behind a NAT gateway, a load balancer or on a secondary address), else
+ * srcaddr/dstaddr.
  *
  * Null where it cannot be right: NODATA/SKIPDATA and records without addresses, and ICMP/ICMPv6,
- * because flow logs write 0 for both ports of ICMP and keep no type or code: any id would be a guess
- * that matches no other tool's.
+ * because flow logs write 0 for both ports of ICMP and keep no type or code, and Zeek hashes the
+ * real type and code: any id would be a guess that matches none of theirs.
  */
-export function communityIdOfRow(
-  row: Readonly<Record<string, string | number | null | undefined>>,
-): string | null {
+export function communityIdOfRow(row: RowLike): string | null {
   const protocol = row.protocol
   if (typeof protocol !== 'number' || protocol === ICMP || protocol === ICMPV6) return null
-  const srcAddr = row['pkt-srcaddr'] ?? row.srcaddr
-  const dstAddr = row['pkt-dstaddr'] ?? row.dstaddr
+  return idOf(row, protocol, row['pkt-srcaddr'] ?? row.srcaddr, row['pkt-dstaddr'] ?? row.dstaddr)
+}
+
+/**
+ * `community-id-elastic`: the id Elastic's AWS integration (Filebeat's parse_aws_vpc_flow_log and
+ * community_id processors) puts on the same record, so it joins with documents indexed there: the
+ * interface's view (srcaddr/dstaddr, never pkt-*), and ICMP/ICMPv6 hashed with type 0 and code 0,
+ * which is what that processor does when a record carries no type or code.
+ */
+export function elasticCommunityIdOfRow(row: RowLike): string | null {
+  const protocol = row.protocol
+  if (typeof protocol !== 'number') return null
+  return idOf(row, protocol, row.srcaddr, row.dstaddr)
+}
+
+function idOf(row: RowLike, protocol: number, srcAddr: unknown, dstAddr: unknown): string | null {
   if (typeof srcAddr !== 'string' || typeof dstAddr !== 'string') return null
-  const srcPort = typeof row.srcport === 'number' ? row.srcport : 0
-  const dstPort = typeof row.dstport === 'number' ? row.dstport : 0
+  const icmp = protocol === ICMP || protocol === ICMPV6
+  const srcPort = !icmp && typeof row.srcport === 'number' ? row.srcport : 0
+  const dstPort = !icmp && typeof row.dstport === 'number' ? row.dstport : 0
   return communityId({ protocol, srcAddr, dstAddr, srcPort, dstPort })
 }
+
+/** The Community ID fields a query can show or filter on, each with how a row gets it. */
+export const COMMUNITY_ID_FIELDS: ReadonlyMap<string, (row: RowLike) => string | null> = new Map([
+  ['community-id', communityIdOfRow],
+  ['community-id-elastic', elasticCommunityIdOfRow],
+])

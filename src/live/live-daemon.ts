@@ -6,10 +6,12 @@ import { LINKTYPE } from '../core/frame.js'
 import type { NetworkConfig } from '../core/network.js'
 import { DECODE_NAMES } from '../core/packet-view.js'
 import { deliverySetupFor } from '../deliver/delivery.js'
+import { FlowLogDelivery } from '../deliver/flow-log-delivery.js'
 import { EnforcedRuleset, type EnforceOptions } from '../enforce/enforced-ruleset.js'
 import { NflogVerdicts } from '../enforce/nflog-verdicts.js'
 import type { Logger } from '../ops/logger.js'
 import type { LiveSnapshot } from '../ops/metrics.js'
+import { switchFlowLogs } from '../pipeline/flow-log-switch.js'
 import { PacketPipeline } from '../pipeline/packet-pipeline.js'
 import { type WindowSink, WorkerWindowSink } from '../pipeline/window-sink.js'
 import type { WrittenFile } from '../pipeline/window-writer.js'
@@ -17,10 +19,13 @@ import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
 import { type CaptureSetup, chooseCaptureBackend, openLiveCapture } from './capture-backend.js'
 import { KernelDropEstimate } from './kernel-drops.js'
 import type { LiveCapture } from './live-capture.js'
-import { reloadProblems } from './reload-check.js'
+import { reloadProblems, topologyProblems } from './reload-check.js'
 
 export interface LiveOptions {
+  /** The config file: the network (and SIGHUP's reload) unless `network` is given. */
   configPath: string
+  /** The network to run at start (a control plane's effective network); else the config file's. */
+  network?: NetworkConfig
   /** Replace every flow log's destination with file://DIR (as replay --out). */
   out?: string
   /** Enforce mode: the kernel judges through nftables, flowlog reads its verdicts from NFLOG. */
@@ -37,6 +42,23 @@ export interface LiveOptions {
   capture?: CaptureSetup
   /** Called with each file once written (metrics). */
   onFile?: (file: WrittenFile, delaySeconds: number) => void
+}
+
+/** What a live change did (apply, reload). */
+export interface ApplyResult {
+  ok: boolean
+  message: string
+  /** Flow logs that start at their next window boundary, and those whose open window was written. */
+  added: string[]
+  removed: string[]
+}
+
+/** The last change the daemon applied, for /status. */
+export interface AppliedChange {
+  at: string
+  added: string[]
+  removed: string[]
+  rules: number
 }
 
 export interface LiveSummary {
@@ -107,12 +129,15 @@ export class LiveDaemon {
   private filesWritten = 0
   private stopping: Promise<LiveSummary> | null = null
   private readonly exitGuard = () => this.removeRulesetNow()
+  /** Each flow log's delivery (DeliverLogsStatus), from the files written and the spool's attempts. */
+  readonly delivery = new FlowLogDelivery()
+  lastApplied: AppliedChange | null = null
 
   private constructor(private readonly options: LiveOptions) {
     this.log = options.logger
     this.mode = options.enforce ? 'enforce' : 'observe'
     this.capture = options.capture ?? chooseCaptureBackend('auto', { enforce: options.enforce })
-    this.network = readConfig(options)
+    this.network = withOut(options, options.network ?? loadConfig(options.configPath))
     this.policy = compilePolicy(this.network)
     // resume: files an earlier run left in the spool are delivered by this one, retried for as
     // long as the daemon runs (replay gives up after its deadline; a daemon never does).
@@ -129,6 +154,7 @@ export class LiveDaemon {
       },
     })
     this.sink.onRecycle = (interval, buffer) => this.pipeline.recycle(interval, buffer)
+    this.sink.onOutcome = (outcome) => this.delivery.outcome(outcome)
     if (options.enforce) {
       this.verdicts = new NflogVerdicts(this.pipeline, this.network.interfaces.length)
       this.enforcer = new EnforcedRuleset(options.ruleset, this.log)
@@ -153,11 +179,7 @@ export class LiveDaemon {
     const devices = this.network.interfaces.flatMap((nic, iface) =>
       nic.device === null ? [] : [{ iface, device: nic.device }],
     )
-    if (devices.length === 0) {
-      throw new InputError(
-        `${this.options.configPath}: no interface has a "device"; flowlog run captures the devices it names`,
-      )
-    }
+    requireDevices(this.network, this.options.configPath)
     const t = now()
     this.pipeline.start(t)
     if (this.enforcer !== null) {
@@ -377,6 +399,7 @@ export class LiveDaemon {
     const files = (this.sink.files as WrittenFile[]).splice(0)
     for (const f of files) {
       this.filesWritten++
+      this.delivery.fileWritten(f)
       const flowLog = this.network.flowLogs.find((x) => x.id === f.flowLogId)
       const delay = t - (f.windowStart + (flowLog?.aggregationInterval ?? 0))
       this.options.onFile?.(f, delay)
@@ -394,47 +417,81 @@ export class LiveDaemon {
   }
 
   /**
-   * Reloads the config file (SIGHUP, POST /reload). Security-group changes apply to new
-   * connections at once; tracked connections keep their verdict. Anything else is refused and the
-   * running config stays.
+   * Reloads the config file (SIGHUP, POST /reload, without a control plane). Security-group
+   * changes apply to new connections at once; tracked connections keep their verdict. A changed
+   * flow log, or anything else, is refused and the running config stays.
    */
-  reload(): { ok: boolean; message: string } {
+  reload(): ApplyResult {
     let next: NetworkConfig
     try {
-      next = readConfig(this.options)
+      next = withOut(this.options, loadConfig(this.options.configPath))
     } catch (error) {
       const problems =
         error instanceof InputError
           ? error.problems
           : [error instanceof Error ? error.message : String(error)]
-      return this.refuse(problems)
+      return this.refuse(problems, 'config reload refused, still running the previous config')
     }
     const problems = reloadProblems(this.network, next)
-    if (problems.length > 0) return this.refuse(problems)
+    if (problems.length > 0)
+      return this.refuse(problems, 'config reload refused, still running the previous config')
+    const result = this.apply(next, 'config reload refused, still running the previous config')
+    if (!result.ok) return result
+    const message = `config reloaded: ${this.policy.ruleIds.length} rule(s); new connections are judged by the new rules`
+    this.log.info({ config: this.options.configPath }, message)
+    return { ...result, message }
+  }
+
+  /**
+   * Runs `next` from now on, without a restart (a control-plane change, a reload): the whole
+   * effective network, whose interfaces, VPCs and limits must be the running ones.
+   * - A flow log added (or resumed) starts at its next window boundary on every interface it
+   *   covers; a new interval gets its own aggregation table.
+   * - A flow log removed (or paused) has its open windows written at once, partial, for it alone,
+   *   and nothing after.
+   * - Security groups and attachments judge new connections at once (tracked ones keep their
+   *   verdict, as on AWS); records name the new rules' ids. In enforce mode the nftables ruleset
+   *   is replaced atomically first: when the kernel refuses it, nothing changes.
+   * Nothing changes per packet: the pipeline's tables and the policy are swapped whole.
+   */
+  apply(network: NetworkConfig, refusal = 'change refused, still running the previous network'): ApplyResult {
+    const next = withOut(this.options, network)
+    // A change that leaves the network as it runs (a tag, a name, the config's record) is nothing to do.
+    if (JSON.stringify(next) === JSON.stringify(this.network)) {
+      return { ok: true, message: 'unchanged: the network runs as it is', added: [], removed: [] }
+    }
+    const problems = topologyProblems(this.network, next)
+    if (problems.length > 0) return this.refuse(problems, refusal)
     const policy = compilePolicy(next, this.policy)
     if (this.enforcer !== null) {
       try {
         this.enforcer.replace(next, policy)
       } catch (error) {
-        return this.refuse([error instanceof Error ? error.message : String(error)])
+        return this.refuse([error instanceof Error ? error.message : String(error)], refusal)
       }
     }
+    const t = now()
+    const { added, removed } = switchFlowLogs(this.pipeline, this.sink, this.network, next, policy.ruleIds, t)
     this.pipeline.tracker.setPolicy(policy)
-    this.sink.setRuleIds(policy.ruleIds)
     this.policy = policy
     this.network = next
-    const message = `config reloaded: ${policy.ruleIds.length} rule(s); new connections are judged by the new rules`
-    this.log.info({ config: this.options.configPath }, message)
-    return { ok: true, message }
+    this.lastApplied = {
+      at: new Date(t * 1000).toISOString(),
+      added: added.map((f) => f.id),
+      removed: removed.map((f) => f.id),
+      rules: policy.ruleIds.length,
+    }
+    const message = `applied: ${added.length} flow log(s) start at their next window, ${removed.length} stopped after writing their open window; ${policy.ruleIds.length} rule(s) judge new connections`
+    this.log.info(
+      { added: this.lastApplied.added, removed: this.lastApplied.removed, rules: policy.ruleIds.length },
+      message,
+    )
+    return { ok: true, message, added: this.lastApplied.added, removed: this.lastApplied.removed }
   }
 
-  private refuse(problems: readonly string[]): { ok: boolean; message: string } {
-    const message = `config reload refused, still running the previous config: ${problems.join('; ')}`
-    this.log.error(
-      { config: this.options.configPath, problems },
-      'config reload refused, still running the previous config',
-    )
-    return { ok: false, message }
+  private refuse(problems: readonly string[], refusal: string): ApplyResult {
+    this.log.error({ config: this.options.configPath, problems }, refusal)
+    return { ok: false, message: `${refusal}: ${problems.join('; ')}`, added: [], removed: [] }
   }
 
   snapshot(): LiveSnapshot {
@@ -463,6 +520,7 @@ export class LiveDaemon {
       activeFlows: tables.reduce((n, t) => n + t.records, 0),
       trackedConnections: p.tracker.size,
       windowsClosed: this.windowsClosed,
+      flowLogs: this.network.flowLogs.length,
       delivery: this.sink.deliveryStats.snapshot(),
     }
   }
@@ -540,8 +598,17 @@ export class LiveDaemon {
   }
 }
 
-function readConfig(options: LiveOptions): NetworkConfig {
-  const network = loadConfig(options.configPath)
+/** Refuses a network with nothing to capture (checked before anything is opened or created). */
+export function requireDevices(network: NetworkConfig, configPath: string): void {
+  if (!network.interfaces.some((nic) => nic.device !== null)) {
+    throw new InputError(
+      `${configPath}: no interface has a "device"; flowlog run captures the devices it names`,
+    )
+  }
+}
+
+/** The network with every destination replaced by file://OUT when the daemon was given --out. */
+function withOut(options: LiveOptions, network: NetworkConfig): NetworkConfig {
   if (options.out === undefined) return network
   const destination = pathToFileURL(resolve(options.out)).href
   return { ...network, flowLogs: network.flowLogs.map((f) => ({ ...f, destination })) }

@@ -30,6 +30,18 @@ export function reloadProblems(current: NetworkConfig, next: NetworkConfig): str
     if (!after.has(id))
       problems.push(`flowLogs: flow log ${id} was removed; removing a flow log needs a restart`)
   }
+  problems.push(...topologyProblems(current, next))
+  return problems
+}
+
+/**
+ * What no live change may alter, because it shapes the running pipeline (interface indexes,
+ * captures, table sizes): interfaces but for their security groups, VPCs, account, region and
+ * limits. Flow logs and security groups may change (LiveDaemon.apply).
+ */
+export function topologyProblems(current: NetworkConfig, next: NetworkConfig): string[] {
+  const problems: string[] = []
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
   const shape = (c: NetworkConfig) => c.interfaces.map(({ securityGroups: _groups, ...rest }) => rest)
   if (!same(shape(current), shape(next))) {
     problems.push('interfaces: interfaces changed (other than their securityGroups); that needs a restart')

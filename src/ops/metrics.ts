@@ -17,6 +17,8 @@ export interface LiveSnapshot {
   activeFlows: number
   trackedConnections: number
   windowsClosed: number
+  /** Flow logs running now (enabled ones: a paused or deleted one is not). */
+  flowLogs: number
   /** The spool and deliveries to destinations (the writer thread counts them). */
   delivery: DeliveryStatsSnapshot
 }
@@ -30,6 +32,7 @@ export class LiveMetrics {
   private readonly filesWritten: Counter<'flow_log'>
   private readonly writeDelay: Histogram<'flow_log'>
   private readonly reloads: Counter<'result'>
+  private readonly changes: Counter<'result'>
   private readonly seen = new Map<string, number>()
 
   constructor(snapshot: () => LiveSnapshot) {
@@ -153,6 +156,7 @@ export class LiveMetrics {
     )
     gauge('flowlog_spool_waiting_files', 'Files waiting in the spool now', (s) => s.delivery.waiting)
     gauge('flowlog_active_flows', 'Flow records held in open windows', (s) => s.activeFlows)
+    gauge('flowlog_flow_logs', 'Flow logs running now (paused and deleted ones are not)', (s) => s.flowLogs)
     gauge('flowlog_tracked_connections', 'Connections in the connection tracker', (s) => s.trackedConnections)
 
     this.filesWritten = new Counter({
@@ -174,6 +178,17 @@ export class LiveMetrics {
       labelNames: ['result'],
       registers: [registry],
     })
+    this.changes = new Counter({
+      name: 'flowlog_control_changes_total',
+      help: 'Control-plane changes (API calls) applied live to the running daemon, by result',
+      labelNames: ['result'],
+      registers: [registry],
+    })
+  }
+
+  /** A control-plane change the daemon applied live, or refused. */
+  changeApplied(ok: boolean): void {
+    this.changes.inc({ result: ok ? 'applied' : 'refused' })
   }
 
   fileWritten(flowLog: string, delaySeconds: number): void {

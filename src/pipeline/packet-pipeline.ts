@@ -41,6 +41,12 @@ export interface PipelineOptions {
   countInEntries?: boolean
 }
 
+/** An aggregation table and its interfaces as a mask (a constant-time check per packet). */
+export interface PipelineTable {
+  readonly table: FlowTable
+  readonly covered: Uint8Array
+}
+
 /**
  * decode → attribute → verdict → aggregate, for one frame at a time. Allocation-free per packet
  * and never throws: bad packets are counted by reason (DESIGN 9).
@@ -57,8 +63,11 @@ export class PacketPipeline {
   readonly tracker: ConnectionTracker
   /** Packets recorded per interface and action: index iface * 2 + action (for live metrics). */
   readonly byInterface: Float64Array
-  /** One table per distinct aggregation interval, with the interfaces its flow logs cover. */
-  readonly tables: { table: FlowTable; covered: Uint8Array }[]
+  /**
+   * One table per distinct aggregation interval, with the interfaces its flow logs cover. Replaced
+   * whole when the flow logs change (setFlowLogs), so the packet path reads it as before.
+   */
+  tables: readonly PipelineTable[]
   private readonly view = new PacketView()
   private readonly fragments = new FragmentPorts()
   private readonly attributor: Attributor
@@ -72,11 +81,29 @@ export class PacketPipeline {
   private windows: ConnectionWindows | null = null
   /** The interfaces the table `windows` counts for covers. */
   private countedCovered: Uint8Array = new Uint8Array(0)
+  /** The window clocks run (start): tables added later start at once too. */
+  private started = false
 
-  constructor(network: NetworkConfig, policy: CompiledPolicy, options: PipelineOptions) {
+  constructor(
+    network: NetworkConfig,
+    policy: CompiledPolicy,
+    private readonly options: PipelineOptions,
+  ) {
     this.attributor = new Attributor(network)
     this.tracker = new ConnectionTracker(policy, network.limits.connectionTableCapacity)
     this.byInterface = new Float64Array(network.interfaces.length * 2)
+    this.tables = []
+    this.setFlowLogs(network, 0)
+  }
+
+  /**
+   * Aggregates for the flow logs of `network` from now on (a flow log added or removed live; the
+   * interfaces must be those the pipeline was built with). A table whose interval stays keeps its
+   * open windows and takes the new coverage; a new interval gets a new table, whose clock starts
+   * at `time` when the others run; a table no flow log needs any more is dropped with its open
+   * windows (take them first: openWindows). Nothing changes per packet.
+   */
+  setFlowLogs(network: NetworkConfig, time: number): void {
     const intervals = [...new Set(network.flowLogs.map((f) => f.aggregationInterval))].sort((a, b) => a - b)
     this.tables = intervals.map((interval) => {
       const interfaces = [
@@ -86,26 +113,35 @@ export class PacketPipeline {
             .flatMap((f) => coveredInterfaces(network, f)),
         ),
       ].sort((a, b) => a - b)
-      return {
-        covered: coverageMask(network, interfaces),
-        table: new FlowTable({
-          interval,
-          capacity: network.limits.flowTableCapacity,
-          coveredInterfaces: interfaces,
-          lateness: options.lateness,
-          onWindow: (window) => options.onWindow(interval, window),
-        }),
+      const covered = coverageMask(network, interfaces)
+      const kept = this.tables.find((t) => t.table.interval === interval)
+      if (kept !== undefined) {
+        kept.table.setCoverage(interfaces)
+        return { table: kept.table, covered }
       }
+      const table = new FlowTable({
+        interval,
+        capacity: network.limits.flowTableCapacity,
+        coveredInterfaces: interfaces,
+        lateness: this.options.lateness,
+        onWindow: (window) => this.options.onWindow(interval, window),
+      })
+      if (this.started) table.begin(time)
+      return { table, covered }
     })
-    this.countInEntries(options.countInEntries === false ? null : (this.tables[0] ?? null))
+    this.countInEntries(this.options.countInEntries === false ? null : (this.tables[0] ?? null))
   }
 
   /**
    * Lets the connection entries count for `first` (the table of the shortest interval), or stop
    * counting (null). Counts already held go to the table they were counted for first.
    */
-  private countInEntries(first: { table: FlowTable; covered: Uint8Array } | null): void {
+  private countInEntries(first: PipelineTable | null): void {
     const old = this.windows
+    if (old !== null && first !== null && old.table === first.table) {
+      this.countedCovered = first.covered
+      return
+    }
     if (old !== null) {
       old.flushBelow(Number.POSITIVE_INFINITY)
       old.table.setBeforeClose(null)
@@ -125,6 +161,18 @@ export class PacketPipeline {
   /** Packets counted in their connection entries rather than added to a flow table one by one. */
   get countedInEntries(): number {
     return this.windows?.counted ?? 0
+  }
+
+  /**
+   * Copies of the windows of `interval` not closed yet at `time` (see FlowTable.openWindows), for
+   * writing a removed flow log's last, partial window; none when no table has that interval.
+   */
+  openWindows(interval: number, time: number): ClosedWindow[] {
+    const table = this.tables.find((t) => t.table.interval === interval)?.table
+    if (table === undefined) return []
+    // The connection entries' records of those windows first.
+    if (this.windows?.table === table) this.windows.flushBelow(Number.POSITIVE_INFINITY)
+    return table.openWindows(time)
   }
 
   /** The interface a capture device is attributed to, or -1 (for checking --device). */
@@ -168,6 +216,7 @@ export class PacketPipeline {
    * stay idle from the first window on get NODATA records.
    */
   start(time: number): void {
+    this.started = true
     for (const { table } of this.tables) table.begin(time)
   }
 

@@ -2,9 +2,11 @@ import { Worker } from 'node:worker_threads'
 import { windowBatch } from '../aggregate/closed-window.js'
 import { FlowlogError } from '../core/errors.js'
 import type { ClosedWindow } from '../core/flow-record.js'
+import type { NetworkConfig } from '../core/network.js'
 import { deliverySetupFor } from '../deliver/delivery.js'
 import { DeliveryStats } from '../deliver/delivery-stats.js'
 import type { SpoolEntry } from '../deliver/spool.js'
+import type { AttemptOutcome } from '../deliver/spool-deliverer.js'
 import { WindowWriter, type WriterSetup, type WrittenFile } from './window-writer.js'
 
 /**
@@ -12,7 +14,8 @@ import { WindowWriter, type WriterSetup, type WrittenFile } from './window-write
  * `backlog` lets the reader pause when the writer falls behind, and `drain` waits for all.
  */
 export interface WindowSink {
-  submit(interval: number, window: ClosedWindow): void
+  /** A closed window, for every flow log of its interval, or only those named in `only`. */
+  submit(interval: number, window: ClosedWindow, only?: readonly string[]): void
   /**
    * Called with a submitted window's table buffer once it is read and emptied (for the packet
    * thread's next windows: PacketPipeline.recycle).
@@ -27,6 +30,10 @@ export interface WindowSink {
   readonly files: readonly WrittenFile[]
   /** A reloaded policy's rule list, for windows submitted from now on (live reload). */
   setRuleIds(ruleIds: readonly string[]): void
+  /** The flow logs and rules for windows submitted from now on (WindowWriter.update). */
+  update(network: NetworkConfig, ruleIds: readonly string[], starts: Readonly<Record<string, number>>): void
+  /** Called with the outcome of each delivery attempt from the spool (per flow log delivery status). */
+  onOutcome: ((outcome: DeliveryOutcome) => void) | null
   /** Spool and delivery counters, live on this thread (the writer thread updates them). */
   readonly deliveryStats: DeliveryStats
   /**
@@ -37,17 +44,31 @@ export interface WindowSink {
   close(): Promise<void>
 }
 
+/** What the daemon hears of a delivery attempt (plain data: it crosses from the writer thread). */
+export interface DeliveryOutcome {
+  flowLogId: string | null
+  key: string
+  delivered: boolean
+  /** The failure in words (never a credential), when it failed. */
+  error: string | null
+}
+
+function outcomeOf(o: AttemptOutcome): DeliveryOutcome {
+  return { flowLogId: o.entry.flowLogId, key: o.entry.key, delivered: o.delivered, error: o.error ?? null }
+}
+
 /** Writes on the calling thread. For tests and tiny captures. */
 export class InlineWindowSink implements WindowSink {
   readonly files: WrittenFile[] = []
   onRecycle: ((interval: number, buffer: ArrayBuffer) => void) | null = null
+  onOutcome: ((outcome: DeliveryOutcome) => void) | null = null
   private readonly writer: WindowWriter
   private chain: Promise<void> = Promise.resolve()
   private pending = 0
   private failure: unknown = null
 
   constructor(setup: WriterSetup) {
-    this.writer = new WindowWriter(setup)
+    this.writer = new WindowWriter(setup, (o) => this.onOutcome?.(outcomeOf(o)))
   }
 
   get backlog(): number {
@@ -63,14 +84,14 @@ export class InlineWindowSink implements WindowSink {
     return this.writer.settleDelivery(deadline)
   }
 
-  submit(interval: number, window: ClosedWindow): void {
+  submit(interval: number, window: ClosedWindow, only?: readonly string[]): void {
     // Read now, while the buffer is the window's: it goes back for reuse at once.
     const batch = windowBatch(window)
     if (window.slots !== null) this.onRecycle?.(interval, window.slots)
     this.pending++
     this.chain = this.chain.then(async () => {
       try {
-        if (this.failure === null) this.files.push(...(await this.writer.write(interval, batch)))
+        if (this.failure === null) this.files.push(...(await this.writer.write(interval, batch, only)))
       } catch (error) {
         this.failure ??= error
       } finally {
@@ -81,6 +102,10 @@ export class InlineWindowSink implements WindowSink {
 
   setRuleIds(ruleIds: readonly string[]): void {
     this.chain = this.chain.then(() => this.writer.setRuleIds(ruleIds))
+  }
+
+  update(network: NetworkConfig, ruleIds: readonly string[], starts: Readonly<Record<string, number>>): void {
+    this.chain = this.chain.then(() => this.writer.update(network, ruleIds, starts))
   }
 
   async drain(): Promise<void> {
@@ -102,6 +127,7 @@ export class InlineWindowSink implements WindowSink {
 export class WorkerWindowSink implements WindowSink {
   readonly files: WrittenFile[] = []
   onRecycle: ((interval: number, buffer: ArrayBuffer) => void) | null = null
+  onOutcome: ((outcome: DeliveryOutcome) => void) | null = null
   private readonly worker: Worker
   private nextId = 0
   private pending = 0
@@ -127,7 +153,12 @@ export class WorkerWindowSink implements WindowSink {
         error?: { message: string; code?: string }
         settled?: SpoolEntry[]
         recycle?: { interval: number; buffer: ArrayBuffer }
+        outcome?: DeliveryOutcome
       }) => {
+        if (message.outcome !== undefined) {
+          this.onOutcome?.(message.outcome)
+          return
+        }
         if (message.recycle !== undefined) {
           this.onRecycle?.(message.recycle.interval, message.recycle.buffer)
           return
@@ -165,17 +196,21 @@ export class WorkerWindowSink implements WindowSink {
     return this.pending
   }
 
-  submit(interval: number, window: ClosedWindow): void {
+  submit(interval: number, window: ClosedWindow, only?: readonly string[]): void {
     this.pending++
     // The table's buffer moves to the writer thread (no copy); it comes back emptied (recycle).
     this.worker.postMessage(
-      { id: this.nextId++, interval, window },
+      { id: this.nextId++, interval, window, ...(only === undefined ? {} : { only: [...only] }) },
       window.slots === null ? [] : [window.slots],
     )
   }
 
   setRuleIds(ruleIds: readonly string[]): void {
     this.worker.postMessage({ ruleIds: [...ruleIds] })
+  }
+
+  update(network: NetworkConfig, ruleIds: readonly string[], starts: Readonly<Record<string, number>>): void {
+    this.worker.postMessage({ update: { network, ruleIds: [...ruleIds], starts: { ...starts } } })
   }
 
   async drain(): Promise<void> {

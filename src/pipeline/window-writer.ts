@@ -6,6 +6,7 @@ import { compress, fileCompression } from '../deliver/compression.js'
 import { Delivery, type DeliverySetup, deliverySetupFor } from '../deliver/delivery.js'
 import { objectKey } from '../deliver/object-key.js'
 import type { SpoolEntry } from '../deliver/spool.js'
+import type { AttemptOutcome } from '../deliver/spool-deliverer.js'
 import { expandBatch } from '../format/expand-batch.js'
 import { formatterFor } from '../format/registry.js'
 import { coverageMask, coveredInterfaces } from './flow-log-coverage.js'
@@ -33,6 +34,8 @@ export interface WriterSetup {
 
 interface FlowLogOutput {
   flowLog: FlowLogSpec
+  /** The first window (its start, unix seconds) written for it: a flow log added live starts at a boundary. */
+  from: number
   covered: Uint8Array
   /** Set when the flow log leaves out platform traffic. */
   platform: PlatformTraffic | null
@@ -46,23 +49,42 @@ interface FlowLogOutput {
  * packet path.
  */
 export class WindowWriter {
-  private readonly outputs: FlowLogOutput[]
+  private outputs: FlowLogOutput[] = []
   /** Spool, retries and their counters: files leave this writer durable, delivered or not. */
   readonly delivery: Delivery
 
-  constructor(private setup: WriterSetup) {
-    const { network } = setup
-    this.delivery = new Delivery(setup.delivery ?? deliverySetupFor(network))
+  constructor(
+    private setup: WriterSetup,
+    onOutcome?: (outcome: AttemptOutcome) => void,
+  ) {
+    this.delivery = new Delivery(setup.delivery ?? deliverySetupFor(setup.network), onOutcome)
     // A broken spool shows at the first file written, with its reason; nothing to add here.
     if (setup.delivery?.resume === true) this.delivery.resume().catch(() => {})
+    this.update(setup.network, setup.ruleIds, {})
+  }
+
+  /**
+   * The flow logs of `network` from now on (a live change: windows submitted before it were
+   * written by the flow logs then). One kept unchanged goes on as it was; a new one (or one whose
+   * spec changed) is written from the window starting at `starts[id]` on, unix seconds (all
+   * windows when absent); one no longer there writes nothing more.
+   */
+  update(network: NetworkConfig, ruleIds: readonly string[], starts: Readonly<Record<string, number>>): void {
+    this.setup = { ...this.setup, network, ruleIds }
     const platform = new PlatformTraffic(network)
-    this.outputs = network.flowLogs.map((flowLog) => ({
-      flowLog,
-      covered: coverageMask(network, coveredInterfaces(network, flowLog)),
-      platform: flowLog.platformTraffic === 'exclude' ? platform : null,
-      formatter: formatterFor(flowLog.fileFormat),
-      destination: this.delivery.destinationFor(flowLog.destination),
-    }))
+    const before = new Map(this.outputs.map((o) => [o.flowLog.id, o]))
+    this.outputs = network.flowLogs.map((flowLog) => {
+      const kept = before.get(flowLog.id)
+      const same = kept !== undefined && JSON.stringify(kept.flowLog) === JSON.stringify(flowLog)
+      return {
+        flowLog,
+        from: same ? kept.from : (starts[flowLog.id] ?? Number.NEGATIVE_INFINITY),
+        covered: coverageMask(network, coveredInterfaces(network, flowLog)),
+        platform: flowLog.platformTraffic === 'exclude' ? platform : null,
+        formatter: formatterFor(flowLog.fileFormat),
+        destination: this.delivery.destinationFor(flowLog.destination),
+      }
+    })
   }
 
   /** Waits for the files still waiting, at most until `deadline` (epoch ms); answers those left. */
@@ -75,14 +97,19 @@ export class WindowWriter {
     this.setup = { ...this.setup, ruleIds }
   }
 
-  async write(interval: number, batch: RecordBatch): Promise<WrittenFile[]> {
+  /**
+   * Writes the files of a closed window: one per flow log of that interval that has begun by then,
+   * or only those named in `only` (the last window of flow logs removed live).
+   */
+  async write(interval: number, batch: RecordBatch, only?: readonly string[]): Promise<WrittenFile[]> {
     const { network, ruleIds } = this.setup
     // Records as objects only for a format that cannot read the columns (Parquet): once per window.
     let records: FlowRecord[] | null = null
     const written: WrittenFile[] = []
     for (const output of this.outputs) {
       const { flowLog, formatter } = output
-      if (flowLog.aggregationInterval !== interval) continue
+      if (flowLog.aggregationInterval !== interval || batch.windowStart < output.from) continue
+      if (only !== undefined && !only.includes(flowLog.id)) continue
       const selection = selectRecords(batch, output)
       const count = selection === null ? batch.count : selection.length
       let encoded: Uint8Array

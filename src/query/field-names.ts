@@ -42,6 +42,7 @@ const ALIASES: ReadonlyMap<string, string> = (() => {
     ['vpc', 'vpc-id'],
     ['subnet', 'subnet-id'],
     ['communityid', 'community-id'],
+    ['communityidelastic', 'community-id-elastic'],
   ] as const) {
     map.set(alias, field)
   }

@@ -33,6 +33,8 @@ export interface ParallelSink {
   take(row: FlowRow): boolean
   /** Kept records when only counting. Return false to stop. */
   count(n: number): boolean
+  /** The fields a file's records have. */
+  fields(names: readonly string[]): void
 }
 
 /**
@@ -98,6 +100,7 @@ export async function readInParallel(
       results.delete(done)
       const file = files[done]!
       for (const [line, reason] of result.bad) options.onBadLine?.(file.name, line, reason)
+      sink.fields(result.fields)
       stats.files += result.stats.files
       stats.bytes += result.stats.bytes
       stats.rows += result.stats.rows

@@ -75,3 +75,32 @@ describe('parseTime', () => {
     assert.equal(parseTime('now', 'x', 'UTC', now), now)
   })
 })
+
+describe('parseFilter: a value a field can never hold is a warning, not an error', () => {
+  const warnings = (filter: string) => {
+    const out: string[] = []
+    parseFilter(filter, { onWarning: (m) => out.push(m) })
+    return out
+  }
+  test('outside the vocabulary, with the nearest value', () => {
+    assert.deepEqual(warnings('action=rejected'), [
+      '--where "action=rejected": "rejected" can never match: action is ACCEPT, REJECT or - (did you mean "REJECT"?)',
+    ])
+    assert.match(
+      warnings('dstport=22 and flow-direction=inbound')[0] ?? '',
+      /flow-direction=inbound: "inbound" can never match/,
+    )
+  })
+  test('values of the vocabulary in any case, its synonyms, wildcards and "-" are fine', () => {
+    for (const f of [
+      'action=reject',
+      'action=DROP',
+      'log-status=nodata',
+      'flow-direction=Egress',
+      'type=ipv6',
+      'action=REJ*',
+      'action=-',
+    ])
+      assert.deepEqual(warnings(f), [], f)
+  })
+})

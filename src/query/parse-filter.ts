@@ -1,3 +1,4 @@
+import { closestName } from '../config/closest-name.js'
 import { type Cidr, parseCidr } from '../core/address.js'
 import { InputError } from '../core/errors.js'
 import { kindOf } from '../read/flow-row.js'
@@ -22,12 +23,34 @@ import { parseTime } from './time-value.js'
  * times (ISO 8601, unix seconds, 15m/2h/7d ago) for start, end and time. A text starting with `[` is
  * a CloudWatch filter pattern instead (see parsePattern).
  */
-export function parseFilter(text: string, options: { zone?: string; what?: string } = {}): FilterNode {
+export function parseFilter(
+  text: string,
+  options: { zone?: string; what?: string; onWarning?: (message: string) => void } = {},
+): FilterNode {
   const what = options.what ?? '--where'
   if (text.trim().startsWith('[')) return parsePattern(text, what)
-  const parser = new Parser(tokenize(text, what), text, what, options.zone ?? 'UTC')
+  // A warning about one comparison starts with it; when that is the whole filter, say it once.
+  const own = `${text.trim()}: `
+  const parser = new Parser(tokenize(text, what), text, what, options.zone ?? 'UTC', (message) =>
+    options.onWarning?.(
+      `${what} "${text}": ${message.startsWith(own) ? message.slice(own.length) : message}`,
+    ),
+  )
   return parser.parse()
 }
+
+/**
+ * The values fields of a fixed vocabulary can hold (compared in any case), so a value outside it
+ * (`action=rejected`) is reported as one that can never match instead of silently matching nothing.
+ */
+const KNOWN_VALUES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['action', ['ACCEPT', 'REJECT']],
+  ['log-status', ['OK', 'NODATA', 'SKIPDATA']],
+  ['flow-direction', ['ingress', 'egress']],
+  ['type', ['IPv4', 'IPv6', 'EFA']],
+  ['reject-reason', ['BPA', 'EC']],
+  ['sublocation-type', ['wavelength', 'outpost', 'localzone']],
+])
 
 /** Several filters (each --where) and-ed together. */
 export function andAll(nodes: readonly FilterNode[]): FilterNode {
@@ -91,6 +114,7 @@ class Parser {
     private readonly text: string,
     private readonly what: string,
     private readonly zone: string,
+    private readonly warn: (message: string) => void,
   ) {}
 
   parse(): FilterNode {
@@ -268,8 +292,8 @@ class Parser {
         if (rel !== '=') throw this.error(`${written}: a time range a..b takes = or in`)
         return {
           kind: 'range',
-          low: this.time(range[1]!, written) * scale,
-          high: this.time(range[2]!, written) * scale,
+          low: this.time(rangeEnds(range[1]!, range[2]!)[0], written) * scale,
+          high: this.time(rangeEnds(range[1]!, range[2]!)[1], written) * scale,
         }
       }
       return { kind: 'number', op: rel, value: this.time(v, written) * scale }
@@ -307,6 +331,13 @@ class Parser {
     let text = caseless ? v.toUpperCase() : v
     if (fieldName === 'action') text = ACTIONS.get(text) ?? text
     if (!value.quoted && v.includes('*')) return this.glob(v, rel, written, caseless)
+    const known = KNOWN_VALUES.get(fieldName)
+    if (known !== undefined && rel === '=' && !known.some((k) => k.toUpperCase() === text)) {
+      const near = closestName(text, known)
+      this.warn(
+        `${written}: "${v}" can never match: ${fieldName} is ${known.join(', ')} or -${near === null ? '' : ` (did you mean "${near}"?)`}`,
+      )
+    }
     return { kind: 'text', op: rel, value: text, caseless }
   }
 
@@ -388,3 +419,18 @@ export const PROTOCOLS: ReadonlyMap<string, number> = new Map([
   ['icmp6', 58],
   ['sctp', 132],
 ])
+
+/**
+ * A time range's ends as written, completed: an end written as a time of day only
+ * (`2024-06-01T12:00..12:30Z`) is on the start's date, and its zone, when the start has none, is
+ * the start's too (the zone written once at the end is meant for the range).
+ */
+export function rangeEnds(low: string, high: string): [string, string] {
+  const date = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/i.exec(low.trim())
+  const time = /^\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(high.trim())
+  if (time === null) return [low, high]
+  const day = date?.[1] ?? /^(\d{4}-\d{2}-\d{2})[T ]/i.exec(low.trim())?.[1]
+  if (day === undefined) return [low, high]
+  const zone = time[1] ?? ''
+  return [date !== null ? `${low.trim()}${zone}` : low, `${day}T${high.trim()}`]
+}

@@ -58,7 +58,8 @@ export function parseTerms(text: string, what: string): TermsNode {
  *    bytes, windowstart, windowend, action="REJECT", flowlogstatus]
  *   [..., action=REJECT, status]          (`...` stands for any number of fields)
  *   [v, a, e, src=10.0.2.*, ...]           (`*` wildcards)
- *   [..., dstport = 80 || dstport = 8080, ...]   ([..., bytes >= 400, ...] numeric)
+ *   [v, a, e, s, d, sp, dstport = 80 || dstport = 8080, ...]
+ *   [v, a, e, s, d, sp, dp, proto, packets, bytes >= 400, ...]   (numeric)
  *
  * Labels are free names; conditions are = != < <= > >= with a quoted or bare value, joined by && and
  * ||. As in CloudWatch, without `...` a record matches only if it has exactly as many fields.
@@ -75,7 +76,10 @@ export function parsePattern(text: string, what: string): PatternNode {
   let tail: PatternTerm[] | null = null
   for (const part of parts) {
     if (part === '...') {
-      if (tail !== null) throw new InputError(`${what} "${text}": only one "..." is allowed`)
+      if (tail !== null)
+        throw new InputError(
+          `${what} "${text}": only one "..." is allowed (fields are matched by position: name those before the one you test, [v, a, e, src, dst, sp, dp, proto, packets, bytes>=400, ...])`,
+        )
       tail = []
       continue
     }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads'
-import { communityIdOfRow } from '../community-id/community-id.js'
+import { COMMUNITY_ID_FIELDS } from '../community-id/community-id.js'
 import type { FlowRow } from '../read/flow-row.js'
 import { localFile } from '../read/list-sources.js'
 import { emptyStats, type ReadOptions, type ReadStats } from '../read/read-options.js'
@@ -17,7 +17,8 @@ import type { FilterNode } from './filter.js'
 export interface WorkerSetup {
   filter: FilterNode
   options: Pick<ReadOptions, 'since' | 'until' | 'logFormat'>
-  communityId: boolean
+  /** Community ID fields to add to every row (community-id, community-id-elastic). */
+  idFields: string[]
   countOnly: boolean
 }
 
@@ -34,6 +35,8 @@ export interface WorkerResult {
   stats: ReadStats
   bad: [line: number, reason: string][]
   tooMany: boolean
+  /** The fields the file's records have (its schema's names). */
+  fields: string[]
 }
 
 /** Copying is worth it for a few records: at most this many, or 2 % of the file's records. */
@@ -48,17 +51,21 @@ parentPort?.on('message', async (task: WorkerTask) => {
   const rows: FlowRow[] = []
   let matched = 0
   let tooMany = false
+  const fields = new Set<string>()
   const scan = scanFiles({
     files: [localFile(task.path, task.size)],
     options: { ...setup.options, onBadLine: (_file, line, reason) => bad.push([line, reason]) },
     stats,
     sink: {
-      bind: (schema) => compiled.bind(schema),
+      bind: (schema) => {
+        for (const name of schema.index.keys()) fields.add(name)
+        return compiled.bind(schema)
+      },
       take: (cursor) => {
         matched++
         if (setup.countOnly) return undefined
         const row = cursor.toRow()
-        if (setup.communityId) row['community-id'] = communityIdOfRow(row)
+        for (const field of setup.idFields) row[field] = COMMUNITY_ID_FIELDS.get(field)?.(row) ?? null
         rows.push(row)
         if (rows.length > FEW && rows.length * 50 > stats.rows) {
           tooMany = true
@@ -71,6 +78,14 @@ parentPort?.on('message', async (task: WorkerTask) => {
   for await (const _ of scan) {
     // Records are collected as they are read.
   }
-  const result: WorkerResult = { id: task.id, rows: tooMany ? [] : rows, matched, stats, bad, tooMany }
+  const result: WorkerResult = {
+    id: task.id,
+    rows: tooMany ? [] : rows,
+    matched,
+    stats,
+    bad,
+    tooMany,
+    fields: [...fields],
+  }
   parentPort?.postMessage(result)
 })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { PassThrough } from 'node:stream'
+import { PassThrough, Writable } from 'node:stream'
 import { describe, test } from 'node:test'
 import { type Cell, type OutputFormat, RowWriter } from './row-writer.js'
 import { TimeFormat } from './time-format.js'
@@ -62,4 +62,17 @@ describe('TimeFormat', () => {
     assert.equal(new TimeFormat('America/New_York', false).format(winter, false), '2024-01-15T07:00:00-05:00')
     assert.equal(new TimeFormat('UTC', false).format(t + 0.123, true), '2024-06-01T12:00:20.123Z')
   })
+})
+
+test('RowWriter: waiting for a slow reader leaves no listener behind', async () => {
+  // A reader that takes its time: every flush waits for 'drain'.
+  const out = new Writable({ highWaterMark: 16, write: (_chunk, _encoding, done) => setImmediate(done) })
+  const writer = new RowWriter(out, 'csv', ['line'])
+  for (let i = 0; i < 200; i++) {
+    writer.row([`row ${i} ${'x'.repeat(200)}`])
+    await writer.flush()
+  }
+  await writer.end()
+  assert.ok(out.listenerCount('close') <= 2, `${out.listenerCount('close')} close listeners`)
+  assert.ok(out.listenerCount('drain') <= 1, `${out.listenerCount('drain')} drain listeners`)
 })

@@ -1,4 +1,3 @@
-import { InputError } from '../core/errors.js'
 import { csvCell } from '../format/csv-cell.js'
 
 /**
@@ -14,14 +13,6 @@ export type Cell = string | number | bigint | boolean | null
 
 const TABLE_SAMPLE = 1000
 const WRITE_CHARS = 1 << 16
-
-export function checkOutputFormat(text: string): OutputFormat {
-  const format = text.toLowerCase()
-  if (!OUTPUT_FORMATS.includes(format as OutputFormat)) {
-    throw new InputError(`--output: "${text}" is not one of ${OUTPUT_FORMATS.join(', ')}`)
-  }
-  return format as OutputFormat
-}
 
 export class RowWriter {
   closed = false
@@ -159,7 +150,11 @@ export class RowWriter {
     this.pending = ''
     if (!ok && this.drained === null) {
       this.drained = new Promise((resolve) => {
+        // Whichever comes first; the other listener goes too, or every slow write would leave a
+        // 'close' listener behind (Node warns of a leak after ten).
         const done = () => {
+          this.out.removeListener('drain', done)
+          this.out.removeListener('close', done)
           this.drained = null
           resolve()
         }

@@ -1,7 +1,11 @@
 import { Writable } from 'node:stream'
+import { protocolName } from '../analyze/detections/finding.js'
+import { humanBytes, isBytesColumn } from '../analyze/output.js'
+import { closestName } from '../config/closest-name.js'
 import { InputError } from '../core/errors.js'
 import { columnsOf, type FileSchema } from '../read/file-schema.js'
 import type { FlowRow, FlowValue } from '../read/flow-row.js'
+import { KNOWN_FIELDS } from '../read/flow-row.js'
 import { listSources } from '../read/list-sources.js'
 import { emptyStats, type ReadOptions, type ReadStats } from '../read/read-options.js'
 import type { RecordCursor } from '../read/record-cursor.js'
@@ -12,8 +16,10 @@ import type { FilterNode } from './filter.js'
 import { filterToSql, usesField } from './filter-sql.js'
 import { parallelWorkers, readInParallel } from './parallel-query.js'
 import type { WorkerSetup } from './query-worker.js'
+import { RowSorter, type SortKey } from './row-sorter.js'
 import { type Cell, type OutputFormat, RowWriter } from './row-writer.js'
 import { TIME_FIELDS, TimeFormat } from './time-format.js'
+import { filterFields, unseenFieldWarnings } from './unseen-fields.js'
 
 /** What `flowlog query` shows by default in a table or CSV: AWS's default format without version and account. */
 export const DEFAULT_QUERY_FIELDS: readonly string[] = [
@@ -44,11 +50,15 @@ export interface QueryOptions extends ReadOptions {
   limit?: number
   /** Count matching records, print nothing else. */
   countOnly: boolean
+  /** Write the matching records in this order (the first `limit` of them). */
+  sort?: readonly SortKey[]
 }
 
 export interface QueryResult {
   stats: ReadStats
   matched: number
+  /** Fields the query asked about that no source file has (unseen-fields.ts). */
+  warnings: string[]
 }
 
 /**
@@ -62,12 +72,29 @@ export async function runQuery(
 ): Promise<QueryResult> {
   const stats = emptyStats()
   const fields = options.fields === null ? null : resolveFields(options.fields)
+  const seen = new Set<string>()
+  const see = (names: Iterable<string>) => {
+    for (const name of names) seen.add(name)
+  }
   const compiled = compileFilter(options.filter)
-  // Community ID is not a column of any file: a filter on it runs on the finished row.
-  const filterOnId = usesField(options.filter, 'community-id')
-  const wantId = filterOnId || fields?.includes('community-id') === true || options.communityId === true
+  // Community IDs are not columns of any file: a filter on one runs on the finished row.
+  const idNames = ['community-id', 'community-id-elastic']
+  const filterOnId = idNames.some((f) => usesField(options.filter, f))
+  const idFields = idNames.filter(
+    (f) =>
+      usesField(options.filter, f) ||
+      fields?.includes(f) === true ||
+      (f === 'community-id' && options.communityId === true),
+  )
   // Community ID hashes with node:crypto: loaded only when asked for.
-  const communityIdOf = wantId ? (await import('../community-id/community-id.js')).communityIdOfRow : null
+  const idOf =
+    idFields.length === 0 ? null : (await import('../community-id/community-id.js')).COMMUNITY_ID_FIELDS
+  const addIds =
+    idOf === null
+      ? null
+      : (row: FlowRow) => {
+          for (const f of idFields) row[f] = idOf.get(f)?.(row) ?? null
+        }
   const shown =
     fields ?? (options.format === 'table' || options.format === 'csv' ? DEFAULT_QUERY_FIELDS : null)
   const table = options.format === 'table'
@@ -78,10 +105,21 @@ export async function runQuery(
   // --count prints the number alone, whatever the format: no header row, no opening bracket.
   const writer = new RowWriter(options.countOnly ? discard() : out, options.format, shown ?? [], headers)
   const limit = options.limit ?? Number.POSITIVE_INFINITY
+  // Sorted output holds the rows until the end; the limit then cuts the sorted list, not the read.
+  const sorter =
+    options.sort === undefined || options.sort.length === 0 || options.countOnly
+      ? null
+      : new RowSorter(options.sort, limit)
+  const readLimit = sorter === null ? limit : Number.POSITIVE_INFINITY
   let matched = 0
 
   const cell = (field: string, value: FlowValue | undefined): Cell => {
     if (value === undefined || value === null) return null
+    // Tables are for people: byte counts and protocols in words (CSV and JSON keep the numbers).
+    if (table && typeof value === 'number') {
+      if (field === 'protocol') return protocolName(value)
+      if (isBytesColumn(field)) return humanBytes(value)
+    }
     if (times !== null && typeof value === 'number') {
       const unit = TIME_FIELDS.get(field)
       if (unit === 'seconds') return times.format(value, false)
@@ -89,10 +127,11 @@ export async function runQuery(
     }
     return value
   }
-  const emit = (row: FlowRow) => {
+  const write = (row: FlowRow) => {
     if (shown !== null) writer.row(shown.map((f) => cell(f, row[f])))
     else writer.record(Object.entries(row).map(([k, v]) => [k, cell(k, v)] as const))
   }
+  const emit = (row: FlowRow) => (sorter === null ? write(row) : sorter.add(row))
   // Fixed columns without a Community ID come straight from the record, with no row object: the
   // columns the fields are read from are worked out once per schema.
   let schemaOfColumns: FileSchema | null = null
@@ -123,10 +162,10 @@ export async function runQuery(
         ...(options.until === undefined ? {} : { until: options.until }),
         ...(options.logFormat === undefined ? {} : { logFormat: options.logFormat }),
       },
-      communityId: wantId,
+      idFields,
       countOnly: options.countOnly,
     }
-    const more = () => matched < limit && !writer.closed
+    const more = () => matched < readLimit && !writer.closed
     const stopped = await readInParallel(
       files,
       workers,
@@ -143,6 +182,7 @@ export async function runQuery(
           matched += n
           return true
         },
+        fields: see,
       },
       async () => {
         await writer.flush()
@@ -157,20 +197,23 @@ export async function runQuery(
     options,
     stats,
     sink: {
-      bind: (schema) => (filterOnId ? null : compiled.bind(schema)),
+      bind: (schema) => {
+        see(schema.index.keys())
+        return filterOnId ? null : compiled.bind(schema)
+      },
       take: (cursor) => {
         // Counting needs no row, unless the filter is on the Community ID it holds.
-        if (options.countOnly && !filterOnId) return ++matched < limit && !writer.closed
-        if (shown !== null && communityIdOf === null) {
+        if (options.countOnly && !filterOnId) return ++matched < readLimit && !writer.closed
+        if (shown !== null && addIds === null && sorter === null) {
           emitRecord(cursor, shown)
-          return ++matched < limit && !writer.closed
+          return ++matched < readLimit && !writer.closed
         }
         const row = cursor.toRow()
-        if (communityIdOf !== null) row['community-id'] = communityIdOf(row)
+        addIds?.(row)
         if (filterOnId && !compiled.testRow(row)) return undefined
         matched++
         if (!options.countOnly) emit(row)
-        return matched < limit && !writer.closed
+        return matched < readLimit && !writer.closed
       },
       ...(filterOnId ? {} : { sqlFor: (schema, columnOf) => filterToSql(options.filter, schema, columnOf) }),
     },
@@ -179,18 +222,34 @@ export async function runQuery(
     await writer.flush()
     if (writer.closed) break
   }
+  if (sorter !== null) {
+    for (const row of sorter.rows()) {
+      write(row)
+      await writer.flush()
+      if (writer.closed) break
+    }
+  }
   if (options.countOnly) {
     out.write(`${matched}\n`)
   } else await writer.end()
-  return { stats, matched }
+  const wanted = [
+    ...filterFields(options.filter),
+    ...(options.fields === null ? [] : options.fields).map((written, i) => ({
+      option: '--fields' as const,
+      written,
+      fields: [fields?.[i] ?? written],
+    })),
+  ]
+  return { stats, matched, warnings: unseenFieldWarnings(wanted, seen) }
 }
 
 function resolveFields(names: readonly string[]): string[] {
   return names.map((name) => {
     const field = fieldNamed(name)
     if (field === null) {
+      const near = closestName(name, [...KNOWN_FIELDS.keys()])
       throw new InputError(
-        `--fields: "${name}" is not a flow-log field (AWS names such as srcaddr, dstport, action; or community-id)`,
+        `--fields: "${name}" is not a flow-log field${near === null ? ' (AWS names such as srcaddr, dstport, action; or community-id, community-id-elastic)' : ` (did you mean "${near}"?)`}`,
       )
     }
     return field

@@ -2,6 +2,7 @@ import { closestName } from '../config/closest-name.js'
 import { DEFAULT_LOG_FORMAT, DEFAULT_NHN_FIELDS, FIELD_CATALOGUE } from '../config/fields.js'
 import { InputError } from '../core/errors.js'
 import { KNOWN_FIELDS, NHN_TO_AWS } from './flow-row.js'
+import { logFormatNames } from './log-format-presets.js'
 
 /**
  * The columns of one file (or of one part of a file, when concatenated files change format midway),
@@ -124,10 +125,7 @@ export const HEADERLESS_NHN_FIELDS: ReadonlyMap<number, readonly string[]> = new
  * commas. Every name must be a field flowlog knows (AWS, NHN or its own); an unknown one is bad input.
  */
 export function parseLogFormat(format: string): string[] {
-  const names = format
-    .replace(/\$\{([^}]*)\}/g, ' $1 ')
-    .split(/[\s,]+/)
-    .filter((n) => n !== '')
+  const names = logFormatNames(format)
   if (names.length === 0) throw new InputError(`--log-format "${format}": names no field`)
   const known = [...KNOWN_FIELDS.keys(), ...NHN_TO_AWS.keys()]
   const problems: string[] = []

@@ -108,6 +108,7 @@ export const KNOWN_FIELDS: ReadonlyMap<string, ValueKind> = new Map<string, Valu
     (f) => [f.name, f.type === 'string' ? 'string' : 'number'] as const,
   ),
   ['community-id', 'string'],
+  ['community-id-elastic', 'string'],
 ])
 
 /** The kind of a field's values; unknown fields are strings. */

@@ -23,12 +23,17 @@ export async function listSources(
   until: number | undefined,
 ): Promise<Listing> {
   if (sources.length === 0)
-    throw new InputError('no sources: name flow-log files, directories or s3:// prefixes')
+    throw new InputError('no sources: name flow-log files, directories, s3:// prefixes or - (standard input)')
   const listing: Listing = { files: [], pruned: 0 }
   const pruned = () => {
     listing.pruned++
   }
   for (const source of sources) {
+    if (source === '-') {
+      // Loaded here: only a read of standard input needs it.
+      listing.files.push(await (await import('./stdin-source.js')).stdinSource())
+      continue
+    }
     if (source.startsWith('s3://')) {
       listing.files.push(...(await listS3(source, since, until, pruned)))
       continue

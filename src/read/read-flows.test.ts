@@ -233,7 +233,7 @@ describe('readFlows: formats, compression, layouts', () => {
     // Positional patterns count from the record, as CloudWatch Logs does (the timestamp is not a field).
     const ssh = runFlowlog([
       'query',
-      '-o',
+      '-f',
       'csv',
       '--pattern',
       '[v, account, eni, src, dst, sport, dport=22, ...]',

@@ -10,6 +10,7 @@ import {
   objectSchema,
   schemaOf,
 } from './file-schema.js'
+import { logFormatNames } from './log-format-presets.js'
 import { scanParquet } from './parquet-scan.js'
 import type { ReadOptions, ReadStats } from './read-options.js'
 import { inTimeRange, LineCursor, ObjectCursor, type RecordCursor } from './record-cursor.js'
@@ -301,10 +302,7 @@ class LineParser {
   private headerless(fields: number): FileSchema | null {
     const format = this.context.options.logFormat
     if (format !== undefined) {
-      const names = format
-        .replace(/\$\{([^}]*)\}/g, ' $1 ')
-        .split(/[\s,]+/)
-        .filter((x) => x !== '')
+      const names = logFormatNames(format)
       return schemaOf(names, familyOf(names), null)
     }
     if (this.kind === 'text' && fields === AWS_DEFAULT_FIELDS.length)

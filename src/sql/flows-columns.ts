@@ -29,9 +29,9 @@ const ATHENA_TYPES: Readonly<Record<string, FlowsColumn['type']>> = {
   'encryption-status': 'INTEGER',
 }
 
-/** Stored columns (community_id is computed in the view, not stored). */
+/** Stored columns (community_id and community_id_elastic are computed in the view, not stored). */
 export const STORED_COLUMNS: readonly FlowsColumn[] = [...KNOWN_FIELDS]
-  .filter(([field]) => field !== 'community-id')
+  .filter(([field]) => field !== 'community-id' && field !== 'community-id-elastic')
   .map(([field, kind]) => ({
     field,
     column: columnName(field),

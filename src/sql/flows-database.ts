@@ -20,7 +20,8 @@ import { StagingFile } from './staging-file.js'
  * (reference 8.1): columns named with underscores (`srcaddr`, `log_status`, `interface_id`, ...),
  * every field flowlog knows (NULL where the sources lack it), plus
  *
- * - `community_id`: Community ID v1 of the record (computed when read);
+ * - `community_id` (packet addresses, as Zeek/Suricata) and `community_id_elastic` (srcaddr/dstaddr
+ *   and ICMP as Elastic's AWS module): Community ID v1 of the record (computed when read);
  * - `date`: the UTC date of `start`, standing in for Athena's `date` partition column.
  *
  * Athena/Presto functions that DuckDB lacks (from_unixtime, to_iso8601, day_of_week, ...) are
@@ -37,6 +38,8 @@ import { StagingFile } from './staging-file.js'
 export interface FlowsDatabase {
   readonly connection: DuckDBConnection
   readonly stats: ReadStats
+  /** Stored columns no record has a value in (fields none of the sources carry). */
+  emptyColumns(): Promise<Set<string>>
   close(): void
 }
 
@@ -50,8 +53,18 @@ export async function openFlowsDatabase(
   const instance = await DuckDBInstance.create(':memory:')
   const connection = await instance.connect()
   const staging = mkdtempSync(join(tmpdir(), 'flowlog-sql-'))
+  // Where DuckDB spills the records and its sorts and joins beyond MEMORY_LIMIT: a day of a busy
+  // VPC is more than memory, and a bounded footprint matters more than never touching the disk.
+  const spill = mkdtempSync(join(tmpdir(), 'flowlog-sql-spill-'))
+  const closeAll = () => {
+    connection.closeSync()
+    instance.closeSync()
+    rmSync(spill, { recursive: true, force: true })
+  }
   try {
     await connection.run(`SET TimeZone = 'UTC'`)
+    await connection.run(`SET memory_limit = '${MEMORY_LIMIT}'`)
+    await connection.run(`SET temp_directory = ${sqlString(spill)}`)
     const columns = STORED_COLUMNS.map((c) => `${sqlIdentifier(c.column)} ${c.type}`).join(', ')
     await connection.run(`CREATE TABLE flow_records (${columns})`)
     const parquet = listing.files.filter(isParquet)
@@ -62,24 +75,34 @@ export async function openFlowsDatabase(
     await defineAthenaFunctions(connection)
     await connection.run(`CREATE VIEW flows AS SELECT *,
       community_id(CAST(protocol AS INTEGER), coalesce(pkt_srcaddr, srcaddr), coalesce(pkt_dstaddr, dstaddr), srcport, dstport) AS community_id,
+      community_id_elastic(CAST(protocol AS INTEGER), srcaddr, dstaddr, srcport, dstport) AS community_id_elastic,
       CAST(to_timestamp(start) AS DATE) AS "date"
       FROM flow_records`)
     return {
       connection,
       stats,
-      close: () => {
-        connection.closeSync()
-        instance.closeSync()
+      emptyColumns: async () => {
+        const counts = STORED_COLUMNS.map((c, i) => `count(${sqlIdentifier(c.column)}) AS c${i}`).join(', ')
+        const [row] = (await connection.runAndReadAll(`SELECT ${counts} FROM flow_records`)).getRows()
+        return new Set(STORED_COLUMNS.filter((_, i) => Number(row?.[i] ?? 0) === 0).map((c) => c.column))
       },
+      close: closeAll,
     }
   } catch (error) {
-    connection.closeSync()
-    instance.closeSync()
+    closeAll()
     throw error
   } finally {
     rmSync(staging, { recursive: true, force: true })
   }
 }
+
+/**
+ * DuckDB's share of the 1.5 GB a command may use (issue 14): the rest is Node's, the reader's
+ * buffers and the output. FLOWLOG_DUCKDB_MEMORY changes it (DuckDB's units: 500MB, 4GB).
+ */
+const MEMORY_LIMIT = /^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(process.env.FLOWLOG_DUCKDB_MEMORY ?? '')
+  ? (process.env.FLOWLOG_DUCKDB_MEMORY ?? '1GB')
+  : '1GB'
 
 const TYPE_OF: ReadonlyMap<string, string> = new Map(STORED_COLUMNS.map((c) => [c.field, c.type]))
 

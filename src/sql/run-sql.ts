@@ -7,6 +7,8 @@ import { openFlowsDatabase } from './flows-database.js'
 export interface SqlResult {
   stats: ReadStats
   rows: number
+  /** Columns left out of a table because no record has a value in them (SELECT * on flows). */
+  hidden: string[]
 }
 
 /**
@@ -25,8 +27,11 @@ export async function runSql(
     throw new InputError('the SQL is empty: give a query such as "SELECT count(*) FROM flows"')
   const db = await openFlowsDatabase(sources, options)
   try {
-    const rows = await streamLast(db.connection, sql, options.format, out)
-    return { stats: db.stats, rows }
+    // A table of `SELECT *` would be a hundred columns of "-" for fields the sources do not carry:
+    // those are left out of tables (CSV and JSON keep every column, as a program expects).
+    const empty = options.format === 'table' ? await db.emptyColumns() : new Set<string>()
+    const { rows, hidden } = await streamLast(db.connection, sql, options.format, out, empty)
+    return { stats: db.stats, rows, hidden }
   } finally {
     db.close()
   }
@@ -37,21 +42,27 @@ async function streamLast(
   sql: string,
   format: OutputFormat,
   out: NodeJS.WritableStream,
-): Promise<number> {
+  empty: ReadonlySet<string>,
+): Promise<{ rows: number; hidden: string[] }> {
   try {
     const statements = await connection.extractStatements(sql)
     if (statements.count === 0) throw new InputError(`"${sql}" holds no SQL statement`)
     for (let i = 0; i < statements.count - 1; i++) await (await statements.prepare(i)).run()
     const last = await statements.prepare(statements.count - 1)
     const result = await last.stream()
-    const writer = new RowWriter(out, format, result.columnNames())
+    const names = result.columnNames()
+    // Only when other columns remain: a query that selects just empty columns shows them.
+    const keep = names.map((n) => !empty.has(n))
+    const hiding = keep.some((k) => k) && keep.some((k) => !k)
+    const shown = hiding ? names.filter((_, i) => keep[i]) : names
+    const writer = new RowWriter(out, format, shown)
     for await (const rows of result.yieldRows()) {
-      for (const row of rows) writer.row(row.map(cell))
+      for (const row of rows) writer.row(hiding ? row.filter((_, i) => keep[i]).map(cell) : row.map(cell))
       await writer.flush()
       if (writer.closed) break
     }
     await writer.end()
-    return writer.rows
+    return { rows: writer.rows, hidden: hiding ? names.filter((_, i) => !keep[i]) : [] }
   } catch (error) {
     throw asInputError(error)
   }

@@ -120,6 +120,7 @@ function runUnprivileged(...flags: string[]) {
       '--config',
       config,
       '--no-api',
+      '--no-state',
       ...flags,
     ],
     { encoding: 'utf8', timeout: 30_000 },
@@ -168,7 +169,7 @@ test('flowlog run with a config that names no device is bad input (exit 1)', (t)
   if (!requireRoot(t, 'flowlog run checks privileges first')) return
   const none = join(dir, 'no-device.yaml')
   writeFileSync(none, readFileSync(config, 'utf8').replace(/ device: tap-\w,/g, ''))
-  const r = runFlowlog(['run', '--config', none, '--no-api'])
+  const r = runFlowlog(['run', '--config', none, '--no-api', '--no-state'])
   assert.equal(r.code, 1, r.stderr)
   assert.match(r.stderr, /no interface has a "device"/)
 })

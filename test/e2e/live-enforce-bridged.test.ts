@@ -176,6 +176,7 @@ function startDaemon(lab: BridgedLab, configPath: string, enforce: boolean) {
     configPath,
     ...(enforce ? ['--enforce'] : []),
     '--no-api',
+    '--no-state',
   ])
   const output = collectOutput(child)
   const logs = () => logLines(output.stdout())

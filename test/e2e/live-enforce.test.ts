@@ -60,6 +60,7 @@ function startDaemon(
     config,
     '--enforce',
     '--no-api',
+    '--no-state',
   ])
   const output = collectOutput(child)
   return { child, logs: () => logLines(output.stdout()), stderr: output.stderr }

@@ -76,6 +76,7 @@ async function observe(t: TestContext, backend: 'tcpdump' | 'libpcap'): Promise<
         'run',
         '--config',
         config,
+        '--no-state',
         '--api',
         '127.0.0.1:0',
         ...(backend === 'libpcap' ? ['--capture-backend', 'libpcap'] : []),

@@ -53,7 +53,7 @@ describe('query and sql read s3:// prefixes (s3rver on loopback, the AWS SDK, AW
 
   test('a prefix is listed and every object read, gzip and all', async () => {
     const r = await runFlowlogAsync(
-      ['query', '-o', 'csv', '-f', 'srcaddr,dstport,action', 's3://flowlogs/prod/'],
+      ['query', '-f', 'csv', '--fields', 'srcaddr,dstport,action', 's3://flowlogs/prod/'],
       server.env(),
     )
     assert.equal(r.code, 0, r.stderr)
@@ -76,7 +76,7 @@ describe('query and sql read s3:// prefixes (s3rver on loopback, the AWS SDK, AW
     const r = await runFlowlogAsync(
       [
         'sql',
-        '-o',
+        '-f',
         'csv',
         `SELECT action, count(*) AS n FROM flows GROUP BY action ORDER BY action`,
         's3://flowlogs/prod',
@@ -89,13 +89,13 @@ describe('query and sql read s3:// prefixes (s3rver on loopback, the AWS SDK, AW
 
   test('Parquet objects, in query and in sql', async () => {
     const q = await runFlowlogAsync(
-      ['query', '-o', 'csv', '-f', 'srcaddr,action', '--where', 'dstport=22', 's3://flowlogs/parquet/'],
+      ['query', '-f', 'csv', '--fields', 'srcaddr,action', '--where', 'dstport=22', 's3://flowlogs/parquet/'],
       server.env(),
     )
     assert.equal(q.code, 0, q.stderr)
     assert.equal(q.stdout, 'srcaddr,action\n10.0.0.1,REJECT\n')
     const s = await runFlowlogAsync(
-      ['sql', '-o', 'csv', 'SELECT count(*) AS n FROM flows WHERE srcport = 22', 's3://flowlogs/parquet/'],
+      ['sql', '-f', 'csv', 'SELECT count(*) AS n FROM flows WHERE srcport = 22', 's3://flowlogs/parquet/'],
       server.env(),
     )
     assert.equal(s.code, 0, s.stderr)

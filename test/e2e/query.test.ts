@@ -45,7 +45,7 @@ const NHN = join(out, '2024')
 
 /** `flowlog query ... -o jsonl` as objects. */
 function query(args: string[]): { rows: Record<string, unknown>[]; stderr: string } {
-  const r = runFlowlog(['query', '-o', 'jsonl', ...args])
+  const r = runFlowlog(['query', '-f', 'jsonl', ...args])
   assert.equal(r.code, 0, r.stderr)
   return {
     rows: r.stdout
@@ -58,7 +58,7 @@ function query(args: string[]): { rows: Record<string, unknown>[]; stderr: strin
 
 /** `flowlog sql ... -o json` as objects. */
 function sql(statement: string, sources: string[]): Record<string, unknown>[] {
-  const r = runFlowlog(['sql', '-o', 'json', statement, ...sources])
+  const r = runFlowlog(['sql', '-f', 'json', statement, ...sources])
   assert.equal(r.code, 0, r.stderr)
   return JSON.parse(r.stdout) as Record<string, unknown>[]
 }
@@ -141,9 +141,9 @@ describe('flowlog query on replayed mixed.pcap (known answers in mixed.yaml)', (
       'query',
       '--where',
       'srcport=50022',
-      '-o',
-      'csv',
       '-f',
+      'csv',
+      '--fields',
       'start,srcaddr',
       AWS_TEXT,
     ])
@@ -154,7 +154,7 @@ describe('flowlog query on replayed mixed.pcap (known answers in mixed.yaml)', (
       'srcport=50022',
       '--tz',
       'Asia/Seoul',
-      '-f',
+      '--fields',
       'start,srcaddr',
       AWS_TEXT,
     ])
@@ -184,7 +184,7 @@ describe('flowlog query on replayed mixed.pcap (known answers in mixed.yaml)', (
     assert.match(count.stdout, /^\d+\n$/)
     // The number alone in every output format: no CSV header row, no JSON bracket around it.
     for (const format of ['csv', 'json', 'jsonl', 'table']) {
-      const r = runFlowlog(['query', '--count', '-o', format, '--where', 'protocol=tcp', AWS_TEXT])
+      const r = runFlowlog(['query', '--count', '-f', format, '--where', 'protocol=tcp', AWS_TEXT])
       assert.equal(r.stdout, count.stdout, format)
     }
     const limited = query(['--limit', '2', AWS_TEXT])
@@ -228,6 +228,104 @@ describe('flowlog sql selects what flowlog query selects', () => {
     assert.deepEqual(ids(s, 'community_id'), ids(q, 'community-id'))
   })
 
+  test('--sort -bytes --limit 5: the five largest records, as SQL orders them', () => {
+    const q = query(['--sort', '-bytes', '--limit', '5', AWS_TEXT]).rows.map((r) => r.bytes)
+    const s = sql('SELECT bytes FROM flows ORDER BY bytes DESC LIMIT 5', [AWS_TEXT]).map((r) => r.bytes)
+    assert.deepEqual(q, s)
+    assert.equal(q.length, 5)
+  })
+
+  test('sql SELECT * as a table shows the columns the sources have; CSV keeps them all', () => {
+    const table = runFlowlog(['sql', 'SELECT * FROM flows LIMIT 2', AWS_TEXT])
+    assert.equal(table.code, 0, table.stderr)
+    const header = table.stdout.split('\n')[0] ?? ''
+    assert.match(header, /^version +account_id +interface_id +srcaddr/)
+    assert.doesNotMatch(header, /vpc_id|pkt_srcaddr|ecs_cluster_arn/)
+    assert.match(table.stderr, /column\(s\) no record has a value in are not shown in the table: vpc_id/)
+    const csv = runFlowlog(['sql', '-f', 'csv', 'SELECT * FROM flows LIMIT 2', AWS_TEXT])
+    assert.match(csv.stdout.split('\n')[0] ?? '', /,vpc_id,/)
+    // Asked for by name, an empty column is shown.
+    const named = runFlowlog(['sql', 'SELECT vpc_id FROM flows LIMIT 1', AWS_TEXT])
+    assert.match(named.stdout, /^vpc_id\n/)
+  })
+
+  test('- reads standard input: gzip or text, as a file would be read', () => {
+    const files = listFiles(AWS_TEXT).filter((f) => f.endsWith('.log.gz'))
+    assert.ok(files.length > 0)
+    const gz = Buffer.concat(files.map((f) => readFileSync(join(AWS_TEXT, f))))
+    const fromDir = runFlowlog(['query', '-f', 'csv', '--where', 'action=REJECT', '--no-summary', AWS_TEXT])
+    const fromStdin = runFlowlog(['query', '-f', 'csv', '--where', 'action=REJECT', '--no-summary', '-'], {
+      input: gz,
+    })
+    assert.equal(fromStdin.code, 0, fromStdin.stderr)
+    assert.equal(fromStdin.stdout, fromDir.stdout)
+    const sqlCount = runFlowlog(['sql', '-f', 'csv', 'SELECT count(*) AS n FROM flows', '-'], { input: gz })
+    const count = runFlowlog(['query', '--count', '--no-summary', AWS_TEXT]).stdout
+    assert.equal(sqlCount.stdout, `n\n${count}`)
+  })
+
+  test('tables say bytes and protocols in words; CSV and JSON keep the numbers', () => {
+    const args = [
+      '--where',
+      'protocol=tcp',
+      '--fields',
+      'protocol,bytes',
+      '--limit',
+      '1',
+      '--no-summary',
+      AWS_TEXT,
+    ]
+    const csv = runFlowlog(['query', '-f', 'csv', ...args]).stdout.split('\n')[1] ?? ''
+    const [protocol, bytes] = csv.split(',')
+    assert.equal(protocol, '6')
+    const table = runFlowlog(['query', ...args]).stdout.split('\n')[1] ?? ''
+    const n = Number(bytes)
+    const words = n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`
+    assert.match(table, new RegExp(`^tcp +${words.replace('.', '\\.')}$`))
+  })
+
+  test('-o FILE writes the results there; -o csv is still --format csv, with a warning', () => {
+    const file = join(dir, 'rejected.csv')
+    const toFile = runFlowlog(['query', '-f', 'CSV', '-o', file, '--where', 'action=REJECT', AWS_TEXT])
+    assert.equal(toFile.code, 0, toFile.stderr)
+    assert.equal(toFile.stdout, '')
+    const toStdout = runFlowlog(['query', '--format', 'csv', '--where', 'action=REJECT', AWS_TEXT])
+    assert.equal(readFileSync(file, 'utf8'), toStdout.stdout)
+    const legacy = runFlowlog(['query', '-o', 'csv', '--where', 'action=REJECT', AWS_TEXT])
+    assert.equal(legacy.stdout, toStdout.stdout)
+    assert.match(legacy.stderr, /-o is --output FILE in every command; taken as --format csv/)
+    const report = join(dir, 'report.json')
+    const r = runFlowlog(['report', '--kind', 'rejected', '-f', 'json', '-o', report, AWS_TEXT])
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok(Array.isArray(JSON.parse(readFileSync(report, 'utf8'))))
+  })
+
+  test('community-id-elastic: in query and SQL alike, and given to ICMP where community-id is not', () => {
+    const fields =
+      'interface-id,srcaddr,srcport,dstaddr,dstport,protocol,action,community-id,community-id-elastic'
+    const q = query(['--fields', fields, AWS_TEXT]).rows
+    const icmp = q.filter((r) => r.protocol === 1)
+    assert.ok(icmp.length > 0, 'the capture has ICMP')
+    assert.ok(
+      icmp.every((r) => r['community-id'] === null && String(r['community-id-elastic']).startsWith('1:')),
+    )
+    // Without packet addresses the two agree on everything else.
+    const tcp = q.filter((r) => r.protocol === 6)
+    assert.ok(tcp.length > 0 && tcp.every((r) => r['community-id'] === r['community-id-elastic']))
+    const s = sql(
+      'SELECT interface_id, srcaddr, srcport, dstaddr, dstport, protocol, action, community_id_elastic FROM flows',
+      [AWS_TEXT],
+    )
+    const ids = (rows: Record<string, unknown>[], k: string) => rows.map((r) => `${key(r)} ${r[k]}`).sort()
+    assert.deepEqual(ids(s, 'community_id_elastic'), ids(q, 'community-id-elastic'))
+    const filtered = query([
+      '--where',
+      `community-id-elastic='${icmp[0]?.['community-id-elastic']}'`,
+      AWS_TEXT,
+    ]).rows
+    assert.ok(filtered.length >= 1 && filtered.every((r) => r.protocol === 1))
+  })
+
   test("AWS's Athena sample queries run unchanged (reference 8.1)", () => {
     const top = sql(
       `SELECT dstaddr, sum(packets) AS packetcount FROM flows WHERE dstport = 443 AND "date" > current_date - interval '7' day GROUP BY dstaddr ORDER BY packetcount DESC LIMIT 10`,
@@ -260,7 +358,7 @@ describe('bad input and bad lines', () => {
       [['query', '--where', 'bogus=1', AWS], /"bogus" is not a flow-log field/],
       [['query', '--fields', 'srcaddr,nope', AWS], /--fields: "nope" is not a flow-log field/],
       [['query', '--since', 'tomorrow', AWS], /--since: "tomorrow" is not a time/],
-      [['query', '-o', 'xml', AWS], /--output: "xml" is not one of table, csv, jsonl, json/],
+      [['query', '-f', 'xml', AWS], /--format: "xml" is not one of table, csv, jsonl, json/],
       [['query', '--tz', 'Mars/Base', AWS], /--tz: "Mars\/Base" is not a time zone/],
       [['query', '/nonexistent/logs'], /source "\/nonexistent\/logs": no such file or directory/],
       [['query', '--log-format', 'srcaddr bogus', AWS], /--log-format: "bogus" is not a flow-log field/],

@@ -13,10 +13,11 @@ export interface CliResult {
 /** Runs the real `flowlog` command (bin/flowlog.js over the compiled dist/). */
 export function runFlowlog(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; input?: string | Buffer } = {},
 ): CliResult {
   const result = spawnSync(process.execPath, [repoPath('bin/flowlog.js'), ...args], {
     cwd: options.cwd ?? repoPath(),
+    ...(options.input === undefined ? {} : { input: options.input }),
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     timeout: 120_000,

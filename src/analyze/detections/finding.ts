@@ -93,7 +93,9 @@ export function sampleOf(flow: Flow): SampleRecord {
 /**
  * One source's dealings with one target (a host and port, a connection attempt, ...): the unit a
  * detection counts. Kept lean (no per-contact objects beyond itself), since every client of a busy
- * service makes one; its sample record is built only for the findings that show it.
+ * service makes one. Its sample is its earliest record, field for field: records arrive in file
+ * order, not time order, so the one seen first is not always the earliest, and a sample mixing the
+ * earliest time with another record's ports would show a record that does not exist.
  */
 export class Contact {
   first: number
@@ -105,13 +107,14 @@ export class Contact {
   accepted = false
   readonly source: string | null
   readonly host: string | null
-  readonly interfaceId: string | null
   readonly protocol: number | null
-  readonly srcport: number | null
   readonly dstport: number | null
-  readonly firstPackets: number
-  readonly firstBytes: number
-  readonly firstAction: string | null
+  /** The earliest record's own fields (its start is `first`). */
+  interfaceId: string | null
+  srcport: number | null
+  firstPackets: number
+  firstBytes: number
+  firstAction: string | null
   /** The rule that accepted its first accepted record, when something names it. */
   rule: NamedRule | null = null
 
@@ -131,7 +134,14 @@ export class Contact {
 
   add(flow: Flow): void {
     const start = flow.start ?? 0
-    if (start < this.first) this.first = start
+    if (start < this.first) {
+      this.first = start
+      this.interfaceId = flow.interfaceId
+      this.srcport = flow.srcport
+      this.firstPackets = flow.packets
+      this.firstBytes = flow.bytes
+      this.firstAction = flow.action
+    }
     const end = flow.end ?? start
     if (end > this.last) this.last = end
     this.records++
@@ -141,7 +151,7 @@ export class Contact {
     else if (flow.action === 'ACCEPT') this.accepted = true
   }
 
-  /** Its first record, as evidence. */
+  /** Its earliest record, as evidence. */
   get sample(): SampleRecord {
     return {
       start: this.first,
@@ -215,6 +225,16 @@ export class Tally {
       samples,
     }
   }
+}
+
+/**
+ * A list for display: at most `max` items, then how many were cut (`tcp/1, tcp/2 (+64 more)`), so a
+ * shortened list never reads as the whole. `total` is the full count when `items` is already cut.
+ */
+export function listText(items: readonly string[], max: number, total = items.length): string {
+  const shown = items.slice(0, max)
+  const more = Math.max(0, total - shown.length)
+  return more > 0 ? `${shown.join(', ')} (+${more} more)` : shown.join(', ')
 }
 
 /** At most `max` items of a list, for evidence that stays readable. */

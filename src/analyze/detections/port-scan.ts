@@ -1,7 +1,7 @@
 import { AcceptingRules, denyAddress, narrowRules } from './block-suggestion.js'
 import type { ContactTable } from './contact-table.js'
 import { type DetectContext, plural, spanText } from './context.js'
-import { type Finding, firstOf, portLabel, Tally } from './finding.js'
+import { type Finding, firstOf, listText, portLabel, Tally } from './finding.js'
 import { eventsInDenseWindows } from './sliding-window.js'
 
 /**
@@ -48,7 +48,7 @@ export function portScanFindings(table: ContactTable, context: DetectContext): F
       summary: `${source} probed ${plural(ports.length, 'port')} on ${plural(hosts.length, 'host')} ${spanText(
         tally.first,
         tally.last,
-      )} (${rejected} of ${hits.length} rejected${open.length > 0 ? `; open: ${firstOf(open, 5).join(', ')}` : ''})`,
+      )} (${rejected} of ${hits.length} rejected${open.length > 0 ? `; open: ${listText(open, 5)}` : ''})`,
       evidence: tally.evidence(
         {
           ports: ports.length,

@@ -1,7 +1,7 @@
 import { AcceptingRules, denyAddress, narrowRules } from './block-suggestion.js'
 import type { ContactTable } from './contact-table.js'
 import { type DetectContext, plural, spanText } from './context.js'
-import { type Contact, type Finding, firstOf, Tally } from './finding.js'
+import { type Contact, type Finding, firstOf, listText, Tally } from './finding.js'
 import { round, sortPorts } from './port-scan.js'
 import { eventsInDenseWindows } from './sliding-window.js'
 
@@ -60,7 +60,7 @@ export function sweepFindings(table: ContactTable, context: DetectContext): Find
       detection: 'sweep',
       severity: context.scope.isInternal(source) ? 'high' : 'medium',
       source,
-      summary: `${source} swept ${firstOf(ports, 5).join(', ')}${ports.length > 5 ? ', ...' : ''} across ${plural(
+      summary: `${source} swept ${listText(ports, 5)} across ${plural(
         allHosts.size,
         'host',
       )} ${spanText(tally.first, tally.last)} (${rejected} of ${tried} rejected)`,
