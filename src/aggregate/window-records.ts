@@ -48,6 +48,11 @@ export class WindowRecords {
   private readonly startMs: number
   /** The earliest record's time (ms into the window): where the window's filling began. */
   private earliestMs = Number.POSITIVE_INFINITY
+  /**
+   * The latest record's first time: records counted in connection entries come in out of time
+   * order (merge), and the pace of filling must not be read from an early one.
+   */
+  private latestMs = Number.NEGATIVE_INFINITY
   // Three views of one buffer, set by use().
   private words!: Uint32Array
   private numbers!: Float64Array
@@ -159,7 +164,7 @@ export class WindowRecords {
    */
   private grownSlots(ms: number): number {
     const slots = this.mask + 1
-    const filling = Math.max(1, ms - this.earliestMs)
+    const filling = Math.max(1, Math.max(ms, this.latestMs) - this.earliestMs)
     const expected = (this.size * (this.interval * 1000 - this.earliestMs)) / filling
     let grown = slots * 2
     while (grown < expected * 2 && grown < slots * MAX_GROWTH) grown *= 2
@@ -223,6 +228,7 @@ export class WindowRecords {
     words[base + FIRST] = ms
     words[base + LAST] = ms
     if (ms < this.earliestMs) this.earliestMs = ms
+    if (ms > this.latestMs) this.latestMs = ms
     this.size++
     return slot
   }
