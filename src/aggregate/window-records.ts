@@ -123,7 +123,8 @@ export class WindowRecords {
   /**
    * Adds a record counted elsewhere (ConnectionWindows) with key `k`: `first` and `last` are packed
    * as in a slot (ms into the window | flags << TIME_BITS). Merged into the record of the same key
-   * if there is one (its cause, the earlier, stays). Returns NEW_RECORD or TO_RECORD.
+   * if there is one (the cause is the one of the earlier first packet). Returns NEW_RECORD or
+   * TO_RECORD.
    */
   merge(k: Uint32Array, packets: number, bytes: number, first: number, last: number, cause: number): number {
     const hash = hashKey(k, 0)
@@ -149,7 +150,13 @@ export class WindowRecords {
     this.numbers[slot * F64_PER_SLOT + BYTES]! += bytes
     let f = words[base + FIRST]!
     let l = words[base + LAST]!
-    if (firstMs < (f & TIME_MASK)) f = (f & ~TIME_MASK) | firstMs
+    if (firstMs < (f & TIME_MASK)) {
+      // A record names the cause of its first packet: here, the merged one's (two connections
+      // feed one record, e.g. echo requests and replies to the other side's pings). Within one
+      // millisecond the record that came in first keeps its cause.
+      f = (f & ~TIME_MASK) | firstMs
+      this.signed[base + CAUSE] = cause
+    }
     if ((last & TIME_MASK) > (l & TIME_MASK)) l = (l & ~TIME_MASK) | (last & TIME_MASK)
     words[base + FIRST] = (f | (first & ~TIME_MASK)) >>> 0
     words[base + LAST] = (l | (last & ~TIME_MASK)) >>> 0

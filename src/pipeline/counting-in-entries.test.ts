@@ -59,6 +59,8 @@ interface Spec {
   dstPort: number
   flags: number
   icmpType: number
+  /** Echo identifier: two pings between the same hosts are two connections of one record. */
+  icmpId: number
   length: number
   /** Milliseconds after the previous packet (negative: out of order). */
   step: number
@@ -79,7 +81,7 @@ function bytesOf(spec: Spec): Uint8Array {
   if (spec.protocol === 1) {
     p[20] = spec.icmpType
     p[24] = 0
-    p[25] = 7 // echo id
+    p[25] = spec.icmpId
   } else {
     p[20] = spec.srcPort >> 8
     p[21] = spec.srcPort & 0xff
@@ -163,12 +165,15 @@ const spec = fc.record({
   dstPort: fc.constantFrom(80, 53, 5432, 40000, 22),
   flags: fc.constantFrom(0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14),
   icmpType: fc.constantFrom(8, 0, 3),
+  icmpId: fc.constantFrom(7, 8),
   length: fc.integer({ min: 40, max: 1500 }),
-  // Mostly forward, sometimes a jump past a window or its lateness, sometimes backwards.
+  // Mostly forward, sometimes a jump past a window or its lateness, sometimes backwards. Never
+  // two packets in one millisecond: two connections whose packets make one record (two pings
+  // between the same hosts) can tell which came first only to the millisecond (WindowRecords.merge).
   step: fc.oneof(
-    fc.integer({ min: 0, max: 400 }),
+    fc.integer({ min: 1, max: 400 }),
     fc.integer({ min: 0, max: 70_000 }),
-    fc.integer({ min: -4_000, max: 0 }),
+    fc.integer({ min: -4_000, max: -1 }),
   ),
 })
 
@@ -204,6 +209,7 @@ test('a long connection is counted in its entry, one record per side and window'
       dstPort: out ? 80 : 40000,
       flags: i === 0 ? 0x02 : i === 1 ? 0x12 : 0x10,
       icmpType: 0,
+      icmpId: 7,
       length: 100,
       step: 1000,
     })
@@ -218,4 +224,35 @@ test('a long connection is counted in its entry, one record per side and window'
     200,
   )
   assert.deepEqual(counted.rows, run(net, specs, false).rows)
+})
+
+test('a record fed by two connections names the rule of its first packet (pings both ways)', () => {
+  const net = network(1000, 1000, [60])
+  const ping = (src: number, dst: number, icmpType: number, icmpId: number): Spec => ({
+    src,
+    dst,
+    protocol: 1,
+    srcPort: 0,
+    dstPort: 0,
+    flags: 0,
+    icmpType,
+    icmpId,
+    length: 84,
+    step: 100,
+  })
+  // 10.0.1.10 pings the outside host (its outbound rule opens the connection), and the outside
+  // host pings it (its inbound ICMP rule): the replies to the first and the requests of the second
+  // are one record on eni-web-1 (ingress, ICMP, same addresses, ports 0).
+  const replyFirst = [ping(0, 3, 8, 8), ping(3, 0, 0, 8), ping(3, 0, 8, 7)]
+  const requestFirst = [ping(0, 3, 8, 8), ping(3, 0, 8, 7), ping(3, 0, 0, 8)]
+  const causes: string[] = []
+  for (const specs of [replyFirst, requestFirst]) {
+    const counted = run(net, specs, true)
+    assert.deepEqual(counted.rows, run(net, specs, false).rows)
+    const ingress = counted.rows.filter((r) => r.split(' ')[4] === '0' && r.split(' ')[3] === '0')
+    assert.equal(ingress.length, 1)
+    assert.equal(ingress[0]?.split(' ')[11], '2')
+    causes.push(ingress[0]?.split(' ')[17] ?? '')
+  }
+  assert.notEqual(causes[0], causes[1], 'the two orders name different rules')
 })
