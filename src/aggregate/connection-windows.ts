@@ -44,20 +44,23 @@ const CAUSE = 1
 
 /** The connection table whose entries hold the counters (ConnectionTracker). */
 export interface CountingEntries {
-  /** Calls `visit` for every live entry with the record arrays and the entry's base word. */
-  forEachEntry(visit: (words: Uint32Array, numbers: Float64Array, base: number) => void): void
+  /** One tag per slot; a live entry's has state LIVE_TAG in its low bits (TAG_STATE_MASK). */
+  readonly entryTags: Uint32Array
+  /** The entries' records, RECORD_WORDS words per slot, and the same as float64. */
+  readonly entryWords: Uint32Array
+  readonly entryNumbers: Float64Array
 }
+
+/** Slot tags of the connection table (connection-tracker.ts): the state bits, and LIVE. */
+const TAG_STATE_MASK = 3
+const LIVE_TAG = 1
+const RECORD_WORDS = 32
 
 export class ConnectionWindows {
   /** Packets counted in entries (for tests and the summary's curiosity). */
   counted = 0
   private readonly probe = new Uint32Array(KEY_WORDS)
   private readonly interval: number
-  private below = 0
-  private readonly visitBelow = (words: Uint32Array, numbers: Float64Array, base: number): void => {
-    if (words[base + FROM_LOCAL + META] === 0 && words[base + FROM_REMOTE + META] === 0) return
-    if (words[base + WINDOW]! < this.below) this.flush(words, numbers, base)
-  }
 
   constructor(
     readonly table: FlowTable,
@@ -71,8 +74,16 @@ export class ConnectionWindows {
    * it before it closes them (FlowTable.setBeforeClose). Infinity: every record.
    */
   flushBelow(window: number): void {
-    this.below = window
-    this.entries.forEachEntry(this.visitBelow)
+    // One tight loop over the compact tags (no callback per entry): it runs once per window over
+    // the whole table, and soon enough to be optimized.
+    const tags = this.entries.entryTags
+    const words = this.entries.entryWords
+    const numbers = this.entries.entryNumbers
+    for (let slot = 0, base = 0; slot < tags.length; slot++, base += RECORD_WORDS) {
+      if ((tags[slot]! & TAG_STATE_MASK) !== LIVE_TAG) continue
+      if (words[base + FROM_LOCAL + META] === 0 && words[base + FROM_REMOTE + META] === 0) continue
+      if (words[base + WINDOW]! < window) this.flush(words, numbers, base)
+    }
   }
 
   /**

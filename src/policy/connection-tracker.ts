@@ -170,17 +170,9 @@ export class ConnectionTracker {
     this.#windows = windows
   }
 
-  /**
-   * Calls `visit(words, numbers, base)` for every live entry (for flushing counters when a window
-   * closes). O(slots): runs once per window, not per packet.
-   */
-  forEachEntry(visit: (words: Uint32Array, numbers: Float64Array, base: number) => void): void {
-    const tags = this.#tags
-    const records = this.#records
-    const numbers = this.#times
-    for (let s = 0; s < this.#slots; s++) {
-      if (((tags[s] ?? 0) & STATE_MASK) === LIVE) visit(records, numbers, s * RECORD_WORDS)
-    }
+  /** One tag per slot (see the layout above): the state of a slot is `tag & 3`, 1 for a live entry. */
+  get entryTags(): Uint32Array {
+    return this.#tags
   }
 
   /** Multiply-shift maps the hash onto any table size. */
