@@ -76,6 +76,11 @@ export function loadProposedGroups(path: string, current: NetworkConfig): Propos
     const reason = (error as NodeJS.ErrnoException).code ?? String(error)
     throw new InputError(`--groups: cannot read ${path}: ${reason}`)
   }
+  return parseProposedGroups(text, path, current)
+}
+
+/** The same from text (YAML or JSON) named `path` in messages: the console's what-if sends the groups. */
+export function parseProposedGroups(text: string, path: string, current: NetworkConfig): ProposedNetwork {
   const json = path.toLowerCase().endsWith('.json') || /^\uFEFF?\s*[[{]/.test(text)
   const document = parseDocument(text, {
     schema: json ? 'json' : 'core',

@@ -20,6 +20,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'what-if': async () => (await import('./what-if-command.js')).whatIfCommand(),
   import: async () => (await import('./import-command.js')).importCommand(),
   'export-config': async () => (await import('./export-config-command.js')).exportConfigCommand(),
+  datastore: async () => (await import('./datastore-command.js')).datastoreCommand(),
+  console: async () => (await import('./console-command.js')).consoleCommand(),
 }
 
 /**

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
+import { loadApiCredentials } from '../api/ec2/api-credentials.js'
+import { agentHostName } from '../control/control-source.js'
 import { InputError } from '../core/errors.js'
 import { DEFAULT_RULESET } from '../enforce/render-ruleset.js'
 import { CAPTURE_BACKENDS, type CaptureBackendChoice, chooseCaptureBackend } from '../live/capture-backend.js'
@@ -7,14 +9,18 @@ import { DEFAULT_CAPTURE_BUFFER_MIB } from '../live/device-capture.js'
 import { ServiceDaemon } from '../live/service-daemon.js'
 import { DEFAULT_SNAP_LENGTH } from '../live/tcpdump-capture.js'
 import { createLogger } from '../ops/logger.js'
+import { type Datastore, parseDatastore } from '../store/datastore-url.js'
 import { defaultStateDir } from '../store/default-state-dir.js'
 
 interface RunFlags {
   config: string
   state: string | false
+  datastore?: string
+  hostName?: string
   enforce: boolean
   out?: string
   api: string | false
+  apiCredentials?: string
   apiTokenFile?: string
   nflogGroups: [number, number]
   nftTable: string
@@ -37,6 +43,14 @@ export function runCommand(): Command {
     )
     .option('--no-state', 'run the config alone, without the control-plane APIs (SIGHUP reloads its groups)')
     .option(
+      '--datastore <url>',
+      "where the control state lives (default: --state's SQLite): sqlite:DIR, or etcd://HOST:PORT[,HOST:PORT…][/PREFIX/] to run as one agent of a fleet sharing it (docs/fleet.md)",
+    )
+    .option(
+      '--host-name <name>',
+      "this agent's name in a fleet: its interfaces are those of the config with this host: (or none); default: the machine's host name",
+    )
+    .option(
       '--enforce',
       'load the security groups into nftables; record the kernel verdicts read through NFLOG',
       false,
@@ -44,6 +58,10 @@ export function runCommand(): Command {
     .option('-o, --out <dir>', 'write every flow log to file://DIR instead of its configured destination')
     .option('--api <host:port>', 'HTTP API and /metrics address (port 0 picks a free one)', '127.0.0.1:9474')
     .option('--no-api', 'no HTTP API')
+    .option(
+      '--api-credentials <file>',
+      'key pairs allowed to call the EC2 API (AWS shared-credentials format: [profile] aws_access_key_id, aws_secret_access_key)',
+    )
     .option(
       '--api-token-file <file>',
       "token of the NHN API's X-Auth-Token and of POST /reload's bearer (else $FLOWLOG_API_TOKEN)",
@@ -111,9 +129,18 @@ AWS), and in enforce mode the nftables ruleset is replaced atomically. --no-stat
 config alone, as before: no API adapters, and SIGHUP applies the config's group changes
 (changed flow logs are refused).
 
+A fleet (docs/fleet.md): --datastore etcd://HOST:PORT[,…] keeps the state in etcd, shared by
+every host's agent. Each agent publishes the interfaces of its config on its host (host: equal to
+--host-name, or none) and captures only those; the topology joins every host's, so flow logs and
+group references span the fleet, and a change through any agent's API applies on every host.
+While etcd is unreachable the agent logs on with the last state it had, /status and
+flowlog_datastore_up say so, and API writes are refused (503).
+
 The API listens on 127.0.0.1 by default (--api; one listener):
+  POST /                 EC2 Query API (awscli, AWS SDKs), SigV4 with --api-credentials
   /v2.0/flowlog-loggers  NHN Cloud Flow Log API v2, X-Auth-Token from --api-token-file
   GET /openapi.json      the OpenAPI document of the REST routes
+  GET /console/          the web console (docs/console.md), and /v2.0/flowlog-analysis/ under it
   GET /metrics (Prometheus), GET /status, GET /healthz
   POST /reload           reloads the config (Authorization: Bearer <token>)
 Bodies over 1 MiB are refused (413). Logs are JSON lines on stdout.
@@ -123,8 +150,11 @@ topology and settings; interfaces, VPCs and limits need a restart).
 
 Examples:
   sudo flowlog run --config host.yaml --state /var/lib/flowlog --api 127.0.0.1:9474 \
-       --api-token-file /etc/flowlog/token
+       --api-credentials /etc/flowlog/credentials --api-token-file /etc/flowlog/token
+  aws ec2 describe-flow-logs --endpoint-url http://127.0.0.1:9474
   curl -H "X-Auth-Token: $(cat /etc/flowlog/token)" http://127.0.0.1:9474/v2.0/flowlog-loggers
+  sudo flowlog run --config fleet.yaml --datastore etcd://10.0.0.5:2379,10.0.0.6:2379 \
+       --host-name hv-01 --api 127.0.0.1:9474
   sudo flowlog run --config host.yaml --no-state --enforce --api 127.0.0.1:0
   kill -HUP <pid>    # reload the config`,
     )
@@ -147,8 +177,11 @@ Examples:
           logger,
         },
         stateDir: flags.state === false ? null : flags.state,
+        datastore: datastoreOf(flags),
+        hostName: flags.hostName === undefined ? undefined : agentHostName(flags.hostName),
         api: flags.api === false ? null : parseListen(flags.api),
         token,
+        credentials: flags.apiCredentials === undefined ? null : loadApiCredentials(flags.apiCredentials),
         logger,
       })
       await new Promise<void>((resolve, reject) => {
@@ -164,6 +197,16 @@ Examples:
         })
       })
     })
+}
+
+/** --datastore, which --no-state contradicts. */
+function datastoreOf(flags: RunFlags): Datastore | undefined {
+  if (flags.datastore === undefined) return undefined
+  if (flags.state === false)
+    throw new InputError(
+      '--datastore and --no-state contradict each other: --no-state runs without any state',
+    )
+  return parseDatastore(flags.datastore)
 }
 
 function parseMiB(value: string): number {

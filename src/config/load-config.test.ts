@@ -259,6 +259,16 @@ flowLogs:
     assert.deepEqual(c.flowLogs[4]?.fields, ['src_addr', 'filter', 'rule-id'])
   })
 
+  test("an interface's host is kept when given and left out when not (this host)", () => {
+    const c = valid((config) => {
+      config.interfaces[0].host = 'hv-01.dc1'
+      config.interfaces[1].host = null
+    })
+    assert.equal(c.interfaces[0]?.host, 'hv-01.dc1')
+    assert.equal('host' in (c.interfaces[1] ?? {}), false)
+    assert.equal('host' in (c.interfaces[2] ?? {}), false)
+  })
+
   test('examples/two-tier.yaml is valid', () => {
     const c = loadConfig(repoPath('examples/two-tier.yaml'))
     assert.ok(c.interfaces.length >= 3)
@@ -443,6 +453,17 @@ describe('every rule names path, value and rule', () => {
         c.interfaces[0].device = 'a/b'
       },
       ['interfaces[0].device: "a/b" is not a network device name (1-15 characters, no "/" or spaces)'],
+    ],
+    [
+      'host names',
+      (c) => {
+        c.interfaces[0].host = 'hv 01'
+        c.interfaces[1].host = 'hv-01..lan'
+      },
+      [
+        'interfaces[0].host: "hv 01" is not a host name (1-253 characters: letters, digits, "-" and "_" in dot-separated labels of 1-63)',
+        'interfaces[1].host: "hv-01..lan" is not a host name (1-253 characters: letters, digits, "-" and "_" in dot-separated labels of 1-63)',
+      ],
     ],
     [
       'flow-log resource',

@@ -51,6 +51,20 @@ export function checkMac(text: string): Checked<string> {
 }
 
 /** Linux interface names: 1-15 bytes, no `/` or whitespace, not `.` or `..`. */
+/**
+ * A host name as `--host-name` gives it (by default the machine's host name): a DNS name or a
+ * single label, 1-253 characters of letters, digits, `.`, `-` and `_`, labels of at most 63.
+ */
+export function checkHostName(text: string): Checked<string> {
+  const labels = text.split('.')
+  return text.length <= 253 &&
+    labels.every((l) => /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l))
+    ? ok(text)
+    : broken(
+        'is not a host name (1-253 characters: letters, digits, "-" and "_" in dot-separated labels of 1-63)',
+      )
+}
+
 export function checkDevice(text: string): Checked<string> {
   return /^[^\s/]{1,15}$/.test(text) && text !== '.' && text !== '..'
     ? ok(text)

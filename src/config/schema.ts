@@ -22,6 +22,7 @@ import {
   checkDestination,
   checkDevice,
   checkFileNameTemplate,
+  checkHostName,
   checkId,
   checkMac,
   checkPeer,
@@ -148,6 +149,7 @@ const networkInterface = strictObject({
   mac: orNull(checkedString(checkMac)),
   addresses: z.array(checkedString(checkAddress)).min(1, { error: 'needs at least one address' }),
   device: orNull(checkedString(checkDevice)),
+  host: orNull(checkedString(checkHostName)),
   securityGroups: z
     .array(id)
     .min(1, { error: 'needs at least one security group (AWS gives every interface one)' }),
@@ -159,6 +161,8 @@ const networkInterface = strictObject({
     mac: n.mac,
     addresses: n.addresses,
     device: n.device,
+    // Absent on a single host: only a fleet's interfaces say where they are.
+    ...(n.host === null ? {} : { host: n.host }),
     securityGroups: n.securityGroups,
   }),
 )

@@ -41,7 +41,7 @@ export function topologyOfConfig(config: NetworkConfig): Topology {
     account: config.account,
     region: config.region,
     vpcs: config.vpcs,
-    interfaces: config.interfaces.map((i) => ({ ...i, host: null })),
+    interfaces: config.interfaces.map((i) => ({ ...i, host: i.host ?? null })),
   }
 }
 
@@ -141,6 +141,7 @@ export function configDocument(
         mac: i.mac,
         addresses: i.addresses,
         device: i.device,
+        host: i.host,
         securityGroups: i.securityGroups,
       }),
     ),

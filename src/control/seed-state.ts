@@ -52,11 +52,17 @@ interface SeedMarker {
   source: string
 }
 
+/**
+ * `recordId` is where the config's topology is recorded: `config` on a single host; a fleet's
+ * agent records its host's part under `hosts/<host>` (fleet-topology.ts), where every agent
+ * finds it.
+ */
 export async function reconcileWithConfig(
   store: Store,
   config: NetworkConfig,
   source: string,
   now: () => Date = () => new Date(),
+  recordId: string = CONFIG_RECORD_ID,
 ): Promise<SeedResult> {
   return store.transact(async (tx) => {
     const record: ConfigRecord = {
@@ -64,8 +70,8 @@ export async function reconcileWithConfig(
       settings: settingsOfConfig(config),
       source,
     }
-    const stored = await tx.get<ConfigRecord>('topology', CONFIG_RECORD_ID)
-    if (JSON.stringify(stored) !== JSON.stringify(record)) tx.put('topology', CONFIG_RECORD_ID, record)
+    const stored = await tx.get<ConfigRecord>('topology', recordId)
+    if (JSON.stringify(stored) !== JSON.stringify(record)) tx.put('topology', recordId, record)
 
     const marker = await tx.get<SeedMarker>('status', 'seeded')
     const state = await readControlState(tx)

@@ -16,6 +16,12 @@ export interface NetworkConfig {
    * always fills it; configs built in code may leave it out and get the defaults.
    */
   delivery?: DeliverySettings
+  /**
+   * The host name of the agent that runs this network when it is one of a fleet's
+   * (`--datastore etcd://…`): its files' object keys carry it, so two hosts writing the same flow
+   * log's window never overwrite each other. Absent on a single host (keys as they always were).
+   */
+  agentHost?: string
 }
 
 /** How finished files reach their destinations (DESIGN 5, 9). */
@@ -89,6 +95,12 @@ export interface NetworkInterface {
   /** IPv4 and IPv6 addresses; the first of each family is that family's primary address. */
   addresses: string[]
   device: string | null
+  /**
+   * The host the interface is on, in a fleet (`flowlog run --host-name`); absent (or null) for
+   * "this host". An agent captures only its own interfaces' devices; the others still resolve
+   * group references.
+   */
+  host?: string | null
   securityGroups: string[]
 }
 

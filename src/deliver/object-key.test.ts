@@ -109,6 +109,29 @@ describe('objectKey', () => {
     assert.notEqual(windowHash(testFlowLog(), T, T + 1), base)
   })
 
+  test("a fleet's hosts write the same window under keys of their own, each repeatable", () => {
+    const fleetKey = (agentHost: string, overrides: Partial<FlowLogSpec> = {}) =>
+      objectKey(testFlowLog(overrides), { ...network, agentHost }, T, T + 60, 'log')
+    for (const layout of ['aws', 'aws-hive'] as const) {
+      const keys = ['hv-01', 'hv-02', 'hv-03'].map((h) => fleetKey(h, { layout }))
+      assert.equal(
+        new Set([...keys, key({ layout })]).size,
+        4,
+        'no host writes over another or a single host',
+      )
+      assert.equal(fleetKey('hv-02', { layout }), keys[1])
+      // The AWS name stays AWS's: only the hash differs.
+      assert.match(keys[0] ?? '', /_fl-0001_20240901T2205Z_[0-9a-f]{8}\.log\.gz$/)
+    }
+    assert.equal(
+      fleetKey('hv-01.lan', {
+        layout: 'nhn',
+        fileNameTemplate: '#{logger_id}_#{year}#{month}#{day}#{hour}#{minute}#{second}',
+      }),
+      '2024/09/01/fl-0001_20240901220500_hv-01.lan.log.gz',
+    )
+  })
+
   test('an unknown template placeholder or an unsafe key is an input error', () => {
     assert.throws(() => key({ layout: 'nhn', fileNameTemplate: '#{logger_id}_#{week}' }), InputError)
     assert.throws(() => key({ layout: 'nhn', fileNameTemplate: '../#{logger_id}#{second}' }), InputError)

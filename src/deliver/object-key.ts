@@ -16,7 +16,9 @@ import { fileCompression } from './compression.js'
  * Every time is UTC and comes from the window start: AWS names a 5-minute batch by the end times of
  * its records, but flowlog writes exactly one file per window, so the window's own start names it.
  * The hash makes keys unique per window even when several windows share a minute (intervals under
- * 60 s) and deterministic, so a retried write overwrites instead of duplicating.
+ * 60 s) and deterministic, so a retried write overwrites instead of duplicating. An agent of a fleet
+ * (network.agentHost) puts its host name into the hash, and into the nhn name as `_{host}` (that
+ * layout has no hash): many hosts write the same flow log's window, each its own file.
  *
  * `prefix` is the path of an s3:// destination; a file:// destination's directory is the root and
  * adds no prefix.
@@ -58,7 +60,10 @@ export function objectKey(
         suffix
       break
     case 'nhn':
-      key = `${t.year}/${t.month}/${t.day}/${hour ? `${t.hour}/` : ''}${expandTemplate(flowLog, t)}${suffix}`
+      key =
+        `${t.year}/${t.month}/${t.day}/${hour ? `${t.hour}/` : ''}${expandTemplate(flowLog, t)}` +
+        (network.agentHost === undefined ? '' : `_${network.agentHost}`) +
+        suffix
       break
     default:
       throw new InputError(
@@ -71,12 +76,18 @@ export function objectKey(
 }
 
 /**
- * 8 hex characters of SHA-256 over the flow log id, the window and the file format: what makes
- * one file differ from every other, and nothing random.
+ * 8 hex characters of SHA-256 over the flow log id, the window, the file format and, for an agent
+ * of a fleet, its host name: what makes one file differ from every other, and nothing random.
  */
-export function windowHash(flowLog: FlowLogSpec, windowStart: number, windowEnd: number): string {
+export function windowHash(
+  flowLog: FlowLogSpec,
+  windowStart: number,
+  windowEnd: number,
+  agentHost?: string,
+): string {
+  const host = agentHost === undefined ? '' : `\n${agentHost}`
   return createHash('sha256')
-    .update(`${flowLog.id}\n${windowStart}\n${windowEnd}\n${flowLog.fileFormat}`)
+    .update(`${flowLog.id}\n${windowStart}\n${windowEnd}\n${flowLog.fileFormat}${host}`)
     .digest('hex')
     .slice(0, 8)
 }
@@ -125,7 +136,7 @@ function awsFileName(
   t: UtcParts,
 ): string {
   const stamp = `${t.year}${t.month}${t.day}T${t.hour}${t.minute}Z`
-  return `${network.account}_vpcflowlogs_${network.region}_${flowLog.id}_${stamp}_${windowHash(flowLog, windowStart, windowEnd)}`
+  return `${network.account}_vpcflowlogs_${network.region}_${flowLog.id}_${stamp}_${windowHash(flowLog, windowStart, windowEnd, network.agentHost)}`
 }
 
 const PLACEHOLDER = /#\{([^}]*)\}/g

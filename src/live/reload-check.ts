@@ -1,4 +1,5 @@
 import type { NetworkConfig } from '../core/network.js'
+import { onThisHost } from '../pipeline/flow-log-coverage.js'
 
 /**
  * What a live reload may change: security groups (their rules, and which groups an interface
@@ -42,11 +43,25 @@ export function reloadProblems(current: NetworkConfig, next: NetworkConfig): str
 export function topologyProblems(current: NetworkConfig, next: NetworkConfig): string[] {
   const problems: string[] = []
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
-  const shape = (c: NetworkConfig) => c.interfaces.map(({ securityGroups: _groups, ...rest }) => rest)
-  if (!same(shape(current), shape(next))) {
+  // A fleet agent's own interfaces come first (fleet-topology.ts) and are all it captures and
+  // records; the other hosts' follow and only lend their addresses to group references, so
+  // hosts may join, leave and change while it runs.
+  const own = (c: NetworkConfig) => c.interfaces.filter((i) => onThisHost(c, i))
+  const shape = (c: NetworkConfig) => own(c).map(({ securityGroups: _groups, ...rest }) => rest)
+  const first = (c: NetworkConfig) => c.interfaces.slice(0, own(c).length).every((i) => onThisHost(c, i))
+  if (!same(shape(current), shape(next)) || !first(current) || !first(next)) {
     problems.push('interfaces: interfaces changed (other than their securityGroups); that needs a restart')
   }
-  if (!same(current.vpcs, next.vpcs)) problems.push('vpcs: VPCs or subnets changed; that needs a restart')
+  // A fleet's VPCs gain the subnets other hosts know; those of this host's interfaces may not change.
+  const vpcs = (c: NetworkConfig) =>
+    c.agentHost === undefined
+      ? c.vpcs
+      : c.vpcs.map((v) => ({
+          id: v.id,
+          cidrs: v.cidrs,
+          subnets: v.subnets.filter((s) => own(c).some((i) => i.subnet === s.id)),
+        }))
+  if (!same(vpcs(current), vpcs(next))) problems.push('vpcs: VPCs or subnets changed; that needs a restart')
   if (current.account !== next.account || current.region !== next.region) {
     problems.push('account/region changed; that needs a restart')
   }

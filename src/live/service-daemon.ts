@@ -1,18 +1,21 @@
 import type { ApiAdapter } from '../api/api-handler.js'
 import { type ApiServer, startApiServer } from '../api/api-server.js'
+import { type ConsoleMount, consoleAdapters } from '../api/console/console-adapters.js'
+import { ApiCredentials } from '../api/ec2/api-credentials.js'
+import { createEc2Adapter } from '../api/ec2/ec2-adapter.js'
 import { NhnApiAdapter } from '../api/nhn/nhn-adapter.js'
 import { openApiText } from '../api/nhn/openapi.js'
 import { loadConfig } from '../config/load-config.js'
-import type { Topology } from '../control/control-plane.js'
 import { ControlService, NOTHING_DELIVERED } from '../control/control-service.js'
-import { type DaemonSettings, settingsOfConfig, topologyOfConfig } from '../control/effective-network.js'
-import { reconcileWithConfig } from '../control/seed-state.js'
+import { agentHostName, type ControlSource, openControlSource } from '../control/control-source.js'
+import { hostConfig } from '../control/fleet-topology.js'
 import { InputError } from '../core/errors.js'
 import type { NetworkConfig } from '../core/network.js'
+import { registerDatastoreMetrics } from '../ops/datastore-metrics.js'
 import type { Logger } from '../ops/logger.js'
 import { LiveMetrics } from '../ops/metrics.js'
-import { SqliteStore } from '../store/sqlite-store.js'
-import type { Store, StoreChange } from '../store/store.js'
+import type { Datastore } from '../store/datastore-url.js'
+import type { StoreChange } from '../store/store.js'
 import {
   type ApplyResult,
   LiveDaemon,
@@ -26,10 +29,19 @@ export interface ServiceOptions {
   live: Omit<LiveOptions, 'network' | 'onFile'>
   /** The state directory (`--state`), or null to run the config alone, as before the control plane. */
   stateDir: string | null
+  /**
+   * The control plane's datastore when not `--state`'s SQLite (`--datastore`): etcd makes this
+   * daemon an agent of a fleet (docs/fleet.md), named `hostName`.
+   */
+  datastore?: Datastore | undefined
+  /** This agent's name in a fleet (`--host-name`, checked); by default the machine's host name. */
+  hostName?: string | undefined
   /** The HTTP listener, or null for none (`--no-api`). */
   api: { host: string; port: number } | null
   /** NHN's X-Auth-Token and POST /reload's bearer token; null refuses both. */
   token: string | null
+  /** The key pairs that may call the EC2 API (`--api-credentials`); null: every call is refused. */
+  credentials: ApiCredentials | null
   logger: Logger
 }
 
@@ -47,6 +59,7 @@ const NETWORK_KINDS = new Set<StoreChange['kind']>(['flow-log', 'security-group'
 export class ServiceDaemon {
   readonly metrics: LiveMetrics
   private api: ApiServer | null = null
+  private console: ConsoleMount | null = null
   private unwatch: (() => void) | null = null
   /** A store change waits to be applied; `applying` is the apply under way. */
   private dirty = false
@@ -56,52 +69,60 @@ export class ServiceDaemon {
     readonly daemon: LiveDaemon,
     private readonly options: ServiceOptions,
     private readonly control: ControlService | null,
-    private readonly store: Store | null,
-    private readonly config: { topology: Topology; settings: DaemonSettings },
+    private readonly source: ControlSource | null,
   ) {
     this.metrics = new LiveMetrics(() => daemon.snapshot())
+    if (source !== null) registerDatastoreMetrics(this.metrics.registry, source.store)
   }
 
   static async start(options: ServiceOptions): Promise<ServiceDaemon> {
     const log = options.logger
     const configPath = options.live.configPath
-    if (options.stateDir === null) {
+    const datastore =
+      options.datastore ??
+      (options.stateDir === null ? null : { type: 'sqlite' as const, dir: options.stateDir })
+    if (datastore === null) {
       const daemon = await LiveDaemon.start({
         ...options.live,
         onFile: (f, d) => service?.fileWritten(f.flowLogId, d),
       })
-      const service: ServiceDaemon = new ServiceDaemon(daemon, options, null, null, {
-        topology: topologyOfConfig(daemon.network),
-        settings: settingsOfConfig(daemon.network),
-      })
+      const service: ServiceDaemon = new ServiceDaemon(daemon, options, null, null)
       await service.listen()
       return service
     }
     const config = loadConfig(configPath)
-    requireDevices(config, configPath)
-    const store = SqliteStore.open(options.stateDir)
+    // A fleet's agent has a name and captures only its own host's interfaces (docs/fleet.md); a
+    // single host needs no name.
+    const host = datastore.type === 'etcd' ? (options.hostName ?? agentHostName(undefined)) : null
+    requireDevices(host === null ? config : hostConfig(config, host), configPath)
+    const source = await openControlSource(datastore, config, { host, logger: log })
+    const store = source.store
     let service: ServiceDaemon | undefined
     try {
-      const seed = await reconcileWithConfig(store, config, configPath)
+      const seed = await source.record(config, configPath)
       if (seed.seeded)
         log.info({ state: store.description, config: configPath }, 'state seeded from the config')
       if (seed.added.length > 0)
         log.warn({ groups: seed.added }, "groups the config's interfaces need were added to the state")
       for (const warning of seed.warnings) log.warn({ state: store.description }, warning)
-      const current = { topology: topologyOfConfig(config), settings: settingsOfConfig(config) }
+      if (source.host !== null)
+        log.info(
+          { host: source.host, otherHosts: source.otherHosts(), datastore: store.description },
+          'fleet agent: the topology joins every host’s interfaces; this one captures its own',
+        )
       const control = new ControlService({
         store,
-        topology: () => current.topology,
-        settings: () => current.settings,
+        topology: () => source.topology(),
+        settings: () => source.settings(),
         deliveryStatus: (id) => service?.daemon.delivery.status(id) ?? NOTHING_DELIVERED,
       })
-      const network = await control.effectiveNetwork()
+      const network = source.localize(await control.effectiveNetwork())
       const daemon = await LiveDaemon.start({
         ...options.live,
         network,
         onFile: (f, d) => service?.fileWritten(f.flowLogId, d),
       })
-      service = new ServiceDaemon(daemon, options, control, store, current)
+      service = new ServiceDaemon(daemon, options, control, source)
       service.unwatch = store.watch((changes) => {
         if (changes.some((c) => NETWORK_KINDS.has(c.kind))) service?.schedule()
       })
@@ -113,7 +134,7 @@ export class ServiceDaemon {
       return service
     } catch (error) {
       await service?.stop().catch(() => {})
-      await store.close()
+      await source.close()
       throw error
     }
   }
@@ -127,6 +148,19 @@ export class ServiceDaemon {
     if (api === null) return
     const { logger: log, token } = this.options
     const adapters = this.control === null ? [] : protocolAdapters(this.control, this.options)
+    if (this.control !== null) {
+      // The web console on the same listener: its page and the read-only analysis endpoints over
+      // the files the flow logs write (where the daemon writes them, --out included).
+      this.console = consoleAdapters({
+        sources: [],
+        control: this.control,
+        destinations: async () => this.daemon.network.flowLogs.map((f) => f.destination),
+        network: null,
+        token,
+        management: token !== null,
+      })
+      adapters.push(...this.console.adapters)
+    }
     try {
       this.api = await startApiServer(
         { host: api.host, port: api.port, token, adapters, logger: log },
@@ -159,7 +193,13 @@ export class ServiceDaemon {
     return {
       mode: d.mode,
       config: this.options.live.configPath,
-      store: this.store === null ? null : { description: this.store.description, ...this.store.health() },
+      store:
+        this.source === null
+          ? null
+          : { description: this.source.store.description, ...this.source.store.health() },
+      ...(this.source?.host == null
+        ? {}
+        : { fleet: { host: this.source.host, otherHosts: this.source.otherHosts() } }),
       ...d.snapshot(),
       flowLogs: d.network.flowLogs.map((f) => ({
         id: f.id,
@@ -183,7 +223,8 @@ export class ServiceDaemon {
     while (this.dirty && this.control !== null) {
       this.dirty = false
       try {
-        const result = this.daemon.apply(await this.control.effectiveNetwork())
+        const network = await this.control.effectiveNetwork()
+        const result = this.daemon.apply(this.source?.localize(network) ?? network)
         this.metrics.changeApplied(result.ok)
       } catch (error) {
         this.metrics.changeApplied(false)
@@ -208,7 +249,7 @@ export class ServiceDaemon {
    */
   async reload(): Promise<ApplyResult> {
     const refusal = 'config reload refused, still running the previous config'
-    if (this.control === null || this.store === null) return this.reloaded(this.daemon.reload())
+    if (this.control === null || this.source === null) return this.reloaded(this.daemon.reload())
     let config: NetworkConfig
     try {
       config = loadConfig(this.options.live.configPath)
@@ -222,22 +263,21 @@ export class ServiceDaemon {
         removed: [],
       })
     }
-    const before = { ...this.config }
-    this.config.topology = topologyOfConfig(config)
-    this.config.settings = settingsOfConfig(config)
+    const undo = this.source.use(config)
     let result: ApplyResult
     try {
-      result = this.daemon.apply(await this.control.effectiveNetwork(), refusal)
+      result = this.daemon.apply(this.source.localize(await this.control.effectiveNetwork()), refusal)
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       result = { ok: false, message: `${refusal}: ${message}`, added: [], removed: [] }
     }
     if (!result.ok) {
-      Object.assign(this.config, before)
+      undo()
       return this.reloaded(result)
     }
-    const seed = await reconcileWithConfig(this.store, config, this.options.live.configPath)
-    for (const warning of seed.warnings) this.options.logger.warn({ state: this.store.description }, warning)
+    const seed = await this.source.record(config, this.options.live.configPath)
+    for (const warning of seed.warnings)
+      this.options.logger.warn({ state: this.source.store.description }, warning)
     this.options.logger.info(
       { config: this.options.live.configPath },
       'config reloaded: topology and settings',
@@ -254,20 +294,23 @@ export class ServiceDaemon {
     this.unwatch?.()
     await this.settled()
     await this.api?.close()
+    this.console?.close()
     try {
       return await this.daemon.stop()
     } finally {
-      await this.store?.close()
+      await this.source?.close()
     }
   }
 }
 
 /**
- * The APIs on the control plane: NHN's Flow Log API under /v2.0/ when there is a token (without
- * one it is not mounted: 404).
+ * The APIs on the control plane: EC2 Query at POST / (SigV4 against the key pairs; with none,
+ * every call is refused with AuthFailure rather than the route missing), and NHN's Flow Log API
+ * under /v2.0/ when there is a token (without one it is not mounted: 404).
  */
 function protocolAdapters(control: ControlService, options: ServiceOptions): ApiAdapter[] {
-  const adapters: ApiAdapter[] = []
+  const credentials = options.credentials ?? new ApiCredentials([])
+  const adapters: ApiAdapter[] = [createEc2Adapter({ control, credentials, logger: options.logger })]
   if (options.token !== null) adapters.push(new NhnApiAdapter({ control, token: options.token }))
   return adapters
 }

@@ -62,6 +62,10 @@ describe('TimeFormat', () => {
     assert.equal(new TimeFormat('America/New_York', false).format(winter, false), '2024-01-15T07:00:00-05:00')
     assert.equal(new TimeFormat('UTC', false).format(t + 0.123, true), '2024-06-01T12:00:20.123Z')
   })
+  test('a time no calendar holds is shown as its number, not thrown', () => {
+    assert.equal(new TimeFormat('UTC', false).format(18446744073204, false), '18446744073204')
+    assert.equal(new TimeFormat('Asia/Seoul', true).format(Number.NaN, false), 'NaN')
+  })
 })
 
 test('RowWriter: waiting for a slow reader leaves no listener behind', async () => {

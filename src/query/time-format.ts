@@ -5,6 +5,9 @@ import { offsetAt } from './time-value.js'
  * by --tz (`2024-06-01T21:00:08+09:00`). Offsets are looked up once per hour of time shown, since a
  * query prints many records from the same hours.
  */
+/** The largest time a JavaScript Date holds, less a day for the zone offset. */
+const MAX_DATE_SECONDS = 8.64e12 - 86_400
+
 export class TimeFormat {
   private readonly offsets = new Map<number, number>()
 
@@ -16,6 +19,9 @@ export class TimeFormat {
 
   /** `seconds` may be fractional (milliseconds fields are divided by 1000 by the caller). */
   format(seconds: number, withMillis: boolean): string {
+    // A time no calendar can show (a corrupt 18446744073204 s in someone's file) is data, not an
+    // error that would hide the file's other records: it is shown as the number it is.
+    if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_DATE_SECONDS) return String(seconds)
     const offset = this.offsetAt(seconds)
     const iso = new Date(Math.round((seconds + offset) * 1000)).toISOString()
     const body = withMillis ? iso.slice(0, 23) : iso.slice(0, 19)

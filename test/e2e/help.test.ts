@@ -15,6 +15,7 @@ const COMMANDS = [
   'audit',
   'what-if',
   'export-config',
+  'datastore',
 ]
 
 describe('flowlog <command> --help', () => {

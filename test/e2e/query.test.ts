@@ -390,3 +390,23 @@ describe('bad input and bad lines', () => {
     assert.match(s.stderr, /2 bad line\(s\)/)
   })
 })
+
+test("a record with a start no calendar holds is shown with the file's other records", async () => {
+  const bad = join(dir, 'bad-time')
+  mkdirSync(bad, { recursive: true })
+  writeFileSync(
+    join(bad, 'flows.log'),
+    [
+      'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status',
+      '2 123456789012 eni-a 10.0.0.1 10.0.0.2 1024 22 6 3 180 18446744073204 18446744073204 ACCEPT OK',
+      '2 123456789012 eni-a 10.0.0.1 10.0.0.2 1025 22 6 4 240 1717243200 1717243210 ACCEPT OK',
+      '',
+    ].join('\n'),
+  )
+  const result = await runFlowlog(['query', '--format', 'csv', '--fields', 'srcport,start', bad])
+  assert.equal(result.code, 0, result.stderr)
+  assert.deepEqual(result.stdout.trim().split('\n').slice(1).sort(), [
+    '1024,18446744073204',
+    '1025,2024-06-01T12:00:00Z',
+  ])
+})

@@ -113,7 +113,15 @@ export function labShell(id: string): {
   return { lab, namespaces, ip, sysctl }
 }
 
-export function createLab(tag: string, names: readonly string[]): Lab {
+/**
+ * `firstAddress` numbers the instances from `10.77.1.<firstAddress>` (default 10): the labs of a
+ * fleet test (test/support/fleet-lab.ts) are hosts of one VPC, so their addresses must differ.
+ */
+export function createLab(
+  tag: string,
+  names: readonly string[],
+  options: { firstAddress?: number } = {},
+): Lab {
   const id = `${tag}${process.pid}`
   const { lab, namespaces, ip, sysctl } = labShell(id)
   const hv = lab.hv
@@ -130,7 +138,7 @@ export function createLab(tag: string, names: readonly string[]): Lab {
       const ns = `fl-${id}-${name}`
       // Device names are at most 15 characters.
       const device = `f${id}${name}`.slice(0, 15)
-      const address = `${SUBNET}.${10 + i}`
+      const address = `${SUBNET}.${(options.firstAddress ?? 10) + i}`
       ip('netns', 'add', ns)
       namespaces.push(ns)
       // No IPv6 in the lab: link-local chatter (router solicitations, MLD) would add traffic
