@@ -43,10 +43,7 @@ export class FlowTable {
   private readonly spares: ArrayBuffer[] = []
   /** The table the last packet went to (the fast path). */
   private current: WindowRecords | null = null
-  /** Records held, and room claimed for records counted elsewhere (reserve). */
   private size = 0
-  /** Room claimed by `reserve` and not yet filled by `addCounted`. */
-  private reserved = 0
   /** Records of the last window emitted. */
   private lastWindowRecords = 0
   private readonly probe = new Uint32Array(KEY_WORDS)
@@ -70,8 +67,6 @@ export class FlowTable {
   private readonly lateness: number
   private readonly maxIdleWindows: number
   private readonly onWindow: (window: ClosedWindow) => void
-  /** Called before windows below its argument close, so records counted elsewhere come in first. */
-  private beforeClose: ((closeBelow: number) => void) | null = null
 
   latePackets = 0
   skippedPackets = 0
@@ -187,80 +182,12 @@ export class FlowTable {
     k[8] = view.dst[3]!
     k[9] = ((view.srcPort << 16) | view.dstPort) >>> 0
 
-    let mayCreate = this.size < this.capacity
-    if (!mayCreate && this.settleReserved()) {
-      mayCreate = true
-      table = this.tableFor(window)
-    }
-    const added = table.add(k, view, time, cause, mayCreate)
+    const added = table.add(k, view, time, cause, this.size < this.capacity)
     if (added === ADDED.NEW_RECORD) {
       if (++this.size > this.peakRecords) this.peakRecords = this.size
     } else if (added === ADDED.NO_ROOM) {
       this.skip(window, iface, view.ipLength, time)
     }
-  }
-
-  /**
-   * The clock part of `add` for a packet counted elsewhere (ConnectionWindows): the packet's
-   * window, or -1 when that window has closed (counted as late, as `add` does).
-   */
-  admit(time: number): number {
-    const window = Math.floor(time / this.interval)
-    if (!this.started) this.begin(time)
-    else if (time >= this.closeTime) this.advance(time)
-    if (window < this.closedBelow) {
-      this.latePackets++
-      return -1
-    }
-    if (window > this.maxWindow) this.maxWindow = window
-    return window
-  }
-
-  /** Claims room for one record to be added later (addCounted); false when the table is full. */
-  reserve(): boolean {
-    if (this.size >= this.capacity && !this.settleReserved()) return false
-    this.reserved++
-    if (++this.size > this.peakRecords) this.peakRecords = this.size
-    return true
-  }
-
-  /**
-   * Room claimed by `reserve` may be claimed twice for one record (two connection entries of one
-   * ICMP record; a record already added): when the table seems full while claims are out, every
-   * claimed record comes in (beforeClose of all windows), so `size` is exact and a packet finds
-   * no room exactly when it would have found none without the claims. Returns whether room is left.
-   */
-  private settleReserved(): boolean {
-    if (this.reserved === 0 || this.beforeClose === null) return false
-    this.beforeClose(Number.POSITIVE_INFINITY)
-    return this.size < this.capacity
-  }
-
-  /**
-   * Adds a record counted elsewhere, whose room `reserve` claimed, to `window` (still open):
-   * merged into the record of the same key if there is one (and the room given back).
-   */
-  addCounted(
-    window: number,
-    k: Uint32Array,
-    packets: number,
-    bytes: number,
-    first: number,
-    last: number,
-    cause: number,
-  ): void {
-    let table = this.current
-    if (table === null || table.window !== window) table = this.tableFor(window)
-    this.reserved--
-    if (table.merge(k, packets, bytes, first, last, cause) === ADDED.TO_RECORD) this.size--
-  }
-
-  /**
-   * Lets records counted elsewhere (ConnectionWindows) reach each window before it closes:
-   * `flushBelow(w)` must add every such record of the windows below w (null: none).
-   */
-  setBeforeClose(flushBelow: ((closeBelow: number) => void) | null): void {
-    this.beforeClose = flushBelow
   }
 
   /**
@@ -354,7 +281,6 @@ export class FlowTable {
    * maxIdleWindows (a clock jump in a capture must not write millions of empty files).
    */
   private closeWindowsBelow(closeBelow: number): void {
-    this.beforeClose?.(closeBelow)
     const windows = new Set<number>()
     for (const t of this.open) if (t.window < closeBelow) windows.add(t.window)
     for (const w of this.skipped.keys()) if (w < closeBelow) windows.add(w)

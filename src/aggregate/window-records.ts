@@ -25,8 +25,8 @@ const PACKETS = 12
 const CAUSE = 13
 const FIRST = 14
 const LAST = 15
-export const TIME_BITS = 20
-export const TIME_MASK = (1 << TIME_BITS) - 1
+const TIME_BITS = 20
+const TIME_MASK = (1 << TIME_BITS) - 1
 /** The longest window, in seconds, whose milliseconds fit the time bits. */
 export const MAX_INTERVAL = Math.floor(TIME_MASK / 1000)
 export const INITIAL_SLOTS = 1 << 13
@@ -48,11 +48,6 @@ export class WindowRecords {
   private readonly startMs: number
   /** The earliest record's time (ms into the window): where the window's filling began. */
   private earliestMs = Number.POSITIVE_INFINITY
-  /**
-   * The latest record's first time: records counted in connection entries come in out of time
-   * order (merge), and the pace of filling must not be read from an early one.
-   */
-  private latestMs = Number.NEGATIVE_INFINITY
   // Three views of one buffer, set by use().
   private words!: Uint32Array
   private numbers!: Float64Array
@@ -121,49 +116,6 @@ export class WindowRecords {
   }
 
   /**
-   * Adds a record counted elsewhere (ConnectionWindows) with key `k`: `first` and `last` are packed
-   * as in a slot (ms into the window | flags << TIME_BITS). Merged into the record of the same key
-   * if there is one (the cause is the one of the earlier first packet). Returns NEW_RECORD or
-   * TO_RECORD.
-   */
-  merge(k: Uint32Array, packets: number, bytes: number, first: number, last: number, cause: number): number {
-    const hash = hashKey(k, 0)
-    const firstMs = first & TIME_MASK
-    let slot = this.find(k, hash)
-    const words = this.words
-    if (slot < 0) {
-      let free = -slot - 1
-      if (this.size * 2 >= this.mask + 1) {
-        this.resize(this.grownSlots(firstMs))
-        free = this.freeSlot(hash)
-      }
-      slot = this.insert(free, k, firstMs, cause)
-      const base = slot * STRIDE
-      this.words[base + PACKETS] = packets
-      this.numbers[slot * F64_PER_SLOT + BYTES] = bytes
-      this.words[base + FIRST] = first
-      this.words[base + LAST] = last
-      return ADDED.NEW_RECORD
-    }
-    const base = slot * STRIDE
-    words[base + PACKETS]! += packets
-    this.numbers[slot * F64_PER_SLOT + BYTES]! += bytes
-    let f = words[base + FIRST]!
-    let l = words[base + LAST]!
-    if (firstMs < (f & TIME_MASK)) {
-      // A record names the cause of its first packet: here, the merged one's (two connections
-      // feed one record, e.g. echo requests and replies to the other side's pings). Within one
-      // millisecond the record that came in first keeps its cause.
-      f = (f & ~TIME_MASK) | firstMs
-      this.signed[base + CAUSE] = cause
-    }
-    if ((last & TIME_MASK) > (l & TIME_MASK)) l = (l & ~TIME_MASK) | (last & TIME_MASK)
-    words[base + FIRST] = (f | (first & ~TIME_MASK)) >>> 0
-    words[base + LAST] = (l | (last & ~TIME_MASK)) >>> 0
-    return ADDED.TO_RECORD
-  }
-
-  /**
    * The slots to grow to when the table is half full at `ms` into its window: room for the
    * records the window is heading for at its pace so far (a window that fills steadily, as the
    * first of a capture does, then grows twice or so instead of a dozen times, each a rehash of
@@ -171,7 +123,7 @@ export class WindowRecords {
    */
   private grownSlots(ms: number): number {
     const slots = this.mask + 1
-    const filling = Math.max(1, Math.max(ms, this.latestMs) - this.earliestMs)
+    const filling = Math.max(1, ms - this.earliestMs)
     const expected = (this.size * (this.interval * 1000 - this.earliestMs)) / filling
     let grown = slots * 2
     while (grown < expected * 2 && grown < slots * MAX_GROWTH) grown *= 2
@@ -235,7 +187,6 @@ export class WindowRecords {
     words[base + FIRST] = ms
     words[base + LAST] = ms
     if (ms < this.earliestMs) this.earliestMs = ms
-    if (ms > this.latestMs) this.latestMs = ms
     this.size++
     return slot
   }

@@ -1,4 +1,3 @@
-import { ConnectionWindows } from '../aggregate/connection-windows.js'
 import { FlowTable } from '../aggregate/flow-table.js'
 import { type Attribution, Attributor, newAttribution } from '../attribute/attributor.js'
 import type { ClosedWindow } from '../core/flow-record.js'
@@ -11,7 +10,7 @@ import { decodeFrame } from '../decode/decoder.js'
 import { FragmentPorts } from '../decode/fragment-ports.js'
 import { isNeighbourDiscovery } from '../decode/ip-protocol.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
-import { ConnectionTracker, RECORD_WORDS } from '../policy/connection-tracker.js'
+import { ConnectionTracker } from '../policy/connection-tracker.js'
 import { coverageMask, coveredInterfaces } from './flow-log-coverage.js'
 
 /** What happened to the frames so far. Plain numbers, read by summaries and metrics. */
@@ -34,11 +33,6 @@ export interface PipelineOptions {
   lateness: number
   /** Called with each closed window, per aggregation interval (its buffer may come back: recycle). */
   onWindow: (interval: number, window: ClosedWindow) => void
-  /**
-   * Count tracked connections' packets in their connection entries (one lookup per packet;
-   * default true). false adds every packet to the flow tables: the reference the tests compare with.
-   */
-  countInEntries?: boolean
 }
 
 /** An aggregation table and its interfaces as a mask (a constant-time check per packet). */
@@ -74,13 +68,6 @@ export class PacketPipeline {
   private readonly attribution: Attribution = newAttribution()
   private lastTime = 0
   private firstError: unknown = null
-  /**
-   * Counts tracked connections' packets in their entries for the first table (one lookup per
-   * packet); the other intervals' tables get every packet. Null when there is no table.
-   */
-  private windows: ConnectionWindows | null = null
-  /** The interfaces the table `windows` counts for covers. */
-  private countedCovered: Uint8Array = new Uint8Array(0)
   /** The window clocks run (start): tables added later start at once too. */
   private started = false
 
@@ -129,38 +116,6 @@ export class PacketPipeline {
       if (this.started) table.begin(time)
       return { table, covered }
     })
-    this.countInEntries(this.options.countInEntries === false ? null : (this.tables[0] ?? null))
-  }
-
-  /**
-   * Lets the connection entries count for `first` (the table of the shortest interval), or stop
-   * counting (null). Counts already held go to the table they were counted for first.
-   */
-  private countInEntries(first: PipelineTable | null): void {
-    const old = this.windows
-    if (old !== null && first !== null && old.table === first.table) {
-      this.countedCovered = first.covered
-      return
-    }
-    if (old !== null) {
-      old.flushBelow(Number.POSITIVE_INFINITY)
-      old.table.setBeforeClose(null)
-    }
-    if (first === null) {
-      this.windows = null
-      this.tracker.setWindows(null)
-      return
-    }
-    const windows = new ConnectionWindows(first.table, this.tracker)
-    this.windows = windows
-    this.countedCovered = first.covered
-    this.tracker.setWindows(windows)
-    first.table.setBeforeClose((closeBelow) => windows.flushBelow(closeBelow))
-  }
-
-  /** Packets counted in their connection entries rather than added to a flow table one by one. */
-  get countedInEntries(): number {
-    return this.windows?.counted ?? 0
   }
 
   /**
@@ -168,11 +123,7 @@ export class PacketPipeline {
    * writing a removed flow log's last, partial window; none when no table has that interval.
    */
   openWindows(interval: number, time: number): ClosedWindow[] {
-    const table = this.tables.find((t) => t.table.interval === interval)?.table
-    if (table === undefined) return []
-    // The connection entries' records of those windows first.
-    if (this.windows?.table === table) this.windows.flushBelow(Number.POSITIVE_INFINITY)
-    return table.openWindows(time)
+    return this.tables.find((t) => t.table.interval === interval)?.table.openWindows(time) ?? []
   }
 
   /** The interface a capture device is attributed to, or -1 (for checking --device). */
@@ -228,7 +179,7 @@ export class PacketPipeline {
   processJudged(frame: Frame, iface: number, direction: Direction, cause: number): void {
     this.counters.frames++
     try {
-      if (this.decode(frame)) this.aggregate(iface, direction, cause, frame.time, -1, false)
+      if (this.decode(frame)) this.aggregate(iface, direction, cause, frame.time)
     } catch (error) {
       this.internalError(error)
     }
@@ -280,51 +231,16 @@ export class PacketPipeline {
 
   /** Judges the packet for one interface and direction, aggregates it, and returns the action. */
   private record(iface: number, direction: Direction, time: number): number {
-    const tracker = this.tracker
-    const cause = tracker.judge(iface, direction, this.view, time)
-    return this.aggregate(iface, direction, cause, time, tracker.lastSlot, tracker.lastFromLocal)
+    return this.aggregate(iface, direction, this.tracker.judge(iface, direction, this.view, time), time)
   }
 
-  /**
-   * Adds the packet to every table covering `iface`. A packet its connection entry (`slot`, or
-   * -1) accepted is counted in the entry for the first table when it fits there (ConnectionWindows).
-   */
-  private aggregate(
-    iface: number,
-    direction: Direction,
-    cause: number,
-    time: number,
-    slot: number,
-    fromLocal: boolean,
-  ): number {
+  private aggregate(iface: number, direction: Direction, cause: number, time: number): number {
     const view = this.view
     const action = cause >= 0 ? ACTION.ACCEPT : ACTION.REJECT
-    let skip: FlowTable | null = null
-    const windows = this.windows
-    if (slot >= 0 && windows !== null && this.countedCovered[iface] === 1) {
-      const table = windows.table
-      const window = table.admit(time)
-      if (window < 0) skip = table
-      else {
-        const tracker = this.tracker
-        const counted = windows.count(
-          tracker.entryWords,
-          tracker.entryNumbers,
-          slot * RECORD_WORDS,
-          fromLocal,
-          iface,
-          direction,
-          view,
-          time,
-          window,
-        )
-        if (counted) skip = table
-      }
-    }
     const tables = this.tables
     for (let i = 0; i < tables.length; i++) {
       const t = tables[i]!
-      if (t.covered[iface] === 1 && t.table !== skip) t.table.add(iface, direction, action, cause, view, time)
+      if (t.covered[iface] === 1) t.table.add(iface, direction, action, cause, view, time)
     }
     this.counters.recordedPackets++
     this.byInterface[iface * 2 + action]!++

@@ -1,4 +1,3 @@
-import type { ConnectionWindows } from '../aggregate/connection-windows.js'
 import type { PacketView } from '../core/packet-view.js'
 import { DIRECTION, type Direction, REJECT_REASON } from '../core/verdict.js'
 import type { CompiledPolicy } from './compile-policy.js'
@@ -44,18 +43,15 @@ const CLOSING = 0x20
  * TLB), so a field per array would cost a miss per field.
  * - tags: one word per slot, hash >>> 2 << 2 | state (0 = EMPTY). A lookup scans only these, so a
  *   miss (each new flow of a scan) costs one access into a compact array however long the probe.
- * - records: one 128-byte record (two cache lines, which CPUs fetch as a pair) per slot, read once
- *   the tag matches: words 0 flags, 1 cause, 2-3 expiry (a float64), 4-13 the key, 14-31 the
- *   connection's flow-log counters of its current window (aggregate/connection-windows.ts), so a
- *   packet of a tracked connection is judged and counted with one lookup.
+ * - records: one 64-byte record (a cache line) per slot, read once the tag matches: words 0 flags,
+ *   1 cause, 2-3 expiry (a float64), 4-13 the key, 14-15 spare.
  */
-export const RECORD_WORDS = 32
+const RECORD_WORDS = 16
 const FLAGS = 0
-export const CAUSE = 1
-/** Float64 per record, and the index of the expiry in the Float64Array view of a record. */
-const F64_PER_RECORD = RECORD_WORDS / 2
+const CAUSE = 1
+/** Index of the expiry in the Float64Array view of a record (8 float64 per record). */
 const EXPIRES = 1
-export const KEY = 4
+const KEY = 4
 /** Key words: iface << 8 | protocol, local port << 16 | remote port, local (4), remote (4). */
 const KEY_WORDS = 10
 const STATE_MASK = 3
@@ -66,8 +62,8 @@ const STATE_MASK = 3
  * is judged without tracking, like one into a full table.
  */
 const NEIGHBOURHOOD = 32
-/** Slots a new table starts with (about 4 MiB with the tags, as with the 64-byte records before). */
-const INITIAL_SLOTS = 1 << 15
+/** Slots a new table starts with (about 6 MiB with the tags). */
+const INITIAL_SLOTS = 1 << 16
 
 const NOT_ESTABLISHED = -(REJECT_REASON.NOT_ESTABLISHED + 1)
 const NO_MATCHING_RULE = -(REJECT_REASON.NO_MATCHING_RULE + 1)
@@ -126,15 +122,6 @@ export class ConnectionTracker {
   #nextExpiry = Number.POSITIVE_INFINITY
   /** Full-table inserts since the last sweep; a sweep waits for enough of them to pay for it. */
   #sweepCredit: number
-  /**
-   * Who keeps flow-log counters in the entries (null: nobody, the words stay zero). An entry's
-   * counters are handed to it before the entry ends, is re-judged, or is dropped.
-   */
-  #windows: ConnectionWindows | null = null
-  /** The slot of the entry that accepted the last packet judged, or -1 (none: rejected, untracked, a later fragment). */
-  lastSlot = -1
-  /** Whether the last packet judged was sent by the local side of its connection. */
-  lastFromLocal = false
 
   constructor(policy: CompiledPolicy, capacity: number, options: TrackerOptions = {}) {
     this.policy = policy
@@ -150,29 +137,6 @@ export class ConnectionTracker {
     this.#records = new Uint32Array(this.#slots * RECORD_WORDS)
     this.#times = new Float64Array(this.#records.buffer)
     this.#sweepCredit = this.#slots >>> 4
-  }
-
-  /** The entries' records (RECORD_WORDS words per slot); replaced when the table grows. */
-  get entryWords(): Uint32Array {
-    return this.#records
-  }
-
-  /** The same records as float64 (RECORD_WORDS / 2 per slot). */
-  get entryNumbers(): Float64Array {
-    return this.#times
-  }
-
-  /**
-   * Lets `windows` keep flow-log counters in the entries from now on (null: stop; it must have
-   * flushed them first, see ConnectionWindows.flushAll).
-   */
-  setWindows(windows: ConnectionWindows | null): void {
-    this.#windows = windows
-  }
-
-  /** One tag per slot (see the layout above): the state of a slot is `tag & 3`, 1 for a live entry. */
-  get entryTags(): Uint32Array {
-    return this.#tags
   }
 
   /** Multiply-shift maps the hash onto any table size. */
@@ -207,7 +171,6 @@ export class ConnectionTracker {
       }
       if (to < 0) {
         // Its whole neighbourhood is taken (vanishingly rare at half load): it is forgotten.
-        this.#windows?.flush(oldRecords, new Float64Array(oldRecords.buffer), old * RECORD_WORDS)
         this.#size--
         this.stats.untrackedBecauseFull++
         continue
@@ -235,7 +198,7 @@ export class ConnectionTracker {
     return this.#size
   }
 
-  /** Bytes of the table, for the memory-per-flow figure (132 per slot, 4/3 slot per connection). */
+  /** Bytes of the table, for the memory-per-flow figure (68 per slot, 4/3 slot per connection). */
   get memoryBytes(): number {
     return this.#tags.byteLength + this.#records.byteLength
   }
@@ -247,7 +210,6 @@ export class ConnectionTracker {
    */
   judge(iface: number, direction: Direction, view: PacketView, time: number): number {
     this.stats.packets++
-    this.lastSlot = -1
     if (view.fragment === 2) return this.#judgeLaterFragment(iface, direction, view, time)
     const cause = this.#judgeConnection(iface, direction, view, time)
     if (view.fragment === 1) this.#fragments.remember(iface, view, cause, time)
@@ -292,15 +254,13 @@ export class ConnectionTracker {
     let free = -1
     if (found >= 0) {
       const live = ((tags[found] ?? 0) & STATE_MASK) === LIVE
-      if (live && time < (this.#times[found * F64_PER_RECORD + EXPIRES] ?? 0)) {
+      if (live && time < (this.#times[found * 8 + EXPIRES] ?? 0)) {
         const record = found * RECORD_WORDS
         const bareSyn = (view.tcpFlags & (SYN | ACK)) === SYN
         // A new SYN on a closing connection starts a new one, judged by the rules.
         if (!(view.protocol === TCP && bareSyn && ((this.#records[record + FLAGS] ?? 0) & CLOSING) !== 0)) {
           this.#touch(found, view.protocol, fromLocal, view.tcpFlags, time)
           this.stats.hits++
-          this.lastSlot = found
-          this.lastFromLocal = fromLocal
           return this.#records[record + CAUSE] ?? 0
         }
         const rule = this.policy.evaluate(iface, direction, view)
@@ -308,14 +268,10 @@ export class ConnectionTracker {
           this.stats.rejected++
           return NOT_ESTABLISHED
         }
-        // The old connection's counters keep its cause.
-        this.#windows?.flush(this.#records, this.#times, record)
         this.#records[record + FLAGS] = 0
         this.#records[record + CAUSE] = rule
         this.#touch(found, view.protocol, fromLocal, view.tcpFlags, time)
         this.stats.created++
-        this.lastSlot = found
-        this.lastFromLocal = fromLocal
         return rule
       }
       if (live) this.#retire(found)
@@ -363,8 +319,6 @@ export class ConnectionTracker {
     this.#touch(free, view.protocol, fromLocal, view.tcpFlags, time)
     this.#size++
     this.stats.created++
-    this.lastSlot = free
-    this.lastFromLocal = fromLocal
     return rule
   }
 
@@ -447,13 +401,12 @@ export class ConnectionTracker {
     }
     this.#records[flagsAt] = flags
     const expiry = time + timeout
-    this.#times[slot * F64_PER_RECORD + EXPIRES] = expiry
+    this.#times[slot * 8 + EXPIRES] = expiry
     if (expiry < this.#nextExpiry) this.#nextExpiry = expiry
   }
 
   /** A live entry that timed out or finished its grace becomes a tombstone. */
   #retire(slot: number): void {
-    this.#windows?.flush(this.#records, this.#times, slot * RECORD_WORDS)
     this.#tags[slot] = (((this.#tags[slot] ?? 0) & ~STATE_MASK) | CLOSED) >>> 0
     this.#size--
     this.stats.expired++
@@ -473,7 +426,7 @@ export class ConnectionTracker {
     const times = this.#times
     for (let s = 0; s < this.#slots; s++) {
       if (((tags[s] ?? 0) & STATE_MASK) !== LIVE) continue
-      const e = times[s * F64_PER_RECORD + EXPIRES] ?? 0
+      const e = times[s * 8 + EXPIRES] ?? 0
       if (e <= time) this.#retire(s)
       else if (e < next) next = e
     }
@@ -491,7 +444,7 @@ export class ConnectionTracker {
       if (((tags[s] ?? 0) & STATE_MASK) !== LIVE) return s
     }
     for (let k = 0, s = home; k < this.#window; k++, s = s + 1 === slots ? 0 : s + 1) {
-      if ((this.#times[s * F64_PER_RECORD + EXPIRES] ?? 0) <= time) return s
+      if ((this.#times[s * 8 + EXPIRES] ?? 0) <= time) return s
     }
     return -1
   }
