@@ -1,42 +1,36 @@
 #!/usr/bin/env node
-// npm run bench:live: tcpreplay a capture into a veth at top speed while `flowlog run` and tcpdump
-// capture the other end, then report packets sent, packets recorded by flowlog and tcpdump's count
-// (DESIGN 8: nothing lost at the highest rate tcpreplay reaches here). Needs root, tcpreplay,
-// tcpdump and iproute2 (and the libpcap binding for --capture-backend libpcap). Everything runs in
-// a network namespace it creates and deletes. A measurement: exit 0 also when packets were lost;
-// non-zero when something fails.
+// npm run bench:live: live capture capacity (DESIGN 8, issue 15). netsniff-ng's trafgen sends
+// 64-byte UDP frames into a veth between two network namespaces at a set rate; `flowlog run`
+// (observe mode) captures the other end, and so, alone and in turn, does tcpdump. For each, a
+// bounded search finds the highest rate at which every packet sent is received and recorded, and
+// the two are printed side by side. Needs root, trafgen (apt-get install netsniff-ng), tcpdump
+// and iproute2. Everything runs in namespaces it creates and deletes. A measurement: exit 0 also
+// when flowlog loses packets; non-zero when something fails.
 import { spawn, spawnSync } from 'node:child_process'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { gunzipSync } from 'node:zlib'
-import { writeTypical } from '../bench/make-captures.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const HELP = `usage: npm run bench:live -- [--packets N] [--loops L] [--pps RATE] [--capture FILE]
-       [--capture-backend auto|tcpdump|libpcap] [--capture-buffer MiB] [--snap-length BYTES]
-       [--node-option OPTION]... [--no-build]
+const HELP = `usage: npm run bench:live -- [--seconds S] [--start-rate PPS] [--max-rate PPS] [--trials N]
+       [--flows F] [--generator-cpus C] [--only flowlog|tcpdump] [--max-minutes M]
+       [--capture-backend auto|tcpdump|libpcap] [--capture-buffer MiB] [--node-option OPTION]...
+       [--no-build]
 
-Replays a capture (default: the benchmark's typical traffic, N packets, default 200000, made once
-into bench/out/) L times (default 1) into a veth with tcpreplay --topspeed (or --pps RATE), while
-flowlog run (observe mode) and a reference tcpdump capture the receiving end, and prints packets
-sent, the packets in flowlog's records (plus SKIPDATA and kernel drops) and tcpdump's count.
-flowlog's capture ring is --capture-buffer MiB (default 32, as in flowlog run), its backend
-flowlog run's default unless --capture-backend says (see docs/live.md): tcpdump (256-byte slots,
-the ring read in C, batches through a pipe) or libpcap through cap (one 64 KiB slot per packet,
-one JavaScript callback per packet). --node-option passes an option to flowlog's node (e.g.
---cpu-prof --cpu-prof-dir=DIR to profile it).`
+Sends 64-byte UDP frames (F flows, default 1000, to eni-web-1's QUIC port: accepted) with
+trafgen on C cores (default 1) into a veth for S seconds per trial (default 3), and searches for
+the highest rate at which flowlog run records every packet: from --start-rate (default 200000)
+it doubles until packets are lost or --max-rate (default 2000000) is reached, then halves the
+gap between the best loss-free and the first lossy rate, N trials in all (default 7). The same
+search runs for tcpdump alone (-w /dev/null -s 256 -B 32768 --immediate-mode), the reference.
+A trial's rate is what trafgen reached (packets sent over its run time), which can be below the
+rate asked for. The whole run stops after M minutes (default 10) with what it has.
+--capture-backend, --capture-buffer (default 32) and --node-option go to flowlog run.`
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 function sh(command, args, options = {}) {
   const r = spawnSync(command, args, { encoding: 'utf8', ...options })
@@ -45,7 +39,7 @@ function sh(command, args, options = {}) {
   return r.stdout
 }
 
-function waitFor(what, check, ms = 20_000) {
+function waitFor(what, check, ms = 30_000) {
   const deadline = Date.now() + ms
   return new Promise((resolveWait, reject) => {
     const poll = () => {
@@ -59,19 +53,18 @@ function waitFor(what, check, ms = 20_000) {
 }
 
 const exited = (child) =>
-  child.exitCode !== null
+  child.exitCode !== null || child.signalCode !== null
     ? Promise.resolve(child.exitCode)
     : new Promise((r) => child.once('exit', (code) => r(code)))
 
-/** Sums packets of the records in AWS text files below dir: OK and SKIPDATA separately. */
+/** Packets of the records in AWS text files below dir: OK and SKIPDATA separately. */
 function recorded(dir) {
-  const totals = { ok: 0, skipdata: 0, records: 0, files: 0 }
+  const totals = { ok: 0, skipdata: 0, records: 0 }
   const walk = (d) => {
     for (const name of readdirSync(d)) {
       const p = join(d, name)
       if (statSync(p).isDirectory()) walk(p)
       else if (name.endsWith('.log.gz')) {
-        totals.files++
         const lines = gunzipSync(readFileSync(p)).toString('utf8').trim().split('\n').slice(1)
         for (const line of lines) {
           const f = line.split(' ')
@@ -87,17 +80,230 @@ function recorded(dir) {
   return totals
 }
 
+/** The lab: a veth from the generator's namespace to the capture's, both deleted at the end. */
+class Lab {
+  constructor() {
+    this.gen = `flgen-${process.pid}`
+    this.cap = `flcap-${process.pid}`
+    this.dir = mkdtempSync(join(tmpdir(), 'flowlog-bench-live-'))
+    this.children = new Set()
+  }
+
+  up() {
+    for (const ns of [this.gen, this.cap]) {
+      sh('ip', ['netns', 'add', ns])
+      // No IPv6 on the link: its neighbour discovery and reports would be frames nobody sent.
+      sh('ip', [
+        'netns',
+        'exec',
+        ns,
+        'sysctl',
+        '-qw',
+        'net.ipv6.conf.all.disable_ipv6=1',
+        'net.ipv6.conf.default.disable_ipv6=1',
+      ])
+    }
+    sh('ip', [
+      '-n',
+      this.gen,
+      'link',
+      'add',
+      'vgen',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'vcap',
+      'netns',
+      this.cap,
+    ])
+    sh('ip', ['-n', this.gen, 'link', 'set', 'vgen', 'up'])
+    sh('ip', ['-n', this.cap, 'link', 'set', 'vcap', 'up'])
+  }
+
+  spawn(ns, args, options) {
+    const child = spawn('ip', ['netns', 'exec', ns, ...args], options)
+    this.children.add(child)
+    child.once('exit', () => this.children.delete(child))
+    return child
+  }
+
+  down() {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+    spawnSync('ip', ['netns', 'del', this.gen], { stdio: 'ignore' })
+    spawnSync('ip', ['netns', 'del', this.cap], { stdio: 'ignore' })
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+/** trafgen's packet: Ethernet to eni-web-1's MAC, IPv4 from outside, UDP to 443 from F source ports. */
+function trafgenConfig(flows) {
+  return `{ eth(da=02:00:0a:00:01:0a, sa=02:00:c6:12:00:01, type=0x0800), ipv4(saddr=198.18.0.1, daddr=10.0.1.10, ttl=64), udp(sp=dinc(10000, ${10000 + flows - 1}), dp=443), fill(0x00, 18) }\n`
+}
+
+/** Sends `rate` packets/s for `seconds`; answers packets sent and the rate reached. */
+async function send(lab, options, rate) {
+  const count = Math.round(rate * options.seconds)
+  const started = performance.now()
+  const gen = lab.spawn(
+    lab.gen,
+    [
+      'trafgen',
+      '-o',
+      'vgen',
+      '-i',
+      options.trafgenConfig,
+      '-n',
+      String(count),
+      '-P',
+      String(options.generatorCpus),
+      '-b',
+      `${rate}pps`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let out = ''
+  gen.stdout.on('data', (d) => {
+    out += d
+  })
+  gen.stderr.on('data', (d) => {
+    out += d
+  })
+  const code = await exited(gen)
+  const seconds = (performance.now() - started) / 1000
+  if (code !== 0) throw new Error(`trafgen exited ${code}: ${out.trim().split('\n').slice(-3).join(' ')}`)
+  const sent = [...out.matchAll(/(\d+) packets outgoing/g)].reduce((a, m) => a + Number(m[1]), 0)
+  return { sent, reached: Math.round(sent / seconds) }
+}
+
+/** One trial of tcpdump alone: packets it captured out of those sent. */
+async function tcpdumpTrial(lab, options, rate) {
+  const dump = lab.spawn(
+    lab.cap,
+    ['tcpdump', '-i', 'vcap', '-n', '-w', '/dev/null', '-s', '256', '-B', '32768', '--immediate-mode'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  let err = ''
+  dump.stderr.on('data', (d) => {
+    err += d
+  })
+  await waitFor('tcpdump', () => err.includes('listening on'))
+  const { sent, reached } = await send(lab, options, rate)
+  await sleep(1000)
+  dump.kill('SIGINT')
+  await exited(dump)
+  const captured = Number(/(\d+) packets? captured/.exec(err)?.[1] ?? Number.NaN)
+  const drops = Number(/(\d+) packets? dropped by kernel/.exec(err)?.[1] ?? 0)
+  return {
+    rate,
+    sent,
+    reached,
+    received: captured,
+    note: `${drops} dropped by kernel`,
+    lost: sent - captured,
+  }
+}
+
+/** One trial of flowlog run: packets in its flow records out of those sent (SKIPDATA is loss). */
+async function flowlogTrial(lab, options, rate) {
+  const out = join(lab.dir, `out-${rate}-${Date.now()}`)
+  const daemon = lab.spawn(
+    lab.cap,
+    [
+      process.execPath,
+      ...options.nodeOptions,
+      join(ROOT, 'bin', 'flowlog.js'),
+      'run',
+      '--config',
+      options.flowlogConfig,
+      '--out',
+      out,
+      '--no-api',
+      '--capture-buffer',
+      options.captureBuffer,
+      '--capture-backend',
+      options.captureBackend,
+    ],
+    // Its own session, as a service has.
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  )
+  let log = ''
+  daemon.stdout.on('data', (d) => {
+    log += d
+  })
+  daemon.stderr.on('data', () => {})
+  await waitFor('flowlog run', () => log.includes('"flowlog run started"') || daemon.exitCode !== null)
+  if (daemon.exitCode !== null) throw new Error(`flowlog run exited ${daemon.exitCode} at start`)
+  const { sent, reached } = await send(lab, options, rate)
+  await sleep(1500)
+  daemon.kill('SIGTERM')
+  const code = await exited(daemon)
+  if (code !== 0) throw new Error(`flowlog run exited ${code}`)
+  const line = (message) =>
+    log
+      .split('\n')
+      .filter((l) => l.includes(`"${message}"`))
+      .map((l) => JSON.parse(l))[0]
+  const stopped = line('flowlog run stopped')
+  const files = recorded(out)
+  rmSync(out, { recursive: true, force: true })
+  return {
+    rate,
+    sent,
+    reached,
+    received: files.ok,
+    note: `${stopped?.frames ?? '?'} frames, ${files.skipdata} in SKIPDATA, ${stopped?.kernelDrops ?? '?'} kernel drops; ${line('flowlog run started')?.backend ?? '?'} backend`,
+    lost: sent - files.ok,
+  }
+}
+
+/**
+ * The highest loss-free rate: doubles from the start rate until a loss (or the maximum), then
+ * bisects between the best loss-free and the lowest lossy rate, `trials` trials in all.
+ */
+async function search(name, trial, options, deadline) {
+  const trials = []
+  let good = null
+  let bad = null
+  let rate = options.startRate
+  for (let t = 0; t < options.trials && Date.now() < deadline; t++) {
+    const r = await trial(rate)
+    trials.push(r)
+    const lossFree = r.lost <= 0
+    console.log(
+      `  ${name.padEnd(8)} asked ${fmt(rate).padStart(9)} pps  reached ${fmt(r.reached).padStart(9)}  sent ${fmt(r.sent).padStart(10)}  received ${fmt(r.received).padStart(10)}  ${lossFree ? 'nothing lost' : `lost ${fmt(r.lost)}`}  (${r.note})`,
+    )
+    if (lossFree) {
+      if (good === null || r.reached > good.reached) good = r
+    } else if (bad === null || rate < bad.rate) bad = r
+    // The generator could not go faster: asking for more measures nothing new.
+    const generatorBound = lossFree && r.reached < rate * 0.9
+    if (bad === null) {
+      if (generatorBound || rate >= options.maxRate) break
+      rate = Math.min(options.maxRate, rate * 2)
+    } else {
+      const low = good === null ? 0 : good.rate
+      if (bad.rate - low <= bad.rate * 0.05) break
+      rate = Math.round((low + bad.rate) / 2 / 1000) * 1000
+    }
+  }
+  return { trials, best: good }
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
-      packets: { type: 'string', default: '200000' },
-      loops: { type: 'string', default: '1' },
+      seconds: { type: 'string', default: '3' },
+      'start-rate': { type: 'string', default: '200000' },
+      'max-rate': { type: 'string', default: '2000000' },
+      trials: { type: 'string', default: '7' },
+      flows: { type: 'string', default: '1000' },
+      'generator-cpus': { type: 'string', default: '1' },
+      only: { type: 'string' },
+      'max-minutes': { type: 'string', default: '10' },
       'capture-buffer': { type: 'string', default: '32' },
       'capture-backend': { type: 'string', default: 'auto' },
-      'snap-length': { type: 'string' },
       'node-option': { type: 'string', multiple: true, default: [] },
-      pps: { type: 'string' },
-      capture: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -106,142 +312,97 @@ async function main() {
     console.log(HELP)
     return 0
   }
+  const number = (name, min, max) => {
+    const v = Number(String(values[name]).replaceAll('_', ''))
+    if (!(Number.isFinite(v) && v >= min && v <= max))
+      throw new Error(`--${name}: "${values[name]}" is not ${min} to ${max}`)
+    return v
+  }
+  const options = {
+    seconds: number('seconds', 0.5, 60),
+    startRate: number('start-rate', 1000, 100_000_000),
+    maxRate: number('max-rate', 1000, 100_000_000),
+    trials: number('trials', 1, 30),
+    flows: number('flows', 1, 50_000),
+    generatorCpus: number('generator-cpus', 1, 64),
+    captureBuffer: values['capture-buffer'],
+    captureBackend: values['capture-backend'],
+    nodeOptions: values['node-option'],
+  }
+  if (values.only !== undefined && values.only !== 'flowlog' && values.only !== 'tcpdump')
+    throw new Error(`--only: "${values.only}" is not flowlog or tcpdump`)
+  const deadline = Date.now() + number('max-minutes', 1, 120) * 60_000
   if (process.getuid?.() !== 0) {
     console.error('bench:live needs root (network namespaces, packet capture); run it with sudo')
     return 2
   }
-  for (const tool of ['tcpreplay', 'tcpdump', 'ip']) {
+  for (const [tool, pkg] of [
+    ['trafgen', 'netsniff-ng'],
+    ['tcpdump', 'tcpdump'],
+    ['ip', 'iproute2'],
+  ]) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-      console.error(`bench:live needs ${tool} (apt-get install tcpreplay tcpdump iproute2)`)
+      console.error(`bench:live needs ${tool} (apt-get install ${pkg})`)
       return 2
     }
   }
   if (!values['no-build']) sh('npx', ['tsc', '-b'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
 
-  let capture = values.capture
-  if (capture === undefined) {
-    const out = join(ROOT, 'bench', 'out')
-    mkdirSync(out, { recursive: true })
-    capture = join(out, `live-typical-${values.packets}.pcap`)
-    if (!existsSync(capture)) {
-      console.log(`bench:live: making ${capture} (${values.packets} packets)`)
-      writeTypical(capture, Number(values.packets))
-    }
+  const lab = new Lab()
+  const stop = () => {
+    lab.down()
+    process.exit(130)
   }
-
-  const ns = `flbench-${process.pid}`
-  const dir = mkdtempSync(join(tmpdir(), 'flowlog-bench-live-'))
-  const children = []
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
   try {
-    sh('ip', ['netns', 'add', ns])
-    const inNs = (...args) => ['netns', 'exec', ns, ...args]
-    sh(
-      'ip',
-      inNs('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'),
-    )
-    sh('ip', ['-n', ns, 'link', 'add', 'vb0', 'type', 'veth', 'peer', 'name', 'vb1'])
-    sh('ip', ['-n', ns, 'link', 'set', 'vb0', 'up'])
-    sh('ip', ['-n', ns, 'link', 'set', 'vb1', 'up'])
-
-    // The benchmark network, with every packet's receiving device being the first interface's.
+    lab.up()
+    options.trafgenConfig = join(lab.dir, 'udp64.cfg')
+    writeFileSync(options.trafgenConfig, trafgenConfig(options.flows))
+    // The benchmark network, with eni-web-1 on the capture end of the veth.
     const base = readFileSync(join(ROOT, 'bench', 'bench.yaml'), 'utf8')
-    const config = join(dir, 'live.yaml')
     const withDevice = base.replace(
       /\ninterfaces:\n( {2}- id: [^\n]+\n)/,
-      '\ninterfaces:\n$1    device: vb1\n',
+      '\ninterfaces:\n$1    device: vcap\n',
     )
     if (withDevice === base) throw new Error('bench/bench.yaml: no interface to put the device on')
-    writeFileSync(config, withDevice)
+    options.flowlogConfig = join(lab.dir, 'live.yaml')
+    writeFileSync(options.flowlogConfig, withDevice)
 
-    const daemon = spawn(
-      'ip',
-      inNs(
-        process.execPath,
-        ...values['node-option'],
-        join(ROOT, 'bin', 'flowlog.js'),
-        'run',
-        '--config',
-        config,
-        '--out',
-        join(dir, 'out'),
-        '--no-api',
-        '--capture-buffer',
-        values['capture-buffer'],
-        '--capture-backend',
-        values['capture-backend'],
-        ...(values['snap-length'] === undefined ? [] : ['--snap-length', values['snap-length']]),
-      ),
-      // Its own session, as a service has: the scheduler then shares the CPU between flowlog and
-      // tcpreplay (which spins between packets at a fixed rate) as between separate services.
-      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    )
-    children.push(daemon)
-    let log = ''
-    daemon.stdout.on('data', (d) => {
-      log += d
-    })
-    daemon.stderr.on('data', () => {})
-    await waitFor('flowlog run', () => log.includes('"flowlog run started"'))
-
-    const dump = spawn('ip', inNs('tcpdump', '-i', 'vb1', '-n', '-w', '/dev/null'), {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
-    children.push(dump)
-    let dumpErr = ''
-    dump.stderr.on('data', (d) => {
-      dumpErr += d
-    })
-    await waitFor('tcpdump', () => dumpErr.includes('listening on'))
-
-    const speed = values.pps === undefined ? ['--topspeed'] : [`--pps=${values.pps}`]
-    const replay = sh('ip', inNs('tcpreplay', '-i', 'vb0', ...speed, `--loop=${values.loops}`, capture))
-    const sent = Number(/Successful packets:\s+(\d+)/.exec(replay)?.[1] ?? Number.NaN)
-    const rate = /Rated: [^\n]*?([\d.]+) pps/.exec(replay)?.[1]
-    await new Promise((r) => setTimeout(r, 2000))
-
-    dump.kill('SIGINT')
-    await exited(dump)
-    const tcpdumpCount = Number(/(\d+) packets? captured/.exec(dumpErr)?.[1] ?? Number.NaN)
-    const tcpdumpDrops = Number(/(\d+) packets? dropped by kernel/.exec(dumpErr)?.[1] ?? 0)
-    daemon.kill('SIGTERM')
-    const code = await exited(daemon)
-    if (code !== 0) throw new Error(`flowlog run exited ${code}`)
-    const stopped = log
-      .split('\n')
-      .filter((l) => l.includes('"flowlog run stopped"'))
-      .map((l) => JSON.parse(l))[0]
-    const files = recorded(join(dir, 'out'))
-    const started = log
-      .split('\n')
-      .filter((l) => l.includes('"flowlog run started"'))
-      .map((l) => JSON.parse(l))[0]
-    const result = {
-      capture,
-      backend: started?.backend ?? null,
-      sent,
-      tcpreplayRatePps: rate === undefined ? null : Number(rate),
-      flowlog: {
-        frames: stopped?.frames ?? null,
-        recordedPackets: files.ok,
-        skipdataPackets: files.skipdata,
-        kernelDrops: stopped?.kernelDrops ?? null,
-        notIp: stopped?.decode?.['not-ip'] ?? 0,
-        records: files.records,
-        files: files.files,
-      },
-      tcpdump: { captured: tcpdumpCount, droppedByKernel: tcpdumpDrops },
-    }
-    console.log(JSON.stringify(result, null, 2))
-    const lost = sent - (stopped?.frames ?? 0)
     console.log(
-      `bench:live: sent ${sent} at ${rate ?? '?'} pps; flowlog (${started?.backend ?? '?'} backend) received ${stopped?.frames} frames and recorded ${files.ok} packets (${files.skipdata} in SKIPDATA, ${stopped?.kernelDrops} kernel drops); tcpdump captured ${tcpdumpCount} (${tcpdumpDrops} dropped by kernel). ${lost === 0 ? 'Nothing lost.' : `${lost} not received by flowlog.`}`,
+      `bench:live: 64-byte UDP, ${fmt(options.flows)} flows, ${options.seconds} s per trial, trafgen on ${options.generatorCpus} core(s)`,
     )
+    const results = {}
+    const tools = {
+      tcpdump: (rate) => tcpdumpTrial(lab, options, rate),
+      flowlog: (rate) => flowlogTrial(lab, options, rate),
+    }
+    for (const [name, trial] of Object.entries(tools)) {
+      if (values.only !== undefined && values.only !== name) continue
+      results[name] = await search(name, trial, options, deadline)
+    }
+    const best = (name) => results[name]?.best?.reached
+    console.log(`\nhighest loss-free rate (packets/s trafgen reached, every packet received):`)
+    for (const name of Object.keys(results)) {
+      console.log(`  ${name.padEnd(8)} ${best(name) === undefined ? 'none found' : fmt(best(name))}`)
+    }
+    if (best('flowlog') !== undefined && best('tcpdump') !== undefined)
+      console.log(`  flowlog / tcpdump = ${(best('flowlog') / best('tcpdump')).toFixed(2)}`)
+    if (Date.now() >= deadline) console.log('(stopped at --max-minutes: the search may be incomplete)')
+    const file = join(ROOT, 'bench', 'out', 'live-results-latest.json')
+    if (existsSync(dirname(file)))
+      writeFileSync(
+        file,
+        `${JSON.stringify({ date: new Date().toISOString(), options, results }, null, 2)}\n`,
+      )
     return 0
   } finally {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-    spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' })
-    rmSync(dir, { recursive: true, force: true })
+    lab.down()
   }
+}
+
+function fmt(n) {
+  return Number.isFinite(n) ? n.toLocaleString('en-US') : '?'
 }
 
 main().then(

@@ -20,7 +20,7 @@ import { loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { parse as parseYaml } from 'yaml'
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { benchInterfaces, GENERATOR_VERSION, writeScan, writeTypical } from '../bench/make-captures.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -29,19 +29,29 @@ const CONFIG = join(ROOT, 'bench', 'bench.yaml')
 const TIME = '/usr/bin/time'
 const TARGET_RATE = 3
 const TARGET_CPU = 0.5
-const HELP = `usage: npm run bench -- [--packets N] [--only typical|scan] [--runs R] [--skip-peers] [--no-build]
+const HELP = `usage: npm run bench -- [--packets N] [--only typical|scan] [--configs one,two] [--runs R]
+                         [--skip-peers] [--no-build]
 
 Makes (once, cached in bench/out/) a typical and a scan-heavy capture of N packets (default
 5000000), then runs flowlog replay, softflowd, nfpcapd and argus on each, one at a time, and prints
 wall time, packets/s, CPU time per packet and peak RSS, with flowlog's ratios to the fastest peer.
-With --runs R (default 1) every tool runs R times in turn and its fastest run counts, the same for
-all: on a shared machine one run can catch a slow moment.`
+flowlog runs once per config: "one" is bench/bench.yaml (64 interfaces, one gzip'd AWS text flow
+log), "two" adds a REJECT-only NHN CSV flow log (both 60 s), as real deployments have; --configs
+picks them (default both). With --runs R (default 1) every tool runs R times in turn and its
+fastest run counts, the same for all: on a shared machine one run can catch a slow moment.`
+
+/** flowlog's configs: the label printed, and the config file (made from bench.yaml for "two"). */
+const CONFIGS = {
+  one: { label: 'flowlog', describe: '1 flow log: AWS text, gzip' },
+  two: { label: 'flowlog 2 logs', describe: '2 flow logs: AWS text gzip + NHN CSV REJECT' },
+}
 
 function main() {
   const { values } = parseArgs({
     options: {
       packets: { type: 'string', default: '5000000' },
       only: { type: 'string' },
+      configs: { type: 'string', default: 'one,two' },
       runs: { type: 'string', default: '1' },
       'skip-peers': { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
@@ -58,6 +68,10 @@ function main() {
   if (values.only !== undefined && values.only !== 'typical' && values.only !== 'scan') {
     return usage(`--only: "${values.only}" is not typical or scan`)
   }
+  const configs = values.configs.split(',').filter((c) => c !== '')
+  const unknown = configs.filter((c) => !(c in CONFIGS))
+  if (configs.length === 0 || unknown.length > 0)
+    return usage(`--configs: "${values.configs}" is not a list of ${Object.keys(CONFIGS).join(', ')}`)
   const runs = Number(values.runs)
   if (!Number.isInteger(runs) || runs < 1 || runs > 10)
     return usage(`--runs: "${values.runs}" is not 1 to 10`)
@@ -74,6 +88,7 @@ function main() {
   if (!values['no-build']) build()
 
   mkdirSync(OUT, { recursive: true })
+  writeTwoLogConfig()
   const kinds = values.only === undefined ? ['typical', 'scan'] : [values.only]
   const baseline = flowlogBaseline()
   const report = {
@@ -95,7 +110,7 @@ function main() {
     )
     // Read the capture once first, so no tool pays for the disk and warms the cache for the next.
     warmPageCache(capture.path)
-    const tools = [() => runFlowlog(capture, packets, baseline)]
+    const tools = configs.map((c) => () => runFlowlog(capture, packets, baseline, c))
     if (!values['skip-peers'])
       tools.push(
         () => runSoftflowd(capture, packets, packets),
@@ -257,9 +272,43 @@ function result(tool, m, packets, expected, flows, extra = {}, more = []) {
 
 /** flowlog runs as installed: bin/flowlog.js itself, so its #! line's settings apply (bin/flowlog.js). */
 const FLOWLOG = join(ROOT, 'bin', 'flowlog.js')
+const TWO_LOG_CONFIG = join(OUT, 'bench-two-logs.yaml')
 
-function flowlogArgs(capture, out, summary) {
-  return ['replay', '--config', CONFIG, '--out', out, '--summary-json', summary, '--no-progress', capture]
+function configFile(config) {
+  return config === 'two' ? TWO_LOG_CONFIG : CONFIG
+}
+
+function flowlogArgs(capture, out, summary, config = 'one') {
+  return [
+    'replay',
+    '--config',
+    configFile(config),
+    '--out',
+    out,
+    '--summary-json',
+    summary,
+    '--no-progress',
+    capture,
+  ]
+}
+
+/**
+ * bench.yaml with a second flow log on the same VPC: REJECT only, NHN CSV (18 fields), 60 s,
+ * uncompressed, beside the gzip'd AWS text one: two formats and a traffic filter, one interval.
+ */
+function writeTwoLogConfig() {
+  const config = parseYaml(readFileSync(CONFIG, 'utf8'))
+  config.flowLogs.push({
+    id: 'fl-bench-nhn-reject',
+    resource: 'vpc-bench',
+    trafficType: 'REJECT',
+    aggregationInterval: 60,
+    fileFormat: 'nhn-csv',
+    destination: 'file:///tmp/flowlog-bench-nhn',
+    layout: 'nhn',
+    compression: 'none',
+  })
+  writeFileSync(TWO_LOG_CONFIG, stringifyYaml(config))
 }
 
 /** flowlog's peak RSS on a tiny capture: what the process costs before it holds any flows. */
@@ -272,12 +321,12 @@ function flowlogBaseline() {
   return m.status === 0 ? m.rssMiB : Number.NaN
 }
 
-function runFlowlog(capture, expected, baselineMiB) {
-  const out = join(OUT, 'flowlog')
-  const summaryFile = join(OUT, `flowlog-${capture.kind}-summary.json`)
+function runFlowlog(capture, expected, baselineMiB, config) {
+  const out = join(OUT, `flowlog-${config}`)
+  const summaryFile = join(OUT, `flowlog-${config}-${capture.kind}-summary.json`)
   rmSync(out, { recursive: true, force: true })
   rmSync(summaryFile, { force: true })
-  const m = measure(FLOWLOG, flowlogArgs(capture.path, out, summaryFile))
+  const m = measure(FLOWLOG, flowlogArgs(capture.path, out, summaryFile, config))
   let summary = null
   try {
     summary = JSON.parse(readFileSync(summaryFile, 'utf8'))
@@ -301,6 +350,9 @@ function runFlowlog(capture, expected, baselineMiB) {
             files: summary.flowLogs?.reduce((a, f) => a + f.files, 0),
             outputBytes: summary.flowLogs?.reduce((a, f) => a + f.bytes, 0),
           },
+    flowlog: true,
+    config,
+    flowLogs: summary?.flowLogs?.length ?? 0,
     baselineRssMiB: baselineMiB,
     bytesPerTrackedFlow: ((m.rssMiB - baselineMiB) * 1024 * 1024) / tracked,
   }
@@ -310,7 +362,15 @@ function runFlowlog(capture, expected, baselineMiB) {
       `${fmt(summary.skippedPackets)} packets in SKIPDATA, ${fmt(summary.internalErrors)} internal errors`,
     )
   }
-  return result('flowlog', m, summary?.packets ?? 0, expected, `${fmt(records)} records`, extra, more)
+  return result(
+    CONFIGS[config].label,
+    m,
+    summary?.packets ?? 0,
+    expected,
+    `${fmt(records)} records`,
+    extra,
+    more,
+  )
 }
 
 /**
@@ -395,11 +455,10 @@ function printTable(results) {
         .join('  '),
     )
   }
-  const flowlog = results.find((r) => r.tool === 'flowlog')
-  if (flowlog?.summary) {
+  for (const flowlog of results.filter((r) => r.flowlog && r.summary)) {
     const s = flowlog.summary
     console.log(
-      `flowlog: ${fmt(s.decoded)} decoded, ${fmt(s.unattributed)} unattributed, ${fmt(s.skippedPackets)} in SKIPDATA, ` +
+      `${flowlog.tool} (${CONFIGS[flowlog.config].describe}): ${fmt(s.decoded)} decoded, ${fmt(s.unattributed)} unattributed, ${fmt(s.skippedPackets)} in SKIPDATA, ` +
         `${fmt(s.files)} files (${mib(s.outputBytes)} MiB gzip); peak ${fmt(s.peakFlowRecords)} flow records, ` +
         `${fmt(s.peakConnections)} connections; ~${Math.round(flowlog.bytesPerTrackedFlow)} bytes RSS per peak flow ` +
         `record (peak RSS minus ${flowlog.baselineRssMiB.toFixed(0)} MiB on a tiny capture)`,
@@ -407,14 +466,22 @@ function printTable(results) {
   }
 }
 
+/** flowlog's ratios to the fastest peer, for each config flowlog ran with; returns the verdicts. */
 function printTargets(results) {
-  const flowlog = results.find((r) => r.tool === 'flowlog')
   for (const r of results) {
     if (r.notSameWork) console.log(`* ${r.tool}: not the same work (${r.notSameWork}); not a reference`)
   }
-  const peers = results.filter((r) => r.tool !== 'flowlog' && r.ok && !r.notSameWork)
-  if (flowlog === undefined || !flowlog.ok || peers.length === 0) {
-    console.log('targets: not evaluated (flowlog failed or no peer ran)')
+  const verdicts = {}
+  for (const flowlog of results.filter((r) => r.flowlog)) {
+    verdicts[flowlog.config] = printTarget(flowlog, results)
+  }
+  return verdicts
+}
+
+function printTarget(flowlog, results) {
+  const peers = results.filter((r) => !r.flowlog && r.ok && !r.notSameWork)
+  if (!flowlog.ok || peers.length === 0) {
+    console.log(`targets (${flowlog.tool}): not evaluated (flowlog failed or no peer ran)`)
     return null
   }
   const fastest = peers.reduce((a, b) => (b.packetsPerSecond > a.packetsPerSecond ? b : a))
@@ -427,7 +494,9 @@ function printTargets(results) {
     rate: rate >= TARGET_RATE ? 'PASS' : 'MISS',
     cpu: cpu <= TARGET_CPU ? 'PASS' : 'MISS',
   }
-  console.log(`fastest peer doing the same work: ${fastest.tool}`)
+  console.log(
+    `${flowlog.tool} (${CONFIGS[flowlog.config].describe}) against the fastest peer doing the same work, ${fastest.tool}:`,
+  )
   console.log(
     `  packet rate  flowlog / ${fastest.tool} = ${rate.toFixed(2)}x   (target >= ${TARGET_RATE}x)   ${verdict.rate}`,
   )
