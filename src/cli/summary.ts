@@ -14,6 +14,8 @@ export function printReplaySummary(s: ReplaySummary): void {
     `  not decoded        ${n(malformedTotal)}${malformedTotal > 0 ? `  (${describe(malformed)})` : ''}`,
     `  not attributed     ${n(s.unattributed)}  (no configured interface owns either address)`,
   ]
+  if (s.neighbourDiscovery > 0)
+    lines.push(`  neighbour discovery ${n(s.neighbourDiscovery)}  (IPv6's ARP: no flow)`)
   if (Object.keys(s.readProblems).length > 0) lines.push(`  capture problems   ${describe(s.readProblems)}`)
   if (s.skippedPackets > 0)
     lines.push(`  skipped            ${n(s.skippedPackets)}  (flow table full: in SKIPDATA records)`)

@@ -514,6 +514,7 @@ export class LiveDaemon {
       })),
       decode,
       unattributed: p.counters.unattributed,
+      neighbourDiscovery: p.counters.neighbourDiscovery,
       internalErrors: p.counters.internalErrors,
       latePackets: tables.reduce((n, t) => n + t.latePackets, 0),
       skippedPackets: tables.reduce((n, t) => n + t.skippedPackets, 0),

@@ -10,6 +10,8 @@ export interface LiveSnapshot {
   /** Frames per decode result that is not a flow packet (not-ip, truncated-ip-header, ...). */
   decode: Record<string, number>
   unattributed: number
+  /** IPv6 neighbour discovery packets (never a flow, as ARP). */
+  neighbourDiscovery: number
   internalErrors: number
   latePackets: number
   /** Packets counted into SKIPDATA records (flow table full, or kernel drops). */
@@ -114,6 +116,12 @@ export class LiveMetrics {
     )
     counter('flowlog_unattributed_packets_total', 'IP packets of no configured interface', [], (s, c) =>
       grow(c, {}, s.unattributed),
+    )
+    counter(
+      'flowlog_neighbour_discovery_packets_total',
+      'IPv6 neighbour discovery packets (ICMPv6 133-137): the link layer, never a flow',
+      [],
+      (s, c) => grow(c, {}, s.neighbourDiscovery),
     )
     counter('flowlog_internal_errors_total', 'Packets that hit a bug (counted, never fatal)', [], (s, c) =>
       grow(c, {}, s.internalErrors),

@@ -45,6 +45,8 @@ export interface ReplaySummary {
   /** Count per decode result name (ok, not-ip, truncated-ip-header, ...), zeros left out. */
   decode: Record<string, number>
   unattributed: number
+  /** IPv6 neighbour discovery (ICMPv6 133-137): the link layer, as ARP is, never a flow. */
+  neighbourDiscovery: number
   internalErrors: number
   /** Capture-file problems (truncated-record, bad-record-length, ...). */
   readProblems: Record<string, number>
@@ -152,6 +154,7 @@ function summarize(
     packets: c.frames,
     decode,
     unattributed: c.unattributed,
+    neighbourDiscovery: c.neighbourDiscovery,
     internalErrors: c.internalErrors,
     readProblems,
     latePackets: tables.reduce((n, t) => n + t.latePackets, 0),

@@ -136,6 +136,7 @@ async function observe(t: TestContext, backend: 'tcpdump' | 'libpcap'): Promise<
     for (const name of [
       'flowlog_kernel_drops_total',
       'flowlog_decode_failures_total',
+      'flowlog_neighbour_discovery_packets_total',
       'flowlog_active_flows',
       'flowlog_skipdata_packets_total',
       'flowlog_windows_closed_total',
