@@ -14,6 +14,7 @@ import {
   probe,
 } from '../support/bridged-lab.js'
 import { readJsonlRecords, runFlowlog } from '../support/cli.js'
+import { flowVerdicts } from '../support/flow-verdicts.js'
 import { collectOutput, logLines, requireLab, waitFor } from '../support/netns.js'
 import { repoPath } from '../support/paths.js'
 import { requireCommands } from '../support/requirements.js'
@@ -130,33 +131,6 @@ function traffic(lab: BridgedLab): Record<string, string | boolean> {
     ])
   }
   return outcomes
-}
-
-/** Per flow (interface, direction, 5-tuple) and verdict: packets, and the rule or reason named. */
-function verdicts(records: Row[]): Record<string, string> {
-  const sums = new Map<string, { packets: number; causes: Set<string> }>()
-  for (const r of records) {
-    if (r['log-status'] !== 'OK') continue
-    const key = [
-      r['interface-id'],
-      r['flow-direction'],
-      r.protocol,
-      r['pkt-srcaddr'],
-      r.srcport,
-      r['pkt-dstaddr'],
-      r.dstport,
-      r.action,
-    ].join(' ')
-    const s = sums.get(key) ?? { packets: 0, causes: new Set<string>() }
-    s.packets += Number(r.packets)
-    s.causes.add(String(r['rule-id'] ?? r['reject-reason-detail']))
-    sums.set(key, s)
-  }
-  return Object.fromEntries(
-    [...sums]
-      .sort(([x], [y]) => x.localeCompare(y))
-      .map(([k, s]) => [k, `${s.packets} ${[...s.causes].sort().join(',')}`]),
-  )
 }
 
 /** The verdicts of one interface's flows to a destination port (or ICMP), as "ACTION cause" strings. */
@@ -360,8 +334,8 @@ test('bridged and routed ports, IPv4 and IPv6: observe records the groups, enfor
           merged,
         ])
         assert.equal(replay.code, 0, replay.stderr)
-        const kernel = verdicts(kernelRecords)
-        const engine = verdicts(readJsonlRecords(replayOut))
+        const kernel = flowVerdicts(kernelRecords)
+        const engine = flowVerdicts(readJsonlRecords(replayOut))
         assert.ok(Object.keys(kernel).length >= 60, `enough flows to compare (${Object.keys(kernel).length})`)
         assert.deepEqual(kernel, engine)
       },
