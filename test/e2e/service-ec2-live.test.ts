@@ -102,6 +102,13 @@ test('flowlog run as an EC2 flow-log service: create, authorize, delete, bad req
     ])
     assert.equal(createEni.code, 0, createEni.stderr)
     const [eniFlowLog] = createEni.json.FlowLogIds as string[]
+    // A created flow log records from its next window on: wait for each one's first file, so the
+    // traffic below is not sent in the window before it starts.
+    await waitFor('the first files of both new flow logs', () =>
+      [vpcFlowLog, eniFlowLog].every((id) => filesWritten(service?.logs() ?? [], id ?? '').length > 0)
+        ? true
+        : undefined,
+    )
 
     // Traffic: allowed (sgr-http) and not allowed yet (8080, no rule: observe mode records REJECT).
     assert.equal(connect(80)[`tcp:${b.address}:80`], 'ok')
