@@ -17,7 +17,7 @@ import { gunzipSync } from 'node:zlib'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const HELP = `usage: npm run bench:live -- [--seconds S] [--start-rate PPS] [--max-rate PPS] [--trials N]
        [--flows F] [--generator-cpus C] [--only flowlog|tcpdump] [--max-minutes M]
-       [--capture-backend auto|tcpdump|libpcap] [--capture-buffer MiB] [--node-option OPTION]...
+       [--capture-backend auto|af-packet|tcpdump|libpcap] [--capture-buffer MiB] [--node-option OPTION]...
        [--no-build]
 
 Sends 64-byte UDP frames (F flows, default 1000, to eni-web-1's QUIC port: accepted) with

@@ -87,7 +87,7 @@ export function runCommand(): Command {
     )
     .option(
       '--snap-length <bytes>',
-      'af-packet and tcpdump backends: bytes kept of each packet; headers are all flow logs read (byte counts come from the IP length)',
+      'af-packet and tcpdump: bytes kept of each packet; headers are all flow logs read (byte counts come from the IP length)',
       parseSnapLength,
       DEFAULT_SNAP_LENGTH,
     )

@@ -49,7 +49,8 @@ test('flowlog run --help explains the privileges and what to install', () => {
   assert.match(help.stdout, /SIGHUP reloads the config/)
   assert.match(help.stdout, /--capture-backend <backend>/)
   assert.match(help.stdout, /setcap cap_net_raw,cap_net_admin\+ep "\$\(command -v tcpdump\)"/)
-  assert.match(help.stdout, /--snap-length <bytes>[\s\S]*\(default: 256\)/)
+  assert.match(help.stdout, /--snap-length <bytes>[\s\S]*\(default:\s+256\)/)
+  assert.match(help.stdout, /af-packet \(the default where it can run\) reads each device.s kernel ring/)
 })
 
 test('flowlog run refuses an unknown capture backend or snap length (exit 1)', () => {
