@@ -102,6 +102,8 @@ describe('RingCapture', () => {
     assert.equal(kernel.options?.snapLength, 256)
     for (let i = 0; i < 16; i++) kernel.fill(3)
     kernel.onReady?.(null)
+    assert.equal(capture.frames, 24, 'at most 8 blocks a turn: the clock gets its turn under a flood')
+    kernel.onReady?.(null)
     assert.equal(capture.frames, 48)
     // The kernel goes round the ring into the blocks given back.
     for (let i = 0; i < 4; i++) kernel.fill(3)

@@ -22,6 +22,13 @@ const MAX_BLOCK_BYTES = 1 << 20
 const MIN_BLOCK_BYTES = 64 << 10
 /** Blocks a ring has at least, when it is small. */
 const MIN_BLOCKS = 16
+/**
+ * Blocks read in one turn of the event loop at most (some 50,000 small packets): under a flood the
+ * kernel refills blocks as fast as they are read, and the clock (windows, drop counts) and the
+ * writer's messages must still get their turn. The socket stays readable, so the rest is read on
+ * the next turn.
+ */
+const BLOCKS_PER_TURN = 8
 /** Longest wait, at stop, for the last half-filled block (a few retire timeouts). */
 const STOP_LIMIT_MS = 1000
 
@@ -151,16 +158,26 @@ export class RingCapture implements LiveCapture {
     return this.walker.problems
   }
 
-  /** Reads the blocks already handed over (the clock calls it too, in case a wake-up was missed). */
+  /**
+   * Reads the blocks already handed over, up to BLOCKS_PER_TURN (the clock calls it too, in case
+   * a wake-up was missed).
+   */
   flush(): void {
-    if (this.closed) return
+    this.read(BLOCKS_PER_TURN)
+  }
+
+  /** Reads up to `limit` blocks handed over, in order; returns how many it read. */
+  private read(limit: number): number {
+    if (this.closed) return 0
     const walker = this.walker
     const blocks = this.ring.blockCount
-    while (walker.ready(this.next)) {
+    let n = 0
+    for (; n < limit && walker.ready(this.next); n++) {
       this.walked += walker.walk(this.next)
       this.addon.release(this.ring.handle, this.next)
       this.next = this.next + 1 === blocks ? 0 : this.next + 1
     }
+    return n
   }
 
   /** The kernel's counters, which reset when read: they are added up here. */
@@ -199,7 +216,7 @@ export class RingCapture implements LiveCapture {
     }
     await this.drain(Date.now() + STOP_LIMIT_MS)
     this.requestStats()
-    this.flush()
+    this.readAll()
     this.unreadAtExit = Math.max(0, this.queued - this.walked)
     this.close()
   }
@@ -212,7 +229,17 @@ export class RingCapture implements LiveCapture {
 
   /** The addon's call: blocks are ready, or the socket failed (the device went down or away). */
   private ready(error: string | null): void {
-    this.flush()
-    if (error !== null && this.failure === null) this.failure = `${this.device}: ${error}`
+    if (error === null) {
+      this.flush()
+      return
+    }
+    // No more wake-ups after a failure: read what the ring holds now.
+    this.readAll()
+    if (this.failure === null) this.failure = `${this.device}: ${error}`
+  }
+
+  /** Reads every block handed over (once no new packet can come: at stop, after a failure). */
+  private readAll(): void {
+    this.read(this.ring.blockCount)
   }
 }
