@@ -353,14 +353,13 @@ static napi_value pause_ring(napi_env env, napi_callback_info info) {
   Ring *ring = ring_of(env, argv[0]);
   if (ring == NULL) return NULL;
   if (!ring->open) return undefined(env);
-  // Bound again with protocol 0, the socket receives nothing more; the ring, its retire timer and
-  // the counters stay, so what was queued is still handed over.
-  struct sockaddr_ll address;
-  socklen_t length = sizeof address;
-  if (getsockname(ring->fd, (struct sockaddr *)&address, &length) != 0)
-    return fail_errno(env, "getsockname", errno);
-  address.sll_protocol = 0;
-  if (bind(ring->fd, (struct sockaddr *)&address, sizeof address) != 0) return fail_errno(env, "bind", errno);
+  // A filter that accepts nothing: the kernel stops queuing (and counting) packets for the socket,
+  // while the ring, its retire timer and the counters stay, so what was queued is still handed
+  // over. (Binding again with protocol 0 would not do: the kernel keeps the current protocol.)
+  struct sock_filter none[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+  struct sock_fprog program = {.len = 1, .filter = none};
+  if (setsockopt(ring->fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0)
+    return fail_errno(env, "SO_ATTACH_FILTER (pause)", errno);
   return undefined(env);
 }
 
