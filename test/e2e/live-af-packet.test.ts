@@ -148,3 +148,63 @@ test('flowlog run --capture-backend af-packet: records count every UDP datagram 
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('flowlog run --capture-backend af-packet: a device that goes down ends its capture, which opens again once it is up', async (t) => {
+  if (!requireLab(t, { libpcap: false })) return
+  if (!requirePacketRing(t)) return
+  const dir = mkdtempSync(join(tmpdir(), 'flowlog-af-packet-'))
+  const out = join(dir, 'out')
+  const lab = createLab('j', ['a', 'b'])
+  let daemon: ChildProcess | null = null
+  try {
+    const [a, b] = lab.instances as [(typeof lab.instances)[0], (typeof lab.instances)[0]]
+    const config = join(dir, 'host.yaml')
+    writeFileSync(config, labConfig(lab, out))
+    daemon = lab.start(lab.hv, [
+      process.execPath,
+      repoPath('bin/flowlog.js'),
+      'run',
+      '--config',
+      config,
+      '--no-state',
+      '--no-api',
+      '--capture-backend',
+      'af-packet',
+    ])
+    const output = collectOutput(daemon)
+    const logs = () => logLines(output.stdout())
+    const capturing = () => logs().filter((l) => l.msg === 'capturing' && l.device === b.device)
+    await waitFor('flowlog run to start', () => logs().find((l) => l.msg === 'flowlog run started'))
+    assert.equal(capturing().length, 1)
+    lab.run(lab.hv, ['ip', 'link', 'set', b.device, 'down'])
+    const ended = await waitFor('the capture to end', () =>
+      logs().find((l) => String(l.msg).startsWith('capture ended') && l.device === b.device),
+    )
+    assert.match(String(ended.error), /packet socket failed: Network is down/)
+    lab.run(lab.hv, ['ip', 'link', 'set', b.device, 'up'])
+    // The kernel removed the route through the device when it went down.
+    lab.run(lab.hv, ['ip', 'route', 'replace', `${b.address}/32`, 'dev', b.device])
+    await waitFor('the capture to open again', () => (capturing().length === 2 ? true : undefined))
+    lab.run(a.ns, ['ping', '-c', '3', '-i', '0.2', '-W', '1', b.address])
+    daemon.kill('SIGTERM')
+    const code = await new Promise<number | null>((resolve) => daemon?.once('exit', (c) => resolve(c)))
+    assert.equal(code, 0, output.stderr())
+    const pings = readJsonlRecords(out).filter(
+      (r) =>
+        r['log-status'] === 'OK' &&
+        r.protocol === 1 &&
+        r['pkt-srcaddr'] === a.address &&
+        r['interface-id'] === 'eni-b' &&
+        r['flow-direction'] === 'ingress',
+    )
+    assert.equal(
+      pings.reduce((n, r) => n + Number(r.packets), 0),
+      3,
+      'the echo requests after the reopen',
+    )
+  } finally {
+    if (daemon !== null && daemon.exitCode === null) daemon.kill('SIGKILL')
+    lab.destroy()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
