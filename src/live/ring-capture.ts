@@ -10,11 +10,12 @@ import {
 import { RingWalker } from './ring-walker.js'
 
 /**
- * Milliseconds after which the kernel hands over a block that is not full. A quiet device's
- * packets wait at most this long in a half-filled block: far below the 1 s a window stays open
- * after it ends (and timestamps are the kernel's, unaffected), and short enough that a stop
- * waits no more than this for the last block. An idle device costs nothing (an empty block is not
- * handed over); a device with a trickle of packets costs one wake-up per 20 ms at most.
+ * The block timeout (tp_retire_blk_tov): the kernel's timer runs every RETIRE_MS and hands over
+ * the block being filled when it holds packets and was already open at the previous run. So a
+ * quiet device's packets wait about 20 ms in a half-filled block (40 at worst): far below the
+ * 1 s a window stays open after it ends (and timestamps are the kernel's, unaffected), and short
+ * enough that a stop barely waits for the last block. An idle device costs nothing (an empty
+ * block is not handed over); a trickle of packets costs one wake-up per 20 ms at most.
  */
 export const RETIRE_MS = 20
 /** Largest block: a block is handed over (and given back) whole, so a ring has many of them. */
@@ -64,7 +65,7 @@ export function ringGeometry(bufferMiB: number): { blockSize: number; blockCount
 /**
  * One device captured in this process from an AF_PACKET TPACKET_V3 ring (native/packet-ring.c).
  * The kernel copies the first `snapLength` bytes of each packet into blocks of the ring and hands
- * over a block when it is full or RETIRE_MS after its first packet; the addon polls the socket on
+ * over a block when it is full or at its timeout (RETIRE_MS); the addon polls the socket on
  * the event loop and calls once when blocks are ready; the walker reads the block where it lies,
  * hands each packet to the pipeline, and the block goes back to the kernel. One crossing between
  * JavaScript and C per block, none per packet, no copy, nothing allocated per packet.
@@ -190,7 +191,7 @@ export class RingCapture implements LiveCapture {
 
   /**
    * The kernel's count of packets queued in the ring says how many to wait for; the last,
-   * half-filled block comes at most RETIRE_MS later.
+   * half-filled block comes at its timeout.
    */
   async drain(deadline: number): Promise<void> {
     if (this.closed) return
