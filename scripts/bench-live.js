@@ -17,14 +17,17 @@ import { gunzipSync } from 'node:zlib'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const HELP = `usage: npm run bench:live -- [--seconds S] [--start-rate PPS] [--max-rate PPS] [--trials N]
        [--flows F] [--generator-cpus C] [--only flowlog|tcpdump] [--max-minutes M]
-       [--capture-backend auto|tcpdump|libpcap] [--capture-buffer MiB] [--node-option OPTION]...
+       [--capture-backend auto|af-packet|tcpdump|libpcap] [--capture-buffer MiB] [--node-option OPTION]...
        [--no-build]
 
 Sends 64-byte UDP frames (F flows, default 1000, to eni-web-1's QUIC port: accepted) with
 trafgen on C cores (default 1) into a veth for S seconds per trial (default 3), and searches for
 the highest rate at which flowlog run records every packet: from --start-rate (default 200000)
 it doubles until packets are lost or --max-rate (default 2000000) is reached, then halves the
-gap between the best loss-free and the first lossy rate, N trials in all (default 7). The same
+gap between the best loss-free and the first lossy rate, N trials in all (default 7). A set rate
+makes trafgen send with one sendto(2) per packet (about 200,000 packets/s a core here): when it
+cannot reach the rate asked and nothing was lost, a last trial sends --max-rate x S packets at
+trafgen's top speed (its TX_RING, unpaced). The same
 search runs for tcpdump alone (-w /dev/null -s 256 -B 32768 --immediate-mode), the reference.
 A trial's rate is what trafgen reached (packets sent over its run time), which can be below the
 rate asked for. The whole run stops after M minutes (default 10) with what it has.
@@ -141,9 +144,17 @@ function trafgenConfig(flows) {
   return `{ eth(da=02:00:0a:00:01:0a, sa=02:00:c6:12:00:01, type=0x0800), ipv4(saddr=198.18.0.1, daddr=10.0.1.10, ttl=64), udp(sp=dinc(10000, ${10000 + flows - 1}), dp=443), fill(0x00, 18) }\n`
 }
 
-/** Sends `rate` packets/s for `seconds`; answers packets sent and the rate reached. */
+/** A trial's rate that means "as fast as trafgen goes" (its TX_RING, unpaced). */
+const TOP_SPEED = Number.POSITIVE_INFINITY
+
+/**
+ * Sends `rate` packets/s for `seconds`; answers packets sent and the rate reached. A set rate makes
+ * trafgen send with one sendto(2) per packet (its -b is "slow mode"), about 200,000 packets/s a
+ * core here; TOP_SPEED sends the maximum rate's worth through its TX_RING, unpaced.
+ */
 async function send(lab, options, rate) {
-  const count = Math.round(rate * options.seconds)
+  const top = rate === TOP_SPEED
+  const count = Math.round((top ? options.maxRate : rate) * options.seconds)
   const started = performance.now()
   const gen = lab.spawn(
     lab.gen,
@@ -157,8 +168,7 @@ async function send(lab, options, rate) {
       String(count),
       '-P',
       String(options.generatorCpus),
-      '-b',
-      `${rate}pps`,
+      ...(top ? [] : ['-b', `${rate}pps`]),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
@@ -259,7 +269,9 @@ async function flowlogTrial(lab, options, rate) {
 
 /**
  * The highest loss-free rate: doubles from the start rate until a loss (or the maximum), then
- * bisects between the best loss-free and the lowest lossy rate, `trials` trials in all.
+ * bisects between the best loss-free and the lowest lossy rate, `trials` trials in all. When the
+ * paced generator cannot reach the rate asked before anything is lost, one last trial sends at
+ * trafgen's top speed.
  */
 async function search(name, trial, options, deadline) {
   const trials = []
@@ -270,17 +282,20 @@ async function search(name, trial, options, deadline) {
     const r = await trial(rate)
     trials.push(r)
     const lossFree = r.lost <= 0
+    const asked = rate === TOP_SPEED ? 'top speed' : `${fmt(rate)} pps`
     console.log(
-      `  ${name.padEnd(8)} asked ${fmt(rate).padStart(9)} pps  reached ${fmt(r.reached).padStart(9)}  sent ${fmt(r.sent).padStart(10)}  received ${fmt(r.received).padStart(10)}  ${lossFree ? 'nothing lost' : `lost ${fmt(r.lost)}`}  (${r.note})`,
+      `  ${name.padEnd(8)} asked ${asked.padStart(13)}  reached ${fmt(r.reached).padStart(9)}  sent ${fmt(r.sent).padStart(10)}  received ${fmt(r.received).padStart(10)}  ${lossFree ? 'nothing lost' : `lost ${fmt(r.lost)}`}  (${r.note})`,
     )
     if (lossFree) {
       if (good === null || r.reached > good.reached) good = r
     } else if (bad === null || rate < bad.rate) bad = r
-    // The generator could not go faster: asking for more measures nothing new.
+    if (rate === TOP_SPEED) break
+    // The paced generator could not go faster: only its unpaced top speed measures more.
     const generatorBound = lossFree && r.reached < rate * 0.9
     if (bad === null) {
-      if (generatorBound || rate >= options.maxRate) break
-      rate = Math.min(options.maxRate, rate * 2)
+      if (generatorBound) rate = TOP_SPEED
+      else if (rate >= options.maxRate) break
+      else rate = Math.min(options.maxRate, rate * 2)
     } else {
       const low = good === null ? 0 : good.rate
       if (bad.rate - low <= bad.rate * 0.05) break

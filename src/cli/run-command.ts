@@ -81,13 +81,13 @@ export function runCommand(): Command {
     )
     .option(
       '--capture-backend <backend>',
-      'auto (tcpdump when installed and allowed to capture, else libpcap), tcpdump (a tcpdump child per device) or libpcap (in-process, the "cap" binding)',
+      'auto (af-packet where its addon is built and node may capture, else tcpdump when installed and allowed to, else libpcap), af-packet (the kernel ring read in-process), tcpdump (a tcpdump child per device) or libpcap (in-process, the "cap" binding)',
       parseBackend,
       'auto' as CaptureBackendChoice,
     )
     .option(
       '--snap-length <bytes>',
-      'tcpdump backend: bytes kept of each packet; headers are all flow logs read (byte counts come from the IP length)',
+      'af-packet and tcpdump: bytes kept of each packet; headers are all flow logs read (byte counts come from the IP length)',
       parseSnapLength,
       DEFAULT_SNAP_LENGTH,
     )
@@ -95,13 +95,18 @@ export function runCommand(): Command {
       'after',
       `
 Privileges: capturing and loading nftables need root, or the capabilities CAP_NET_RAW and
-CAP_NET_ADMIN. Capture backends: tcpdump (the default when it is installed) runs one
-"tcpdump -w -" per device and reads its pcap stream, 256 bytes of each packet (--snap-length),
-with the kernel's timestamps and drop counts; a child does not inherit node's capabilities, so
-without root grant them to tcpdump: setcap cap_net_raw,cap_net_admin+ep "$(command -v tcpdump)".
-libpcap (the fallback) captures inside node through the optional "cap" binding (grant node the
-capabilities: setcap cap_net_raw,cap_net_admin+ep "$(readlink -f "$(command -v node)")"); it
-builds only with libpcap's headers:
+CAP_NET_ADMIN. Capture backends (docs/live.md), chosen once at start-up (the log says which, why):
+af-packet (the default where it can run) reads each device's kernel ring (AF_PACKET, TPACKET_V3)
+inside node through a small addon that npm install builds on Linux (npm run build:native again
+after installing a C compiler); 256 bytes of each packet (--snap-length), the kernel's
+timestamps and drop counts; without root grant node CAP_NET_RAW:
+  setcap cap_net_raw,cap_net_admin+ep "$(readlink -f "$(command -v node)")"
+tcpdump (the default without the addon, and in enforce mode) runs one "tcpdump -w -" per device
+and reads its pcap stream, likewise 256 bytes, timestamps and drop counts; a child does not
+inherit node's capabilities, so without root grant them to tcpdump:
+  setcap cap_net_raw,cap_net_admin+ep "$(command -v tcpdump)"
+libpcap (the last fallback) captures inside node through the optional "cap" binding, one call
+per packet; it builds only with libpcap's headers:
   apt-get install libpcap-dev && npm rebuild cap
 
 Observe mode (default) opens one capture per interface "device" and judges packets with

@@ -4,25 +4,47 @@ import { delimiter, join } from 'node:path'
 import { FlowlogError } from '../core/errors.js'
 import { DEFAULT_CAPTURE_BUFFER_MIB, DeviceCapture } from './device-capture.js'
 import type { CaptureBackend, LiveCapture, LiveCaptureOptions } from './live-capture.js'
-import { missingCapabilities, requireCapabilities, tcpdumpPrivilegesError } from './privileges.js'
+import { loadPacketRing, packetRingMissing } from './packet-ring.js'
+import {
+  missingCapabilities,
+  NODE_SETCAP,
+  requireCapabilities,
+  tcpdumpPrivilegesError,
+} from './privileges.js'
+import { RingCapture, UnsupportedDeviceError } from './ring-capture.js'
 import { DEFAULT_SNAP_LENGTH, TcpdumpCapture } from './tcpdump-capture.js'
 
-/** `--capture-backend`: `auto` is tcpdump when it is installed and may capture, else libpcap. */
+/**
+ * `--capture-backend`: `auto` is af-packet when its addon is built and this process may open
+ * packet sockets (observe mode), else tcpdump when it is installed and may capture, else libpcap.
+ */
 export type CaptureBackendChoice = CaptureBackend | 'auto'
 
-export const CAPTURE_BACKENDS: readonly CaptureBackendChoice[] = ['auto', 'tcpdump', 'libpcap']
+export const CAPTURE_BACKENDS: readonly CaptureBackendChoice[] = ['auto', 'af-packet', 'tcpdump', 'libpcap']
 
 /** How the daemon captures, settled once at start-up (with the privilege checks). */
 export interface CaptureSetup {
   backend: CaptureBackend
+  /** What was asked for: `auto` may fall back, per device, where af-packet cannot capture. */
+  requested: CaptureBackendChoice
   /** tcpdump's path (tcpdump backend). */
   tcpdump: string | null
   /** Runs tcpdump so that it dies with flowlog (setpriv --pdeathsig KILL), or [] without setpriv. */
   wrapper: string[]
-  /** Bytes of each packet captured (tcpdump backend; `cap` fixes 65535). */
+  /** Bytes of each packet captured (tcpdump and af-packet backends; `cap` fixes 65535). */
   snapLength: number
   /** Why this backend, for the start-up log. */
   reason: string
+}
+
+/**
+ * Null when the af-packet backend can capture here (its addon is built, and this process may open
+ * packet sockets), else why not.
+ */
+export function probePacketRing(): string | null {
+  const addon = loadPacketRing()
+  if (addon === null) return packetRingMissing()
+  return addon.probe()
 }
 
 /** Directories searched after PATH: tcpdump lives in sbin on some systems, often not on a user's PATH. */
@@ -63,19 +85,63 @@ function parentDeathWrapper(): string[] {
 
 /**
  * Settles the capture backend and checks the privileges it needs, failing early (exit 2) with
- * the fix. tcpdump is preferred: it reads the ring in C and takes packets in 256-byte slots, where
- * the `cap` binding reserves 64 KiB per packet and calls into JavaScript once per packet. A child
- * does not inherit node's capabilities, so when node was granted them (setcap) and tcpdump was
- * not, `auto` falls back to libpcap inside node.
+ * the fix. af-packet is preferred: it reads the kernel's ring inside node, a block of packets at a
+ * time, with no pipe and no second process. Next tcpdump: it reads the ring in C and takes packets
+ * in 256-byte slots, where the `cap` binding reserves 64 KiB per packet and calls into JavaScript
+ * once per packet. A child does not inherit node's capabilities, so when node was granted them
+ * (setcap) and tcpdump was not, `auto` falls back to libpcap inside node. Enforce mode reads NFLOG
+ * groups, which only tcpdump and libpcap read.
  */
 export function chooseCaptureBackend(
   requested: CaptureBackendChoice,
-  options: { enforce: boolean; snapLength?: number },
+  options: { enforce: boolean; snapLength?: number; probePacketRing?: () => string | null },
 ): CaptureSetup {
   const snapLength = options.snapLength ?? DEFAULT_SNAP_LENGTH
+  const probe = options.probePacketRing ?? probePacketRing
+  if (requested === 'af-packet') {
+    if (options.enforce) {
+      throw new FlowlogError(
+        'ERR_CAPTURE_BACKEND',
+        '--capture-backend af-packet captures devices, but enforce mode reads the kernel verdicts from NFLOG groups, which tcpdump or libpcap read: use --capture-backend auto, tcpdump or libpcap',
+      )
+    }
+    const problem = probe()
+    if (problem !== null) {
+      if (/permission|not permitted/i.test(problem)) {
+        throw new FlowlogError(
+          'ERR_PRIVILEGES',
+          `flowlog run needs root, or the capability CAP_NET_RAW, to capture with --capture-backend af-packet (${problem}). Run it as root (sudo), or grant it to node: ${NODE_SETCAP}`,
+        )
+      }
+      throw new FlowlogError('ERR_CAPTURE_OPEN', `--capture-backend af-packet: ${problem}`)
+    }
+    return ringSetup(requested, snapLength, '--capture-backend af-packet')
+  }
+  let unavailable = ''
+  if (requested === 'auto') {
+    if (options.enforce) unavailable = 'enforce mode reads NFLOG groups (not af-packet): '
+    else {
+      const problem = probe()
+      if (problem === null) {
+        return ringSetup(
+          requested,
+          snapLength,
+          'the af-packet addon is built and this process may open packet sockets',
+        )
+      }
+      unavailable = `af-packet cannot capture here (${problem}): `
+    }
+  }
   const libpcap = (reason: string): CaptureSetup => {
     requireCapabilities()
-    return { backend: 'libpcap', tcpdump: null, wrapper: [], snapLength, reason }
+    return {
+      backend: 'libpcap',
+      requested,
+      tcpdump: null,
+      wrapper: [],
+      snapLength,
+      reason: unavailable + reason,
+    }
   }
   if (requested === 'libpcap') return libpcap('--capture-backend libpcap')
   const tcpdump = findCommand('tcpdump')
@@ -106,12 +172,22 @@ export function chooseCaptureBackend(
   if (options.enforce) requireCapabilities()
   return {
     backend: 'tcpdump',
+    requested,
     tcpdump,
     wrapper: parentDeathWrapper(),
     snapLength,
-    reason: requested === 'tcpdump' ? '--capture-backend tcpdump' : 'tcpdump is installed and may capture',
+    reason:
+      unavailable +
+      (requested === 'tcpdump' ? '--capture-backend tcpdump' : 'tcpdump is installed and may capture'),
   }
 }
+
+function ringSetup(requested: CaptureBackendChoice, snapLength: number, reason: string): CaptureSetup {
+  return { backend: 'af-packet', requested, tcpdump: null, wrapper: [], snapLength, reason }
+}
+
+/** The setup `auto` falls back to for a device af-packet cannot capture; settled once. */
+let fallback: CaptureSetup | null = null
 
 /** Opens one device with the settled backend; tcpdump starts asynchronously. */
 export async function openLiveCapture(
@@ -119,6 +195,24 @@ export async function openLiveCapture(
   options: LiveCaptureOptions & { onDrained?: () => void },
 ): Promise<LiveCapture> {
   const bufferMiB = options.bufferMiB || DEFAULT_CAPTURE_BUFFER_MIB
+  if (setup.backend === 'af-packet') {
+    try {
+      return RingCapture.open({
+        device: options.device,
+        onFrame: options.onFrame,
+        bufferMiB,
+        snapLength: setup.snapLength,
+      })
+    } catch (error) {
+      if (!(error instanceof UnsupportedDeviceError) || setup.requested !== 'auto') throw error
+      fallback ??= chooseCaptureBackend('auto', {
+        enforce: false,
+        snapLength: setup.snapLength,
+        probePacketRing: () => 'a device of a type it does not capture',
+      })
+      return openLiveCapture(fallback, options)
+    }
+  }
   if (setup.backend === 'libpcap' || setup.tcpdump === null) {
     return new DeviceCapture({
       device: options.device,

@@ -1,7 +1,10 @@
 import type { Frame } from '../core/frame.js'
 
-/** How `flowlog run` captures: tcpdump as a child process (the default) or libpcap in-process via `cap`. */
-export type CaptureBackend = 'tcpdump' | 'libpcap'
+/**
+ * How `flowlog run` captures: an AF_PACKET ring read in this process (native addon), tcpdump as
+ * a child process, or libpcap in this process through `cap`.
+ */
+export type CaptureBackend = 'af-packet' | 'tcpdump' | 'libpcap'
 
 /** A live capture on one device, whichever backend runs it. */
 export interface LiveCapture {
@@ -15,13 +18,14 @@ export interface LiveCapture {
   /** Bytes on the wire of those frames. */
   readonly bytes: number
   /**
-   * Packets libpcap's kernel ring dropped since open (pcap_stats, cumulative), or null when the
-   * backend cannot tell (then the daemon estimates them from the device counters).
+   * Packets the kernel ring dropped since open (libpcap's pcap_stats, the socket's
+   * PACKET_STATISTICS; cumulative), or null when the backend cannot tell (then the daemon
+   * estimates them from the device counters).
    */
   readonly kernelDrops: number | null
-  /** Capture-stream problems counted instead of thrown (a record cut short when tcpdump died). */
+  /** Capture problems counted instead of thrown (a record cut short when tcpdump died, a bad ring frame). */
   readonly problems: ReadonlyMap<string, number>
-  /** Why the capture ended by itself (tcpdump exited, the device went away), or null while it runs. */
+  /** Why the capture ended by itself (tcpdump exited, the device went down or away), or null while it runs. */
   readonly failure: string | null
   /** Hands frames still queued to the pipeline. */
   flush(): void

@@ -36,7 +36,7 @@ export interface LiveOptions {
   lateness?: number
   /** Milliseconds between clock ticks that close windows (default 250). */
   tickMs?: number
-  /** libpcap kernel ring per device, MiB (bursts beyond it are kernel drops). */
+  /** Kernel ring per device, MiB (bursts beyond it are kernel drops). */
   captureBufferMiB?: number
   /** The capture backend (chooseCaptureBackend; default: auto, checked as `flowlog run` does). */
   capture?: CaptureSetup
@@ -92,7 +92,7 @@ interface Source {
   opening: boolean
   /** Estimated drops, for a backend without pcap_stats (`cap`). */
   drops: KernelDropEstimate | null
-  /** libpcap's own drop count of the current capture already given to the pipeline as SKIPDATA. */
+  /** The backend's own drop count of the current capture already given to the pipeline as SKIPDATA. */
   dropsAccounted: number
   /** Drops and frames counted by captures before the current one (reopened after an exit). */
   dropsBefore: number
@@ -206,7 +206,7 @@ export class LiveDaemon {
         mode: this.mode,
         backend: this.capture.backend,
         backendReason: this.capture.reason,
-        ...(this.capture.backend === 'tcpdump' ? { snapLength: this.capture.snapLength } : {}),
+        ...(this.capture.backend === 'libpcap' ? {} : { snapLength: this.capture.snapLength }),
         devices: devices.map((d) => d.device),
         flowLogs: this.network.flowLogs.map((f) => ({
           id: f.id,
@@ -327,7 +327,7 @@ export class LiveDaemon {
     for (const s of this.sources) {
       if (s.capture === null) continue
       if (s.capture.kernelDrops !== null) {
-        // libpcap counts its drops itself: ask once a second, count what the last answer said.
+        // The backend counts its drops itself: ask once a second, count what the last answer said.
         this.accountDrops(s, t)
         if (t - s.lastSample >= DROP_SAMPLE_SECONDS) {
           s.lastSample = t
@@ -353,9 +353,9 @@ export class LiveDaemon {
   }
 
   /**
-   * Gives the drops libpcap reported since the last call to the interface's SKIPDATA record.
-   * pcap_stats counts packets, not bytes: their IP bytes are estimated from the average packet
-   * captured on the device.
+   * Gives the drops the backend reported since the last call to the interface's SKIPDATA record.
+   * pcap_stats and PACKET_STATISTICS count packets, not bytes: the SKIPDATA record's IP bytes are
+   * estimated from the average packet captured on the device.
    */
   private accountDrops(s: Source, t: number): void {
     const c = s.capture

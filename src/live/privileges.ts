@@ -23,7 +23,7 @@ function readProcStatus(): string {
   }
 }
 
-/** Grants node the capabilities (the libpcap backend captures inside node). */
+/** Grants node the capabilities (the af-packet and libpcap backends capture inside node). */
 export const NODE_SETCAP = 'setcap cap_net_raw,cap_net_admin+ep "$(readlink -f "$(command -v node)")"'
 /** Grants tcpdump the capabilities (the tcpdump backend: a child does not inherit node's). */
 export const TCPDUMP_SETCAP = 'setcap cap_net_raw,cap_net_admin+ep "$(command -v tcpdump)"'
@@ -57,6 +57,6 @@ export function tcpdumpPrivilegesError(tcpdumpSays: string, missing: readonly st
   }
   return new FlowlogError(
     'ERR_PRIVILEGES',
-    `${NEEDS}; this process lacks ${missing.join(' and ')}, and tcpdump, which captures by default, may not capture either (${says}). Run it as root (sudo), or grant them to tcpdump, which does not inherit node's: ${TCPDUMP_SETCAP} (or to node, for --capture-backend libpcap: ${NODE_SETCAP})`,
+    `${NEEDS}; this process lacks ${missing.join(' and ')}, and tcpdump, which captures by default, may not capture either (${says}). Run it as root (sudo), or grant them to tcpdump, which does not inherit node's: ${TCPDUMP_SETCAP} (or to node, for the af-packet and libpcap backends, which capture inside node: ${NODE_SETCAP})`,
   )
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { runFlowlog } from '../support/cli.js'
+import { requirePacketRing } from '../support/netns.js'
 import { repoPath } from '../support/paths.js'
 import { requireCommands, requireRoot } from '../support/requirements.js'
 
@@ -48,13 +49,14 @@ test('flowlog run --help explains the privileges and what to install', () => {
   assert.match(help.stdout, /SIGHUP reloads the config/)
   assert.match(help.stdout, /--capture-backend <backend>/)
   assert.match(help.stdout, /setcap cap_net_raw,cap_net_admin\+ep "\$\(command -v tcpdump\)"/)
-  assert.match(help.stdout, /--snap-length <bytes>[\s\S]*\(default: 256\)/)
+  assert.match(help.stdout, /--snap-length <bytes>[\s\S]*\(default:\s+256\)/)
+  assert.match(help.stdout, /af-packet \(the default where it can run\) reads each device.s kernel ring/)
 })
 
 test('flowlog run refuses an unknown capture backend or snap length (exit 1)', () => {
   const backend = runFlowlog(['run', '--config', config, '--capture-backend', 'pfring'])
   assert.equal(backend.code, 1)
-  assert.match(backend.stderr, /"pfring" is not a capture backend: auto, tcpdump, libpcap/)
+  assert.match(backend.stderr, /"pfring" is not a capture backend: auto, af-packet, tcpdump, libpcap/)
   const snap = runFlowlog(['run', '--config', config, '--snap-length', '40'])
   assert.equal(snap.code, 1)
   assert.match(snap.stderr, /"40" is not a snap length in bytes from 96 to 262144/)
@@ -141,7 +143,7 @@ test('flowlog run without CAP_NET_RAW/CAP_NET_ADMIN fails with exit 2 and says w
       r.stderr,
       /grant them to tcpdump, which does not inherit node's: setcap cap_net_raw,cap_net_admin\+ep/,
     )
-    assert.match(r.stderr, /or to node, for --capture-backend libpcap/)
+    assert.match(r.stderr, /or to node, for the af-packet and libpcap backends, which capture inside node/)
   })
   await t.test('--capture-backend tcpdump: tcpdump needs them itself', () => {
     const r = runUnprivileged('--capture-backend', 'tcpdump')
@@ -153,6 +155,15 @@ test('flowlog run without CAP_NET_RAW/CAP_NET_ADMIN fails with exit 2 and says w
     assert.match(
       r.stderr,
       /grant them to tcpdump: setcap cap_net_raw,cap_net_admin\+ep "\$\(command -v tcpdump\)"/,
+    )
+  })
+  await t.test('--capture-backend af-packet: node needs CAP_NET_RAW', (t) => {
+    if (!requirePacketRing(t)) return
+    const r = runUnprivileged('--capture-backend', 'af-packet')
+    assert.equal(r.status, 2, r.stderr)
+    assert.match(
+      r.stderr,
+      /flowlog run needs root, or the capability CAP_NET_RAW, to capture with --capture-backend af-packet \(socket\(AF_PACKET\): Operation not permitted\)\. Run it as root \(sudo\), or grant it to node: setcap/,
     )
   })
   await t.test('--capture-backend libpcap: node needs them', () => {

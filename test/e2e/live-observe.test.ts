@@ -14,6 +14,7 @@ import {
   logLines,
   probeServer,
   requireLab,
+  requirePacketRing,
   startServer,
   waitFor,
 } from '../support/netns.js'
@@ -45,7 +46,11 @@ function http(lab: Lab, url: string, method = 'GET', token?: string): { status: 
   return JSON.parse(lab.run(lab.hv, [process.execPath, '-e', script])) as { status: number; body: string }
 }
 
-test('flowlog run (observe, default tcpdump backend) records real namespace traffic, reloads groups on SIGHUP, flushes on SIGTERM', async (t) => {
+test('flowlog run (observe, default backend: af-packet where its addon is built) records real namespace traffic, reloads groups on SIGHUP, flushes on SIGTERM', async (t) => {
+  await observe(t, 'af-packet')
+})
+
+test('flowlog run (observe, --capture-backend tcpdump) records the same', async (t) => {
   await observe(t, 'tcpdump')
 })
 
@@ -54,14 +59,16 @@ test('flowlog run (observe, --capture-backend libpcap) records the same', async 
 })
 
 /**
- * The whole observe scenario on one capture backend: tcpdump is the default (no flag given, so the
- * default is what is tested); libpcap is asked for by name.
+ * The whole observe scenario on one capture backend: af-packet is what `auto` picks where its
+ * addon is built (no flag given, so the default is what is tested); the others are asked for by
+ * name.
  */
-async function observe(t: TestContext, backend: 'tcpdump' | 'libpcap'): Promise<void> {
+async function observe(t: TestContext, backend: 'af-packet' | 'tcpdump' | 'libpcap'): Promise<void> {
   if (!requireLab(t, { libpcap: backend === 'libpcap' })) return
+  if (backend === 'af-packet' && !requirePacketRing(t)) return
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-live-'))
   const out = join(dir, 'out')
-  const lab = createLab(backend === 'tcpdump' ? 'o' : 'p', ['a', 'b', 'c'])
+  const lab = createLab({ 'af-packet': 'r', tcpdump: 'o', libpcap: 'p' }[backend], ['a', 'b', 'c'])
   let daemon: ChildProcess | null = null
   try {
     const [a, b] = lab.instances as [(typeof lab.instances)[0], (typeof lab.instances)[0]]
@@ -79,7 +86,7 @@ async function observe(t: TestContext, backend: 'tcpdump' | 'libpcap'): Promise<
         '--no-state',
         '--api',
         '127.0.0.1:0',
-        ...(backend === 'libpcap' ? ['--capture-backend', 'libpcap'] : []),
+        ...(backend === 'af-packet' ? [] : ['--capture-backend', backend]),
       ],
       { FLOWLOG_API_TOKEN: token },
     )
@@ -171,7 +178,7 @@ async function observe(t: TestContext, backend: 'tcpdump' | 'libpcap'): Promise<
         (l) => l.msg === 'capture stream problems' || l.msg === 'capture ended; reopening in 5 s',
       ),
       [],
-      'tcpdump ran until flowlog stopped it, and its stream ended on a record boundary',
+      'the capture ran until flowlog stopped it (tcpdump: its stream ended on a record boundary)',
     )
     const records = readJsonlRecords(out)
     const A = 'eni-a'

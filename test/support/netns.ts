@@ -1,7 +1,8 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import type { TestContext } from 'node:test'
-import { requireCommands, requireRoot, STRICT } from './requirements.js'
+import { loadPacketRing, PACKET_RING_INSTALL_HINT } from '../../src/live/packet-ring.js'
+import { requireBuilt, requireCommands, requireRoot, STRICT } from './requirements.js'
 
 /**
  * A small virtual network for live tests (DESIGN 7): a "hypervisor" namespace that routes between
@@ -63,6 +64,19 @@ export function requireLab(t: TestContext, options: { libpcap?: boolean } = {}):
     t.skip(reason)
     return false
   }
+}
+
+/**
+ * True when the af-packet backend's addon is built (npm install builds it on Linux); otherwise
+ * skips loudly, or fails under FLOWLOG_TEST_STRICT=1 (CI builds it with npm ci).
+ */
+export function requirePacketRing(t: TestContext): boolean {
+  return requireBuilt(
+    t,
+    loadPacketRing() !== null,
+    'the packet-ring addon of the af-packet backend',
+    PACKET_RING_INSTALL_HINT,
+  )
 }
 
 /** A lab's namespaces and processes, and the commands that build it; destroy() removes them all. */
