@@ -3,6 +3,7 @@ import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
 import { DIRECTION } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy, protocolNumber } from '../policy/compile-policy.js'
 import { platformRules, vpcResolvers } from '../policy/platform-services.js'
+import type { FlowReader } from '../read/index.js'
 import type { Flow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
 import {
@@ -14,7 +15,7 @@ import {
   type RuleUsage,
 } from './least-privilege.js'
 import { type JudgeProgress, type PlacedFlow, PROGRESS_STEP, Replay } from './rejudge.js'
-import { type ReplaySource, stageForReplay } from './replay-order.js'
+import { type ReplayOptions, type ReplaySource, replaySource } from './replay-order.js'
 import { portRange, RuleMatcher } from './rule-match.js'
 import { ruleText } from './rule-text.js'
 
@@ -91,7 +92,7 @@ export interface AuditResult {
   rules: RuleAudit[]
 }
 
-export interface AuditOptions {
+export interface AuditOptions extends ReplayOptions {
   limits?: LeastPrivilegeLimits
   /** Told how far the re-judging replay is (a progress bar), when the records carry no rule-id. */
   onProgress?: JudgeProgress
@@ -100,12 +101,12 @@ export interface AuditOptions {
 }
 
 export async function audit(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
   network: NetworkConfig,
   options: AuditOptions = {},
 ): Promise<AuditResult> {
   const policy = compilePolicy(network)
-  const source = await stageForReplay(rows, network, policy)
+  const source = await replaySource(rows, network, policy, options)
   try {
     return await auditReplay(source, network, policy, options)
   } finally {
@@ -132,11 +133,10 @@ async function auditReplay(
   options: AuditOptions,
 ): Promise<AuditResult> {
   const ruleIndex = new Map(policy.ruleIds.map((id, i) => [id, i]))
-  const method =
-    source.accepted > 0 && source.acceptedWithRuleId === source.accepted ? 'rule-id' : 're-judged'
+  const method = source.namesRules ? 'rule-id' : 're-judged'
   const replay =
     method === 're-judged'
-      ? new Replay(policy, source.index, network.limits.connectionTableCapacity, source.placed)
+      ? new Replay(policy, source.index, network.limits.connectionTableCapacity, source.expected)
       : null
   // The rule each record is attributed to (-1: none, rejected).
   const unknownRuleIds: Record<string, number> = {}
@@ -166,7 +166,7 @@ async function auditReplay(
       const r = causeOf(p)
       judged++
       if (replay !== null && options.onProgress !== undefined && judged % PROGRESS_STEP === 0)
-        options.onProgress(judged, source.placed)
+        options.onProgress(judged, source.expected)
       covered.add(p.iface)
       first = Math.min(first, p.time)
       last = Math.max(last, p.flow.end ?? p.time)
@@ -189,7 +189,7 @@ async function auditReplay(
       addUsage(u, p, rule.direction)
     }
   }
-  if (replay !== null) options.onProgress?.(judged, source.placed)
+  if (replay !== null) options.onProgress?.(judged, judged)
   replay?.finish()
 
   const limits = options.limits ?? DEFAULT_LEAST_PRIVILEGE_LIMITS
