@@ -14,8 +14,12 @@ import { repoPath } from '../support/paths.js'
  */
 const QUICKSTART = repoPath('examples/quickstart/network.yaml')
 const GOLDEN = repoPath('test/fixtures/analysis/golden')
+/** One format for both flow logs: the default fields, then direction, TCP flags and packet addresses. */
 const FIELDS =
-  '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${flow-direction} ${tcp-flags} ${pkt-srcaddr} ${pkt-dstaddr}'
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status flow-direction tcp-flags pkt-srcaddr pkt-dstaddr'
+    .split(' ')
+    .map((f) => `\${${f}}`)
+    .join(' ')
 const dir = mkdtempSync(join(tmpdir(), 'flowlog-e2e-analysis-parquet-'))
 const out = join(dir, 'out')
 let text: string[] = []
