@@ -6,10 +6,10 @@ import type { NetworkConfig } from '../core/network.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import type { FlowReader } from '../read/index.js'
 import { StagingFile } from '../sql/staging-file.js'
-import { type Flow, isTraffic, toFlow } from './flow.js'
+import { ANALYSIS_FIELDS, type Flow, isTraffic, toFlow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
 import { parseWords } from './flow-view.js'
-import { type InStartOrder, parquetInStartOrder } from './parquet-in-order.js'
+import { type OwnScan, parquetInStartOrder } from './parquet-own-scan.js'
 import { FlowPlacer, type PlacedFlow, type Placement } from './rejudge.js'
 import { openScratchDuckDB, type ScratchDuckDB, stagedTable, withQueryProgress } from './scratch-duckdb.js'
 
@@ -51,28 +51,6 @@ export interface ReplayOptions {
   onSorting?: (done: number, total: number) => void
 }
 
-/** What the replay reads of a record (toFlow's names): only these columns of Parquet files are sorted. */
-const REPLAY_FIELDS: ReadonlySet<string> = new Set([
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'pkt-srcaddr',
-  'pkt-dstaddr',
-  'action',
-  'flow-direction',
-  'rule-id',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'end-ms',
-  'tcp-flags',
-  'log-status',
-])
-
 /**
  * The records in replay order: sorted in DuckDB's scan when they are local Parquet files that
  * carry no rule-id (audit must know before the replay whether every accepted record names its
@@ -86,7 +64,7 @@ export async function replaySource(
 ): Promise<ReplaySource> {
   if ('parquetFiles' in rows) {
     const parquet = await rows.parquetFiles()
-    const ordered = parquet === null ? null : await parquetInStartOrder(parquet, REPLAY_FIELDS, ['rule-id'])
+    const ordered = parquet === null ? null : await parquetInStartOrder(parquet, ANALYSIS_FIELDS, ['rule-id'])
     if (ordered !== null) return placedInOrder(ordered, network, policy)
   }
   return stageForReplay(rows, network, policy, options)
@@ -96,7 +74,7 @@ export async function replaySource(
  * Records sorted by start (then read order) placed as they come: the placed records of one start
  * time wait until the next time comes, then go on in rank order (a stable sort keeps read order).
  */
-function placedInOrder(ordered: InStartOrder, network: NetworkConfig, policy: CompiledPolicy): ReplaySource {
+function placedInOrder(ordered: OwnScan, network: NetworkConfig, policy: CompiledPolicy): ReplaySource {
   const placer = new FlowPlacer(network, policy)
   let records = 0
   let placed = 0

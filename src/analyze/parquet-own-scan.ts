@@ -7,35 +7,57 @@ import { type DuckdbBindings, duckdbBindings, sqlIdentifier, sqlString } from '.
 import { familyOf, objectSchema } from '../read/file-schema.js'
 import type { FlowRow, ParquetFiles } from '../read/index.js'
 import { describe, execute, timeRangeSql } from '../read/parquet-scan.js'
+import { inTimeRange } from '../read/record-cursor.js'
 import { DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
 
 /**
- * Local Parquet files in time order, sorted by DuckDB inside its own scan of the files: no record
- * passes through JavaScript on its way to the sort (as it must for text files, replay-order.ts).
- * Rows come by start, then in the order the reader reads them (file, then row in the file), within
- * --since/--until (the reader's test, as SQL), with only the columns of the fields the caller
- * reads. DuckDB keeps to DUCKDB_MEMORY_LIMIT and spills beyond it into a temporary directory.
+ * Local Parquet files read by an analysis's own DuckDB query, with only the columns of the fields
+ * it reads (the reader's scan takes them all), in one of two orders:
+ * - `start`: sorted by DuckDB inside its scan of the files, so no record passes through JavaScript
+ *   on its way to the sort (as it must for text files, replay-order.ts). Rows come by start, then
+ *   in the order the reader reads them (file, then row in the file), within --since/--until (the
+ *   reader's test, as SQL). DuckDB keeps to DUCKDB_MEMORY_LIMIT and spills beyond it.
+ * - `read`: the reader's own order (file, then row), within --since/--until tested as the reader
+ *   tests it.
+ * Rows are counted in the read's stats as the reader counts them.
  *
- * Null, and nothing counted, when the files cannot be sorted so: a start column that is not a
- * number (the sort would not be the order of the values JavaScript reads), start-ms (a finer start
- * than the column), a field in `refuse`, or files DuckDB cannot open (the reader then reports them).
+ * Null, and nothing counted, when the files cannot be read so: for `start`, a start or end column
+ * that is not a number (the sort would not be the order of the values JavaScript reads), start-ms
+ * (a finer start than the column) or a field in `refuse`; for both, files DuckDB cannot open (the
+ * reader then reads and reports them).
  */
-export interface InStartOrder {
+export interface OwnScan {
   /** Rows the files hold (before since/until): at least as many as `batches` yields. */
   readonly total: number
-  /** The sorted rows, a chunk at a time; each chunk's rows are counted in the read's stats. */
+  /** The rows, a chunk at a time; each chunk's rows are counted in the read's stats. */
   batches(): AsyncGenerator<FlowRow[]>
   close(): void
 }
 
-/** How often DuckDB's progress in the sort is passed to the read's progress bar (ms). */
+/** How often DuckDB's progress is passed to the read's progress bar (ms). */
 const PROGRESS_EVERY = 200
 
-export async function parquetInStartOrder(
+export function parquetInStartOrder(
   parquet: ParquetFiles,
   fields: ReadonlySet<string>,
   refuse: readonly string[],
-): Promise<InStartOrder | null> {
+): Promise<OwnScan | null> {
+  return ownScan(parquet, fields, 'start', refuse)
+}
+
+export function parquetInReadOrder(
+  parquet: ParquetFiles,
+  fields: ReadonlySet<string>,
+): Promise<OwnScan | null> {
+  return ownScan(parquet, fields, 'read', [])
+}
+
+async function ownScan(
+  parquet: ParquetFiles,
+  fields: ReadonlySet<string>,
+  order: 'start' | 'read',
+  refuse: readonly string[],
+): Promise<OwnScan | null> {
   const duckdb = duckdbBindings()
   const spill = mkdtempSync(join(tmpdir(), 'flowlog-order-'))
   let database: Database | null = null
@@ -73,18 +95,20 @@ export async function parquetInStartOrder(
       const c = full.index.get(field)
       return c !== undefined && c < names.length
     }
-    const start = full.start
+    const { start, end } = full
+    const number = (c: number) => c >= 0 && c < names.length && kinds[c] !== 'text'
+    const absent = (c: number) => c < 0 || c >= names.length
     if (
-      start < 0 ||
-      start >= names.length ||
-      kinds[start] === 'text' ||
-      own('start-ms') ||
-      refuse.some(own)
+      order === 'start' &&
+      (!number(start) || !(number(end) || absent(end)) || own('start-ms') || refuse.some(own))
     ) {
       close()
       return null
     }
-    const kept = columns.filter((_, c) => c === start || full.rowNames[c]!.some((n) => fields.has(n)))
+    // The time columns stay for the time range.
+    const kept = columns.filter(
+      (_, c) => c === start || c === end || full.rowNames[c]!.some((n) => fields.has(n)),
+    )
     const { schema } = objectSchema(
       kept.map((c) => c.name),
       familyOf(names),
@@ -92,17 +116,24 @@ export async function parquetInStartOrder(
     const since = parquet.options.since ?? Number.NEGATIVE_INFINITY
     const until = parquet.options.until ?? Number.POSITIVE_INFINITY
     const timed = Number.isFinite(since) || Number.isFinite(until)
-    const sql = `SELECT ${kept.map((c) => castSql(c.name, c.type)).join(', ')} FROM ${source}
-      ${timed ? `WHERE ${timeRangeSql(names, full, since, until)}` : ''}
-      ORDER BY ${sqlIdentifier(names[start]!)}, file_index, file_row_number`
+    const cast = kept.map((c) => castSql(c.name, c.type)).join(', ')
+    const sql =
+      order === 'start'
+        ? `SELECT ${cast} FROM ${source}
+          ${timed ? `WHERE ${timeRangeSql(names, full, since, until)}` : ''}
+          ORDER BY ${sqlIdentifier(names[start]!)}, file_index, file_row_number`
+        : `SELECT ${cast} FROM ${source}`
+    // In read order the time range is tested on each row, as the reader tests it.
+    const test = order === 'read' && timed
     const total = await rowCount(duckdb, db, list)
-    // The sort reads every file before its first row comes out; a file DuckDB cannot read fails it
+    // A sort reads every file before its first row comes out; a file DuckDB cannot read fails it
     // here, before anything is counted, and the caller reads the files as the reader would.
-    const sorted = await sorting(duckdb, db, parquet, async () => {
+    const run = async () => {
       const result = await execute(duckdb, db, sql, true)
       return { result, first: await duckdb.fetch_chunk(result) }
-    }).catch(() => null)
-    if (sorted === null) {
+    }
+    const opened = await (order === 'start' ? sorting(duckdb, db, parquet, run) : run()).catch(() => null)
+    if (opened === null) {
       close()
       return null
     }
@@ -112,21 +143,24 @@ export async function parquetInStartOrder(
       schema,
       kept.map((c) => kindOf(c.type)),
     )
+    const progress = streamProgress(duckdb, db, parquet)
     async function* batches(): AsyncGenerator<FlowRow[]> {
-      if (sorted === null) return
-      let chunk = sorted.first
+      if (opened === null) return
+      let chunk = opened.first
       while (chunk !== null) {
         const size = cursor.load(chunk)
-        if (size === 0) return
+        if (size === 0) break
         // The next chunk is copied out of the result while this one is read.
-        const next = duckdb.fetch_chunk(sorted.result)
+        const next = duckdb.fetch_chunk(opened.result)
         try {
-          const rows: FlowRow[] = new Array(size)
+          const rows: FlowRow[] = []
           for (let row = 0; row < size; row++) {
             cursor.row = row
-            rows[row] = cursor.toRow()
+            if (test && !inTimeRange(cursor, since, until)) continue
+            rows.push(cursor.toRow())
           }
-          stats.rows += size
+          stats.rows += rows.length
+          if (order === 'read') progress?.(stats.rows)
           yield rows
         } finally {
           // A caller that stops early leaves the fetch running; its outcome no longer matters.
@@ -134,6 +168,7 @@ export async function parquetInStartOrder(
         }
         chunk = await next
       }
+      progress?.(stats.rows, true)
     }
     return { total, batches, close }
   } catch (error) {
@@ -189,5 +224,33 @@ async function sorting<T>(
   } finally {
     clearInterval(timer)
     report(1, rows)
+  }
+}
+
+/** Passes DuckDB's progress in a streamed scan to the read's progress bar, now and then. */
+function streamProgress(
+  duckdb: DuckdbBindings,
+  connection: Connection,
+  parquet: ParquetFiles,
+): ((rows: number, done?: boolean) => void) | null {
+  const onProgress = parquet.options.onProgress
+  if (onProgress === undefined) return null
+  const files = parquet.files.length
+  const bytes = parquet.files.reduce((sum, f) => sum + f.size, 0)
+  let last = 0
+  return (rows, done = false) => {
+    const now = Date.now()
+    if (!done && now - last < PROGRESS_EVERY) return
+    last = now
+    const p = done ? 100 : duckdb.query_progress(connection).percentage
+    if (p < 0) return
+    const share = Math.min(p, 100) / 100
+    onProgress({
+      files,
+      filesDone: Math.floor(files * share),
+      bytes,
+      bytesDone: Math.floor(bytes * share),
+      rows,
+    })
   }
 }
