@@ -24,6 +24,8 @@ export interface DetectOptions {
   network: NetworkConfig | null
   /** Detections to run (default: all). */
   only?: readonly DetectionName[]
+  /** Told DuckDB's progress while it groups the contacts (rows processed of rows to process). */
+  onGrouping?: (done: number, total: number) => void
 }
 
 export interface DetectResult {
@@ -113,7 +115,8 @@ async function run(
   }
 
   const t = options.thresholds
-  const contacts = store === null ? null : await store.candidates(t.portScan.minPorts, t.sweep.minHosts)
+  const contacts =
+    store === null ? null : await store.candidates(t.portScan.minPorts, t.sweep.minHosts, options.onGrouping)
   let findings = [
     ...(contacts !== null && only.has('port-scan') ? portScanFindings(contacts, context) : []),
     ...(contacts !== null && only.has('sweep') ? sweepFindings(contacts, context) : []),
