@@ -89,10 +89,15 @@ export class ContactStore {
       const sample = (c: string) => `first(${c} ORDER BY start, seq)`
       const connection = db.connection
       const { result, first } = await withQueryProgress(connection, onGrouping, async () => {
-        await connection.run(`CREATE TEMP TABLE requests AS SELECT * FROM ${from}`)
+        // Everything here spills beyond DuckDB's memory limit: the staged lines are read where
+        // they are (a table of them, or a CTE made one, would have to fit), once per part, and
+        // distinct ports and hosts are counted by grouping (an aggregate over DISTINCT holds
+        // every value of a group in memory). Only the candidates' contacts are grouped with
+        // their samples (ordered aggregates, held in memory: a few scanners' worth).
         const result = await connection.stream(`
-        WITH scanners AS (SELECT source FROM requests GROUP BY source HAVING count(DISTINCT port) >= ${minPorts}),
-        sweeps AS (SELECT source, port FROM requests GROUP BY source, port HAVING count(DISTINCT host) >= ${minHosts})
+        WITH requests AS NOT MATERIALIZED (SELECT * FROM ${from}),
+        scanners AS (SELECT source FROM (SELECT DISTINCT source, port FROM requests WHERE port IS NOT NULL) GROUP BY source HAVING count(*) >= ${minPorts}),
+        sweeps AS (SELECT source, port FROM (SELECT DISTINCT source, port, host FROM requests WHERE host IS NOT NULL) GROUP BY source, port HAVING count(*) >= ${minHosts})
         SELECT source, host, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
           sum(packets) AS packets, sum(bytes) AS bytes,
           bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
