@@ -166,7 +166,16 @@ async function ownScan(
           // A caller that stops early leaves the fetch running; its outcome no longer matters.
           next.catch(() => {})
         }
-        chunk = await next
+        try {
+          chunk = await next
+        } catch (error) {
+          // A file that fails half way (its footer was readable) ends the scan as it ends the
+          // reader's: one bad line, on the first file, and the records read so far stand.
+          stats.badLines++
+          const message = error instanceof Error ? error.message : String(error)
+          parquet.options.onBadLine?.(parquet.files[0]?.name ?? '', 0, `cannot read the file: ${message}`)
+          break
+        }
       }
       progress?.(stats.rows, true)
     }
