@@ -18,7 +18,8 @@ const TIME = '/usr/bin/time'
 const GENERATOR_VERSION = 1
 const gzipAsync = promisify(gzip)
 
-const HELP = `usage: npm run bench:query -- [--records N] [--files F] [--runs R] [--only query|analyses] [--no-build]
+const HELP = `usage: npm run bench:query -- [--records N] [--files F] [--runs R] [--only query|analyses]
+         [--commands report,detect,audit,what-if,sql] [--no-build]
 
 Makes (once, cached in bench/out/query/) N records (default 10000000) of AWS default-format flow
 logs in F gzip text files (default 100, one per minute in the aws key layout), and the same records
@@ -31,7 +32,7 @@ Every tool writes the matching records (all 14 fields, CSV or text) to a file; t
 Then (issue 14) every analysis command on both file sets, each against DuckDB running the equivalent
 SQL on the same files in the same run: report (its default reports), detect, audit and what-if (with
 a config of the 64 interfaces, written next to the data), and sql. Targets: within 2x of DuckDB's
-time, peak memory under 1.5 GB. --only picks one half.`
+time, peak memory under 1.5 GB. --only picks one half, --commands some of the analysis commands.`
 
 const FIELDS =
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'
@@ -45,6 +46,7 @@ async function main() {
       files: { type: 'string', default: '100' },
       runs: { type: 'string', default: '3' },
       only: { type: 'string' },
+      commands: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -63,6 +65,10 @@ async function main() {
   if (!Number.isInteger(runs) || runs < 1) return usage(`--runs: "${values.runs}" is not a whole number >= 1`)
   if (values.only !== undefined && values.only !== 'query' && values.only !== 'analyses')
     return usage(`--only: "${values.only}" is not query or analyses`)
+  const commands = values.commands?.split(',').map((c) => c.trim())
+  const known = ['report', 'detect', 'audit', 'what-if', 'sql']
+  const unknown = commands?.find((c) => !known.includes(c))
+  if (unknown !== undefined) return usage(`--commands: "${unknown}" is not one of ${known.join(', ')}`)
   if (!existsSync(TIME)) {
     console.error('bench:query: missing /usr/bin/time; install: apt-get install time')
     return 2
@@ -108,7 +114,7 @@ async function main() {
     Object.assign(summary, query)
   }
   if (values.only !== 'query') {
-    const analyses = analysesBench({ data, text, parquet, scratch, records, runs })
+    const analyses = analysesBench({ data, text, parquet, scratch, records, runs, only: commands })
     if (typeof analyses === 'number') return analyses
     summary.analyses = analyses
   }
@@ -236,19 +242,20 @@ const MEMORY_TARGET_KB = 1.5e9 / 1024
  * report's group-bys; detect's contacts per source, host and port; audit's and what-if's replay in
  * time order (a sort of every record) and counts per interface and port; sql's own statement.
  */
-function analysesBench({ data, text, parquet, scratch, records, runs }) {
+function analysesBench({ data, text, parquet, scratch, records, runs, only }) {
   const flowlog = join(ROOT, 'bin', 'flowlog.js')
   const duckdb = join(ROOT, 'scripts', 'bench-query-duckdb.js')
   const { network, proposed } = writeBenchConfig(data)
   const common = ['--no-summary', '--no-progress']
   const sqlStatement = 'SELECT srcaddr, sum(bytes) AS bytes FROM flows GROUP BY 1 ORDER BY 2 DESC LIMIT 10'
-  const commands = [
+  const all = [
     { name: 'report', args: ['report', '-f', 'json'] },
     { name: 'detect', args: ['detect', '-f', 'json', '--config', network] },
     { name: 'audit', args: ['audit', '-f', 'json', '--config', network] },
     { name: 'what-if', args: ['what-if', '-f', 'json', '--config', network, '--groups', proposed] },
     { name: 'sql', args: ['sql', '-f', 'csv', sqlStatement] },
   ]
+  const commands = only === undefined ? all : all.filter((c) => only.includes(c.name))
   const equivalent = (name, from, iface) =>
     ({
       report: `SELECT srcaddr, dstaddr, dstport, action, start // 60 AS minute, count(*) AS records, sum(bytes) AS bytes FROM ${from} GROUP BY GROUPING SETS ((srcaddr, dstaddr), (srcaddr), (dstaddr), (dstport, action), (action), (start // 60)) ORDER BY bytes DESC LIMIT 50`,

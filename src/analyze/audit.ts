@@ -3,7 +3,7 @@ import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
 import { DIRECTION } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy, protocolNumber } from '../policy/compile-policy.js'
 import { platformRules, vpcResolvers } from '../policy/platform-services.js'
-import type { Flow } from './flow.js'
+import type { FlowReader } from '../read/index.js'
 import type { FlowRow } from './flow-row.js'
 import {
   addTuple,
@@ -14,7 +14,7 @@ import {
   type RuleUsage,
 } from './least-privilege.js'
 import { type JudgeProgress, type PlacedFlow, PROGRESS_STEP, Replay } from './rejudge.js'
-import { type ReplaySource, stageForReplay } from './replay-order.js'
+import { type ReplayOptions, type ReplaySource, replaySource } from './replay-order.js'
 import { portRange, RuleMatcher } from './rule-match.js'
 import { ruleText } from './rule-text.js'
 
@@ -91,7 +91,7 @@ export interface AuditResult {
   rules: RuleAudit[]
 }
 
-export interface AuditOptions {
+export interface AuditOptions extends ReplayOptions {
   limits?: LeastPrivilegeLimits
   /** Told how far the re-judging replay is (a progress bar), when the records carry no rule-id. */
   onProgress?: JudgeProgress
@@ -100,12 +100,12 @@ export interface AuditOptions {
 }
 
 export async function audit(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
   network: NetworkConfig,
   options: AuditOptions = {},
 ): Promise<AuditResult> {
   const policy = compilePolicy(network)
-  const source = await stageForReplay(rows, network, policy)
+  const source = await replaySource(rows, network, policy, options)
   try {
     return await auditReplay(source, network, policy, options)
   } finally {
@@ -113,17 +113,11 @@ export async function audit(
   }
 }
 
-/** An earlier rule's accepted records that a later rule would have matched, counted by what matching reads. */
-interface Opener {
-  iface: number
-  rule: number
-  flow: Flow
-  records: number
-}
-
 /**
  * Goes once through the records in replay order, keeping per rule what it carried (least-privilege
- * tuples) and the distinct records that opened traffic (for shadowing): distinct tuples, not records.
+ * tuples) and, for each rule that has carried nothing yet, how many accepted records of each other
+ * rule of its interfaces it would have matched (for shadowing): counts per pair of rules, never
+ * the records, so memory does not grow with them.
  */
 async function auditReplay(
   source: ReplaySource,
@@ -132,11 +126,10 @@ async function auditReplay(
   options: AuditOptions,
 ): Promise<AuditResult> {
   const ruleIndex = new Map(policy.ruleIds.map((id, i) => [id, i]))
-  const method =
-    source.accepted > 0 && source.acceptedWithRuleId === source.accepted ? 'rule-id' : 're-judged'
+  const method = source.namesRules ? 'rule-id' : 're-judged'
   const replay =
     method === 're-judged'
-      ? new Replay(policy, source.index, network.limits.connectionTableCapacity, source.placed)
+      ? new Replay(policy, source.index, network.limits.connectionTableCapacity, source.expected)
       : null
   // The rule each record is attributed to (-1: none, rejected).
   const unknownRuleIds: Record<string, number> = {}
@@ -154,9 +147,17 @@ async function auditReplay(
   const matcher = new RuleMatcher(network)
   const platformOf = platformMatcher(network, matcher)
   let platform = 0
-  // Accepted records in each direction, by the rule that took them: candidates for shadowing,
-  // one entry per distinct (interface, rule, protocol, port, addresses), in order of first record.
-  const openers = new Map<string, Opener>()
+  // The audited rules of each interface's groups, inbound and outbound: what its records may shadow.
+  const auditedOn = network.interfaces.map((nic) =>
+    (['inbound', 'outbound'] as const).map((direction) =>
+      policy.rules.flatMap((c, r) =>
+        !c.implicit && c.direction === direction && nic.securityGroups.includes(c.group) ? [r] : [],
+      ),
+    ),
+  )
+  // Rule → the rules whose accepted records it would have matched → records, in order first seen.
+  // A rule that carries traffic is never shadowed: its counts stop (and are dropped) then.
+  const shadows = new Map<number, Map<string, number>>()
   const covered = new Set<number>()
   let first = Number.POSITIVE_INFINITY
   let last = Number.NEGATIVE_INFINITY
@@ -166,7 +167,7 @@ async function auditReplay(
       const r = causeOf(p)
       judged++
       if (replay !== null && options.onProgress !== undefined && judged % PROGRESS_STEP === 0)
-        options.onProgress(judged, source.placed)
+        options.onProgress(judged, source.expected)
       covered.add(p.iface)
       first = Math.min(first, p.time)
       last = Math.max(last, p.flow.end ?? p.time)
@@ -177,19 +178,28 @@ async function auditReplay(
         continue
       }
       const f = p.flow
-      const key = `${p.iface} ${r} ${f.protocol} ${f.dstport} ${f.srcaddr} ${f.dstaddr}`
-      const opener = openers.get(key)
-      if (opener === undefined) openers.set(key, { iface: p.iface, rule: r, flow: f, records: 1 })
-      else opener.records++
+      const by = policy.ruleIds[r] ?? '?'
+      for (const other of auditedOn[p.iface]?.[rule.direction === 'inbound' ? 0 : 1] ?? []) {
+        if (other === r || usage.has(other)) continue
+        const shadowed = policy.rules[other]
+        if (shadowed === undefined || !matcher.matches(shadowed.rule, rule.direction, f, p.words)) continue
+        let counts = shadows.get(other)
+        if (counts === undefined) {
+          counts = new Map()
+          shadows.set(other, counts)
+        }
+        counts.set(by, (counts.get(by) ?? 0) + 1)
+      }
       let u = usage.get(r)
       if (u === undefined) {
         u = emptyUsage()
         usage.set(r, u)
+        shadows.delete(r)
       }
       addUsage(u, p, rule.direction)
     }
   }
-  if (replay !== null) options.onProgress?.(judged, source.placed)
+  if (replay !== null) options.onProgress?.(judged, judged)
   replay?.finish()
 
   const limits = options.limits ?? DEFAULT_LEAST_PRIVILEGE_LIMITS
@@ -204,13 +214,7 @@ async function auditReplay(
     if (u !== null) status = 'used'
     else if (!members.some((i) => covered.has(i))) status = 'not-covered'
     else {
-      const on = new Set(members)
-      for (const o of openers.values()) {
-        if (o.rule === r || !on.has(o.iface) || policy.rules[o.rule]?.direction !== direction) continue
-        if (!matcher.matches(rule, direction, o.flow)) continue
-        const by = policy.ruleIds[o.rule] ?? '?'
-        shadowedBy[by] = (shadowedBy[by] ?? 0) + o.records
-      }
+      for (const [by, records] of shadows.get(r) ?? []) shadowedBy[by] = records
       status = Object.keys(shadowedBy).length > 0 ? 'shadowed' : 'unused'
     }
     const intent = publicIntent(rule, direction)

@@ -1,4 +1,5 @@
 import type { NetworkConfig } from '../core/network.js'
+import type { FlowReader } from '../read/index.js'
 import { AddressScope, CidrSet } from './address-scope.js'
 import { BruteForceDetector } from './detections/brute-force.js'
 import { ContactStore } from './detections/contact-store.js'
@@ -10,8 +11,9 @@ import { RejectBurstDetector } from './detections/reject-burst.js'
 import { RuleNamer } from './detections/rule-namer.js'
 import { sweepFindings } from './detections/sweep.js'
 import type { Thresholds } from './detections/thresholds.js'
-import { isTraffic, toFlow } from './flow.js'
+import { ANALYSIS_FIELDS, isTraffic, toFlow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
+import { parquetInReadOrder } from './parquet-own-scan.js'
 
 /**
  * `flowlog detect`: every record goes once through every detection, which keeps only what it
@@ -22,6 +24,8 @@ export interface DetectOptions {
   network: NetworkConfig | null
   /** Detections to run (default: all). */
   only?: readonly DetectionName[]
+  /** Told DuckDB's progress while it groups the contacts (rows processed of rows to process). */
+  onGrouping?: (done: number, total: number) => void
 }
 
 export interface DetectResult {
@@ -34,7 +38,7 @@ export interface DetectResult {
 const SEVERITY_RANK = { high: 0, medium: 1, low: 2 } as const
 
 export async function detect(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
   options: DetectOptions,
 ): Promise<DetectResult> {
   const context: DetectContext = {
@@ -52,8 +56,36 @@ export async function detect(
   }
 }
 
+/**
+ * The records in read order, a block at a time: local Parquet files through an own scan of the
+ * columns the detections read (parquet-own-scan.ts), anything else as the reader gives it.
+ */
+async function* batchesOf(
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
+): AsyncGenerator<readonly FlowRow[]> {
+  if ('parquetFiles' in rows) {
+    const parquet = await rows.parquetFiles()
+    const scan = parquet === null ? null : await parquetInReadOrder(parquet, ANALYSIS_FIELDS)
+    if (scan !== null) {
+      try {
+        yield* scan.batches()
+      } finally {
+        scan.close()
+      }
+      return
+    }
+    yield* rows.batches()
+    return
+  }
+  if (Array.isArray(rows)) {
+    yield rows
+    return
+  }
+  for await (const row of rows) yield [row]
+}
+
 async function run(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
   options: DetectOptions,
   context: DetectContext,
   only: ReadonlySet<DetectionName>,
@@ -68,20 +100,23 @@ async function run(
   const ignore = new CidrSet(options.thresholds.ignoreSources)
   let records = 0
   let ignored = 0
-  for await (const row of rows) {
-    const flow = toFlow(row)
-    if (!isTraffic(flow)) continue
-    records++
-    if (ignore.has(flow.srcaddr ?? '')) {
-      ignored++
-      continue
+  for await (const batch of batchesOf(rows)) {
+    for (const row of batch) {
+      const flow = toFlow(row)
+      if (!isTraffic(flow)) continue
+      records++
+      if (ignore.has(flow.srcaddr ?? '')) {
+        ignored++
+        continue
+      }
+      store?.observe(flow)
+      for (const d of detectors) d.observe(flow)
     }
-    store?.observe(flow)
-    for (const d of detectors) d.observe(flow)
   }
 
   const t = options.thresholds
-  const contacts = store === null ? null : await store.candidates(t.portScan.minPorts, t.sweep.minHosts)
+  const contacts =
+    store === null ? null : await store.candidates(t.portScan.minPorts, t.sweep.minHosts, options.onGrouping)
   let findings = [
     ...(contacts !== null && only.has('port-scan') ? portScanFindings(contacts, context) : []),
     ...(contacts !== null && only.has('sweep') ? sweepFindings(contacts, context) : []),

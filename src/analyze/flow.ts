@@ -92,6 +92,33 @@ export function toFlow(row: FlowRow): Flow {
   }
 }
 
+/**
+ * What detect, audit and what-if read of a record, as toFlow's row names: all but the instance,
+ * subnet, VPC and reject reason, which none of them shows. An analysis's own scan of Parquet files
+ * (parquet-own-scan.ts) reads only these columns.
+ */
+export const ANALYSIS_FIELDS: ReadonlySet<string> = new Set([
+  'interface-id',
+  'srcaddr',
+  'dstaddr',
+  'pkt-srcaddr',
+  'pkt-dstaddr',
+  'action',
+  'flow-direction',
+  'rule-id',
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'start-ms',
+  'end-ms',
+  'tcp-flags',
+  'log-status',
+])
+
 /** A record that describes traffic (not a NODATA/SKIPDATA status line). */
 export function isTraffic(flow: Flow): boolean {
   return (

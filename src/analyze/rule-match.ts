@@ -12,6 +12,8 @@ import type { Flow } from './flow.js'
 export class RuleMatcher {
   readonly #members = new Map<string, Cidr[]>()
   readonly #cidrs = new Map<string, Cidr | null>()
+  /** Each rule's protocol and port range, worked out once (matches runs for every record). */
+  readonly #shapes = new Map<SecurityGroupRule, { protocol: number; from: number; to: number }>()
   readonly #scratch = new Uint32Array(4)
 
   constructor(network: NetworkConfig) {
@@ -39,13 +41,23 @@ export class RuleMatcher {
     flow: Flow,
     words: Uint32Array | null = null,
   ): boolean {
-    const protocol = protocolNumber(rule.protocol)
+    let shape = this.#shapes.get(rule)
+    if (shape === undefined) {
+      const protocol = protocolNumber(rule.protocol)
+      // No port range (or a protocol without ports): any port, whatever the record says.
+      const [from, to] =
+        (protocol === 6 || protocol === 17) && rule.ports !== null
+          ? portRange(rule.ports)
+          : [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]
+      shape = { protocol, from, to }
+      this.#shapes.set(rule, shape)
+    }
+    const protocol = shape.protocol
     if (protocol !== -1) {
       if (flow.protocol !== protocol) return false
-      if ((protocol === 6 || protocol === 17) && rule.ports !== null) {
-        const [from, to] = portRange(rule.ports)
+      if (protocol === 6 || protocol === 17) {
         const port = flow.dstport ?? 0
-        if (port < from || port > to) return false
+        if (port < shape.from || port > shape.to) return false
       }
     }
     const peer = RuleMatcher.peerOf(flow, direction)

@@ -27,6 +27,9 @@ export async function openScratchDuckDB(dir: string): Promise<ScratchDuckDB> {
     await connection.run(`SET temp_directory = ${sqlString(join(dir, 'spill'))}`)
     // Sorts and groups say their own order; none need the order of the staged lines.
     await connection.run('SET preserve_insertion_order = false')
+    // Progress is asked for (withQueryProgress) while a sort or group runs, never printed.
+    await connection.run('SET enable_progress_bar = true')
+    await connection.run('SET enable_progress_bar_print = false')
     return { connection, close }
   } catch (error) {
     close()
@@ -38,4 +41,29 @@ export async function openScratchDuckDB(dir: string): Promise<ScratchDuckDB> {
 export function stagedTable(stage: StagingFile, types: Readonly<Record<string, string>>): string {
   const columns = `{${stage.fields.map((f) => `'${f}': '${types[f] ?? 'VARCHAR'}'`).join(', ')}}`
   return `read_csv(${sqlString(stage.path)}, delim = '\\t', quote = '', escape = '', header = false, auto_detect = false, columns = ${columns})`
+}
+
+/** How often DuckDB's progress is passed on (ms). */
+const PROGRESS_EVERY = 200
+
+/**
+ * Runs `work`, which waits for DuckDB (a sort or a group), telling `onProgress` meanwhile how far
+ * DuckDB says it is: rows processed of the rows it expects to process.
+ */
+export async function withQueryProgress<T>(
+  connection: DuckDBConnection,
+  onProgress: ((done: number, total: number) => void) | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (onProgress === undefined) return work()
+  const timer = setInterval(() => {
+    const p = connection.progress
+    if (p.percentage >= 0 && p.total_rows_to_process > 0n)
+      onProgress(Number(p.rows_processed), Number(p.total_rows_to_process))
+  }, PROGRESS_EVERY)
+  try {
+    return await work()
+  } finally {
+    clearInterval(timer)
+  }
 }

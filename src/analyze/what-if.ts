@@ -1,11 +1,12 @@
 import type { NetworkConfig } from '../core/network.js'
 import { DIRECTION_NAMES, REJECT_REASON_NAMES } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
+import type { FlowReader } from '../read/index.js'
 import { protocolName } from './detections/finding.js'
 import type { Flow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
 import { type JudgeProgress, type PlacedFlow, PROGRESS_STEP, Replay } from './rejudge.js'
-import { type ReplaySource, stageForReplay } from './replay-order.js'
+import { type ReplayOptions, type ReplaySource, replaySource } from './replay-order.js'
 import { ruleText } from './rule-text.js'
 
 /**
@@ -114,7 +115,7 @@ function responsibleFor(
   return `no-matching-rule: no proposed rule allows it${was}`
 }
 
-export interface WhatIfOptions {
+export interface WhatIfOptions extends ReplayOptions {
   /** Also list flows that stay accepted but by another rule (default: only verdict changes). */
   ruleChanges?: boolean
   /** Told how far the two replays are (a progress bar): records judged of both replays' total. */
@@ -122,14 +123,14 @@ export interface WhatIfOptions {
 }
 
 export async function whatIf(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
   current: NetworkConfig,
   proposed: NetworkConfig,
   options: WhatIfOptions = {},
 ): Promise<WhatIfResult> {
   const now = compilePolicy(current)
   const next = compilePolicy(proposed)
-  const source = await stageForReplay(rows, current, now)
+  const source = await replaySource(rows, current, now, options)
   try {
     return await compareReplays(source, current, proposed, now, next, options)
   } finally {
@@ -150,8 +151,8 @@ async function compareReplays(
   next: CompiledPolicy,
   options: WhatIfOptions,
 ): Promise<WhatIfResult> {
-  const before = new Replay(now, source.index, current.limits.connectionTableCapacity, source.placed)
-  const after = new Replay(next, source.index, proposed.limits.connectionTableCapacity, source.placed)
+  const before = new Replay(now, source.index, current.limits.connectionTableCapacity, source.expected)
+  const after = new Replay(next, source.index, proposed.limits.connectionTableCapacity, source.expected)
   const progress = options.onProgress
   let agreeing = 0
   let compared = 0
@@ -231,7 +232,7 @@ async function compareReplays(
     change.last = Math.max(change.last, f.end ?? p.time)
   }
   // Progress counts both replays' records, as when they ran one after the other.
-  const total = 2 * source.placed
+  const total = 2 * source.expected
   for await (const batch of source.batches()) {
     for (const p of batch) {
       compare(p)
@@ -239,7 +240,7 @@ async function compareReplays(
       if (progress !== undefined && judged % PROGRESS_STEP === 0) progress(2 * judged, total)
     }
   }
-  progress?.(total, total)
+  progress?.(2 * judged, 2 * judged)
   before.finish()
   after.finish()
   const placed = source.placed

@@ -52,11 +52,20 @@ Examples:
     const network = loadConfig(flags.config)
     const read = startRead('audit', flags)
     const reader = readFlows(sources, read.options)
-    const judging = await phaseProgressBar('audit: re-judging', flags.progress, read.stopProgress)
+    // DuckDB sorts the records (a while on millions), then the replay goes through them.
+    const sorting = await phaseProgressBar('audit: sorting', flags.progress, read.stopProgress)
+    const judging = await phaseProgressBar('audit: re-judging', flags.progress, () => {
+      read.stopProgress()
+      sorting?.stop()
+    })
     const result = await audit(reader, network, {
       narrowPublic: flags.narrowPublic,
       ...(judging === null ? {} : { onProgress: judging.update }),
-    }).finally(() => judging?.stop())
+      ...(sorting === null ? {} : { onSorting: sorting.update }),
+    }).finally(() => {
+      sorting?.stop()
+      judging?.stop()
+    })
     read.finish(reader.stats, `${result.rules.length} rule(s) audited`)
     if (result.placed === 0)
       read.nothing(

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load-config.js'
 import { InputError } from '../core/errors.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
 import { formatOption, openOutput, outputOption } from './output-options.js'
+import { phaseProgressBar } from './phase-progress.js'
 import { repeatableOption } from './repeatable-option.js'
 
 interface DetectFlags extends SourceFlags {
@@ -61,11 +62,14 @@ Examples:
     const network = flags.config === undefined ? null : loadConfig(flags.config)
     const read = startRead('detect', flags)
     const reader = readFlows(sources, read.options)
+    // After the read, DuckDB groups the requests into contacts (a while on millions).
+    const grouping = await phaseProgressBar('detect: grouping', flags.progress, read.stopProgress)
     const result = await detect(reader, {
       thresholds,
       network,
       ...(flags.only === undefined ? {} : { only: flags.only }),
-    })
+      ...(grouping === null ? {} : { onGrouping: grouping.update }),
+    }).finally(() => grouping?.stop())
     read.finish(reader.stats, `${result.findings.length} finding(s)`)
     if (result.records === 0)
       read.nothing(

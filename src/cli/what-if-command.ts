@@ -52,11 +52,20 @@ Examples:
     const proposal = loadProposedGroups(flags.groups, network)
     const read = startRead('what-if', flags)
     const reader = readFlows(sources, read.options)
-    const judging = await phaseProgressBar('what-if: replaying', flags.progress, read.stopProgress)
+    // DuckDB sorts the records (a while on millions), then the replay goes through them.
+    const sorting = await phaseProgressBar('what-if: sorting', flags.progress, read.stopProgress)
+    const judging = await phaseProgressBar('what-if: replaying', flags.progress, () => {
+      read.stopProgress()
+      sorting?.stop()
+    })
     const result = await whatIf(reader, network, proposal.network, {
       ruleChanges: flags.ruleChanges,
       ...(judging === null ? {} : { onProgress: judging.update }),
-    }).finally(() => judging?.stop())
+      ...(sorting === null ? {} : { onSorting: sorting.update }),
+    }).finally(() => {
+      sorting?.stop()
+      judging?.stop()
+    })
     const notes = proposal.unattached.map(
       (id) => `${id} is on no interface: its rules judge only what refers to it`,
     )

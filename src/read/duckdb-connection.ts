@@ -24,7 +24,7 @@ let shared: Promise<ReaderConnection> | null = null
  */
 export function readerConnection(): Promise<ReaderConnection> {
   shared ??= (async () => {
-    const duckdb = createRequire(import.meta.url)('@duckdb/node-bindings') as DuckdbBindings
+    const duckdb = duckdbBindings()
     const database = await duckdb.open(':memory:')
     const connection = await duckdb.connect(database)
     // A Parquet scan reads each file's footer for the schema, the row count and the rows: once.
@@ -32,6 +32,11 @@ export function readerConnection(): Promise<ReaderConnection> {
     return { duckdb, database, connection }
   })()
   return shared
+}
+
+/** DuckDB's native bindings (see readerConnection for why not @duckdb/node-api). */
+export function duckdbBindings(): DuckdbBindings {
+  return createRequire(import.meta.url)('@duckdb/node-bindings') as DuckdbBindings
 }
 
 /** A string as a SQL literal. */

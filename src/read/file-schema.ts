@@ -145,9 +145,14 @@ export function familyOf(names: readonly string[]): 'aws' | 'nhn' {
   return names.some((n) => NHN_TO_AWS.has(n) && !KNOWN_FIELDS.has(awsName(n))) ? 'nhn' : 'aws'
 }
 
-/** A schema for records that are objects: their own keys first, then every other known field. */
-export function objectSchema(names: readonly string[]): { schema: FileSchema; sourceNames: string[] } {
-  const family = familyOf(names)
+/**
+ * A schema for records that are objects: their own keys first, then every other known field.
+ * `family` is told when `names` are some of a file's columns (the family is the file's).
+ */
+export function objectSchema(
+  names: readonly string[],
+  family = familyOf(names),
+): { schema: FileSchema; sourceNames: string[] } {
   const sourceNames = [...names]
   const present = new Set(schemaOf(names, family, null).columns)
   for (const field of KNOWN_FIELDS.keys()) if (!present.has(field)) sourceNames.push(field)

@@ -5,6 +5,6 @@
 export { communityIdOfRow } from '../community-id/community-id.js'
 export type { FlowRow, FlowValue, ValueKind } from './flow-row.js'
 export { columnName, KNOWN_FIELDS, kindOf, NHN_TO_AWS } from './flow-row.js'
-export type { FlowReader } from './read-flows.js'
+export type { FlowReader, ParquetFiles } from './read-flows.js'
 export { readFlows } from './read-flows.js'
 export type { ReadOptions, ReadProgress, ReadStats } from './read-options.js'

@@ -105,7 +105,7 @@ export async function* scanParquet(
  * A prepared query. DuckDB's message for a query it cannot bind (a file that is not Parquet) goes
  * on to quote the query, here a list of every file: that part is left out.
  */
-async function prepare(
+export async function prepare(
   duckdb: DuckdbBindings,
   connection: Connection,
   sql: string,
@@ -119,7 +119,7 @@ async function prepare(
 }
 
 /** The result columns of a query, by preparing it (nothing runs). */
-async function describe(
+export async function describe(
   duckdb: DuckdbBindings,
   connection: Connection,
   sql: string,
@@ -136,7 +136,7 @@ async function describe(
   }
 }
 
-async function execute(
+export async function execute(
   duckdb: DuckdbBindings,
   connection: Connection,
   sql: string,
@@ -156,7 +156,7 @@ async function execute(
  * The chunks of a result, each fetched (copied out of the result, on the thread pool) while the
  * caller reads the one before.
  */
-async function* chunksOf(duckdb: DuckdbBindings, result: Result): AsyncGenerator<DataChunk> {
+export async function* chunksOf(duckdb: DuckdbBindings, result: Result): AsyncGenerator<DataChunk> {
   let next = duckdb.fetch_chunk(result)
   try {
     for (;;) {
@@ -183,7 +183,12 @@ async function countRows(duckdb: DuckdbBindings, connection: Connection, sql: st
  * inTimeRange (record-cursor.ts) as SQL over the files' columns: a row is out only when its last
  * time is before `since` or its first time at or after `until`; a missing time keeps it.
  */
-function timeRangeSql(names: readonly string[], schema: FileSchema, since: number, until: number): string {
+export function timeRangeSql(
+  names: readonly string[],
+  schema: FileSchema,
+  since: number,
+  until: number,
+): string {
   const column = (c: number) =>
     c >= 0 && c < names.length ? `TRY_CAST(${sqlIdentifier(names[c]!)} AS DOUBLE)` : 'NULL'
   const start = column(schema.start)

@@ -2,7 +2,8 @@ import { communityIdOfRow } from '../community-id/community-id.js'
 import type { FlowRow } from './flow-row.js'
 import { listSources } from './list-sources.js'
 import { emptyStats, type ReadOptions, type ReadStats } from './read-options.js'
-import { scanFiles } from './scan-files.js'
+import { isParquet, scanFiles } from './scan-files.js'
+import type { SourceFile } from './source-file.js'
 
 /**
  * Flow-log records from files, directories (recursively) and s3://bucket/prefix sources, in any
@@ -21,6 +22,27 @@ export interface FlowReader extends AsyncIterable<FlowRow> {
   readonly stats: ReadStats
   /** The same rows in arrays (one per block of input): fewer awaits for large reads. */
   batches(): AsyncGenerator<FlowRow[]>
+  /**
+   * When every source is a local Parquet file, the files, for a caller that reads them in its own
+   * DuckDB query (an analysis sorting or grouping them there rather than taking them row by row);
+   * null otherwise (standard input, object storage, other formats), and the caller iterates the
+   * reader. Nothing is read or counted until the caller says it `begin`s.
+   */
+  parquetFiles(): Promise<ParquetFiles | null>
+}
+
+/** Local Parquet files a caller scans itself (FlowReader.parquetFiles). */
+export interface ParquetFiles {
+  readonly files: readonly SourceFile[]
+  /** Their local paths, in read order. */
+  readonly paths: readonly string[]
+  /** The read's options: the caller keeps to since/until and reports progress as the reader would. */
+  readonly options: ReadOptions
+  /**
+   * Counts the files as read (and those pruned by their key) in the reader's stats, which it
+   * returns: the caller adds the rows it reads within since/until to `rows`.
+   */
+  begin(): ReadStats
 }
 
 export function readFlows(sources: readonly string[], options: ReadOptions = {}): FlowReader {
@@ -51,9 +73,27 @@ export function readFlows(sources: readonly string[], options: ReadOptions = {})
       }
     }
   }
+  const parquetFiles = async (): Promise<ParquetFiles | null> => {
+    if (sources.some((s) => s === '-' || s.startsWith('s3://'))) return null
+    const listing = await listSources(sources, options.since, options.until)
+    const files = listing.files
+    if (files.length === 0 || !files.every((f) => isParquet(f) && f.localPath !== null)) return null
+    return {
+      files,
+      paths: files.map((f) => f.localPath ?? f.name),
+      options,
+      begin: () => {
+        stats.skippedFiles += listing.pruned
+        stats.files += files.length
+        for (const f of files) stats.bytes += f.size
+        return stats
+      },
+    }
+  }
   return {
     stats,
     batches,
+    parquetFiles,
     async *[Symbol.asyncIterator]() {
       for await (const batch of batches()) yield* batch
     },

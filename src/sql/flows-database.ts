@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
@@ -66,11 +66,22 @@ export async function openFlowsDatabase(
     await connection.run(`SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`)
     await connection.run(`SET temp_directory = ${sqlString(spill)}`)
     const columns = STORED_COLUMNS.map((c) => `${sqlIdentifier(c.column)} ${c.type}`).join(', ')
-    await connection.run(`CREATE TABLE flow_records (${columns})`)
+    await connection.run(`CREATE TABLE text_records (${columns})`)
     const parquet = listing.files.filter(isParquet)
     const other = listing.files.filter((f) => !isParquet(f))
     for (const stage of await stageRecords(other, options, stats, staging)) await ingest(connection, stage)
-    if (parquet.length > 0) await ingestParquet(connection, parquet, options, stats, staging)
+    // Parquet files stay where they are (objects from a bucket are copied beside the spill, which
+    // lives as long as the database): `flows` reads them in every query, so DuckDB scans only the
+    // columns a query names, where copying them in would write every column of every record.
+    const parquetRecords =
+      parquet.length > 0
+        ? await parquetView(connection, parquet, options, stats, join(spill, 'objects'))
+        : null
+    await connection.run(
+      parquetRecords === null
+        ? 'CREATE VIEW flow_records AS SELECT * FROM text_records'
+        : `CREATE VIEW flow_records AS SELECT * FROM text_records UNION ALL BY NAME SELECT * FROM ${parquetRecords}`,
+    )
     registerCommunityId(connection)
     await defineAthenaFunctions(connection)
     await connection.run(`CREATE VIEW flows AS SELECT *,
@@ -181,7 +192,7 @@ function valueText(cursor: RecordCursor, column: number): string | null {
   return cursor.text(column)
 }
 
-/** A staging file into flow_records; a value that is not a number where one belongs is NULL (as in query). */
+/** A staging file into text_records; a value that is not a number where one belongs is NULL (as in query). */
 async function ingest(connection: DuckDBConnection, stage: StagingFile): Promise<void> {
   const names = stage.fields.map((_, i) => `c${i}`)
   const types = `{${names.map((n) => `'${n}': 'VARCHAR'`).join(', ')}}`
@@ -193,27 +204,29 @@ async function ingest(connection: DuckDBConnection, stage: StagingFile): Promise
     })
     .join(', ')
   await connection.run(
-    `INSERT INTO flow_records BY NAME SELECT ${select} FROM read_csv(${sqlString(stage.path)}, ` +
+    `INSERT INTO text_records BY NAME SELECT ${select} FROM read_csv(${sqlString(stage.path)}, ` +
       `delim = '\\t', quote = '', escape = '', header = false, auto_detect = false, columns = ${types})`,
   )
 }
 
 /**
- * Parquet files straight into flow_records, read by DuckDB (columns matched by name, Athena's names
- * or AWS's; NHN Parquet mapped like NHN CSV), with the same time range as the reader.
+ * Parquet files as a view with the stored columns (read by DuckDB, columns matched by name, Athena's
+ * names or AWS's; NHN Parquet mapped like NHN CSV), with the same time range as the reader; its
+ * name. Its rows are counted in `stats` (from the files' footers when no time range applies).
  */
-async function ingestParquet(
+async function parquetView(
   connection: DuckDBConnection,
   files: readonly SourceFile[],
   options: ReadOptions,
   stats: ReadStats,
   dir: string,
-): Promise<void> {
+): Promise<string> {
   // DuckDB reads local files here: objects from a bucket are copied beside the staging files.
   const paths: string[] = []
   for (const [i, f] of files.entries()) {
     if (f.localPath !== null) paths.push(f.localPath)
     else {
+      mkdirSync(dir, { recursive: true })
       const path = join(dir, `${i}.parquet`)
       writeFileSync(path, await f.read())
       paths.push(path)
@@ -251,9 +264,11 @@ async function ingestParquet(
     where.push(`coalesce(coalesce(${last}, ${first}) >= ${options.since}, TRUE)`)
   if (options.until !== undefined && first !== null)
     where.push(`coalesce(coalesce(${first}, ${last}) < ${options.until}, TRUE)`)
-  const result = await connection.run(
-    `INSERT INTO flow_records BY NAME SELECT ${select.join(', ')} FROM read_parquet(${list}, union_by_name = true)` +
+  await connection.run(
+    `CREATE VIEW parquet_records AS SELECT ${select.join(', ')} FROM read_parquet(${list}, union_by_name = true)` +
       (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''),
   )
-  stats.rows += result.rowsChanged
+  const [count] = (await connection.runAndReadAll('SELECT count(*) FROM parquet_records')).getRows()
+  stats.rows += Number(count?.[0] ?? 0)
+  return 'parquet_records'
 }

@@ -12,6 +12,11 @@ import { isReply } from './traffic-roles.js'
  * `windowSeconds`. A connection is one client port; it counts as an attempt when it was rejected or
  * stayed short (at most `maxAttemptPackets` packets from the client: a failed login, not a session).
  * Accepted attempts make it high severity: the service answers, so a guess can succeed.
+ *
+ * State: one target per (source, host, SSH or RDP port) that was tried, holding one attempt per
+ * client port (a port number: at most 65,536 a target) and the rules that accepted it. It grows
+ * with the SSH and RDP connections of the input, never with its other records, and stops growing
+ * for a target once every client port has been seen.
  */
 interface Target {
   source: string

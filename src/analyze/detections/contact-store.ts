@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StagingFile } from '../../sql/staging-file.js'
 import type { Flow } from '../flow.js'
-import { openScratchDuckDB, stagedTable } from '../scratch-duckdb.js'
+import { openScratchDuckDB, stagedTable, withQueryProgress } from '../scratch-duckdb.js'
 import { ContactTable } from './contact-table.js'
 import type { DetectContext } from './context.js'
 import { Contact, portLabel } from './finding.js'
@@ -71,7 +71,12 @@ export class ContactStore {
    * The contacts of sources with at least `minPorts` distinct ports, and of source-port pairs with
    * at least `minHosts` distinct hosts; the staging is gone afterwards.
    */
-  async candidates(minPorts: number, minHosts: number): Promise<ContactTable> {
+  async candidates(
+    minPorts: number,
+    minHosts: number,
+    /** Told DuckDB's progress while it groups (rows processed of rows to process). */
+    onGrouping?: (done: number, total: number) => void,
+  ): Promise<ContactTable> {
     const table = new ContactTable(this.context)
     this.#closeStage()
     if (this.#stage.rows === 0) {
@@ -81,11 +86,18 @@ export class ContactStore {
     const db = await openScratchDuckDB(this.#dir)
     try {
       const from = stagedTable(this.#stage, COLUMNS)
-      await db.connection.run(`CREATE TEMP TABLE requests AS SELECT * FROM ${from}`)
       const sample = (c: string) => `first(${c} ORDER BY start, seq)`
-      const result = await db.connection.stream(`
-        WITH scanners AS (SELECT source FROM requests GROUP BY source HAVING count(DISTINCT port) >= ${minPorts}),
-        sweeps AS (SELECT source, port FROM requests GROUP BY source, port HAVING count(DISTINCT host) >= ${minHosts})
+      const connection = db.connection
+      const { result, first } = await withQueryProgress(connection, onGrouping, async () => {
+        // Everything here spills beyond DuckDB's memory limit: the staged lines are read where
+        // they are (a table of them, or a CTE made one, would have to fit), once per part, and
+        // distinct ports and hosts are counted by grouping (an aggregate over DISTINCT holds
+        // every value of a group in memory). Only the candidates' contacts are grouped with
+        // their samples (ordered aggregates, held in memory: a few scanners' worth).
+        const result = await connection.stream(`
+        WITH requests AS NOT MATERIALIZED (SELECT * FROM ${from}),
+        scanners AS (SELECT source FROM (SELECT DISTINCT source, port FROM requests WHERE port IS NOT NULL) GROUP BY source HAVING count(*) >= ${minPorts}),
+        sweeps AS (SELECT source, port FROM (SELECT DISTINCT source, port, host FROM requests WHERE host IS NOT NULL) GROUP BY source, port HAVING count(*) >= ${minHosts})
         SELECT source, host, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
           sum(packets) AS packets, sum(bytes) AS bytes,
           bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
@@ -98,10 +110,11 @@ export class ContactStore {
           OR source || chr(9) || port IN (SELECT source || chr(9) || port FROM sweeps)
         GROUP BY source, host, port
         ORDER BY seen`)
+        // The group runs before its first chunk comes out.
+        return { result, first: await result.fetchChunk() }
+      })
       const names = result.columnNames()
-      for (;;) {
-        const chunk = await result.fetchChunk()
-        if (chunk === null || chunk.rowCount === 0) break
+      for (let chunk = first; chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
         for (const row of chunk.getRowObjects(names)) table.add(contactOf(row, this.context))
       }
       return table

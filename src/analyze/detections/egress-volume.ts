@@ -11,6 +11,12 @@ import { isReply } from './traffic-roles.js'
  * bucket reach `minBytes`, and, when the host has at least `minBaselineBuckets` other active buckets
  * in the input, `spikeFactor` times its median bucket. With less history only the absolute floor
  * applies: 1 GiB out in an hour is worth a look however little is known about the host.
+ *
+ * State: accepted outbound traffic of inside hosts to outside addresses only, per host and bucket:
+ * the bytes, the bytes of each outside destination (the finding counts and names them) and
+ * `samples` records; per host, the rules that let it out. Buckets are bounded by the time span (a
+ * day is 24 per host), destinations by the distinct ones a host reached in an hour: it grows with
+ * the hosts and their distinct peers, not with the number of records.
  */
 interface Bucket {
   bytes: number

@@ -12,6 +12,12 @@ import { round } from './port-scan.js'
  * 0, so a steady background of internet noise sets its own baseline). Consecutive burst buckets
  * make one finding. It names the sources behind the burst; those with at least a tenth of it are
  * offered as blocks.
+ *
+ * State: rejected traffic only, per target (interface) and bucket: the packets, the packets of each
+ * source and of each port (the finding names how many sources and the leading ones, so each is
+ * counted) and `samples` records. The buckets are bounded by the time span (a day in 60 s buckets
+ * is 1,440 per interface), the sources and ports by the distinct ones rejected in a bucket: it
+ * grows with the variety of rejected traffic, not with the number of records.
  */
 interface Bucket {
   packets: number

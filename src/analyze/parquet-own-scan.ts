@@ -1,0 +1,265 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Connection, Database } from '@duckdb/node-bindings'
+import { ChunkCursor, castSql, kindOf } from '../read/chunk-cursor.js'
+import { type DuckdbBindings, duckdbBindings, sqlIdentifier, sqlString } from '../read/duckdb-connection.js'
+import { familyOf, objectSchema } from '../read/file-schema.js'
+import type { FlowRow, ParquetFiles } from '../read/index.js'
+import { describe, execute, timeRangeSql } from '../read/parquet-scan.js'
+import { inTimeRange } from '../read/record-cursor.js'
+import { DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
+
+/**
+ * Local Parquet files read by an analysis's own DuckDB query, with only the columns of the fields
+ * it reads (the reader's scan takes them all), in one of two orders:
+ * - `start`: sorted by DuckDB inside its scan of the files, so no record passes through JavaScript
+ *   on its way to the sort (as it must for text files, replay-order.ts). Rows come by start, then
+ *   in the order the reader reads them (file, then row in the file), within --since/--until (the
+ *   reader's test, as SQL). DuckDB keeps to DUCKDB_MEMORY_LIMIT and spills beyond it.
+ * - `read`: the reader's own order (file, then row), within --since/--until tested as the reader
+ *   tests it.
+ * Rows are counted in the read's stats as the reader counts them.
+ *
+ * Null, and nothing counted, when the files cannot be read so: for `start`, a start or end column
+ * that is not a number (the sort would not be the order of the values JavaScript reads), start-ms
+ * (a finer start than the column) or a field in `refuse`; for both, files DuckDB cannot open (the
+ * reader then reads and reports them).
+ */
+export interface OwnScan {
+  /** Rows the files hold (before since/until): at least as many as `batches` yields. */
+  readonly total: number
+  /** The rows, a chunk at a time; each chunk's rows are counted in the read's stats. */
+  batches(): AsyncGenerator<FlowRow[]>
+  close(): void
+}
+
+/** How often DuckDB's progress is passed to the read's progress bar (ms). */
+const PROGRESS_EVERY = 200
+
+export function parquetInStartOrder(
+  parquet: ParquetFiles,
+  fields: ReadonlySet<string>,
+  refuse: readonly string[],
+): Promise<OwnScan | null> {
+  return ownScan(parquet, fields, 'start', refuse)
+}
+
+export function parquetInReadOrder(
+  parquet: ParquetFiles,
+  fields: ReadonlySet<string>,
+): Promise<OwnScan | null> {
+  return ownScan(parquet, fields, 'read', [])
+}
+
+async function ownScan(
+  parquet: ParquetFiles,
+  fields: ReadonlySet<string>,
+  order: 'start' | 'read',
+  refuse: readonly string[],
+): Promise<OwnScan | null> {
+  const duckdb = duckdbBindings()
+  const spill = mkdtempSync(join(tmpdir(), 'flowlog-order-'))
+  let database: Database | null = null
+  let connection: Connection | null = null
+  const close = () => {
+    if (connection !== null) duckdb.disconnect_sync(connection)
+    if (database !== null) duckdb.close_sync(database)
+    connection = null
+    database = null
+    rmSync(spill, { recursive: true, force: true })
+  }
+  try {
+    database = await duckdb.open(':memory:')
+    const db = await duckdb.connect(database)
+    connection = db
+    for (const setting of [
+      `SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`,
+      `SET temp_directory = ${sqlString(join(spill, 'spill'))}`,
+      // Progress is asked for (query_progress) while the sort runs, never printed.
+      'SET enable_progress_bar = true',
+      'SET enable_progress_bar_print = false',
+    ])
+      await duckdb.query(db, setting)
+    const list = `[${parquet.paths.map(sqlString).join(', ')}]`
+    const source = `read_parquet(${list}, union_by_name = true)`
+    const columns = await describe(duckdb, db, `SELECT * FROM ${source}`).catch(() => null)
+    if (columns === null) {
+      close()
+      return null
+    }
+    const names = columns.map((c) => c.name)
+    const kinds = columns.map((c) => kindOf(c.type))
+    const { schema: full } = objectSchema(names)
+    const own = (field: string) => {
+      const c = full.index.get(field)
+      return c !== undefined && c < names.length
+    }
+    const { start, end } = full
+    const number = (c: number) => c >= 0 && c < names.length && kinds[c] !== 'text'
+    const absent = (c: number) => c < 0 || c >= names.length
+    if (
+      order === 'start' &&
+      (!number(start) || !(number(end) || absent(end)) || own('start-ms') || refuse.some(own))
+    ) {
+      close()
+      return null
+    }
+    // The time columns stay for the time range.
+    const kept = columns.filter(
+      (_, c) => c === start || c === end || full.rowNames[c]!.some((n) => fields.has(n)),
+    )
+    const { schema } = objectSchema(
+      kept.map((c) => c.name),
+      familyOf(names),
+    )
+    const since = parquet.options.since ?? Number.NEGATIVE_INFINITY
+    const until = parquet.options.until ?? Number.POSITIVE_INFINITY
+    const timed = Number.isFinite(since) || Number.isFinite(until)
+    const cast = kept.map((c) => castSql(c.name, c.type)).join(', ')
+    const sql =
+      order === 'start'
+        ? `SELECT ${cast} FROM ${source}
+          ${timed ? `WHERE ${timeRangeSql(names, full, since, until)}` : ''}
+          ORDER BY ${sqlIdentifier(names[start]!)}, file_index, file_row_number`
+        : `SELECT ${cast} FROM ${source}`
+    // In read order the time range is tested on each row, as the reader tests it.
+    const test = order === 'read' && timed
+    const total = await rowCount(duckdb, db, list)
+    // A sort reads every file before its first row comes out; a file DuckDB cannot read fails it
+    // here, before anything is counted, and the caller reads the files as the reader would.
+    const run = async () => {
+      const result = await execute(duckdb, db, sql, true)
+      return { result, first: await duckdb.fetch_chunk(result) }
+    }
+    const opened = await (order === 'start' ? sorting(duckdb, db, parquet, run) : run()).catch(() => null)
+    if (opened === null) {
+      close()
+      return null
+    }
+    const stats = parquet.begin()
+    const cursor = new ChunkCursor(
+      duckdb,
+      schema,
+      kept.map((c) => kindOf(c.type)),
+    )
+    const progress = streamProgress(duckdb, db, parquet)
+    async function* batches(): AsyncGenerator<FlowRow[]> {
+      if (opened === null) return
+      let chunk = opened.first
+      while (chunk !== null) {
+        const size = cursor.load(chunk)
+        if (size === 0) break
+        // The next chunk is copied out of the result while this one is read.
+        const next = duckdb.fetch_chunk(opened.result)
+        try {
+          const rows: FlowRow[] = []
+          for (let row = 0; row < size; row++) {
+            cursor.row = row
+            if (test && !inTimeRange(cursor, since, until)) continue
+            rows.push(cursor.toRow())
+          }
+          stats.rows += rows.length
+          if (order === 'read') progress?.(stats.rows)
+          yield rows
+        } finally {
+          // A caller that stops early leaves the fetch running; its outcome no longer matters.
+          next.catch(() => {})
+        }
+        try {
+          chunk = await next
+        } catch (error) {
+          // A file that fails half way (its footer was readable) ends the scan as it ends the
+          // reader's: one bad line, on the first file, and the records read so far stand.
+          stats.badLines++
+          const message = error instanceof Error ? error.message : String(error)
+          parquet.options.onBadLine?.(parquet.files[0]?.name ?? '', 0, `cannot read the file: ${message}`)
+          break
+        }
+      }
+      progress?.(stats.rows, true)
+    }
+    return { total, batches, close }
+  } catch (error) {
+    close()
+    throw error
+  }
+}
+
+/** The rows of the files, from their footers. */
+async function rowCount(duckdb: DuckdbBindings, connection: Connection, list: string): Promise<number> {
+  const chunk = await duckdb.fetch_chunk(
+    await duckdb.query(
+      connection,
+      `SELECT CAST(coalesce(sum(num_rows), 0) AS DOUBLE) FROM parquet_file_metadata(${list})`,
+    ),
+  )
+  if (chunk === null || duckdb.data_chunk_get_size(chunk) === 0) return 0
+  const data = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk, 0), 8)
+  return new DataView(data.buffer, data.byteOffset, 8).getFloat64(0, true)
+}
+
+/**
+ * Runs the sorting query, passing DuckDB's progress on to the read's progress bar meanwhile (the
+ * sort reads every file before the first row comes out: that is the read, as the bar sees it).
+ */
+async function sorting<T>(
+  duckdb: DuckdbBindings,
+  connection: Connection,
+  parquet: ParquetFiles,
+  run: () => Promise<T>,
+): Promise<T> {
+  const onProgress = parquet.options.onProgress
+  if (onProgress === undefined) return run()
+  const files = parquet.files.length
+  const bytes = parquet.files.reduce((sum, f) => sum + f.size, 0)
+  const report = (share: number, rows: number) =>
+    onProgress({
+      files,
+      filesDone: Math.floor(files * share),
+      bytes,
+      bytesDone: Math.floor(bytes * share),
+      rows,
+    })
+  let rows = 0
+  const timer = setInterval(() => {
+    const p = duckdb.query_progress(connection)
+    if (p.percentage < 0) return
+    rows = Number(p.rows_processed)
+    report(Math.min(p.percentage, 100) / 100, rows)
+  }, PROGRESS_EVERY)
+  try {
+    return await run()
+  } finally {
+    clearInterval(timer)
+    report(1, rows)
+  }
+}
+
+/** Passes DuckDB's progress in a streamed scan to the read's progress bar, now and then. */
+function streamProgress(
+  duckdb: DuckdbBindings,
+  connection: Connection,
+  parquet: ParquetFiles,
+): ((rows: number, done?: boolean) => void) | null {
+  const onProgress = parquet.options.onProgress
+  if (onProgress === undefined) return null
+  const files = parquet.files.length
+  const bytes = parquet.files.reduce((sum, f) => sum + f.size, 0)
+  let last = 0
+  return (rows, done = false) => {
+    const now = Date.now()
+    if (!done && now - last < PROGRESS_EVERY) return
+    last = now
+    const p = done ? 100 : duckdb.query_progress(connection).percentage
+    if (p < 0) return
+    const share = Math.min(p, 100) / 100
+    onProgress({
+      files,
+      filesDone: Math.floor(files * share),
+      bytes,
+      bytesDone: Math.floor(bytes * share),
+      rows,
+    })
+  }
+}
