@@ -22,6 +22,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
 
 typedef struct {
   napi_env env;
@@ -191,6 +196,7 @@ static napi_value open_ring(napi_env env, napi_callback_info info) {
   memset(&ifr, 0, sizeof ifr);
   memcpy(ifr.ifr_name, device, device_length);
   int version = TPACKET_V3;
+  int one = 1;
   // The snap length as a one-instruction filter ("accept this many bytes"): the kernel copies no
   // more of each packet into the ring, so a block holds as many packets as it can.
   struct sock_filter snap[] = {BPF_STMT(BPF_RET | BPF_K, snap_length)};
@@ -208,6 +214,11 @@ static napi_value open_ring(napi_env env, napi_callback_info info) {
   if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0) step = "SIOCGIFHWADDR";
   else if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) != 0)
     step = "PACKET_VERSION TPACKET_V3";
+  // On loopback the kernel hands a packet socket every packet twice, as sent and as received:
+  // libpcap drops the sent copy there, and so does this (other devices' sent packets are real).
+  else if (ifr.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK &&
+           setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0)
+    step = "PACKET_IGNORE_OUTGOING (loopback)";
   else if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0)
     step = "SO_ATTACH_FILTER (snap length)";
   else if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
@@ -287,8 +298,10 @@ static napi_value open_ring(napi_env env, napi_callback_info info) {
     }
   }
   if (!ok) {
-    if (ring != NULL) teardown(ring);
+    if (ring != NULL && ring->open) teardown(ring);
     else {
+      // Not wrapped yet (no event loop): nothing else owns the struct.
+      free(ring);
       munmap(map, map_size);
       close(fd);
     }

@@ -150,7 +150,7 @@ export class RingWalker {
     const tci = (this.u32[h + (FRAME_VLAN_TCI >>> 2)] ?? 0) & 0xffff
     const tpid =
       (status & TP_STATUS_VLAN_TPID_VALID) !== 0
-        ? (this.u16[(h << 1) + (FRAME_VLAN_TPID >>> 1)] ?? ETHERTYPE_VLAN)
+        ? (this.u16[h * 2 + (FRAME_VLAN_TPID >>> 1)] ?? ETHERTYPE_VLAN)
         : ETHERTYPE_VLAN
     const tagged = start - VLAN_TAG
     u8.copyWithin(tagged, start, start + MAC_ADDRESSES)

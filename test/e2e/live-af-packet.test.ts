@@ -208,3 +208,45 @@ test('flowlog run --capture-backend af-packet: a device that goes down ends its 
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+/**
+ * On loopback the kernel gives a packet socket every packet twice (as sent and as received);
+ * libpcap keeps one, and so must the ring. The capture runs in the lab's host namespace, whose
+ * `lo` carries nothing but the datagrams sent here.
+ */
+const LOOPBACK_JS = `
+const { RingCapture } = await import(process.argv[1])
+const count = Number(process.argv[2])
+let udp = 0
+const capture = RingCapture.open({
+  device: 'lo', bufferMiB: 1, snapLength: 256,
+  onFrame: (f) => { if (f.data[f.offset + 23] === 17) udp++ },
+})
+const s = (await import('node:dgram')).createSocket('udp4')
+for (let i = 0; i < count; i++) await new Promise((r) => s.send(Buffer.alloc(10), ${PORT}, '127.0.0.1', r))
+s.close()
+await new Promise((r) => setTimeout(r, 200))
+await capture.stop()
+console.log(JSON.stringify({ udp, frames: capture.frames }))
+`
+
+test('the af-packet backend sees each loopback packet once, as libpcap does', async (t) => {
+  if (!requireLab(t, { libpcap: false })) return
+  if (!requirePacketRing(t)) return
+  const lab = createLab('kl', [])
+  try {
+    const sent = 50
+    const printed = lab.run(lab.hv, [
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      LOOPBACK_JS,
+      repoPath('dist/src/live/ring-capture.js'),
+      String(sent),
+    ])
+    const seen = JSON.parse(printed.trim().split('\n').at(-1) ?? '{}') as { udp: number; frames: number }
+    assert.equal(seen.udp, sent, printed)
+  } finally {
+    lab.destroy()
+  }
+})
