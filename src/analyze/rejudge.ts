@@ -152,7 +152,7 @@ export function judgeAll(
   onProgress?: JudgeProgress,
 ): Int32Array {
   const { placed, index } = placement
-  const replay = new Replay(policy, index, capacity, placed.length)
+  const replay = new Replay(policy, index, capacity)
   const causes = new Int32Array(placed.length)
   placed.forEach((p, i) => {
     causes[i] = replay.judge(p)
@@ -184,10 +184,15 @@ export class Replay {
   readonly #touches: Touch[] = []
   #order = 0
 
-  /** `records`: how many will be judged (the connection table need not be larger). */
-  constructor(policy: CompiledPolicy, index: InterfaceIndex, capacity: number, records: number) {
+  /**
+   * The table is bounded by the config's capacity alone, never by how many records will come:
+   * its size decides where entries land and which closed ones are reused, so a bound taken from
+   * the input would let the same records judge differently read as text (counted before the
+   * replay) and as Parquet (streamed from DuckDB's sort). It starts small and grows on demand.
+   */
+  constructor(policy: CompiledPolicy, index: InterfaceIndex, capacity: number) {
     this.#index = index
-    this.#tracker = new ConnectionTracker(policy, Math.max(16, Math.min(capacity, records + 16)))
+    this.#tracker = new ConnectionTracker(policy, Math.max(16, capacity))
   }
 
   /** The cause of the next record in replay order (see judgeAll). */

@@ -151,8 +151,8 @@ async function compareReplays(
   next: CompiledPolicy,
   options: WhatIfOptions,
 ): Promise<WhatIfResult> {
-  const before = new Replay(now, source.index, current.limits.connectionTableCapacity, source.expected)
-  const after = new Replay(next, source.index, proposed.limits.connectionTableCapacity, source.expected)
+  const before = new Replay(now, source.index, current.limits.connectionTableCapacity)
+  const after = new Replay(next, source.index, proposed.limits.connectionTableCapacity)
   const progress = options.onProgress
   let agreeing = 0
   let compared = 0
