@@ -319,12 +319,21 @@ static napi_value open_ring(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// The handle (and any further arguments) of release/stats/pause/close; NULL with an exception
+// pending when they are missing or the handle is not one of ours.
+static Ring *handle_args(napi_env env, napi_callback_info info, size_t wanted, napi_value *argv,
+                         const char *usage) {
+  size_t argc = wanted;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < wanted) {
+    fail(env, "ERR_PACKET_RING", usage);
+    return NULL;
+  }
+  return ring_of(env, argv[0]);
+}
+
 static napi_value release(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2)
-    return fail(env, "ERR_PACKET_RING", "release(handle, block): two arguments expected");
-  Ring *ring = ring_of(env, argv[0]);
+  Ring *ring = handle_args(env, info, 2, argv, "release(handle, block): two arguments expected");
   if (ring == NULL) return NULL;
   uint32_t block;
   if (napi_get_value_uint32(env, argv[1], &block) != napi_ok || block >= ring->block_count)
@@ -337,11 +346,8 @@ static napi_value release(napi_env env, napi_callback_info info) {
 }
 
 static napi_value stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
-    return fail(env, "ERR_PACKET_RING", "stats(handle): one argument expected");
-  Ring *ring = ring_of(env, argv[0]);
+  Ring *ring = handle_args(env, info, 1, argv, "stats(handle): one argument expected");
   if (ring == NULL) return NULL;
   struct tpacket_stats_v3 st;
   memset(&st, 0, sizeof st);
@@ -359,11 +365,8 @@ static napi_value stats(napi_env env, napi_callback_info info) {
 }
 
 static napi_value pause_ring(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
-    return fail(env, "ERR_PACKET_RING", "pause(handle): one argument expected");
-  Ring *ring = ring_of(env, argv[0]);
+  Ring *ring = handle_args(env, info, 1, argv, "pause(handle): one argument expected");
   if (ring == NULL) return NULL;
   if (!ring->open) return undefined(env);
   // A filter that accepts nothing: the kernel stops queuing (and counting) packets for the socket,
@@ -377,11 +380,8 @@ static napi_value pause_ring(napi_env env, napi_callback_info info) {
 }
 
 static napi_value close_ring(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
-    return fail(env, "ERR_PACKET_RING", "close(handle): one argument expected");
-  Ring *ring = ring_of(env, argv[0]);
+  Ring *ring = handle_args(env, info, 1, argv, "close(handle): one argument expected");
   if (ring == NULL) return NULL;
   teardown(ring);
   return undefined(env);
