@@ -2,6 +2,7 @@ import type { NetworkConfig } from '../core/network.js'
 import { DIRECTION_NAMES, REJECT_REASON_NAMES } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
 import type { FlowReader } from '../read/index.js'
+import { ConversationFlags } from './conversation-flags.js'
 import { protocolName } from './detections/finding.js'
 import type { Flow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
@@ -63,14 +64,6 @@ export interface WhatIfResult {
   first: number | null
   last: number | null
   changes: FlowChange[]
-}
-
-/** Both directions of one connection on one interface share a key. */
-function conversationKey(p: PlacedFlow): string {
-  const f = p.flow
-  const a = `${f.srcaddr} ${f.srcport ?? 0}`
-  const b = `${f.dstaddr} ${f.dstport ?? 0}`
-  return `${p.iface} ${f.protocol} ${a < b ? `${a} ${b}` : `${b} ${a}`}`
 }
 
 const SYN_ACK = 0x12
@@ -164,7 +157,7 @@ async function compareReplays(
   let last = Number.NEGATIVE_INFINITY
   let judged = 0
   const changes = new Map<string, FlowChange>()
-  const conversations = new Map<string, boolean>()
+  const conversations = new ConversationFlags()
   const compare = (p: PlacedFlow) => {
     const f = p.flow
     first = Math.min(first, p.time)
@@ -173,10 +166,20 @@ async function compareReplays(
     let b = verdictOf(after.judge(p), next)
     // A connection the proposal stops at its first record never gets its answers or the rest of
     // its packets: the replay alone would let the answer open a connection of its own.
-    const conversation = conversationKey(p)
-    const opening = !conversations.has(conversation) || isNewTcp(f)
-    if (opening) conversations.set(conversation, a.action === 'ACCEPT' && b.action === 'REJECT')
-    else if (conversations.get(conversation) === true && b.action === 'ACCEPT') b = CUT
+    const protocol = f.protocol ?? 0
+    const srcport = f.srcport ?? 0
+    const dstport = f.dstport ?? 0
+    const cut = conversations.get(p.iface, protocol, p.words, srcport, dstport)
+    if (cut === undefined || isNewTcp(f))
+      conversations.set(
+        p.iface,
+        protocol,
+        p.words,
+        srcport,
+        dstport,
+        a.action === 'ACCEPT' && b.action === 'REJECT',
+      )
+    else if (cut && b.action === 'ACCEPT') b = CUT
     if (f.action !== null) {
       compared++
       if (f.action === a.action) agreeing++
