@@ -142,3 +142,48 @@ export function render(table: Table, format: OutputFormat): string {
   if (format === 'json') return `${JSON.stringify(jsonRows(table), null, 2)}\n`
   return renderTable(table)
 }
+
+/**
+ * `JSON.stringify(withIsoTimes(value), null, 2)` in pieces, the same text byte for byte: a
+ * what-if's changes or an audit's peers can be hundreds of megabytes as one string, and the
+ * document with its times rewritten another copy. Arrays and objects are written member by
+ * member, each member as its own small string, so what is held at once is one member.
+ */
+export function* jsonChunks(value: unknown, indent = ''): Generator<string> {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  ) {
+    yield JSON.stringify(withIsoTimes(value)) ?? 'null'
+    return
+  }
+  const inner = `${indent}  `
+  if (Array.isArray(value)) {
+    if (value.length === 0) {
+      yield '[]'
+      return
+    }
+    yield '['
+    for (let i = 0; i < value.length; i++) {
+      yield `${i === 0 ? '' : ','}\n${inner}`
+      const item: unknown = value[i]
+      // As JSON.stringify: what has no JSON form is null in an array.
+      const kept = item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item
+      if (kept !== null && typeof kept === 'object') yield* jsonChunks(kept, inner)
+      else yield JSON.stringify(withIsoTimes(kept)) ?? 'null'
+    }
+    yield `\n${indent}]`
+    return
+  }
+  let first = true
+  for (const [key, v] of Object.entries(value)) {
+    // As JSON.stringify: members with no JSON form are left out of an object.
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue
+    yield `${first ? '{' : ','}\n${inner}${JSON.stringify(key)}: `
+    first = false
+    if (TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v)) yield JSON.stringify(isoTime(v))
+    else yield* jsonChunks(v, inner)
+  }
+  yield first ? '{}' : `\n${indent}}`
+}

@@ -108,8 +108,16 @@ export class FlowPlacer {
       this.skipped.unknownInterface++
       return null
     }
-    const unranked = { flow, ...place, time: flow.start, words }
-    return { ...unranked, rank: rankOf(unranked, this.#ruleDirection, this.#allowedAsNew) }
+    const placed: PlacedFlow = {
+      flow,
+      iface: place.iface,
+      direction: place.direction,
+      time: flow.start,
+      rank: 0,
+      words,
+    }
+    placed.rank = rankOf(placed, this.#ruleDirection, this.#allowedAsNew)
+    return placed
   }
 }
 

@@ -71,10 +71,18 @@ const isNewTcp = (f: Flow) => f.protocol === 6 && f.tcpFlags !== null && (f.tcpF
 
 const CUT: Verdict = { action: 'REJECT', rule: null, reason: 'connection-cut' }
 
-function verdictOf(cause: number, policy: CompiledPolicy): Verdict {
-  if (cause >= 0) return { action: 'ACCEPT', rule: policy.ruleIds[cause] ?? null, reason: null }
-  return { action: 'REJECT', rule: null, reason: REJECT_REASON_NAMES[-cause - 1] ?? 'rejected' }
+/**
+ * The verdict of each cause under one policy, made once: a replay asks for one a record, and the
+ * changes share them (never changed after).
+ */
+function verdictsOf(policy: CompiledPolicy): (cause: number) => Verdict {
+  const accepted = policy.ruleIds.map((rule): Verdict => ({ action: 'ACCEPT', rule, reason: null }))
+  const rejected = REJECT_REASON_NAMES.map((reason): Verdict => ({ action: 'REJECT', rule: null, reason }))
+  const other: Verdict = { action: 'REJECT', rule: null, reason: 'rejected' }
+  return (cause) => (cause >= 0 ? (accepted[cause] ?? ACCEPTED) : (rejected[-cause - 1] ?? other))
 }
+
+const ACCEPTED: Verdict = { action: 'ACCEPT', rule: null, reason: null }
 
 function describe(policy: CompiledPolicy, id: string): string {
   const rule = policy.rules.find((r) => r.id === id)
@@ -158,12 +166,14 @@ async function compareReplays(
   let judged = 0
   const changes = new Map<string, FlowChange>()
   const conversations = new ConversationFlags()
+  const verdictNow = verdictsOf(now)
+  const verdictNext = verdictsOf(next)
   const compare = (p: PlacedFlow) => {
     const f = p.flow
     first = Math.min(first, p.time)
     last = Math.max(last, f.end ?? p.time)
-    const a = verdictOf(before.judge(p), now)
-    let b = verdictOf(after.judge(p), next)
+    const a = verdictNow(before.judge(p))
+    let b = verdictNext(after.judge(p))
     // A connection the proposal stops at its first record never gets its answers or the rest of
     // its packets: the replay alone would let the answer open a connection of its own.
     const protocol = f.protocol ?? 0
