@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { sqlString } from '../read/duckdb-connection.js'
-import { DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
+import { ANALYSIS_DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
 import type { StagingFile } from '../sql/staging-file.js'
 
 /**
@@ -23,7 +23,7 @@ export async function openScratchDuckDB(dir: string): Promise<ScratchDuckDB> {
     instance.closeSync()
   }
   try {
-    await connection.run(`SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`)
+    await connection.run(`SET memory_limit = '${ANALYSIS_DUCKDB_MEMORY_LIMIT}'`)
     await connection.run(`SET temp_directory = ${sqlString(join(dir, 'spill'))}`)
     // Sorts and groups say their own order; none need the order of the staged lines.
     await connection.run('SET preserve_insertion_order = false')

@@ -168,6 +168,21 @@ async function compareReplays(
   const conversations = new ConversationFlags()
   const verdictNow = verdictsOf(now)
   const verdictNext = verdictsOf(next)
+  // Verdicts are shared (verdictsOf), so the few pairs of them key the text of why a flow changes.
+  const reasons = new Map<Verdict, Map<Verdict, string>>()
+  const responsible = (a: Verdict, b: Verdict): string => {
+    let byProposed = reasons.get(a)
+    if (byProposed === undefined) {
+      byProposed = new Map()
+      reasons.set(a, byProposed)
+    }
+    let text = byProposed.get(b)
+    if (text === undefined) {
+      text = responsibleFor(a, b, now, next)
+      byProposed.set(b, text)
+    }
+    return text
+  }
   const compare = (p: PlacedFlow) => {
     const f = p.flow
     first = Math.min(first, p.time)
@@ -235,7 +250,7 @@ async function compareReplays(
         recorded: f.action,
         current: a,
         proposed: b,
-        responsible: responsibleFor(a, b, now, next),
+        responsible: responsible(a, b),
       }
       changes.set(key, change)
     }
