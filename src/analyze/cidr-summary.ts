@@ -67,7 +67,10 @@ export function netText(net: Net): string {
 /** Greedy merging scans all neighbours per merge: fine for a few hundred peers, not for a million. */
 const GREEDY_LIMIT = 512
 
-export function summarizeAddresses(addresses: Iterable<string | number>, limits: SummaryLimits): string[] | null {
+export function summarizeAddresses(
+  addresses: Iterable<string | number>,
+  limits: SummaryLimits,
+): string[] | null {
   // Keyed by value (IPv4) or canonical text: one net for every spelling of an address.
   const unique = new Map<number | string, Net>()
   for (const a of addresses) {
