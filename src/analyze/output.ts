@@ -146,15 +146,12 @@ export function render(table: Table, format: OutputFormat): string {
 /**
  * `JSON.stringify(withIsoTimes(value), null, 2)` in pieces, the same text byte for byte: a
  * what-if's changes or an audit's peers can be hundreds of megabytes as one string, and the
- * document with its times rewritten another copy. Arrays and objects are written member by
- * member, each member as its own small string, so what is held at once is one member.
+ * document with its times rewritten another copy. Objects are written member by member and arrays
+ * element by element; an element that is an object (a change, a rule) is one piece, written by
+ * JSON.stringify itself and indented to its depth, so what is held at once is one element.
  */
 export function* jsonChunks(value: unknown, indent = ''): Generator<string> {
-  if (
-    value === null ||
-    typeof value !== 'object' ||
-    typeof (value as { toJSON?: unknown }).toJSON === 'function'
-  ) {
+  if (value === null || typeof value !== 'object' || hasToJson(value)) {
     yield JSON.stringify(withIsoTimes(value)) ?? 'null'
     return
   }
@@ -166,12 +163,14 @@ export function* jsonChunks(value: unknown, indent = ''): Generator<string> {
     }
     yield '['
     for (let i = 0; i < value.length; i++) {
-      yield `${i === 0 ? '' : ','}\n${inner}`
       const item: unknown = value[i]
-      // As JSON.stringify: what has no JSON form is null in an array.
-      const kept = item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item
-      if (kept !== null && typeof kept === 'object') yield* jsonChunks(kept, inner)
-      else yield JSON.stringify(withIsoTimes(kept)) ?? 'null'
+      // As JSON.stringify: what has no JSON form is null in an array. No raw line break is inside
+      // a JSON string, so each line break is one of the layout's and takes the element's depth.
+      const text =
+        item === undefined || typeof item === 'function' || typeof item === 'symbol'
+          ? 'null'
+          : (JSON.stringify(withIsoTimes(item), null, 2) ?? 'null').replaceAll('\n', `\n${inner}`)
+      yield `${i === 0 ? '' : ','}\n${inner}${text}`
     }
     yield `\n${indent}]`
     return
@@ -186,4 +185,8 @@ export function* jsonChunks(value: unknown, indent = ''): Generator<string> {
     else yield* jsonChunks(v, inner)
   }
   yield first ? '{}' : `\n${indent}}`
+}
+
+function hasToJson(value: object): boolean {
+  return typeof (value as { toJSON?: unknown }).toJSON === 'function'
 }

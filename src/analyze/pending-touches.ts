@@ -12,29 +12,29 @@ import type { Direction } from '../core/verdict.js'
  */
 
 // The fields of a slot, in one Float64Array (a uint32 address word is exact in a double).
-const TIME = 0
-const ORDER = 1
-const IFACE = 2
-const DIRECTION = 3
-const IP_VERSION = 4
-const PROTOCOL = 5
-const SRC = 6
-const DST = 10
-const SRC_PORT = 14
-const DST_PORT = 15
-const TCP_FLAGS = 16
-const IP_LENGTH = 17
-const ICMP_TYPE = 18
-const ICMP_CODE = 19
-const ICMP_ID = 20
-const FRAGMENT = 21
-const FRAGMENT_ID = 22
-const STRIDE = 23
+const IFACE = 0
+const DIRECTION = 1
+const IP_VERSION = 2
+const PROTOCOL = 3
+const SRC = 4
+const DST = 8
+const SRC_PORT = 12
+const DST_PORT = 13
+const TCP_FLAGS = 14
+const IP_LENGTH = 15
+const ICMP_TYPE = 16
+const ICMP_CODE = 17
+const ICMP_ID = 18
+const FRAGMENT = 19
+const FRAGMENT_ID = 20
+const STRIDE = 21
 
 export class PendingTouches {
   #slots = new Float64Array(64 * STRIDE)
-  /** Heap of slot numbers. */
+  /** The heap: slot numbers, with each one's time and order beside it (compared without a detour). */
   #heap = new Int32Array(64)
+  #heapTime = new Float64Array(64)
+  #heapOrder = new Float64Array(64)
   #size = 0
   /** Slots free for reuse; every slot below #used that is not in the heap is here. */
   #free = new Int32Array(64)
@@ -47,9 +47,7 @@ export class PendingTouches {
 
   /** The time of the earliest touch (+Infinity when there is none). */
   get nextTime(): number {
-    return this.#size === 0
-      ? Number.POSITIVE_INFINITY
-      : (this.#slots[(this.#heap[0] ?? 0) * STRIDE + TIME] ?? 0)
+    return this.#size === 0 ? Number.POSITIVE_INFINITY : (this.#heapTime[0] ?? 0)
   }
 
   /** Adds a touch at `time` of the packet in `view` on interface `iface`, `order` its record's place. */
@@ -57,8 +55,6 @@ export class PendingTouches {
     const slot = this.#allocate()
     const s = this.#slots
     const at = slot * STRIDE
-    s[at + TIME] = time
-    s[at + ORDER] = order
     s[at + IFACE] = iface
     s[at + DIRECTION] = direction
     s[at + IP_VERSION] = view.ipVersion
@@ -76,17 +72,27 @@ export class PendingTouches {
     s[at + ICMP_ID] = view.icmpId
     s[at + FRAGMENT] = view.fragment
     s[at + FRAGMENT_ID] = view.fragmentId
-    if (this.#size === this.#heap.length) this.#heap = grown(this.#heap)
-    let i = this.#size++
+    if (this.#size === this.#heap.length) {
+      this.#heap = grown(this.#heap)
+      this.#heapTime = grown(this.#heapTime)
+      this.#heapOrder = grown(this.#heapOrder)
+    }
     const heap = this.#heap
+    const times = this.#heapTime
+    const orders = this.#heapOrder
+    let i = this.#size++
     while (i > 0) {
       const parent = (i - 1) >> 1
-      const up = heap[parent] ?? 0
-      if (!this.#before(slot, up)) break
-      heap[i] = up
+      const t = times[parent] ?? 0
+      if (!(time < t || (time === t && order < (orders[parent] ?? 0)))) break
+      heap[i] = heap[parent] ?? 0
+      times[i] = t
+      orders[i] = orders[parent] ?? 0
       i = parent
     }
     heap[i] = slot
+    times[i] = time
+    orders[i] = order
   }
 
   /**
@@ -95,22 +101,36 @@ export class PendingTouches {
    */
   pop(view: PacketView, into: { iface: number; direction: Direction }): number {
     const heap = this.#heap
+    const times = this.#heapTime
+    const orders = this.#heapOrder
     const top = heap[0] ?? 0
-    const last = heap[--this.#size] ?? 0
-    if (this.#size > 0) {
+    const time = times[0] ?? 0
+    const n = --this.#size
+    if (n > 0) {
+      // The last element sinks from the root to its place.
+      const last = heap[n] ?? 0
+      const lastTime = times[n] ?? 0
+      const lastOrder = orders[n] ?? 0
       let i = 0
       for (;;) {
-        const l = 2 * i + 1
-        if (l >= this.#size) break
-        const r = l + 1
-        const left = heap[l] ?? 0
-        const child = r < this.#size && this.#before(heap[r] ?? 0, left) ? r : l
-        const c = heap[child] ?? 0
-        if (!this.#before(c, last)) break
-        heap[i] = c
+        let child = 2 * i + 1
+        if (child >= n) break
+        const r = child + 1
+        if (r < n) {
+          const tr = times[r] ?? 0
+          const tl = times[child] ?? 0
+          if (tr < tl || (tr === tl && (orders[r] ?? 0) < (orders[child] ?? 0))) child = r
+        }
+        const tc = times[child] ?? 0
+        if (!(tc < lastTime || (tc === lastTime && (orders[child] ?? 0) < lastOrder))) break
+        heap[i] = heap[child] ?? 0
+        times[i] = tc
+        orders[i] = orders[child] ?? 0
         i = child
       }
       heap[i] = last
+      times[i] = lastTime
+      orders[i] = lastOrder
     }
     const s = this.#slots
     const at = top * STRIDE
@@ -133,14 +153,7 @@ export class PendingTouches {
     view.fragmentId = s[at + FRAGMENT_ID] ?? 0
     if (this.#freeCount === this.#free.length) this.#free = grown(this.#free)
     this.#free[this.#freeCount++] = top
-    return s[at + TIME] ?? 0
-  }
-
-  #before(a: number, b: number): boolean {
-    const s = this.#slots
-    const ta = s[a * STRIDE + TIME] ?? 0
-    const tb = s[b * STRIDE + TIME] ?? 0
-    return ta < tb || (ta === tb && (s[a * STRIDE + ORDER] ?? 0) < (s[b * STRIDE + ORDER] ?? 0))
+    return time
   }
 
   #allocate(): number {
@@ -154,8 +167,8 @@ export class PendingTouches {
   }
 }
 
-function grown(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const out = new Int32Array(array.length * 2)
+function grown<T extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(array: T): T {
+  const out = new (array.constructor as new (length: number) => T)(array.length * 2)
   out.set(array)
   return out
 }
