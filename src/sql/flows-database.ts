@@ -115,11 +115,10 @@ export const DUCKDB_MEMORY_LIMIT = duckdbMemory('1GB')
 
 /**
  * DuckDB's share in detect, audit and what-if, which keep state of their own in JavaScript beside
- * it (connection tables, conversations, usage, findings): a quarter of sql's, their sorts and groups
- * spill sooner (measured at 10 M records: no slower, 1.7 -> 1.4 GB for audit). FLOWLOG_DUCKDB_MEMORY
- * sets both.
+ * it (connection tables, conversations, usage, findings): half of sql's. Their sorts spill beyond
+ * it (256 MB was measured too small to sort 10 M staged records). FLOWLOG_DUCKDB_MEMORY sets both.
  */
-export const ANALYSIS_DUCKDB_MEMORY_LIMIT = duckdbMemory('256MB')
+export const ANALYSIS_DUCKDB_MEMORY_LIMIT = duckdbMemory('512MB')
 
 function duckdbMemory(fallback: string): string {
   const set = process.env.FLOWLOG_DUCKDB_MEMORY ?? ''
