@@ -344,20 +344,23 @@ async function holdTextRecords(
   return `SELECT ${columns} FROM text_records`
 }
 
-/** A staging file's records, typed; a value that is not a number where one belongs is NULL (as in query). */
+/**
+ * A staging file's records, typed; a value that is not a number where one belongs is NULL (as in
+ * query). Number columns of plain digits that fit are read as numbers; others as text and cast.
+ */
 function stageSelect(stage: StagingFile): string {
-  const names = stage.fields.map((_, i) => `c${i}`)
-  const types = `{${names.map((n) => `'${n}': 'VARCHAR'`).join(', ')}}`
-  const select = stage.fields
-    .map((field, i) => {
-      const type = TYPE_OF.get(field) ?? 'VARCHAR'
-      const value = type === 'VARCHAR' ? `c${i}` : `TRY_CAST(TRY_CAST(c${i} AS DOUBLE) AS ${type})`
-      return `${value} AS ${sqlIdentifier(columnName(field))}`
-    })
-    .join(', ')
+  const read: string[] = []
+  const select = stage.fields.map((field, i) => {
+    const type = TYPE_OF.get(field) ?? 'VARCHAR'
+    const plain = type !== 'VARCHAR' && stage.plain[i] === true
+    read.push(`'c${i}': '${plain ? type : 'VARCHAR'}'`)
+    // Through DOUBLE, so that "1e3" and "12.0" are numbers as in the reader.
+    const value = type === 'VARCHAR' || plain ? `c${i}` : `TRY_CAST(TRY_CAST(c${i} AS DOUBLE) AS ${type})`
+    return `${value} AS ${sqlIdentifier(columnName(field))}`
+  })
   return (
-    `SELECT ${select} FROM read_csv(${sqlString(stage.path)}, ` +
-    `delim = '\\t', quote = '', escape = '', header = false, auto_detect = false, columns = ${types})`
+    `SELECT ${select.join(', ')} FROM read_csv(${sqlString(stage.path)}, ` +
+    `delim = '\\t', quote = '', escape = '', header = false, auto_detect = false, columns = {${read.join(', ')}})`
   )
 }
 

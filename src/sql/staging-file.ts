@@ -8,8 +8,10 @@ import type { FieldSink } from '../read/record-cursor.js'
  * straight from the input lines keeps a record's trip into DuckDB to a few copies, where passing
  * values through the appender costs a native call per value.
  *
- * It also notes which columns got a value DuckDB will surely read as one (`valued`), so the columns
- * no record fills are known without a query over every record.
+ * It also notes, per column, whether some value is one DuckDB will surely read as non-NULL
+ * (`valued`: the columns no record fills are then known without a query over every record), and
+ * for number columns whether every value is plain digits that fit the type (`plain`: DuckDB can
+ * then read the column as numbers, without casting text).
  */
 const CHUNK = 4 << 20
 
@@ -17,6 +19,8 @@ export class StagingFile implements FieldSink {
   rows = 0
   /** Per column: some record has a value DuckDB surely reads as non-NULL (see `digits`). */
   readonly valued: boolean[]
+  /** Per number column: every value so far is empty or 1 to `digits` digits (false for text). */
+  readonly plain: boolean[]
   private readonly fd: number
   private buf = Buffer.allocUnsafe(CHUNK)
   private pos = 0
@@ -37,6 +41,7 @@ export class StagingFile implements FieldSink {
   ) {
     this.fd = openSync(path, 'w')
     this.valued = fields.map(() => false)
+    this.plain = fields.map((_, i) => typeof digits[i] === 'number')
   }
 
   /** Starts the next field (the first of a row takes no separator). */
@@ -53,7 +58,7 @@ export class StagingFile implements FieldSink {
 
   bytes(buf: Buffer, start: number, end: number): void {
     const length = end - start
-    if (!this.valued[this.column]) this.note(buf, start, end)
+    if (this.plain[this.column] || !this.valued[this.column]) this.note(buf, start, end)
     if (this.pos + length > this.buf.length) this.flush(length)
     const target = this.buf
     let p = this.pos
@@ -68,7 +73,7 @@ export class StagingFile implements FieldSink {
     if (this.pos + bound > this.buf.length) this.flush(bound)
     const start = this.pos
     this.pos += this.buf.write(clean, this.pos, 'utf8')
-    if (!this.valued[this.column]) this.note(this.buf, start, this.pos)
+    if (this.plain[this.column] || !this.valued[this.column]) this.note(this.buf, start, this.pos)
   }
 
   /** Bytes staged so far. */
@@ -81,17 +86,19 @@ export class StagingFile implements FieldSink {
     closeSync(this.fd)
   }
 
-  /** Marks the column valued when the bytes are a value for sure: runs until the column has one. */
+  /** Notes whether a value is a sure value and (number columns) plain digits. */
   private note(buf: Buffer, start: number, end: number): void {
     if (end === start) return
-    const digits = this.digits[this.column]
-    if (digits === null || digits === undefined) {
-      this.valued[this.column] = true
+    const column = this.column
+    const digits = this.digits[column]
+    if (typeof digits !== 'number') {
+      this.valued[column] = true
       return
     }
-    if (end - start > digits) return
-    for (let i = start; i < end; i++) if (buf[i]! < 48 || buf[i]! > 57) return
-    this.valued[this.column] = true
+    let plain = end - start <= digits
+    for (let i = start; plain && i < end; i++) plain = buf[i]! >= 48 && buf[i]! <= 57
+    if (plain) this.valued[column] = true
+    else this.plain[column] = false
   }
 
   private put(byte: number): void {
