@@ -59,8 +59,9 @@ export interface FlowsDatabase {
  */
 export type TextRecords = 'converted' | 'staged'
 
+/** How openFlowsDatabase holds the text records. */
 export interface HoldOptions {
-  /** How text records are read (default converted). */
+  /** How DuckDB reads them (default converted). */
   textRecords?: TextRecords
   /**
    * Staged bytes after which the next file starts a new batch of staging files, which DuckDB
