@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Connection, Database } from '@duckdb/node-bindings'
+import { makeScratchDir, removeScratchDir } from '../ops/scratch-dirs.js'
 import { ChunkCursor, castSql, kindOf } from '../read/chunk-cursor.js'
 import { type DuckdbBindings, duckdbBindings, sqlIdentifier, sqlString } from '../read/duckdb-connection.js'
 import { familyOf, objectSchema } from '../read/file-schema.js'
@@ -59,7 +58,7 @@ async function ownScan(
   refuse: readonly string[],
 ): Promise<OwnScan | null> {
   const duckdb = duckdbBindings()
-  const spill = mkdtempSync(join(tmpdir(), 'flowlog-order-'))
+  const spill = makeScratchDir('flowlog-order-')
   let database: Database | null = null
   let connection: Connection | null = null
   const close = () => {
@@ -67,7 +66,7 @@ async function ownScan(
     if (database !== null) duckdb.close_sync(database)
     connection = null
     database = null
-    rmSync(spill, { recursive: true, force: true })
+    removeScratchDir(spill)
   }
   try {
     database = await duckdb.open(':memory:')

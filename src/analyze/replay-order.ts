@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Connection } from '@duckdb/node-bindings'
 import type { NetworkConfig } from '../core/network.js'
+import { makeScratchDir, removeScratchDir } from '../ops/scratch-dirs.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { type DuckdbBindings, duckdbBindings } from '../read/duckdb-connection.js'
 import type { FlowReader } from '../read/index.js'
@@ -158,14 +157,14 @@ export async function stageForReplay(
   policy: CompiledPolicy,
   options: ReplayOptions = {},
 ): Promise<ReplaySource> {
-  const dir = mkdtempSync(join(tmpdir(), 'flowlog-replay-'))
+  const dir = makeScratchDir('flowlog-replay-')
   let db: SortingDuckDB | null = null
   let open: StagingFile | null = null
   const close = () => {
     open?.close()
     open = null
     db?.close()
-    rmSync(dir, { recursive: true, force: true })
+    removeScratchDir(dir)
   }
   try {
     const placer = new FlowPlacer(network, policy)

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { makeScratchDir, removeScratchDir } from '../ops/scratch-dirs.js'
 import { sqlIdentifier, sqlString } from '../read/duckdb-connection.js'
 import { familyOf, schemaOf } from '../read/file-schema.js'
 import { columnName } from '../read/flow-row.js'
@@ -80,15 +80,15 @@ export async function openFlowsDatabase(
   stats.skippedFiles = listing.pruned
   const instance = await DuckDBInstance.create(':memory:')
   const connection = await instance.connect()
-  const staging = mkdtempSync(join(tmpdir(), 'flowlog-sql-'))
+  const staging = makeScratchDir('flowlog-sql-')
   // Where DuckDB spills its sorts, joins and aggregates beyond DUCKDB_MEMORY_LIMIT: a day of a busy
   // VPC is more than memory, and a bounded footprint matters more than never touching the disk.
-  const spill = mkdtempSync(join(tmpdir(), 'flowlog-sql-spill-'))
+  const spill = makeScratchDir('flowlog-sql-spill-')
   const closeAll = () => {
     connection.closeSync()
     instance.closeSync()
-    rmSync(spill, { recursive: true, force: true })
-    rmSync(staging, { recursive: true, force: true })
+    removeScratchDir(spill)
+    removeScratchDir(staging)
   }
   try {
     await connection.run(`SET TimeZone = 'UTC'`)

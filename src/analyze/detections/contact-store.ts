@@ -1,6 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeScratchDir, removeScratchDir } from '../../ops/scratch-dirs.js'
 import { StagingFile } from '../../sql/staging-file.js'
 import type { Flow } from '../flow.js'
 import { openScratchDuckDB, stagedTable, withQueryProgress } from '../scratch-duckdb.js'
@@ -36,7 +35,7 @@ const COLUMNS = {
 } as const
 
 export class ContactStore {
-  readonly #dir = mkdtempSync(join(tmpdir(), 'flowlog-contacts-'))
+  readonly #dir = makeScratchDir('flowlog-contacts-')
   readonly #stage = new StagingFile(join(this.#dir, 'requests.tsv'), Object.keys(COLUMNS))
   #staging = true
 
@@ -127,7 +126,7 @@ export class ContactStore {
   /** Removes the staging (also when the read failed half way). */
   close(): void {
     this.#closeStage()
-    rmSync(this.#dir, { recursive: true, force: true })
+    removeScratchDir(this.#dir)
   }
 
   #closeStage(): void {
