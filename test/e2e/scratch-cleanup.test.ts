@@ -101,6 +101,47 @@ describe('scratch directories', () => {
     assert.deepEqual(scratchIn(run.tmp), [])
   })
 
+  test('console keeps its graceful stop on SIGINT, and its scratch directories go at its exit', async () => {
+    const tmp = freshTmp()
+    const small = join(work, 'console.log')
+    writeFileSync(small, recordLines(0, 1000))
+    const child = spawn(
+      process.execPath,
+      [repoPath('bin/flowlog.js'), 'console', '--listen', '127.0.0.1:0', small],
+      {
+        cwd: repoPath(),
+        env: { ...process.env, TMPDIR: tmp },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    )
+    try {
+      let out = ''
+      const base = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString()
+          const url = /http:\/\/[^/\s]+/.exec(out)
+          if (url !== null) resolve(url[0])
+        })
+        void ended.then(({ code }) => reject(new Error(`flowlog console exited with ${code}`)))
+      })
+      // The first answer loads the records into DuckDB: its staging and spill directories exist.
+      const answer = await fetch(`${base}/v2.0/flowlog-analysis/summary`)
+      assert.equal(answer.status, 200, await answer.text())
+      assert.notDeepEqual(scratchIn(tmp), [])
+      child.kill('SIGINT')
+      assert.deepEqual(await ended, { code: 0, signal: null })
+      assert.deepEqual(scratchIn(tmp), [])
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL')
+        await ended
+      }
+    }
+  })
+
   test('a finished run leaves nothing, standard input included', () => {
     const small = join(work, 'small.log')
     writeFileSync(small, recordLines(0, 1000))
