@@ -89,9 +89,8 @@ function placedInOrder(ordered: OwnScan, network: NetworkConfig, policy: Compile
       for (const p of ties) out.push(p)
       ties = []
     }
-    for await (const rows of ordered.batches()) {
-      for (const row of rows) {
-        const flow = toFlow(row)
+    for await (const flows of ordered.flows()) {
+      for (const flow of flows) {
         if (!isTraffic(flow)) continue
         records++
         const p = placer.place(flow)
