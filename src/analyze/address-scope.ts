@@ -46,6 +46,11 @@ export class CidrSet {
     this.#cidrs = texts.map((t) => parseCidr(t)).filter((c): c is Cidr => typeof c !== 'string')
   }
 
+  /** How many CIDRs it holds. */
+  get size(): number {
+    return this.#cidrs.length
+  }
+
   has(address: string): boolean {
     if (this.#cidrs.length === 0 || !parseAddress(address, this.#scratch)) return false
     return this.#cidrs.some((c) => cidrContains(c, this.#scratch))

@@ -1,162 +1,94 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { StagingFile } from '../../sql/staging-file.js'
 import type { Flow } from '../flow.js'
-import { openScratchDuckDB, stagedTable, withQueryProgress } from '../scratch-duckdb.js'
+import { withQueryProgress } from '../scratch-duckdb.js'
 import { ContactTable } from './contact-table.js'
 import type { DetectContext } from './context.js'
 import { Contact, portLabel } from './finding.js'
-import { isReply } from './traffic-roles.js'
+import { type FlowTable, IS_REPLY, numberOf, PORT_OF, RULE_INPUTS, rowsOf, textOf } from './flow-table.js'
 
 /**
  * The requests of every source, kept out of JavaScript: port scans and sweeps need each source's
  * contacts (host and port) only when the source reached enough ports, or one port on enough hosts,
- * which a busy network's clients never do. Each request record is staged as one tab-separated
- * line; DuckDB groups them into contacts (spilling beyond its memory limit) and hands back only the
- * contacts of candidate sources, as the ContactTable the detections read. A contact comes back as
+ * which a busy network's clients never do. DuckDB groups the request records of `flows`
+ * (flow-table.ts) into contacts, spilling beyond its memory limit, and hands back only the contacts
+ * of candidate sources, as the ContactTable the detections read. A contact comes back as
  * ContactTable would have built it record by record: its sample the earliest record (the first read
  * on a tie), its rule the first accepted record's that names one, contacts in the order first seen.
  */
-const COLUMNS = {
-  source: 'VARCHAR',
-  host: 'VARCHAR',
-  port: 'VARCHAR',
-  seq: 'BIGINT',
-  start: 'DOUBLE',
-  last: 'DOUBLE',
-  packets: 'DOUBLE',
-  bytes: 'DOUBLE',
-  action: 'VARCHAR',
-  interface_id: 'VARCHAR',
-  srcport: 'DOUBLE',
-  protocol: 'DOUBLE',
-  dstport: 'DOUBLE',
-  rule: 'VARCHAR',
-} as const
+const REQUESTS = `SELECT srcaddr AS source, dstaddr AS host, protocol, ${PORT_OF} AS port, seq, start,
+  coalesce("end", start) AS last, packets, bytes, action, interface_id, srcport, dstport
+  FROM flows WHERE start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}`
 
-export class ContactStore {
-  readonly #dir = mkdtempSync(join(tmpdir(), 'flowlog-contacts-'))
-  readonly #stage = new StagingFile(join(this.#dir, 'requests.tsv'), Object.keys(COLUMNS))
-  #staging = true
-
-  constructor(private readonly context: DetectContext) {}
-
-  /** Stages a record when it is a request (what ContactTable counts). */
-  observe(flow: Flow): void {
-    if (flow.start === null || flow.protocol === null || isReply(flow)) return
-    const stage = this.#stage
-    const put = (value: string | number | null) => {
-      stage.next()
-      if (value !== null) stage.text(typeof value === 'number' ? String(value) : value)
-    }
-    put(flow.srcaddr ?? '')
-    put(flow.dstaddr ?? '')
-    put(portLabel(flow.protocol, flow.dstport))
-    put(stage.rows)
-    put(flow.start)
-    put(flow.end ?? flow.start)
-    put(flow.packets)
-    put(flow.bytes)
-    put(flow.action)
-    put(flow.interfaceId)
-    put(flow.srcport)
-    put(flow.protocol)
-    put(flow.dstport)
-    put(flow.action === 'ACCEPT' ? (this.context.namer.ruleOf(flow)?.id ?? null) : null)
-    stage.endRow()
+/**
+ * The contacts of sources with at least `minPorts` distinct ports, and of source-port pairs with at
+ * least `minHosts` distinct hosts.
+ */
+export async function candidateContacts(
+  flows: FlowTable,
+  context: DetectContext,
+  minPorts: number,
+  minHosts: number,
+  /** Told DuckDB's progress while it groups (rows processed of rows to process). */
+  onGrouping?: (done: number, total: number) => void,
+): Promise<ContactTable> {
+  const table = new ContactTable(context)
+  const connection = flows.connection
+  const sample = (c: string) => `first(${c} ORDER BY start, seq)`
+  await withQueryProgress(connection, onGrouping, () =>
+    // Everything here spills beyond DuckDB's memory limit: the requests are read where they are,
+    // once per part, and distinct ports and hosts are counted by grouping (an aggregate over
+    // DISTINCT holds every value of a group in memory). Only the candidates' contacts are grouped
+    // with their samples (ordered aggregates, held in memory: a few scanners' worth).
+    connection.run(`CREATE TEMP TABLE candidate_contacts AS
+      WITH requests AS NOT MATERIALIZED (${REQUESTS}),
+      scanners AS (SELECT source FROM (SELECT DISTINCT source, protocol, port FROM requests) GROUP BY source HAVING count(*) >= ${minPorts}),
+      sweeps AS (SELECT source, protocol, port FROM (SELECT DISTINCT source, protocol, port, host FROM requests) GROUP BY ALL HAVING count(*) >= ${minHosts})
+      SELECT source, host, protocol AS key_protocol, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
+        sum(packets) AS packets, sum(bytes) AS bytes,
+        bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
+        first(protocol ORDER BY seq) AS protocol, first(dstport ORDER BY seq) AS dstport,
+        ${sample('interface_id')} AS interface_id, ${sample('srcport')} AS srcport,
+        ${sample('packets')} AS first_packets, ${sample('bytes')} AS first_bytes, ${sample('action')} AS first_action
+      FROM requests
+      WHERE source IN (SELECT source FROM scanners) OR (source, protocol, port) IN (SELECT source, protocol, port FROM sweeps)
+      GROUP BY source, host, protocol, port`),
+  )
+  for await (const row of rowsOf(connection, 'SELECT * FROM candidate_contacts ORDER BY seen'))
+    table.add(contactOf(row))
+  // The rule of a contact: the first of its accepted records that one names. Records alike in
+  // what names the rule (RULE_INPUTS) are named once, earliest group first.
+  const rules = `SELECT ${RULE_INPUTS}, min(seq) AS seen FROM flows
+    SEMI JOIN (SELECT source, host, key_protocol, port FROM candidate_contacts WHERE accepted) c
+      ON srcaddr = c.source AND dstaddr = c.host AND protocol = c.key_protocol AND ${PORT_OF} = c.port
+    WHERE action = 'ACCEPT' AND start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}
+    GROUP BY ALL ORDER BY seen`
+  for await (const row of rowsOf(connection, rules)) {
+    const flow = ruleInputsOf(row)
+    const key = `${flow.srcaddr ?? ''}\t${flow.dstaddr ?? ''}\t${portLabel(flow.protocol, flow.dstport)}`
+    const contact = table.contacts.get(key)
+    if (contact === undefined || contact.rule !== null) continue
+    contact.rule = context.namer.ruleOf(flow)
   }
-
-  /**
-   * The contacts of sources with at least `minPorts` distinct ports, and of source-port pairs with
-   * at least `minHosts` distinct hosts; the staging is gone afterwards.
-   */
-  async candidates(
-    minPorts: number,
-    minHosts: number,
-    /** Told DuckDB's progress while it groups (rows processed of rows to process). */
-    onGrouping?: (done: number, total: number) => void,
-  ): Promise<ContactTable> {
-    const table = new ContactTable(this.context)
-    this.#closeStage()
-    if (this.#stage.rows === 0) {
-      this.close()
-      return table
-    }
-    const db = await openScratchDuckDB(this.#dir)
-    try {
-      const from = stagedTable(this.#stage, COLUMNS)
-      const sample = (c: string) => `first(${c} ORDER BY start, seq)`
-      const connection = db.connection
-      const { result, first } = await withQueryProgress(connection, onGrouping, async () => {
-        // Everything here spills beyond DuckDB's memory limit: the staged lines are read where
-        // they are (a table of them, or a CTE made one, would have to fit), once per part, and
-        // distinct ports and hosts are counted by grouping (an aggregate over DISTINCT holds
-        // every value of a group in memory). Only the candidates' contacts are grouped with
-        // their samples (ordered aggregates, held in memory: a few scanners' worth).
-        const result = await connection.stream(`
-        WITH requests AS NOT MATERIALIZED (SELECT * FROM ${from}),
-        scanners AS (SELECT source FROM (SELECT DISTINCT source, port FROM requests WHERE port IS NOT NULL) GROUP BY source HAVING count(*) >= ${minPorts}),
-        sweeps AS (SELECT source, port FROM (SELECT DISTINCT source, port, host FROM requests WHERE host IS NOT NULL) GROUP BY source, port HAVING count(*) >= ${minHosts})
-        SELECT source, host, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
-          sum(packets) AS packets, sum(bytes) AS bytes,
-          bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
-          first(protocol ORDER BY seq) AS protocol, first(dstport ORDER BY seq) AS dstport,
-          ${sample('interface_id')} AS interface_id, ${sample('srcport')} AS srcport,
-          ${sample('packets')} AS first_packets, ${sample('bytes')} AS first_bytes, ${sample('action')} AS first_action,
-          first(rule ORDER BY seq) FILTER (WHERE rule IS NOT NULL) AS rule
-        FROM requests
-        WHERE source IN (SELECT source FROM scanners)
-          OR source || chr(9) || port IN (SELECT source || chr(9) || port FROM sweeps)
-        GROUP BY source, host, port
-        ORDER BY seen`)
-        // The group runs before its first chunk comes out.
-        return { result, first: await result.fetchChunk() }
-      })
-      const names = result.columnNames()
-      for (let chunk = first; chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-        for (const row of chunk.getRowObjects(names)) table.add(contactOf(row, this.context))
-      }
-      return table
-    } finally {
-      db.close()
-      this.close()
-    }
-  }
-
-  /** Removes the staging (also when the read failed half way). */
-  close(): void {
-    this.#closeStage()
-    rmSync(this.#dir, { recursive: true, force: true })
-  }
-
-  #closeStage(): void {
-    if (this.#staging) this.#stage.close()
-    this.#staging = false
-  }
+  await connection.run('DROP TABLE candidate_contacts')
+  return table
 }
 
-const text = (v: unknown): string | null => (typeof v === 'string' ? v : null)
-const number = (v: unknown): number | null =>
-  typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null
-
-function contactOf(row: Record<string, unknown>, context: DetectContext): Contact {
-  const action = text(row.first_action)
-  const first = number(row.first) ?? 0
+function contactOf(row: Record<string, unknown>): Contact {
+  const action = textOf(row.first_action)
+  const first = numberOf(row.first) ?? 0
   const flow: Flow = {
-    interfaceId: text(row.interface_id),
+    interfaceId: textOf(row.interface_id),
     instanceId: null,
     subnetId: null,
     vpcId: null,
-    srcaddr: text(row.source),
-    dstaddr: text(row.host),
+    srcaddr: textOf(row.source),
+    dstaddr: textOf(row.host),
     ifSrcaddr: null,
     ifDstaddr: null,
-    srcport: number(row.srcport),
-    dstport: number(row.dstport),
-    protocol: number(row.protocol),
-    packets: number(row.first_packets) ?? 0,
-    bytes: number(row.first_bytes) ?? 0,
+    srcport: numberOf(row.srcport),
+    dstport: numberOf(row.dstport),
+    protocol: numberOf(row.protocol),
+    packets: numberOf(row.first_packets) ?? 0,
+    bytes: numberOf(row.first_bytes) ?? 0,
     start: first,
     end: null,
     action: action === 'ACCEPT' || action === 'REJECT' ? action : null,
@@ -167,13 +99,40 @@ function contactOf(row: Record<string, unknown>, context: DetectContext): Contac
     rejectReason: null,
   }
   const contact = new Contact(flow)
-  contact.last = number(row.last) ?? first
-  contact.records = number(row.records) ?? 0
-  contact.packets = number(row.packets) ?? 0
-  contact.bytes = number(row.bytes) ?? 0
+  contact.last = numberOf(row.last) ?? first
+  contact.records = numberOf(row.records) ?? 0
+  contact.packets = numberOf(row.packets) ?? 0
+  contact.bytes = numberOf(row.bytes) ?? 0
   contact.rejected = row.rejected === true
   contact.accepted = row.accepted === true
-  const rule = text(row.rule)
-  contact.rule = rule === null ? null : context.namer.name(rule)
   return contact
+}
+
+/** An accepted record as far as RuleNamer.ruleOf reads it (RULE_INPUTS). */
+export function ruleInputsOf(row: Record<string, unknown>): Flow {
+  const direction = textOf(row.direction)
+  return {
+    interfaceId: textOf(row.interface_id),
+    instanceId: null,
+    subnetId: null,
+    vpcId: null,
+    srcaddr: textOf(row.srcaddr),
+    dstaddr: textOf(row.dstaddr),
+    ifSrcaddr: textOf(row.if_srcaddr),
+    ifDstaddr: textOf(row.if_dstaddr),
+    srcport: null,
+    dstport: numberOf(row.dstport),
+    protocol: numberOf(row.protocol),
+    packets: 0,
+    bytes: 0,
+    start: null,
+    end: null,
+    action: 'ACCEPT',
+    logStatus: null,
+    direction:
+      direction === 'ingress' || direction === 'egress' || direction === 'unknown' ? direction : null,
+    tcpFlags: null,
+    ruleId: textOf(row.rule_id),
+    rejectReason: null,
+  }
 }
