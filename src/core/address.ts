@@ -10,7 +10,7 @@ export function isV4Mapped(words: ArrayLike<number>, offset = 0): boolean {
   return words[offset] === 0 && words[offset + 1] === 0 && words[offset + 2] === V4_MAPPED_MARK
 }
 
-const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+export const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
 
 /** Parses an IPv4 or IPv6 address into `out` (4 words at `offset`). Returns false if it is not one. */
 export function parseAddress(text: string, out: Uint32Array, offset = 0): boolean {

@@ -1,3 +1,5 @@
+import { IPV4_RE } from '../../core/address.js'
+import { sqlString } from '../../read/duckdb-connection.js'
 import { AcceptingRules, denyAddress, narrowRules } from './block-suggestion.js'
 import { ruleInputsOf } from './contact-store.js'
 import { type DetectContext, plural } from './context.js'
@@ -44,25 +46,38 @@ export class EgressVolumeDetector {
     const t = this.context.thresholds.egressVolume
     const connection = flows.connection
     const scope = this.context.scope
-    await this.#addresses(
-      connection,
-      'inside_sources',
-      `SELECT DISTINCT srcaddr AS addr FROM flows WHERE ${LEAVING}`,
-      (a) => scope.isInternal(a),
+    // Which addresses are inside, once per distinct address of the traffic that can leave: IPv4
+    // by its value (AddressScope.ipv4Ranges), any other spelling in JavaScript.
+    const ipv4 = sqlString(IPV4_RE.source.slice(1, -1))
+    const octet = (n: number) => `CAST(split_part(addr, '.', ${n}) AS UBIGINT)`
+    const value = `${octet(1)} * 16777216 + ${octet(2)} * 65536 + ${octet(3)} * 256 + ${octet(4)}`
+    const ranges = scope.ipv4Ranges().map(([a, b]) => `v4 BETWEEN ${a} AND ${b}`)
+    await connection.run(`CREATE OR REPLACE TEMP TABLE addresses AS
+      WITH distinct_addresses AS MATERIALIZED (SELECT DISTINCT unnest([srcaddr, dstaddr]) AS addr FROM flows WHERE ${LEAVING}),
+      parsed AS MATERIALIZED (SELECT addr, regexp_full_match(addr, ${ipv4}) AS is_v4 FROM distinct_addresses),
+      valued AS MATERIALIZED (SELECT addr, is_v4, CASE WHEN is_v4 THEN ${value} END AS v4 FROM parsed)
+      SELECT addr, is_v4, coalesce(${ranges.length === 0 ? 'false' : ranges.join(' OR ')}, false) AS inside FROM valued`)
+    await connection.run(
+      'CREATE OR REPLACE TEMP TABLE inside_addresses AS SELECT addr FROM addresses WHERE inside',
     )
-    await this.#addresses(
-      connection,
-      'inside_destinations',
-      `SELECT DISTINCT dstaddr AS addr FROM flows WHERE ${LEAVING} AND srcaddr IN (SELECT addr FROM inside_sources)`,
-      (a) => scope.isInternal(a),
-    )
-    const egress = `${LEAVING} AND srcaddr IN (SELECT addr FROM inside_sources) AND dstaddr NOT IN (SELECT addr FROM inside_destinations)`
+    const others = await connection.createAppender('inside_addresses')
+    for await (const row of rowsOf(connection, 'SELECT addr FROM addresses WHERE NOT is_v4')) {
+      const address = textOf(row.addr)
+      if (address === null || !scope.isInternal(address)) continue
+      others.appendVarchar(address)
+      others.endRow()
+    }
+    others.closeSync()
+    await connection.run('DROP TABLE addresses')
+    // Accepted traffic from an inside host to an outside address.
+    await connection.run(`CREATE OR REPLACE TEMP VIEW egress AS SELECT * FROM flows WHERE ${LEAVING}
+      AND srcaddr IN (SELECT addr FROM inside_addresses) AND dstaddr NOT IN (SELECT addr FROM inside_addresses)`)
     const bucketOf = `floor(start / ${t.bucketSeconds})`
     // Per host, its buckets' bytes; hosts in the order their first record was read.
     const hosts = new Map<string, { seen: number; buckets: Map<number, number> }>()
     for await (const row of rowsOf(
       connection,
-      `SELECT srcaddr AS host, ${bucketOf} AS bucket, sum(bytes) AS bytes, min(seq) AS seen FROM flows WHERE ${egress} GROUP BY ALL`,
+      `SELECT srcaddr AS host, ${bucketOf} AS bucket, sum(bytes) AS bytes, min(seq) AS seen FROM egress GROUP BY ALL`,
     )) {
       const name = textOf(row.host) ?? ''
       const seen = numberOf(row.seen) ?? 0
@@ -98,8 +113,8 @@ export class EgressVolumeDetector {
     const buckets = new Map<string, Bucket>()
     for await (const row of rowsOf(
       connection,
-      `SELECT ${FLOW_COLUMNS} FROM flows WHERE ${egress}
-        AND (srcaddr, ${bucketOf}) IN (SELECT host, bucket FROM egress_buckets) ORDER BY seq`,
+      `SELECT ${FLOW_COLUMNS} FROM egress
+        WHERE (srcaddr, ${bucketOf}) IN (SELECT host, bucket FROM egress_buckets) ORDER BY seq`,
     )) {
       const flow = flowOf(row)
       const key = `${flow.srcaddr ?? ''}\t${Math.floor((flow.start ?? 0) / t.bucketSeconds)}`
@@ -117,8 +132,8 @@ export class EgressVolumeDetector {
     const rules = new Map<string, AcceptingRules>()
     for await (const row of rowsOf(
       connection,
-      `SELECT ${RULE_INPUTS}, count(*) AS records, min(seq) AS seen FROM flows
-        WHERE ${egress} AND NOT ${IS_REPLY} AND srcaddr IN (SELECT host FROM egress_buckets)
+      `SELECT ${RULE_INPUTS}, count(*) AS records, min(seq) AS seen FROM egress
+        WHERE NOT ${IS_REPLY} AND srcaddr IN (SELECT host FROM egress_buckets)
         GROUP BY ALL ORDER BY seen`,
     )) {
       const flow = ruleInputsOf(row)
@@ -136,24 +151,6 @@ export class EgressVolumeDetector {
       if (b === undefined) throw new Error(`egress-volume: no records for ${source} in bucket ${bucket}`)
       return this.#finding(source, bucket, b, baseline, rules.get(source) ?? new AcceptingRules())
     })
-  }
-
-  /** A table `name` of the addresses `sql` lists that pass `test` (tested in JavaScript, once each). */
-  async #addresses(
-    connection: FlowTable['connection'],
-    name: string,
-    sql: string,
-    test: (address: string) => boolean,
-  ): Promise<void> {
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${name} (addr VARCHAR)`)
-    const appender = await connection.createAppender(name)
-    for await (const row of rowsOf(connection, sql)) {
-      const address = textOf(row.addr)
-      if (address === null || !test(address)) continue
-      appender.appendVarchar(address)
-      appender.endRow()
-    }
-    appender.closeSync()
   }
 
   #finding(

@@ -4,12 +4,13 @@ import { join } from 'node:path'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { type ColumnKind, kindOf } from '../../read/chunk-cursor.js'
 import { sqlIdentifier, sqlString } from '../../read/duckdb-connection.js'
-import { columnsOf, objectSchema } from '../../read/file-schema.js'
+import { columnsOf, type FileSchema, objectSchema } from '../../read/file-schema.js'
 import type { FlowReader, FlowRow, ParquetFiles } from '../../read/index.js'
+import { LineCursor } from '../../read/record-cursor.js'
 import { DUCKDB_MEMORY_LIMIT } from '../../sql/flows-database.js'
 import { StagingFile } from '../../sql/staging-file.js'
 import type { CidrSet } from '../address-scope.js'
-import { ANALYSIS_FIELDS, type Flow, isTraffic, toFlow } from '../flow.js'
+import { ANALYSIS_FIELDS, type Flow, toFlow } from '../flow.js'
 import { parquetInReadOrder } from '../parquet-own-scan.js'
 import { stagedTable } from '../scratch-duckdb.js'
 
@@ -101,10 +102,10 @@ export async function openFlowTable(
     rmSync(dir, { recursive: true, force: true })
   }
   try {
-    // A database file, not memory: the staged table is paged out under the memory limit.
-    instance = await DuckDBInstance.create(join(dir, 'detect.duckdb'))
+    instance = await DuckDBInstance.create(':memory:')
     const db = await instance.connect()
     connection = db
+    // In-memory tables, like the groups, are paged out to the spill directory beyond the limit.
     await db.run(`SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`)
     await db.run(`SET temp_directory = ${sqlString(join(dir, 'spill'))}`)
     // Every query says its own order (seq where it matters).
@@ -112,17 +113,23 @@ export async function openFlowTable(
     // Progress is asked for (withQueryProgress) while a group runs, never printed.
     await db.run('SET enable_progress_bar = true')
     await db.run('SET enable_progress_bar_print = false')
-    let counts: { records: number; ignored: number } | null = null
-    let batches: AsyncIterable<readonly FlowRow[]>
-    if ('parquetFiles' in rows) {
-      const parquet = await rows.parquetFiles()
-      counts = parquet === null ? null : await parquetFlows(db, parquet, ignore)
-      const scan =
-        parquet === null || counts !== null ? null : await parquetInReadOrder(parquet, ANALYSIS_FIELDS)
-      batches = scan === null ? rows.batches() : closing(scan.batches(), () => scan.close())
-    } else batches = blocksOf(rows)
-    counts ??= await stagedFlows(db, batches, ignore, dir)
-    return { connection: db, ...counts, close }
+    let parquet: ParquetFiles | null = null
+    if (!('parquetFiles' in rows)) await stagedFlows(db, blocksOf(rows), dir)
+    else {
+      const files = await rows.parquetFiles()
+      if (files === null) await scannedRecords(db, rows, dir)
+      else if (await parquetRecords(db, files)) parquet = files
+      else {
+        // Columns of other types than flowlog writes: the reader's conversions, row by row.
+        const scan = await parquetInReadOrder(files, ANALYSIS_FIELDS)
+        await stagedFlows(
+          db,
+          scan === null ? rows.batches() : closing(scan.batches(), () => scan.close()),
+          dir,
+        )
+      }
+    }
+    return { connection: db, ...(await trafficOf(db, ignore, parquet)), close }
   } catch (error) {
     close()
     throw error
@@ -147,35 +154,77 @@ async function* blocksOf(
   for await (const row of rows) yield [row]
 }
 
-/** The reader's records, each a Flow, into the table `flows`. */
+/** The columns of `read_records`: a Flow's, and the log status (traffic or not is decided in SQL). */
+const RECORD_COLUMNS = { ...COLUMNS, log_status: 'VARCHAR' } as const
+
+/**
+ * From `read_records` (every record read), `flows`: the traffic records whose source is not
+ * ignored; their counts. Parquet's rows are counted in the read's stats here (the reader counts
+ * the others as it reads them).
+ */
+async function trafficOf(
+  connection: DuckDBConnection,
+  ignore: CidrSet,
+  parquet: ParquetFiles | null,
+): Promise<{ records: number; ignored: number }> {
+  await connection.run(`CREATE VIEW traffic AS SELECT * EXCLUDE (log_status) FROM read_records
+    WHERE (log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL`)
+  const [counted] = (
+    await connection.runAndReadAll(
+      `SELECT CAST(count(*) AS DOUBLE) AS rows, CAST(count(*) FILTER (WHERE (log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL) AS DOUBLE) AS records FROM read_records`,
+    )
+  ).getRowObjects()
+  if (parquet !== null) {
+    const stats = parquet.begin()
+    stats.rows += Number(counted?.rows ?? 0)
+    parquet.options.onProgress?.({
+      files: parquet.files.length,
+      filesDone: parquet.files.length,
+      bytes: stats.bytes,
+      bytesDone: stats.bytes,
+      rows: stats.rows,
+    })
+  }
+  const records = Number(counted?.records ?? 0)
+  if (ignore.size === 0) {
+    await connection.run('CREATE VIEW flows AS SELECT * FROM traffic')
+    return { records, ignored: 0 }
+  }
+  // The distinct sources are tested in JavaScript (ignoreSources are CIDRs), once each.
+  await connection.run('CREATE TEMP TABLE ignored_sources (addr VARCHAR)')
+  const appender = await connection.createAppender('ignored_sources')
+  for await (const r of rowsOf(connection, 'SELECT DISTINCT srcaddr FROM traffic')) {
+    const source = String(r.srcaddr)
+    if (!ignore.has(source)) continue
+    appender.appendVarchar(source)
+    appender.endRow()
+  }
+  appender.closeSync()
+  const [n] = (
+    await connection.runAndReadAll(
+      'SELECT CAST(count(*) AS DOUBLE) AS n FROM traffic WHERE srcaddr IN (SELECT addr FROM ignored_sources)',
+    )
+  ).getRowObjects()
+  await connection.run(
+    'CREATE VIEW flows AS SELECT * FROM traffic WHERE srcaddr NOT IN (SELECT addr FROM ignored_sources)',
+  )
+  return { records, ignored: Number(n?.n ?? 0) }
+}
+
+/** Rows already read (arrays, iterables, the reader's rows), each made a Flow, as `read_records`. */
 async function stagedFlows(
   connection: DuckDBConnection,
   batches: AsyncIterable<readonly FlowRow[]>,
-  ignore: CidrSet,
   dir: string,
-): Promise<{ records: number; ignored: number }> {
-  const stage = new StagingFile(join(dir, 'flows.tsv'), Object.keys(COLUMNS))
-  let records = 0
-  let ignored = 0
+): Promise<void> {
+  const stage = new StagingFile(join(dir, 'flows.tsv'), Object.keys(RECORD_COLUMNS))
   try {
-    for await (const batch of batches) {
-      for (const row of batch) {
-        const flow = toFlow(row)
-        if (!isTraffic(flow)) continue
-        records++
-        if (ignore.has(flow.srcaddr ?? '')) {
-          ignored++
-          continue
-        }
-        stageFlow(stage, flow)
-      }
-    }
+    for await (const batch of batches) for (const row of batch) stageFlow(stage, toFlow(row))
   } finally {
     stage.close()
   }
-  await connection.run(`CREATE TABLE flows AS SELECT * FROM ${stagedTable(stage, COLUMNS)}`)
+  await connection.run(`CREATE TABLE read_records AS SELECT * FROM ${stagedTable(stage, RECORD_COLUMNS)}`)
   rmSync(stage.path, { force: true })
-  return { records, ignored }
 }
 
 function stageFlow(stage: StagingFile, flow: Flow): void {
@@ -204,56 +253,62 @@ function stageFlow(stage: StagingFile, flow: Flow): void {
   text(flow.direction)
   number(flow.tcpFlags)
   text(flow.ruleId)
+  text(flow.logStatus)
   stage.endRow()
 }
 
+/** Every name toFlow reads a field by (its fallbacks too). */
+const FLOW_FIELDS = new Set([
+  ...ANALYSIS_FIELDS,
+  'interface_id',
+  'src_addr',
+  'dst_addr',
+  'src_port',
+  'dst_port',
+  'timestamp_start',
+  'timestamp_end',
+  'filter',
+  'direction',
+  'status',
+  'tcp_flag',
+])
+
+/** A column of records as read: its SQL, how it reads (numbers or text), its value map. */
+interface ReadColumn {
+  sql: string
+  kind: ColumnKind
+  map: ReadonlyMap<string, string> | null
+}
+
 /**
- * Local Parquet files as the view `flows`, toFlow's rules written as SQL over the columns as the
- * reader's own scan reads them (ChunkCursor): null, with nothing read or counted, when a column
- * toFlow reads as a number is text in the files, or one it reads as text is not (the reader's
- * conversions of those are JavaScript's), or DuckDB cannot open the files.
+ * toFlow's rules as SQL: the columns of `read_records` over the columns of the records as read
+ * (`column` gives the one a row takes a field from, as toRow: the last that fills it). Values are
+ * what the reader's cursors give: a text column's `-` and empty are NULL (then mapped, NHN DROP), a
+ * number column's NaN and infinities are NULL.
  */
-async function parquetFlows(
-  connection: DuckDBConnection,
-  parquet: ParquetFiles,
-  ignore: CidrSet,
-): Promise<{ records: number; ignored: number } | null> {
-  const list = `[${parquet.paths.map(sqlString).join(', ')}]`
-  const source = `read_parquet(${list}, union_by_name = true)`
-  const described = await connection.runAndReadAll(`SELECT * FROM ${source} LIMIT 0`).catch(() => null)
-  if (described === null) return null
-  const names = described.columnNames()
-  const kinds = described.columnTypes().map((t) => kindOf(t.typeId))
-  const { schema } = objectSchema(names)
-  // The column whose value a row gets for a field (the last that fills it, as toRow), or -1.
-  const columnOf = (field: string) => {
-    const [c = -1] = columnsOf(schema, [field])
-    return c < names.length ? c : -1
-  }
-  let refused = false
-  const kind = (c: number, want: 'text' | 'number'): ColumnKind | null => {
-    const k = kinds[c] ?? 'text'
-    if ((k === 'text') !== (want === 'text')) refused = true
-    return k
-  }
-  const textOf = (c: number) => {
-    kind(c, 'text')
-    const raw = sqlIdentifier(names[c]!)
-    const map = schema.valueMaps[c]
+function normalized(column: (field: string) => ReadColumn | null): string[] {
+  const textOf = (c: ReadColumn) => {
+    const raw = c.kind === 'text' ? c.sql : `CAST(${c.sql} AS VARCHAR)`
     const mapped =
-      map == null
+      c.map === null
         ? raw
-        : `CASE ${raw} ${[...map].map(([k, v]) => `WHEN ${sqlString(k)} THEN ${sqlString(v)}`).join(' ')} ELSE ${raw} END`
+        : `CASE ${raw} ${[...c.map].map(([k, v]) => `WHEN ${sqlString(k)} THEN ${sqlString(v)}`).join(' ')} ELSE ${raw} END`
     return `CASE WHEN ${raw} IN ('', '-') THEN NULL ELSE ${mapped} END`
   }
-  const numberOf = (c: number) => {
-    const k = kind(c, 'number')
-    const raw = `CAST(${sqlIdentifier(names[c]!)} AS DOUBLE)`
-    return k === 'double' ? `CASE WHEN isfinite(${raw}) THEN ${raw} END` : raw
+  const numberOf = (c: ReadColumn) => {
+    const raw = `TRY_CAST(${c.sql} AS DOUBLE)`
+    return c.kind === 'integer' || c.kind === 'bigint' ? raw : `CASE WHEN isfinite(${raw}) THEN ${raw} END`
   }
   // toFlow's text(row, ...names) and number(row, ...names): the first name with a value.
-  const first = (fields: string[], of: (c: number) => string, type: string) => {
-    const columns = [...new Set(fields.map(columnOf).filter((c) => c >= 0))]
+  const first = (fields: string[], of: (c: ReadColumn) => string, type: string) => {
+    const seen = new Set<string>()
+    const columns: ReadColumn[] = []
+    for (const f of fields) {
+      const c = column(f)
+      if (c === null || seen.has(c.sql)) continue
+      seen.add(c.sql)
+      columns.push(c)
+    }
     if (columns.length === 0) return `CAST(NULL AS ${type})`
     return columns.length === 1 ? of(columns[0]!) : `coalesce(${columns.map(of).join(', ')})`
   }
@@ -261,12 +316,9 @@ async function parquetFlows(
   const number = (...fields: string[]) => first(fields, numberOf, 'DOUBLE')
   const ifSrcaddr = text('srcaddr', 'src_addr')
   const ifDstaddr = text('dstaddr', 'dst_addr')
-  const startMs = number('start-ms')
-  const endMs = number('end-ms')
   const action = `upper(${text('action', 'filter')})`
   const direction = `lower(${text('flow-direction', 'direction')})`
-  const select = [
-    `(CAST(file_index AS BIGINT) << 40) + file_row_number AS seq`,
+  return [
     `${text('interface-id', 'interface_id')} AS interface_id`,
     `coalesce(${text('pkt-srcaddr')}, ${ifSrcaddr}) AS srcaddr`,
     `coalesce(${text('pkt-dstaddr')}, ${ifDstaddr}) AS dstaddr`,
@@ -277,74 +329,149 @@ async function parquetFlows(
     `${number('protocol')} AS protocol`,
     `coalesce(${number('packets')}, 0) AS packets`,
     `coalesce(${number('bytes')}, 0) AS bytes`,
-    `coalesce(${startMs} / 1000, ${number('start', 'timestamp_start')}) AS start`,
-    `coalesce(${endMs} / 1000, ${number('end', 'timestamp_end')}) AS "end"`,
+    `coalesce(${number('start-ms')} / 1000, ${number('start', 'timestamp_start')}) AS start`,
+    `coalesce(${number('end-ms')} / 1000, ${number('end', 'timestamp_end')}) AS "end"`,
     `CASE ${action} WHEN 'ACCEPT' THEN 'ACCEPT' WHEN 'REJECT' THEN 'REJECT' WHEN 'DROP' THEN 'REJECT' END AS action`,
     `CASE WHEN ${direction} IN ('ingress', 'egress', 'unknown') THEN ${direction} END AS direction`,
     `${number('tcp-flags', 'tcp_flag')} AS tcp_flags`,
     `${text('rule-id')} AS rule_id`,
     `${text('log-status', 'status')} AS log_status`,
   ]
+}
+
+/**
+ * The reader's records, as it reads them (formats, bad lines, time range), with the columns toFlow
+ * reads copied into one staging file per set of columns (text as written, numbers as the cursor
+ * reads them): no row and no Flow is made in JavaScript. DuckDB makes them `read_records`.
+ */
+async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, dir: string): Promise<void> {
+  const stages = new Map<string, { stage: StagingFile; schema: FileSchema; columns: number[] }>()
+  let seq = 0
+  let stage: StagingFile | null = null
+  let columns: number[] = []
+  let numeric: boolean[] = []
+  const scan = reader.scan({
+    bind: (schema) => {
+      columns = []
+      schema.rowNames.forEach((names, c) => {
+        if (c < schema.width && names.some((n) => FLOW_FIELDS.has(n))) columns.push(c)
+      })
+      numeric = columns.map((c) => schema.numeric[c] === true)
+      const key = JSON.stringify([columns.map((c) => schema.rowNames[c]), numeric, schema.width])
+      let found = stages.get(key)
+      if (found === undefined) {
+        const file = new StagingFile(join(dir, `${stages.size}.tsv`), ['seq', ...columns.map((c) => `c${c}`)])
+        found = { stage: file, schema, columns }
+        stages.set(key, found)
+      }
+      stage = found.stage
+      return null
+    },
+    take: (cursor) => {
+      const out = stage!
+      out.next()
+      out.number(seq++)
+      const line = cursor instanceof LineCursor ? cursor : null
+      for (let i = 0; i < columns.length; i++) {
+        const c = columns[i]!
+        out.next()
+        if (numeric[i]) {
+          const n = cursor.number(c)
+          if (n !== null) out.number(n)
+        } else if (line !== null) line.copyField(c, out)
+        else {
+          const t = cursor.text(c)
+          if (t !== null) out.text(t)
+        }
+      }
+      out.endRow()
+      return undefined
+    },
+  })
+  try {
+    for await (const _ of scan) {
+      // Records are staged as they are read.
+    }
+  } finally {
+    for (const { stage: s } of stages.values()) s.close()
+  }
+  const selects: string[] = []
+  for (const { stage: s, schema, columns: kept } of stages.values()) {
+    if (s.rows === 0) continue
+    const types: Record<string, string> = { seq: 'BIGINT' }
+    kept.forEach((c) => {
+      types[`c${c}`] = schema.numeric[c] ? 'DOUBLE' : 'VARCHAR'
+    })
+    const column = (field: string): ReadColumn | null => {
+      const [c = -1] = columnsOf(schema, [field])
+      if (c < 0 || !kept.includes(c)) return null
+      // Values were mapped (NHN DROP) as they were copied.
+      return { sql: `c${c}`, kind: schema.numeric[c] ? 'double' : 'text', map: null }
+    }
+    selects.push(`SELECT seq, ${normalized(column).join(', ')} FROM ${stagedTable(s, types)}`)
+  }
+  await connection.run(
+    selects.length === 0
+      ? `CREATE TABLE read_records (${Object.entries(RECORD_COLUMNS)
+          .map(([name, type]) => `${sqlIdentifier(name)} ${type}`)
+          .join(', ')})`
+      : `CREATE TABLE read_records AS ${selects.join(' UNION ALL ')}`,
+  )
+  for (const { stage: s } of stages.values()) rmSync(s.path, { force: true })
+}
+
+/**
+ * Local Parquet files as the view `read_records`, toFlow's rules written as SQL over the columns
+ * as the reader's own scan reads them (ChunkCursor), within the reader's time range (inTimeRange);
+ * false, with nothing read or counted, when a column toFlow reads as a number is text in the files,
+ * or one it reads as text is not (the reader's conversions of those are JavaScript's), or DuckDB
+ * cannot open or read the files.
+ */
+async function parquetRecords(connection: DuckDBConnection, parquet: ParquetFiles): Promise<boolean> {
+  const list = `[${parquet.paths.map(sqlString).join(', ')}]`
+  const source = `read_parquet(${list}, union_by_name = true)`
+  const described = await connection.runAndReadAll(`SELECT * FROM ${source} LIMIT 0`).catch(() => null)
+  if (described === null) return false
+  const names = described.columnNames()
+  const kinds = described.columnTypes().map((t) => kindOf(t.typeId))
+  const { schema } = objectSchema(names)
+  let refused = false
+  const readColumn = (c: number): ReadColumn => ({
+    sql: sqlIdentifier(names[c]!),
+    kind: kinds[c] ?? 'text',
+    map: schema.valueMaps[c] ?? null,
+  })
+  const column = (field: string): ReadColumn | null => {
+    const [c = -1] = columnsOf(schema, [field])
+    if (c < 0 || c >= names.length) return null
+    if ((kinds[c] === 'text') !== (schema.numeric[c] !== true)) refused = true
+    return readColumn(c)
+  }
+  const select = normalized(column)
+  if (refused) return false
   // The reader's time range (inTimeRange), on its start and end columns.
   const since = parquet.options.since ?? Number.NEGATIVE_INFINITY
   const until = parquet.options.until ?? Number.POSITIVE_INFINITY
-  const at = (c: number) => (c >= 0 && c < names.length ? numberOf(c) : 'CAST(NULL AS DOUBLE)')
+  const at = (c: number) => {
+    if (c < 0 || c >= names.length) return 'CAST(NULL AS DOUBLE)'
+    const raw = `TRY_CAST(${sqlIdentifier(names[c]!)} AS DOUBLE)`
+    return `CASE WHEN isfinite(${raw}) THEN ${raw} END`
+  }
   const last = `coalesce(${at(schema.end)}, ${at(schema.start)})`
   const firstTime = `coalesce(${at(schema.start)}, ${at(schema.end)})`
   const kept = ['TRUE']
   if (Number.isFinite(since)) kept.push(`(${last} IS NULL OR ${last} >= ${since})`)
   if (Number.isFinite(until)) kept.push(`(${firstTime} IS NULL OR ${firstTime} < ${until})`)
-  if (refused) return null
-  await connection.run(
-    `CREATE VIEW read_records AS SELECT ${select.join(',\n')} FROM ${source} WHERE ${kept.join(' AND ')}`,
+  await connection.run(`CREATE VIEW read_records AS
+    SELECT (CAST(file_index AS BIGINT) << 40) + file_row_number AS seq, ${select.join(',\n')}
+    FROM ${source} WHERE ${kept.join(' AND ')}`)
+  // A file DuckDB cannot read after all (its footer was readable): the reader reads and reports it.
+  const readable = await connection.runAndReadAll('SELECT count(*) FROM read_records').then(
+    () => true,
+    () => false,
   )
-  await connection.run(`CREATE VIEW traffic AS SELECT * EXCLUDE (log_status) FROM read_records
-    WHERE (log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL`)
-  const counted = await connection
-    .runAndReadAll(
-      `SELECT CAST(count(*) AS DOUBLE) AS rows, CAST(count(*) FILTER (WHERE (log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL) AS DOUBLE) AS records FROM read_records`,
-    )
-    .catch(() => null)
-  if (counted === null) {
-    // A file DuckDB cannot read after all: the reader reads them and reports it.
-    await connection.run('DROP VIEW traffic')
-    await connection.run('DROP VIEW read_records')
-    return null
-  }
-  const [row] = counted.getRowObjects()
-  const stats = parquet.begin()
-  stats.rows += Number(row?.rows ?? 0)
-  const records = Number(row?.records ?? 0)
-  let ignored = 0
-  if (ignore.size > 0) {
-    // The distinct sources are tested in JavaScript (ignoreSources are CIDRs), once each.
-    await connection.run('CREATE TEMP TABLE ignored_sources (addr VARCHAR)')
-    const appender = await connection.createAppender('ignored_sources')
-    for await (const r of rowsOf(connection, 'SELECT DISTINCT srcaddr FROM traffic')) {
-      const source = String(r.srcaddr)
-      if (!ignore.has(source)) continue
-      appender.appendVarchar(source)
-      appender.endRow()
-    }
-    appender.closeSync()
-    const [n] = (
-      await connection.runAndReadAll(
-        'SELECT CAST(count(*) AS DOUBLE) AS n FROM traffic WHERE srcaddr IN (SELECT addr FROM ignored_sources)',
-      )
-    ).getRowObjects()
-    ignored = Number(n?.n ?? 0)
-    await connection.run(
-      'CREATE VIEW flows AS SELECT * FROM traffic WHERE srcaddr NOT IN (SELECT addr FROM ignored_sources)',
-    )
-  } else await connection.run('CREATE VIEW flows AS SELECT * FROM traffic')
-  parquet.options.onProgress?.({
-    files: parquet.files.length,
-    filesDone: parquet.files.length,
-    bytes: stats.bytes,
-    bytesDone: stats.bytes,
-    rows: stats.rows,
-  })
-  return { records, ignored }
+  if (!readable) await connection.run('DROP VIEW read_records')
+  return readable
 }
 
 /** The rows of a query, one object each (column name → value), streamed a chunk at a time. */
