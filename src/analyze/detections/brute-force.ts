@@ -124,6 +124,7 @@ export async function bruteForceFindings(flows: FlowTable, context: DetectContex
     SELECT ${FLOW_COLUMNS} FROM flows
     SEMI JOIN targets ON srcaddr = target_source AND dstaddr = target_host AND dstport = target_port
     ORDER BY seq`
-  for await (const row of rowsOf(flows.connection, sql)) detector.observe(flowOf(row))
+  for await (const chunk of rowsOf(flows.connection, sql))
+    for (const row of chunk) detector.observe(flowOf(row))
   return detector.finish()
 }

@@ -52,8 +52,8 @@ export async function candidateContacts(
       WHERE source IN (SELECT source FROM scanners) OR (source, protocol, port) IN (SELECT source, protocol, port FROM sweeps)
       GROUP BY source, host, protocol, port`),
   )
-  for await (const row of rowsOf(connection, 'SELECT * FROM candidate_contacts ORDER BY seen'))
-    table.add(contactOf(row))
+  for await (const chunk of rowsOf(connection, 'SELECT * FROM candidate_contacts ORDER BY seen'))
+    for (const row of chunk) table.add(contactOf(row))
   // The rule of a contact: the first of its accepted records that one names. Records alike in
   // what names the rule (RULE_INPUTS) are named once, earliest group first.
   const rules = `SELECT ${RULE_INPUTS}, min(seq) AS seen FROM flows
@@ -61,13 +61,14 @@ export async function candidateContacts(
       ON srcaddr = c.source AND dstaddr = c.host AND protocol = c.key_protocol AND ${PORT_OF} = c.port
     WHERE action = 'ACCEPT' AND start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}
     GROUP BY ALL ORDER BY seen`
-  for await (const row of rowsOf(connection, rules)) {
-    const flow = ruleInputsOf(row)
-    const key = `${flow.srcaddr ?? ''}\t${flow.dstaddr ?? ''}\t${portLabel(flow.protocol, flow.dstport)}`
-    const contact = table.contacts.get(key)
-    if (contact === undefined || contact.rule !== null) continue
-    contact.rule = context.namer.ruleOf(flow)
-  }
+  for await (const chunk of rowsOf(connection, rules))
+    for (const row of chunk) {
+      const flow = ruleInputsOf(row)
+      const key = `${flow.srcaddr ?? ''}\t${flow.dstaddr ?? ''}\t${portLabel(flow.protocol, flow.dstport)}`
+      const contact = table.contacts.get(key)
+      if (contact === undefined || contact.rule !== null) continue
+      contact.rule = context.namer.ruleOf(flow)
+    }
   await connection.run('DROP TABLE candidate_contacts')
   return table
 }

@@ -61,12 +61,13 @@ export class EgressVolumeDetector {
       'CREATE OR REPLACE TEMP TABLE inside_addresses AS SELECT addr FROM addresses WHERE inside',
     )
     const others = await connection.createAppender('inside_addresses')
-    for await (const row of rowsOf(connection, 'SELECT addr FROM addresses WHERE NOT is_v4')) {
-      const address = textOf(row.addr)
-      if (address === null || !scope.isInternal(address)) continue
-      others.appendVarchar(address)
-      others.endRow()
-    }
+    for await (const chunk of rowsOf(connection, 'SELECT addr FROM addresses WHERE NOT is_v4'))
+      for (const row of chunk) {
+        const address = textOf(row.addr)
+        if (address === null || !scope.isInternal(address)) continue
+        others.appendVarchar(address)
+        others.endRow()
+      }
     others.closeSync()
     await connection.run('DROP TABLE addresses')
     // Accepted traffic from an inside host to an outside address.
@@ -75,20 +76,21 @@ export class EgressVolumeDetector {
     const bucketOf = `floor(start / ${t.bucketSeconds})`
     // Per host, its buckets' bytes; hosts in the order their first record was read.
     const hosts = new Map<string, { seen: number; buckets: Map<number, number> }>()
-    for await (const row of rowsOf(
+    for await (const chunk of rowsOf(
       connection,
       `SELECT srcaddr AS host, ${bucketOf} AS bucket, sum(bytes) AS bytes, min(seq) AS seen FROM egress GROUP BY ALL`,
-    )) {
-      const name = textOf(row.host) ?? ''
-      const seen = numberOf(row.seen) ?? 0
-      let entry = hosts.get(name)
-      if (entry === undefined) {
-        entry = { seen, buckets: new Map() }
-        hosts.set(name, entry)
+    ))
+      for (const row of chunk) {
+        const name = textOf(row.host) ?? ''
+        const seen = numberOf(row.seen) ?? 0
+        let entry = hosts.get(name)
+        if (entry === undefined) {
+          entry = { seen, buckets: new Map() }
+          hosts.set(name, entry)
+        }
+        entry.seen = Math.min(entry.seen, seen)
+        entry.buckets.set(numberOf(row.bucket) ?? 0, numberOf(row.bytes) ?? 0)
       }
-      entry.seen = Math.min(entry.seen, seen)
-      entry.buckets.set(numberOf(row.bucket) ?? 0, numberOf(row.bytes) ?? 0)
-    }
     const found: { source: string; bucket: number; bytes: number; baseline: number | null }[] = []
     for (const [source, { buckets }] of [...hosts].sort((a, b) => a[1].seen - b[1].seen)) {
       const entries = [...buckets.entries()].sort((a, b) => a[0] - b[0])
@@ -111,40 +113,42 @@ export class EgressVolumeDetector {
     appender.closeSync()
     // The records of the finding buckets, in read order: destinations and samples.
     const buckets = new Map<string, Bucket>()
-    for await (const row of rowsOf(
+    for await (const chunk of rowsOf(
       connection,
       `SELECT ${FLOW_COLUMNS} FROM egress
         WHERE (srcaddr, ${bucketOf}) IN (SELECT host, bucket FROM egress_buckets) ORDER BY seq`,
-    )) {
-      const flow = flowOf(row)
-      const key = `${flow.srcaddr ?? ''}\t${Math.floor((flow.start ?? 0) / t.bucketSeconds)}`
-      let b = buckets.get(key)
-      if (b === undefined) {
-        b = { bytes: 0, destinations: new Map(), tally: new Tally(this.context.thresholds.samples) }
-        buckets.set(key, b)
+    ))
+      for (const row of chunk) {
+        const flow = flowOf(row)
+        const key = `${flow.srcaddr ?? ''}\t${Math.floor((flow.start ?? 0) / t.bucketSeconds)}`
+        let b = buckets.get(key)
+        if (b === undefined) {
+          b = { bytes: 0, destinations: new Map(), tally: new Tally(this.context.thresholds.samples) }
+          buckets.set(key, b)
+        }
+        const dst = flow.dstaddr ?? ''
+        b.bytes += flow.bytes
+        b.destinations.set(dst, (b.destinations.get(dst) ?? 0) + flow.bytes)
+        b.tally.add(flow)
       }
-      const dst = flow.dstaddr ?? ''
-      b.bytes += flow.bytes
-      b.destinations.set(dst, (b.destinations.get(dst) ?? 0) + flow.bytes)
-      b.tally.add(flow)
-    }
     // The rules that let each finding host's requests out, in the order first used.
     const rules = new Map<string, AcceptingRules>()
-    for await (const row of rowsOf(
+    for await (const chunk of rowsOf(
       connection,
       `SELECT ${RULE_INPUTS}, count(*) AS records, min(seq) AS seen FROM egress
         WHERE NOT ${IS_REPLY} AND srcaddr IN (SELECT host FROM egress_buckets)
         GROUP BY ALL ORDER BY seen`,
-    )) {
-      const flow = ruleInputsOf(row)
-      const source = flow.srcaddr ?? ''
-      let accepting = rules.get(source)
-      if (accepting === undefined) {
-        accepting = new AcceptingRules()
-        rules.set(source, accepting)
+    ))
+      for (const row of chunk) {
+        const flow = ruleInputsOf(row)
+        const source = flow.srcaddr ?? ''
+        let accepting = rules.get(source)
+        if (accepting === undefined) {
+          accepting = new AcceptingRules()
+          rules.set(source, accepting)
+        }
+        accepting.add(this.context.namer.ruleOf(flow), numberOf(row.records) ?? 0)
       }
-      accepting.add(this.context.namer.ruleOf(flow), numberOf(row.records) ?? 0)
-    }
     await connection.run('DROP TABLE egress_buckets')
     return found.map(({ source, bucket, baseline }) => {
       const b = buckets.get(`${source}\t${bucket}`)

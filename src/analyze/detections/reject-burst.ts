@@ -45,21 +45,22 @@ export class RejectBurstDetector {
     const target = `coalesce(interface_id, dstaddr, '')`
     // Per target, its buckets' rejected packets; targets in the order their first record was read.
     const targets = new Map<string, { seen: number; buckets: Map<number, number> }>()
-    for await (const row of rowsOf(
+    for await (const chunk of rowsOf(
       connection,
       `SELECT ${target} AS target, ${bucketOf} AS bucket, sum(packets) AS packets, min(seq) AS seen
       FROM flows WHERE ${rejected} GROUP BY ALL`,
-    )) {
-      const name = textOf(row.target) ?? ''
-      const seen = numberOf(row.seen) ?? 0
-      let entry = targets.get(name)
-      if (entry === undefined) {
-        entry = { seen, buckets: new Map() }
-        targets.set(name, entry)
+    ))
+      for (const row of chunk) {
+        const name = textOf(row.target) ?? ''
+        const seen = numberOf(row.seen) ?? 0
+        let entry = targets.get(name)
+        if (entry === undefined) {
+          entry = { seen, buckets: new Map() }
+          targets.set(name, entry)
+        }
+        entry.seen = Math.min(entry.seen, seen)
+        entry.buckets.set(numberOf(row.bucket) ?? 0, numberOf(row.packets) ?? 0)
       }
-      entry.seen = Math.min(entry.seen, seen)
-      entry.buckets.set(numberOf(row.bucket) ?? 0, numberOf(row.packets) ?? 0)
-    }
     const span = Math.max(1, lastBucket - firstBucket + 1)
     const bursting: { target: string; runs: number[][]; baseline: number }[] = []
     for (const [name, { buckets }] of [...targets].sort((a, b) => a[1].seen - b[1].seen)) {
@@ -95,33 +96,34 @@ export class RejectBurstDetector {
     }
     appender.closeSync()
     const buckets = new Map<string, Bucket>()
-    for await (const row of rowsOf(
+    for await (const chunk of rowsOf(
       connection,
       `SELECT ${FLOW_COLUMNS} FROM flows WHERE ${rejected}
         AND (${target}, ${bucketOf}) IN (SELECT target, bucket FROM burst_buckets) ORDER BY seq`,
-    )) {
-      const flow = flowOf(row)
-      const key = `${flow.interfaceId ?? flow.dstaddr ?? ''}\t${Math.floor((flow.start ?? 0) / t.bucketSeconds)}`
-      let b = buckets.get(key)
-      if (b === undefined) {
-        b = {
-          packets: 0,
-          sources: new Map(),
-          ports: new Map(),
-          tally: new Tally(this.context.thresholds.samples),
+    ))
+      for (const row of chunk) {
+        const flow = flowOf(row)
+        const key = `${flow.interfaceId ?? flow.dstaddr ?? ''}\t${Math.floor((flow.start ?? 0) / t.bucketSeconds)}`
+        let b = buckets.get(key)
+        if (b === undefined) {
+          b = {
+            packets: 0,
+            sources: new Map(),
+            ports: new Map(),
+            tally: new Tally(this.context.thresholds.samples),
+          }
+          buckets.set(key, b)
         }
-        buckets.set(key, b)
+        b.packets += flow.packets
+        const source = flow.srcaddr ?? ''
+        b.sources.set(source, (b.sources.get(source) ?? 0) + flow.packets)
+        const port =
+          flow.protocol === 6 || flow.protocol === 17
+            ? `${flow.protocol === 6 ? 'tcp' : 'udp'}/${flow.dstport}`
+            : `proto ${flow.protocol}`
+        b.ports.set(port, (b.ports.get(port) ?? 0) + flow.packets)
+        b.tally.add(flow)
       }
-      b.packets += flow.packets
-      const source = flow.srcaddr ?? ''
-      b.sources.set(source, (b.sources.get(source) ?? 0) + flow.packets)
-      const port =
-        flow.protocol === 6 || flow.protocol === 17
-          ? `${flow.protocol === 6 ? 'tcp' : 'udp'}/${flow.dstport}`
-          : `proto ${flow.protocol}`
-      b.ports.set(port, (b.ports.get(port) ?? 0) + flow.packets)
-      b.tally.add(flow)
-    }
     await connection.run('DROP TABLE burst_buckets')
     const findings: Finding[] = []
     for (const { target: name, runs, baseline } of bursting) {
