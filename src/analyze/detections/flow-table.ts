@@ -84,6 +84,8 @@ export interface FlowTable {
   /** Traffic records read, and those of them left out because their source is in ignoreSources. */
   readonly records: number
   readonly ignored: number
+  /** The earliest and latest start of `flows` (null when none has one). */
+  readonly starts: { first: number; last: number } | null
   close(): void
 }
 
@@ -166,12 +168,14 @@ async function trafficOf(
   connection: DuckDBConnection,
   ignore: CidrSet,
   parquet: ParquetFiles | null,
-): Promise<{ records: number; ignored: number }> {
+): Promise<Pick<FlowTable, 'records' | 'ignored' | 'starts'>> {
+  const traffic = `(log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL`
   await connection.run(`CREATE VIEW traffic AS SELECT * EXCLUDE (log_status) FROM read_records
     WHERE (log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL`)
   const [counted] = (
     await connection.runAndReadAll(
-      `SELECT CAST(count(*) AS DOUBLE) AS rows, CAST(count(*) FILTER (WHERE (log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL) AS DOUBLE) AS records FROM read_records`,
+      `SELECT CAST(count(*) AS DOUBLE) AS rows, CAST(count(*) FILTER (WHERE ${traffic}) AS DOUBLE) AS records,
+        min(start) FILTER (WHERE ${traffic}) AS first, max(start) FILTER (WHERE ${traffic}) AS last FROM read_records`,
     )
   ).getRowObjects()
   if (parquet !== null) {
@@ -186,9 +190,14 @@ async function trafficOf(
     })
   }
   const records = Number(counted?.records ?? 0)
+  const startsOf = (row: Record<string, unknown> | undefined) => {
+    const first = numberOf(row?.first)
+    const last = numberOf(row?.last)
+    return first === null || last === null ? null : { first, last }
+  }
   if (ignore.size === 0) {
     await connection.run('CREATE VIEW flows AS SELECT * FROM traffic')
-    return { records, ignored: 0 }
+    return { records, ignored: 0, starts: startsOf(counted) }
   }
   // The distinct sources are tested in JavaScript (ignoreSources are CIDRs), once each.
   await connection.run('CREATE TEMP TABLE ignored_sources (addr VARCHAR)')
@@ -209,7 +218,10 @@ async function trafficOf(
   await connection.run(
     'CREATE VIEW flows AS SELECT * FROM traffic WHERE srcaddr NOT IN (SELECT addr FROM ignored_sources)',
   )
-  return { records, ignored: Number(n?.n ?? 0) }
+  const [starts] = (
+    await connection.runAndReadAll('SELECT min(start) AS first, max(start) AS last FROM flows')
+  ).getRowObjects()
+  return { records, ignored: Number(n?.n ?? 0), starts: startsOf(starts) }
 }
 
 /** Rows already read (arrays, iterables, the reader's rows), each made a Flow, as `read_records`. */

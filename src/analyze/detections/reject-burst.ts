@@ -34,13 +34,11 @@ export class RejectBurstDetector {
     const t = this.context.thresholds.rejectBurst
     const connection = flows.connection
     const bucketOf = `floor(start / ${t.bucketSeconds})`
-    const [range] = (
-      await connection.runAndReadAll(
-        `SELECT min(${bucketOf}) AS first, max(${bucketOf}) AS last FROM flows WHERE start IS NOT NULL`,
-      )
-    ).getRowObjects()
-    const firstBucket = numberOf(range?.first) ?? Number.POSITIVE_INFINITY
-    const lastBucket = numberOf(range?.last) ?? Number.NEGATIVE_INFINITY
+    // The buckets of the whole input (floor is monotonic: the buckets of the first and last start).
+    const firstBucket =
+      flows.starts === null ? Number.POSITIVE_INFINITY : Math.floor(flows.starts.first / t.bucketSeconds)
+    const lastBucket =
+      flows.starts === null ? Number.NEGATIVE_INFINITY : Math.floor(flows.starts.last / t.bucketSeconds)
     const rejected = `start IS NOT NULL AND action = 'REJECT'`
     const target = `coalesce(interface_id, dstaddr, '')`
     // Per target, its buckets' rejected packets; targets in the order their first record was read.
