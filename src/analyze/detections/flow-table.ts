@@ -352,36 +352,87 @@ function normalized(column: (field: string) => ReadColumn | null): string[] {
   ]
 }
 
+/** Records per staging part: DuckDB takes in one part while the reader fills the next. */
+const PART_ROWS = 1 << 17
+
 /**
  * The reader's records, as it reads them (formats, bad lines, time range), with the columns toFlow
- * reads copied into one staging file per set of columns (text as written, numbers as the cursor
- * reads them): no row and no Flow is made in JavaScript. DuckDB makes them `read_records`.
+ * reads copied into staging parts (text as written, numbers as the cursor reads them): no row and
+ * no Flow is made in JavaScript. Each full part goes into `read_records` (toFlow's rules applied by
+ * DuckDB) while the reader goes on, so reading and loading overlap.
  */
 async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, dir: string): Promise<void> {
-  const stages = new Map<string, { stage: StagingFile; schema: FileSchema; columns: number[] }>()
+  await connection.run(
+    `CREATE TABLE read_records (${Object.entries(RECORD_COLUMNS)
+      .map(([name, type]) => `${sqlIdentifier(name)} ${type}`)
+      .join(', ')})`,
+  )
+  let loading: Promise<void> = Promise.resolve()
+  let parts = 0
   let seq = 0
+  let schema: FileSchema | null = null
+  let shape = ''
+  /** The copied columns of the file that opened the current shape (names the staged columns). */
+  let staged: number[] = []
   let stage: StagingFile | null = null
   let columns: number[] = []
   let numeric: boolean[] = []
+  /** The part being filled goes to DuckDB (after the ones before it). */
+  const load = () => {
+    const part = stage
+    const of = schema
+    stage = null
+    if (part === null || of === null) return
+    part.close()
+    if (part.rows === 0) {
+      rmSync(part.path, { force: true })
+      return
+    }
+    const kept = staged
+    const types: Record<string, string> = { seq: 'BIGINT' }
+    kept.forEach((c, i) => {
+      types[`v${i}`] = of.numeric[c] ? 'DOUBLE' : 'VARCHAR'
+    })
+    const column = (field: string): ReadColumn | null => {
+      const [c = -1] = columnsOf(of, [field])
+      const i = kept.indexOf(c)
+      if (i < 0) return null
+      // Values were mapped (NHN DROP) as they were copied.
+      return { sql: `v${i}`, kind: of.numeric[c] ? 'double' : 'text', map: null }
+    }
+    const sql = `INSERT INTO read_records BY NAME SELECT seq, ${normalized(column).join(', ')} FROM ${stagedTable(part, types)}`
+    loading = loading.then(async () => {
+      await connection.run(sql)
+      rmSync(part.path, { force: true })
+    })
+    // Awaited at the end; until then a failure must not count as unhandled.
+    loading.catch(() => {})
+  }
+  const open = () => {
+    stage = new StagingFile(join(dir, `${parts++}.tsv`), ['seq', ...columns.map((_, i) => `v${i}`)])
+    return stage
+  }
   const scan = reader.scan({
-    bind: (schema) => {
-      columns = []
-      schema.rowNames.forEach((names, c) => {
-        if (c < schema.width && names.some((n) => FLOW_FIELDS.has(n))) columns.push(c)
+    bind: (bound) => {
+      const kept: number[] = []
+      bound.rowNames.forEach((names, c) => {
+        if (c < bound.width && names.some((n) => FLOW_FIELDS.has(n))) kept.push(c)
       })
-      numeric = columns.map((c) => schema.numeric[c] === true)
-      const key = JSON.stringify([columns.map((c) => schema.rowNames[c]), numeric, schema.width])
-      let found = stages.get(key)
-      if (found === undefined) {
-        const file = new StagingFile(join(dir, `${stages.size}.tsv`), ['seq', ...columns.map((c) => `c${c}`)])
-        found = { stage: file, schema, columns }
-        stages.set(key, found)
+      const key = JSON.stringify(kept.map((c) => [bound.rowNames[c], bound.numeric[c] === true]))
+      // A file of the same columns as the last one (wherever they stand in it) goes on in the same
+      // part: staged columns are named by their place among the copied ones.
+      if (key !== shape) {
+        load()
+        shape = key
+        schema = bound
+        staged = kept
       }
-      stage = found.stage
+      columns = kept
+      numeric = columns.map((c) => bound.numeric[c] === true)
       return null
     },
     take: (cursor) => {
-      const out = stage!
+      const out = stage ?? open()
       out.next()
       out.number(seq++)
       const line = cursor instanceof LineCursor ? cursor : null
@@ -398,6 +449,7 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
         }
       }
       out.endRow()
+      if (out.rows >= PART_ROWS) load()
       return undefined
     },
   })
@@ -405,32 +457,11 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
     for await (const _ of scan) {
       // Records are staged as they are read.
     }
+    load()
   } finally {
-    for (const { stage: s } of stages.values()) s.close()
+    ;(stage as StagingFile | null)?.close()
+    await loading
   }
-  const selects: string[] = []
-  for (const { stage: s, schema, columns: kept } of stages.values()) {
-    if (s.rows === 0) continue
-    const types: Record<string, string> = { seq: 'BIGINT' }
-    kept.forEach((c) => {
-      types[`c${c}`] = schema.numeric[c] ? 'DOUBLE' : 'VARCHAR'
-    })
-    const column = (field: string): ReadColumn | null => {
-      const [c = -1] = columnsOf(schema, [field])
-      if (c < 0 || !kept.includes(c)) return null
-      // Values were mapped (NHN DROP) as they were copied.
-      return { sql: `c${c}`, kind: schema.numeric[c] ? 'double' : 'text', map: null }
-    }
-    selects.push(`SELECT seq, ${normalized(column).join(', ')} FROM ${stagedTable(s, types)}`)
-  }
-  await connection.run(
-    selects.length === 0
-      ? `CREATE TABLE read_records (${Object.entries(RECORD_COLUMNS)
-          .map(([name, type]) => `${sqlIdentifier(name)} ${type}`)
-          .join(', ')})`
-      : `CREATE TABLE read_records AS ${selects.join(' UNION ALL ')}`,
-  )
-  for (const { stage: s } of stages.values()) rmSync(s.path, { force: true })
 }
 
 /**
