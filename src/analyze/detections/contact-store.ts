@@ -35,13 +35,16 @@ export async function candidateContacts(
   const sample = (c: string) => `first(${c} ORDER BY start, seq)`
   await withQueryProgress(connection, onGrouping, () =>
     // Everything here spills beyond DuckDB's memory limit: the requests are read where they are,
-    // once per part, and distinct ports and hosts are counted by grouping (an aggregate over
-    // DISTINCT holds every value of a group in memory). Only the candidates' contacts are grouped
-    // with their samples (ordered aggregates, held in memory: a few scanners' worth).
+    // twice, and distinct hosts and ports are counted by grouping (an aggregate over DISTINCT
+    // holds every value of a group in memory): each source's ports with their distinct hosts,
+    // which gives both the sources' distinct ports and the sweeps. Only the candidates' contacts
+    // are grouped with their samples (ordered aggregates, held in memory: a few scanners' worth).
     connection.run(`CREATE TEMP TABLE candidate_contacts AS
       WITH requests AS NOT MATERIALIZED (${REQUESTS}),
-      scanners AS (SELECT source FROM (SELECT DISTINCT source, protocol, port FROM requests) GROUP BY source HAVING count(*) >= ${minPorts}),
-      sweeps AS (SELECT source, protocol, port FROM (SELECT DISTINCT source, protocol, port, host FROM requests) GROUP BY ALL HAVING count(*) >= ${minHosts})
+      ports AS MATERIALIZED (SELECT source, protocol, port, count(*) AS hosts
+        FROM (SELECT DISTINCT source, protocol, port, host FROM requests) GROUP BY ALL),
+      scanners AS (SELECT source FROM ports GROUP BY source HAVING count(*) >= ${minPorts}),
+      sweeps AS (SELECT source, protocol, port FROM ports WHERE hosts >= ${minHosts})
       SELECT source, host, protocol AS key_protocol, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
         sum(packets) AS packets, sum(bytes) AS bytes,
         bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
