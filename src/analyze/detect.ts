@@ -64,12 +64,8 @@ async function run(
   context: DetectContext,
   only: ReadonlySet<DetectionName>,
 ): Promise<Finding[]> {
-  const t = context.thresholds
   // Port scans and sweeps count the same contacts two ways: one table serves both.
-  const contacts =
-    only.has('port-scan') || only.has('sweep')
-      ? await candidateContacts(flows, context, t.portScan.minPorts, t.sweep.minHosts)
-      : null
+  const contacts = only.has('port-scan') || only.has('sweep') ? await candidateContacts(flows, context) : null
   let findings = [
     ...(contacts !== null && only.has('port-scan') ? portScanFindings(contacts, context) : []),
     ...(contacts !== null && only.has('sweep') ? sweepFindings(contacts, context) : []),

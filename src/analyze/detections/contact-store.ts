@@ -19,19 +19,25 @@ const REQUESTS = `SELECT srcaddr AS source, dstaddr AS host, protocol, ${PORT_OF
   FROM flows WHERE start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}`
 
 /**
- * The contacts of sources with at least `minPorts` distinct ports, and of source-port pairs with at
- * least `minHosts` distinct hosts.
+ * The contacts of the sources that may be port scanners and of the source-port pairs that may be
+ * sweeps. What a finding needs, and a candidate must have: at least `minPorts` distinct ports (or
+ * `minHosts` hosts on the port), and, since at least that many contacts are its hits and
+ * `minRejectedShare` of the hits are rejected, at least that share of `minPorts` (`minHosts`)
+ * rejected contacts. A busy network's clients reach many hosts on one port, but are not rejected.
+ * (A source whose sweeps give it `minPorts` ports has that many rejected contacts, so every source
+ * with enough ports in the table is a scan candidate, all its contacts there.)
  */
 export async function candidateContacts(
   flows: FlowTable,
   context: DetectContext,
-  minPorts: number,
-  minHosts: number,
   /** Told DuckDB's progress while it groups (rows processed of rows to process). */
   onGrouping?: (done: number, total: number) => void,
 ): Promise<ContactTable> {
   const table = new ContactTable(context)
   const connection = flows.connection
+  const t = context.thresholds
+  // The fewest rejected contacts a share of a count can be (rounding aside).
+  const rejectedOf = (share: number, count: number) => Math.max(0, Math.ceil(share * count - 1e-9))
   const sample = (c: string) => `first(${c} ORDER BY start, seq)`
   await withQueryProgress(connection, onGrouping, () =>
     // Everything here spills beyond DuckDB's memory limit: the requests are read where they are,
@@ -41,10 +47,13 @@ export async function candidateContacts(
     // are grouped with their samples (ordered aggregates, held in memory: a few scanners' worth).
     connection.run(`CREATE TEMP TABLE candidate_contacts AS
       WITH requests AS NOT MATERIALIZED (${REQUESTS}),
-      ports AS MATERIALIZED (SELECT source, protocol, port, count(*) AS hosts
-        FROM (SELECT DISTINCT source, protocol, port, host FROM requests) GROUP BY ALL),
-      scanners AS (SELECT source FROM ports GROUP BY source HAVING count(*) >= ${minPorts}),
-      sweeps AS (SELECT source, protocol, port FROM ports WHERE hosts >= ${minHosts})
+      ports AS MATERIALIZED (SELECT source, protocol, port, count(*) AS hosts, count(*) FILTER (WHERE rejected) AS rejected_hosts
+        FROM (SELECT source, protocol, port, host, bool_or(action = 'REJECT') AS rejected FROM requests GROUP BY ALL)
+        GROUP BY ALL),
+      scanners AS (SELECT source FROM ports GROUP BY source
+        HAVING count(*) >= ${t.portScan.minPorts} AND sum(rejected_hosts) >= ${rejectedOf(t.portScan.minRejectedShare, t.portScan.minPorts)}),
+      sweeps AS (SELECT source, protocol, port FROM ports
+        WHERE hosts >= ${t.sweep.minHosts} AND rejected_hosts >= ${rejectedOf(t.sweep.minRejectedShare, t.sweep.minHosts)})
       SELECT source, host, protocol AS key_protocol, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
         sum(packets) AS packets, sum(bytes) AS bytes,
         bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
