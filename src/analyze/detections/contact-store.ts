@@ -3,7 +3,17 @@ import { withQueryProgress } from '../scratch-duckdb.js'
 import { ContactTable } from './contact-table.js'
 import type { DetectContext } from './context.js'
 import { Contact, portLabel } from './finding.js'
-import { type FlowTable, IS_REPLY, numberOf, PORT_OF, RULE_INPUTS, rowsOf, textOf } from './flow-table.js'
+import {
+  type FlowTable,
+  IS_REPLY,
+  numberOf,
+  PORT_OF,
+  type ResultColumns,
+  RULE_INPUTS,
+  resultColumns,
+  rowsOf,
+  textOf,
+} from './flow-table.js'
 
 /**
  * The requests of every source, kept out of JavaScript: port scans and sweeps need each source's
@@ -64,10 +74,20 @@ export async function candidateContacts(
       WHERE source IN (SELECT source FROM scanners) OR (source, protocol, port) IN (SELECT source, protocol, port FROM sweeps)
       GROUP BY source, host, protocol, port`),
   )
-  for await (const chunk of rowsOf(connection, 'SELECT * FROM candidate_contacts ORDER BY seen'))
-    for (const row of chunk) table.add(contactOf(row))
+  let accepted = 0
+  for await (const chunk of resultColumns(connection, 'SELECT * FROM candidate_contacts ORDER BY seen')) {
+    const contacts = contactsOf(chunk)
+    for (const contact of contacts) {
+      table.add(contact)
+      if (contact.accepted) accepted++
+    }
+  }
   // The rule of a contact: the first of its accepted records that one names. Records alike in
   // what names the rule (RULE_INPUTS) are named once, earliest group first.
+  if (accepted === 0) {
+    await connection.run('DROP TABLE candidate_contacts')
+    return table
+  }
   const rules = `SELECT ${RULE_INPUTS}, min(seq) AS seen FROM flows
     SEMI JOIN (SELECT source, host, key_protocol, port FROM candidate_contacts WHERE accepted) c
       ON srcaddr = c.source AND dstaddr = c.host AND protocol = c.key_protocol AND ${PORT_OF} = c.port
@@ -85,40 +105,67 @@ export async function candidateContacts(
   return table
 }
 
-function contactOf(row: Record<string, unknown>): Contact {
-  const action = textOf(row.first_action)
-  const first = numberOf(row.first) ?? 0
-  const flow: Flow = {
-    interfaceId: textOf(row.interface_id),
-    instanceId: null,
-    subnetId: null,
-    vpcId: null,
-    srcaddr: textOf(row.source),
-    dstaddr: textOf(row.host),
-    ifSrcaddr: null,
-    ifDstaddr: null,
-    srcport: numberOf(row.srcport),
-    dstport: numberOf(row.dstport),
-    protocol: numberOf(row.protocol),
-    packets: numberOf(row.first_packets) ?? 0,
-    bytes: numberOf(row.first_bytes) ?? 0,
-    start: first,
-    end: null,
-    action: action === 'ACCEPT' || action === 'REJECT' ? action : null,
-    logStatus: null,
-    direction: null,
-    tcpFlags: null,
-    ruleId: null,
-    rejectReason: null,
+function contactsOf(chunk: ResultColumns): Contact[] {
+  const column = (name: string) => chunk.column(name)
+  const [source, host, srcport, dstport, protocol, interfaceId] = [
+    column('source'),
+    column('host'),
+    column('srcport'),
+    column('dstport'),
+    column('protocol'),
+    column('interface_id'),
+  ]
+  const [firstPackets, firstBytes, firstAction, first, last] = [
+    column('first_packets'),
+    column('first_bytes'),
+    column('first_action'),
+    column('first'),
+    column('last'),
+  ]
+  const [records, packets, bytes, rejected, accepted] = [
+    column('records'),
+    column('packets'),
+    column('bytes'),
+    column('rejected'),
+    column('accepted'),
+  ]
+  const contacts: Contact[] = []
+  for (let r = 0; r < chunk.size; r++) {
+    const action = textOf(firstAction[r])
+    const start = numberOf(first[r]) ?? 0
+    const flow: Flow = {
+      interfaceId: textOf(interfaceId[r]),
+      instanceId: null,
+      subnetId: null,
+      vpcId: null,
+      srcaddr: textOf(source[r]),
+      dstaddr: textOf(host[r]),
+      ifSrcaddr: null,
+      ifDstaddr: null,
+      srcport: numberOf(srcport[r]),
+      dstport: numberOf(dstport[r]),
+      protocol: numberOf(protocol[r]),
+      packets: numberOf(firstPackets[r]) ?? 0,
+      bytes: numberOf(firstBytes[r]) ?? 0,
+      start,
+      end: null,
+      action: action === 'ACCEPT' || action === 'REJECT' ? action : null,
+      logStatus: null,
+      direction: null,
+      tcpFlags: null,
+      ruleId: null,
+      rejectReason: null,
+    }
+    const contact = new Contact(flow)
+    contact.last = numberOf(last[r]) ?? start
+    contact.records = numberOf(records[r]) ?? 0
+    contact.packets = numberOf(packets[r]) ?? 0
+    contact.bytes = numberOf(bytes[r]) ?? 0
+    contact.rejected = rejected[r] === true
+    contact.accepted = accepted[r] === true
+    contacts.push(contact)
   }
-  const contact = new Contact(flow)
-  contact.last = numberOf(row.last) ?? first
-  contact.records = numberOf(row.records) ?? 0
-  contact.packets = numberOf(row.packets) ?? 0
-  contact.bytes = numberOf(row.bytes) ?? 0
-  contact.rejected = row.rejected === true
-  contact.accepted = row.accepted === true
-  return contact
+  return contacts
 }
 
 /** An accepted record as far as RuleNamer.ruleOf reads it (RULE_INPUTS). */

@@ -518,6 +518,30 @@ async function parquetRecords(connection: DuckDBConnection, parquet: ParquetFile
   return readable
 }
 
+/** A chunk of a result, column by column. */
+export interface ResultColumns {
+  readonly size: number
+  /** The values of the column of that name, one per row (empty when there is no such column). */
+  column(name: string): readonly unknown[]
+}
+
+/** The result of a query a chunk at a time, as columns: no object per row, for large results. */
+export async function* resultColumns(
+  connection: DuckDBConnection,
+  sql: string,
+): AsyncGenerator<ResultColumns> {
+  const result = await connection.stream(sql)
+  const names = result.columnNames()
+  for (
+    let chunk = await result.fetchChunk();
+    chunk !== null && chunk.rowCount > 0;
+    chunk = await result.fetchChunk()
+  ) {
+    const columns = chunk.getColumns()
+    yield { size: chunk.rowCount, column: (name) => columns[names.indexOf(name)] ?? [] }
+  }
+}
+
 /** The rows of a query, one object each (column name → value), a chunk of them at a time. */
 export async function* rowsOf(
   connection: DuckDBConnection,
