@@ -25,8 +25,12 @@ import {
  * on a tie), its rule the first accepted record's that names one, contacts in the order first seen.
  */
 const REQUESTS = `SELECT srcaddr AS source, dstaddr AS host, protocol, ${PORT_OF} AS port, seq, start,
-  coalesce("end", start) AS last, packets, bytes, action, interface_id, srcport, dstport
+  coalesce("end", start) AS last, packets, bytes, action, interface_id, srcport, dstport,
+  rule_id, if_srcaddr, if_dstaddr, direction
   FROM flows WHERE start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}`
+
+/** What names the rule of a contact's first accepted record, besides the contact's own key. */
+const ACCEPTED_INPUTS = ['rule_id', 'interface_id', 'if_srcaddr', 'if_dstaddr', 'direction', 'dstport']
 
 /**
  * The contacts of the sources that may be port scanners and of the source-port pairs that may be
@@ -69,38 +73,62 @@ export async function candidateContacts(
         bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
         first(protocol ORDER BY seq) AS protocol, first(dstport ORDER BY seq) AS dstport,
         ${sample('interface_id')} AS interface_id, ${sample('srcport')} AS srcport,
-        ${sample('packets')} AS first_packets, ${sample('bytes')} AS first_bytes, ${sample('action')} AS first_action
+        ${sample('packets')} AS first_packets, ${sample('bytes')} AS first_bytes, ${sample('action')} AS first_action,
+        count(*) FILTER (WHERE action = 'ACCEPT') AS accepted_records,
+        ${ACCEPTED_INPUTS.map((c) => `first(${c} ORDER BY seq) FILTER (WHERE action = 'ACCEPT') AS accepted_${c}`).join(', ')}
       FROM requests
       WHERE source IN (SELECT source FROM scanners) OR (source, protocol, port) IN (SELECT source, protocol, port FROM sweeps)
       GROUP BY source, host, protocol, port`),
   )
-  let accepted = 0
+  // The rule of a contact: the first of its accepted records that one names. Mostly the first
+  // accepted record names one; the records of the others are named in read order afterwards.
+  const unnamed: Contact[] = []
   for await (const chunk of resultColumns(connection, 'SELECT * FROM candidate_contacts ORDER BY seen')) {
-    const contacts = contactsOf(chunk)
-    for (const contact of contacts) {
+    const accepted = chunk.column('accepted_records')
+    const inputs = ACCEPTED_INPUTS.map((c) => chunk.column(`accepted_${c}`))
+    contactsOf(chunk).forEach((contact, r) => {
       table.add(contact)
-      if (contact.accepted) accepted++
-    }
+      if (!contact.accepted) return
+      const row: Record<string, unknown> = {
+        srcaddr: contact.source,
+        dstaddr: contact.host,
+        protocol: contact.protocol,
+      }
+      ACCEPTED_INPUTS.forEach((c, i) => {
+        row[c] = inputs[i]?.[r]
+      })
+      contact.rule = context.namer.ruleOf(ruleInputsOf(row))
+      if (contact.rule === null && (numberOf(accepted[r]) ?? 0) > 1) unnamed.push(contact)
+    })
   }
-  // The rule of a contact: the first of its accepted records that one names. Records alike in
-  // what names the rule (RULE_INPUTS) are named once, earliest group first.
-  if (accepted === 0) {
-    await connection.run('DROP TABLE candidate_contacts')
-    return table
-  }
-  const rules = `SELECT ${RULE_INPUTS}, min(seq) AS seen FROM flows
-    SEMI JOIN (SELECT source, host, key_protocol, port FROM candidate_contacts WHERE accepted) c
-      ON srcaddr = c.source AND dstaddr = c.host AND protocol = c.key_protocol AND ${PORT_OF} = c.port
-    WHERE action = 'ACCEPT' AND start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}
-    GROUP BY ALL ORDER BY seen`
-  for await (const chunk of rowsOf(connection, rules))
-    for (const row of chunk) {
-      const flow = ruleInputsOf(row)
-      const key = `${flow.srcaddr ?? ''}\t${flow.dstaddr ?? ''}\t${portLabel(flow.protocol, flow.dstport)}`
-      const contact = table.contacts.get(key)
-      if (contact === undefined || contact.rule !== null) continue
-      contact.rule = context.namer.ruleOf(flow)
+  if (unnamed.length > 0) {
+    // Records alike in what names the rule (RULE_INPUTS) are named once, earliest group first.
+    await connection.run('CREATE TEMP TABLE unnamed_contacts (source VARCHAR, host VARCHAR)')
+    const appender = await connection.createAppender('unnamed_contacts')
+    for (const contact of unnamed) {
+      appender.appendVarchar(contact.source ?? '')
+      appender.appendVarchar(contact.host ?? '')
+      appender.endRow()
     }
+    appender.closeSync()
+    const keys = `SELECT source, host, key_protocol, port FROM candidate_contacts
+      SEMI JOIN unnamed_contacts u USING (source, host)`
+    const rules = `SELECT ${RULE_INPUTS}, min(seq) AS seen FROM flows
+      SEMI JOIN (${keys}) c
+        ON srcaddr = c.source AND dstaddr = c.host AND protocol = c.key_protocol AND ${PORT_OF} = c.port
+      WHERE action = 'ACCEPT' AND start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}
+      GROUP BY ALL ORDER BY seen`
+    const open = new Set(unnamed)
+    for await (const chunk of rowsOf(connection, rules))
+      for (const row of chunk) {
+        const flow = ruleInputsOf(row)
+        const key = `${flow.srcaddr ?? ''}\t${flow.dstaddr ?? ''}\t${portLabel(flow.protocol, flow.dstport)}`
+        const contact = table.contacts.get(key)
+        if (contact === undefined || !open.has(contact) || contact.rule !== null) continue
+        contact.rule = context.namer.ruleOf(flow)
+      }
+    await connection.run('DROP TABLE unnamed_contacts')
+  }
   await connection.run('DROP TABLE candidate_contacts')
   return table
 }
