@@ -358,15 +358,13 @@ const PART_ROWS = 1 << 17
 /**
  * The reader's records, as it reads them (formats, bad lines, time range), with the columns toFlow
  * reads copied into staging parts (text as written, numbers as the cursor reads them): no row and
- * no Flow is made in JavaScript. Each full part goes into `read_records` (toFlow's rules applied by
- * DuckDB) while the reader goes on, so reading and loading overlap.
+ * no Flow is made in JavaScript. Each full part is written by DuckDB as a Parquet file of
+ * `read_records`' columns (toFlow's rules applied) while the reader goes on, so reading and
+ * loading overlap; `read_records` is then a view over those files, read as the Parquet path reads
+ * its files (a table of them would live in memory, or be paged out and in for every query).
  */
 async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, dir: string): Promise<void> {
-  await connection.run(
-    `CREATE TABLE read_records (${Object.entries(RECORD_COLUMNS)
-      .map(([name, type]) => `${sqlIdentifier(name)} ${type}`)
-      .join(', ')})`,
-  )
+  const written: string[] = []
   let loading: Promise<void> = Promise.resolve()
   let parts = 0
   let seq = 0
@@ -400,7 +398,10 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
       // Values were mapped (NHN DROP) as they were copied.
       return { sql: `v${i}`, kind: of.numeric[c] ? 'double' : 'text', map: null }
     }
-    const sql = `INSERT INTO read_records BY NAME SELECT seq, ${normalized(column).join(', ')} FROM ${stagedTable(part, types)}`
+    const target = part.path.replace(/\.tsv$/, '.parquet')
+    written.push(target)
+    const sql = `COPY (SELECT seq, ${normalized(column).join(', ')} FROM ${stagedTable(part, types)})
+      TO ${sqlString(target)} (FORMAT parquet)`
     loading = loading.then(async () => {
       await connection.run(sql)
       rmSync(part.path, { force: true })
@@ -462,6 +463,13 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
     ;(stage as StagingFile | null)?.close()
     await loading
   }
+  await connection.run(
+    written.length === 0
+      ? `CREATE TABLE read_records (${Object.entries(RECORD_COLUMNS)
+          .map(([name, type]) => `${sqlIdentifier(name)} ${type}`)
+          .join(', ')})`
+      : `CREATE VIEW read_records AS SELECT * FROM read_parquet([${written.map(sqlString).join(', ')}])`,
+  )
 }
 
 /**
