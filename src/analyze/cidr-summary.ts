@@ -22,7 +22,9 @@ interface Net {
 
 const bitsOf = (v4: boolean) => (v4 ? 32 : 128)
 
-function toNet(address: string): Net | null {
+/** An address as a net of one: text, or an IPv4 address as its value (least-privilege.ts's PeerKey). */
+function toNet(address: string | number): Net | null {
+  if (typeof address === 'number') return { v4: true, base: BigInt(address >>> 0), prefix: 32 }
   const words = new Uint32Array(4)
   if (!parseAddress(address, words)) return null
   const v4 = !address.includes(':')
@@ -65,11 +67,15 @@ export function netText(net: Net): string {
 /** Greedy merging scans all neighbours per merge: fine for a few hundred peers, not for a million. */
 const GREEDY_LIMIT = 512
 
-export function summarizeAddresses(addresses: Iterable<string>, limits: SummaryLimits): string[] | null {
-  const unique = new Map<string, Net>()
+export function summarizeAddresses(
+  addresses: Iterable<string | number>,
+  limits: SummaryLimits,
+): string[] | null {
+  // Keyed by value (IPv4) or canonical text: one net for every spelling of an address.
+  const unique = new Map<number | string, Net>()
   for (const a of addresses) {
     const net = toNet(a)
-    if (net !== null) unique.set(netText(net), net)
+    if (net !== null) unique.set(net.v4 ? Number(net.base) : netText(net), net)
   }
   if (unique.size > GREEDY_LIMIT) return summarizeMany([...unique.values()], limits)
   // IPv4 first, then numeric order: neighbours in this list are the candidates for a merge.

@@ -34,25 +34,36 @@ export interface Flow {
   rejectReason: string | null
 }
 
-function text(row: FlowRow, ...names: string[]): string | null {
-  for (const name of names) {
-    const v = row[name]
-    if (v === null || v === undefined) continue
-    const s = typeof v === 'string' ? v : String(v)
-    if (s !== '' && s !== '-') return s
-  }
-  return null
+// Two names at most (AWS's, then NHN's): fixed arguments, as a rest array would be one more
+// allocation for each field of each record.
+function text(
+  row: FlowRow,
+  name: string,
+  other: string | null = null,
+  third: string | null = null,
+): string | null {
+  return (
+    textOf(row[name]) ??
+    (other === null ? null : (textOf(row[other]) ?? (third === null ? null : textOf(row[third]))))
+  )
 }
 
-function number(row: FlowRow, ...names: string[]): number | null {
-  for (const name of names) {
-    const v = row[name]
-    if (typeof v === 'number') return Number.isFinite(v) ? v : null
-    if (typeof v === 'bigint') return Number(v)
-    if (typeof v === 'string' && v !== '' && v !== '-') {
-      const n = Number(v)
-      if (Number.isFinite(n)) return n
-    }
+function textOf(v: FlowRow[string] | undefined): string | null {
+  if (v === null || v === undefined) return null
+  const s = typeof v === 'string' ? v : String(v)
+  return s !== '' && s !== '-' ? s : null
+}
+
+function number(row: FlowRow, name: string, other: string | null = null): number | null {
+  return numberOf(row[name]) ?? (other === null ? null : numberOf(row[other]))
+}
+
+function numberOf(v: FlowRow[string] | undefined): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null
+  if (typeof v === 'bigint') return Number(v)
+  if (typeof v === 'string' && v !== '' && v !== '-') {
+    const n = Number(v)
+    if (Number.isFinite(n)) return n
   }
   return null
 }

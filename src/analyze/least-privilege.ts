@@ -1,4 +1,5 @@
 import { isCidrLike } from '../config/rules.js'
+import { ipv4Value } from '../core/address.js'
 import type { SecurityGroupRule } from '../core/network.js'
 import { portRanges, type SummaryLimits, summarizeAddresses } from './cidr-summary.js'
 
@@ -19,8 +20,19 @@ export interface RuleUsage {
   last: number
   /** Source addresses (inbound rule) or destinations (outbound). */
   peers: Set<string>
-  /** protocol number → destination port (-1 for port-less protocols) → the peers that used it. */
-  protocols: Map<number, Map<number, Set<string>>>
+  /**
+   * protocol number → destination port (-1 for port-less protocols) → the peers that used it, as
+   * PeerKeys: a busy rule's (port, peer) pairs number millions, and a number is a third of a string.
+   */
+  protocols: Map<number, Map<number, Set<PeerKey>>>
+}
+
+/** A peer address as a set member: an IPv4 address as its value (signed 32-bit), others as text. */
+export type PeerKey = number | string
+
+export function peerKey(address: string): PeerKey {
+  const v4 = ipv4Value(address)
+  return v4 >= 0 ? v4 | 0 : address
 }
 
 export function emptyUsage(): RuleUsage {
@@ -73,7 +85,7 @@ export function addTuple(usage: RuleUsage, protocol: number, port: number, peer:
     peers = new Set()
     ports.set(port, peers)
   }
-  peers.add(peer)
+  peers.add(peerKey(peer))
 }
 
 type Shape = Pick<SecurityGroupRule, 'protocol' | 'ports' | 'icmpType' | 'icmpCode'>
@@ -88,12 +100,12 @@ export function leastPrivilege(
   const side = direction === 'inbound' ? 'source' : 'destination'
   const cidrPeer = isCidrLike(rule.peer)
   // Peers per shape: each port range gets the peers that used it, not every peer of the rule.
-  const peersOf = (peers: Iterable<string>): string[] => {
+  const peersOf = (peers: Iterable<PeerKey>): string[] => {
     if (!cidrPeer) return [rule.peer]
     return summarizeAddresses(peers, limits) ?? [rule.peer]
   }
   const shaped: { shape: Shape; peers: string[] }[] = []
-  const addPorts = (name: 'tcp' | 'udp', ports: Map<number, Set<string>>) => {
+  const addPorts = (name: 'tcp' | 'udp', ports: Map<number, Set<PeerKey>>) => {
     for (const range of portRanges(ports.keys(), limits.maxPortRanges)) {
       const [from, to] = range.includes('-') ? range.split('-').map(Number) : [Number(range), Number(range)]
       const peers = [...ports]
@@ -126,7 +138,7 @@ export function leastPrivilege(
     })
     narrower.push(`all traffic → ${what.join('; ')}`)
   } else if (rule.protocol === 'tcp' || rule.protocol === 'udp') {
-    const ports = usage.protocols.get(rule.protocol === 'tcp' ? 6 : 17) ?? new Map<number, Set<string>>()
+    const ports = usage.protocols.get(rule.protocol === 'tcp' ? 6 : 17) ?? new Map<number, Set<PeerKey>>()
     addPorts(rule.protocol, ports)
     const ranges = shaped.map((x) => x.shape.ports)
     if (!(ranges.length === 1 && ranges[0] === rule.ports))

@@ -142,3 +142,51 @@ export function render(table: Table, format: OutputFormat): string {
   if (format === 'json') return `${JSON.stringify(jsonRows(table), null, 2)}\n`
   return renderTable(table)
 }
+
+/**
+ * `JSON.stringify(withIsoTimes(value), null, 2)` in pieces, the same text byte for byte: a
+ * what-if's changes or an audit's peers can be hundreds of megabytes as one string, and the
+ * document with its times rewritten another copy. Objects are written member by member and arrays
+ * element by element; an element that is an object (a change, a rule) is one piece, written by
+ * JSON.stringify itself and indented to its depth, so what is held at once is one element.
+ */
+export function* jsonChunks(value: unknown, indent = ''): Generator<string> {
+  if (value === null || typeof value !== 'object' || hasToJson(value)) {
+    yield JSON.stringify(withIsoTimes(value)) ?? 'null'
+    return
+  }
+  const inner = `${indent}  `
+  if (Array.isArray(value)) {
+    if (value.length === 0) {
+      yield '[]'
+      return
+    }
+    yield '['
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i]
+      // As JSON.stringify: what has no JSON form is null in an array. No raw line break is inside
+      // a JSON string, so each line break is one of the layout's and takes the element's depth.
+      const text =
+        item === undefined || typeof item === 'function' || typeof item === 'symbol'
+          ? 'null'
+          : (JSON.stringify(withIsoTimes(item), null, 2) ?? 'null').replaceAll('\n', `\n${inner}`)
+      yield `${i === 0 ? '' : ','}\n${inner}${text}`
+    }
+    yield `\n${indent}]`
+    return
+  }
+  let first = true
+  for (const [key, v] of Object.entries(value)) {
+    // As JSON.stringify: members with no JSON form are left out of an object.
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue
+    yield `${first ? '{' : ','}\n${inner}${JSON.stringify(key)}: `
+    first = false
+    if (TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v)) yield JSON.stringify(isoTime(v))
+    else yield* jsonChunks(v, inner)
+  }
+  yield first ? '{}' : `\n${indent}}`
+}
+
+function hasToJson(value: object): boolean {
+  return typeof (value as { toJSON?: unknown }).toJSON === 'function'
+}

@@ -8,7 +8,7 @@ import { familyOf, objectSchema } from '../read/file-schema.js'
 import type { FlowRow, ParquetFiles } from '../read/index.js'
 import { describe, execute, timeRangeSql } from '../read/parquet-scan.js'
 import { inTimeRange } from '../read/record-cursor.js'
-import { DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
+import { ANALYSIS_DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
 
 /**
  * Local Parquet files read by an analysis's own DuckDB query, with only the columns of the fields
@@ -16,7 +16,7 @@ import { DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
  * - `start`: sorted by DuckDB inside its scan of the files, so no record passes through JavaScript
  *   on its way to the sort (as it must for text files, replay-order.ts). Rows come by start, then
  *   in the order the reader reads them (file, then row in the file), within --since/--until (the
- *   reader's test, as SQL). DuckDB keeps to DUCKDB_MEMORY_LIMIT and spills beyond it.
+ *   reader's test, as SQL). DuckDB keeps to ANALYSIS_DUCKDB_MEMORY_LIMIT and spills beyond it.
  * - `read`: the reader's own order (file, then row), within --since/--until tested as the reader
  *   tests it.
  * Rows are counted in the read's stats as the reader counts them.
@@ -74,7 +74,7 @@ async function ownScan(
     const db = await duckdb.connect(database)
     connection = db
     for (const setting of [
-      `SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`,
+      `SET memory_limit = '${ANALYSIS_DUCKDB_MEMORY_LIMIT}'`,
       `SET temp_directory = ${sqlString(join(spill, 'spill'))}`,
       // Progress is asked for (query_progress) while the sort runs, never printed.
       'SET enable_progress_bar = true',

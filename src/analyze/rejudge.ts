@@ -6,6 +6,7 @@ import { ConnectionTracker } from '../policy/connection-tracker.js'
 import { isReply } from './detections/traffic-roles.js'
 import type { Flow } from './flow.js'
 import { flowToView, type InterfaceIndex, indexInterfaces, parseWords, placeFlow } from './flow-view.js'
+import { PendingTouches } from './pending-touches.js'
 
 /**
  * Re-judges recorded flows with the policy engine, as if each record were one packet at its start
@@ -108,8 +109,16 @@ export class FlowPlacer {
       this.skipped.unknownInterface++
       return null
     }
-    const unranked = { flow, ...place, time: flow.start, words }
-    return { ...unranked, rank: rankOf(unranked, this.#ruleDirection, this.#allowedAsNew) }
+    const placed: PlacedFlow = {
+      flow,
+      iface: place.iface,
+      direction: place.direction,
+      time: flow.start,
+      rank: 0,
+      words,
+    }
+    placed.rank = rankOf(placed, this.#ruleDirection, this.#allowedAsNew)
+    return placed
   }
 }
 
@@ -163,13 +172,6 @@ export function judgeAll(
   return causes
 }
 
-/** A pending end-of-record touch: its time, its record's place in the replay, the record. */
-interface Touch {
-  time: number
-  order: number
-  p: PlacedFlow
-}
-
 /**
  * One replay, fed the placed records in replay order one at a time (judgeAll, or a stream sorted by
  * DuckDB): holds the connection table and the end-of-record touches still ahead, never the records
@@ -181,7 +183,9 @@ export class Replay {
   readonly #tracker: ConnectionTracker
   readonly #view = new PacketView()
   readonly #index: InterfaceIndex
-  readonly #touches: Touch[] = []
+  readonly #touches = new PendingTouches()
+  /** Where a popped touch's interface and direction go. */
+  readonly #touched = { iface: 0, direction: DIRECTION.UNKNOWN as Direction }
   #order = 0
 
   /**
@@ -202,7 +206,9 @@ export class Replay {
     const end = p.flow.end ?? p.time
     const order = this.#order++
     const closes = p.flow.protocol === 6 && ((p.flow.tcpFlags ?? 0) & FIN_OR_RST) !== 0
-    if (cause >= 0 && end > p.time && !closes) this.#push({ time: end, order, p })
+    // The view as the touch will judge it: the tracker may have written into it.
+    if (cause >= 0 && end > p.time && !closes && this.#load(p))
+      this.#touches.push(end, order, p.iface, p.direction, this.#view)
     return cause
   }
 
@@ -218,50 +224,11 @@ export class Replay {
   }
 
   #touchUntil(time: number): void {
-    const heap = this.#touches
-    while (heap.length > 0 && (heap[0]?.time ?? 0) < time) {
-      const touch = this.#pop()
-      if (this.#load(touch.p)) this.#tracker.judge(touch.p.iface, touch.p.direction, this.#view, touch.time)
+    const touches = this.#touches
+    const touched = this.#touched
+    while (touches.nextTime < time) {
+      const at = touches.pop(this.#view, touched)
+      this.#tracker.judge(touched.iface, touched.direction, this.#view, at)
     }
   }
-
-  #push(touch: Touch): void {
-    const heap = this.#touches
-    heap.push(touch)
-    let i = heap.length - 1
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      const up = heap[parent]
-      if (up === undefined || !before(touch, up)) break
-      heap[i] = up
-      i = parent
-    }
-    heap[i] = touch
-  }
-
-  #pop(): Touch {
-    const heap = this.#touches
-    const top = heap[0] as Touch
-    const last = heap.pop() as Touch
-    if (heap.length === 0) return top
-    let i = 0
-    for (;;) {
-      const l = 2 * i + 1
-      if (l >= heap.length) break
-      const r = l + 1
-      const left = heap[l] as Touch
-      const right = heap[r]
-      const child = right !== undefined && before(right, left) ? r : l
-      const c = heap[child] as Touch
-      if (!before(c, last)) break
-      heap[i] = c
-      i = child
-    }
-    heap[i] = last
-    return top
-  }
-}
-
-function before(a: Touch, b: Touch): boolean {
-  return a.time < b.time || (a.time === b.time && a.order < b.order)
 }

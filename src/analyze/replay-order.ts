@@ -1,17 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { DuckDBConnection } from '@duckdb/node-api'
+import type { Connection } from '@duckdb/node-bindings'
 import type { NetworkConfig } from '../core/network.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
+import { type DuckdbBindings, duckdbBindings } from '../read/duckdb-connection.js'
 import type { FlowReader } from '../read/index.js'
+import { chunksOf, execute } from '../read/parquet-scan.js'
+import { vectorStrings } from '../read/vector-strings.js'
 import { StagingFile } from '../sql/staging-file.js'
 import { ANALYSIS_FIELDS, type Flow, isTraffic, toFlow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
 import { parseWords } from './flow-view.js'
 import { type OwnScan, parquetInStartOrder } from './parquet-own-scan.js'
 import { FlowPlacer, type PlacedFlow, type Placement } from './rejudge.js'
-import { openScratchDuckDB, type ScratchDuckDB, stagedTable, withQueryProgress } from './scratch-duckdb.js'
+import { scratchSettings, stagedTable, withSortProgress } from './scratch-duckdb.js'
 
 /**
  * The records of an audit or a what-if in replay order, with memory bounded whatever their number.
@@ -156,7 +159,7 @@ export async function stageForReplay(
   options: ReplayOptions = {},
 ): Promise<ReplaySource> {
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-replay-'))
-  let db: ScratchDuckDB | null = null
+  let db: SortingDuckDB | null = null
   let open: StagingFile | null = null
   const close = () => {
     open?.close()
@@ -210,12 +213,12 @@ export async function stageForReplay(
     }
     stage.close()
     open = null
-    db = await openScratchDuckDB(dir)
+    db = await openSortingDuckDB(dir)
     const types = Object.fromEntries(
       columns.map((c) => [c, (TEXT_COLUMNS as readonly string[]).includes(c) ? 'VARCHAR' : 'DOUBLE']),
     )
     const sql = `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${stagedTable(stage, types)} ORDER BY start, rank, seq`
-    const connection = db.connection
+    const sorting = db
     const placed = stage.rows
     return {
       records,
@@ -224,7 +227,7 @@ export async function stageForReplay(
       index: placer.index,
       expected: placed,
       namesRules: accepted > 0 && acceptedWithRuleId === accepted,
-      batches: () => sortedBatches(connection, sql, placed, options.onSorting),
+      batches: () => sortedBatches(sorting, sql, placed, options.onSorting),
       close,
     }
   } catch (error) {
@@ -233,74 +236,121 @@ export async function stageForReplay(
   }
 }
 
+/** A DuckDB of the low-level bindings for the sort: its chunks are read in place, a column at a time. */
+interface SortingDuckDB {
+  readonly duckdb: DuckdbBindings
+  readonly connection: Connection
+  close(): void
+}
+
+async function openSortingDuckDB(dir: string): Promise<SortingDuckDB> {
+  const duckdb = duckdbBindings()
+  const database = await duckdb.open(':memory:')
+  let connection: Connection | null = null
+  const close = () => {
+    if (connection !== null) duckdb.disconnect_sync(connection)
+    duckdb.close_sync(database)
+  }
+  try {
+    connection = await duckdb.connect(database)
+    for (const setting of scratchSettings(dir)) await duckdb.query(connection, setting)
+    return { duckdb, connection, close }
+  } catch (error) {
+    close()
+    throw error
+  }
+}
+
+const TEXT_COUNT = TEXT_COLUMNS.length
+const COLUMN_COUNT = TEXT_COUNT + NUMBER_COLUMNS.length + PLACE_COLUMNS.length
+
 async function* sortedBatches(
-  connection: DuckDBConnection,
+  db: SortingDuckDB,
   sql: string,
   placed: number,
   onSorting: ReplayOptions['onSorting'],
 ): AsyncIterable<PlacedFlow[]> {
   if (placed === 0) return
+  const { duckdb, connection } = db
   // The sort runs before its first chunk comes out.
-  const { result, first } = await withQueryProgress(connection, onSorting, async () => {
-    const result = await connection.stream(sql)
-    return { result, first: await result.fetchChunk() }
-  })
-  for (let next = first; ; next = await result.fetchChunk()) {
-    const chunk = next
-    if (chunk === null || chunk.rowCount === 0) return
+  const result = await withSortProgress(duckdb, connection, onSorting, () =>
+    execute(duckdb, connection, sql, true),
+  )
+  // Each column of a chunk, read in place: strings decoded a vector at a time (vectorStrings),
+  // numbers straight from the doubles.
+  const texts: (string | undefined)[][] = []
+  const numbers: (Float64Array | null)[] = []
+  const valid: (Uint8Array | null)[] = []
+  for await (const chunk of chunksOf(duckdb, result)) {
+    const size = duckdb.data_chunk_get_size(chunk)
+    for (let c = 0; c < COLUMN_COUNT; c++) {
+      const vector = duckdb.data_chunk_get_vector(chunk, c)
+      const validity =
+        (duckdb.vector_get_validity(vector, Math.ceil(size / 64) * 8) as Uint8Array | null) ?? null
+      valid[c] = validity
+      if (c < TEXT_COUNT) {
+        texts[c] = vectorStrings(duckdb, duckdb.vector_get_data(vector, size * 16), validity, size)
+      } else {
+        const data = duckdb.vector_get_data(vector, size * 8)
+        // A copy: the chunk's memory is DuckDB's, and a Float64Array needs 8-byte alignment.
+        numbers[c] = new Float64Array(data.slice().buffer, 0, size)
+      }
+    }
+    const text = (c: number, row: number): string | null => texts[c]?.[row] ?? null
+    const number = (c: number, row: number): number | null => {
+      const v = valid[c]
+      if (v != null && ((v[row >> 3]! >> (row & 7)) & 1) === 0) return null
+      return numbers[c]?.[row] ?? null
+    }
     const batch: PlacedFlow[] = []
-    for (const row of chunk.getRows()) {
-      const p = placedOf(row)
+    for (let row = 0; row < size; row++) {
+      const p = placedOf(text, number, row)
       if (p !== null) batch.push(p)
     }
     yield batch
   }
 }
 
-function text(value: unknown): string | null {
-  return typeof value === 'string' ? value : null
-}
-
-function number(value: unknown): number | null {
-  return typeof value === 'number' ? value : null
-}
-
 /** A staged line back as the placed record it was (the fields the analyses read; the rest null). */
-function placedOf(row: readonly unknown[]): PlacedFlow | null {
-  const action = text(row[5])
-  const direction = text(row[6])
+function placedOf(
+  text: (column: number, row: number) => string | null,
+  number: (column: number, row: number) => number | null,
+  row: number,
+): PlacedFlow | null {
+  const action = text(5, row)
+  const direction = text(6, row)
   const flow: Flow = {
-    interfaceId: text(row[0]),
+    interfaceId: text(0, row),
     instanceId: null,
     subnetId: null,
     vpcId: null,
-    srcaddr: text(row[1]),
-    dstaddr: text(row[2]),
-    ifSrcaddr: text(row[3]),
-    ifDstaddr: text(row[4]),
-    srcport: number(row[8]),
-    dstport: number(row[9]),
-    protocol: number(row[10]),
-    packets: number(row[11]) ?? 0,
-    bytes: number(row[12]) ?? 0,
-    start: number(row[13]),
-    end: number(row[14]),
+    srcaddr: text(1, row),
+    dstaddr: text(2, row),
+    ifSrcaddr: text(3, row),
+    ifDstaddr: text(4, row),
+    srcport: number(8, row),
+    dstport: number(9, row),
+    protocol: number(10, row),
+    packets: number(11, row) ?? 0,
+    bytes: number(12, row) ?? 0,
+    start: number(13, row),
+    end: number(14, row),
     action: action === 'ACCEPT' || action === 'REJECT' ? action : null,
     logStatus: null,
     direction:
       direction === 'ingress' || direction === 'egress' || direction === 'unknown' ? direction : null,
-    tcpFlags: number(row[15]),
-    ruleId: text(row[7]),
+    tcpFlags: number(15, row),
+    ruleId: text(7, row),
     rejectReason: null,
   }
   const words = parseWords(flow)
   if (words === null || flow.start === null) return null
   return {
     flow,
-    iface: number(row[16]) ?? 0,
-    direction: (number(row[17]) ?? 0) as PlacedFlow['direction'],
+    iface: number(16, row) ?? 0,
+    direction: (number(17, row) ?? 0) as PlacedFlow['direction'],
     time: flow.start,
-    rank: number(row[18]) ?? 0,
+    rank: number(18, row) ?? 0,
     words,
   }
 }

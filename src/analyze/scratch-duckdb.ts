@@ -1,7 +1,8 @@
 import { join } from 'node:path'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
-import { sqlString } from '../read/duckdb-connection.js'
-import { DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
+import type { Connection } from '@duckdb/node-bindings'
+import { type DuckdbBindings, sqlString } from '../read/duckdb-connection.js'
+import { ANALYSIS_DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
 import type { StagingFile } from '../sql/staging-file.js'
 
 /**
@@ -23,13 +24,7 @@ export async function openScratchDuckDB(dir: string): Promise<ScratchDuckDB> {
     instance.closeSync()
   }
   try {
-    await connection.run(`SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`)
-    await connection.run(`SET temp_directory = ${sqlString(join(dir, 'spill'))}`)
-    // Sorts and groups say their own order; none need the order of the staged lines.
-    await connection.run('SET preserve_insertion_order = false')
-    // Progress is asked for (withQueryProgress) while a sort or group runs, never printed.
-    await connection.run('SET enable_progress_bar = true')
-    await connection.run('SET enable_progress_bar_print = false')
+    for (const setting of scratchSettings(dir)) await connection.run(setting)
     return { connection, close }
   } catch (error) {
     close()
@@ -37,10 +32,43 @@ export async function openScratchDuckDB(dir: string): Promise<ScratchDuckDB> {
   }
 }
 
+/** The settings of a scratch DuckDB whose spill directory is under `dir`. */
+export function scratchSettings(dir: string): string[] {
+  return [
+    `SET memory_limit = '${ANALYSIS_DUCKDB_MEMORY_LIMIT}'`,
+    `SET temp_directory = ${sqlString(join(dir, 'spill'))}`,
+    // Sorts and groups say their own order; none need the order of the staged lines.
+    'SET preserve_insertion_order = false',
+    // Progress is asked for (withQueryProgress) while a sort or group runs, never printed.
+    'SET enable_progress_bar = true',
+    'SET enable_progress_bar_print = false',
+  ]
+}
+
 /** The `read_csv(...)` of a staging file whose columns have these DuckDB types (field name → type). */
 export function stagedTable(stage: StagingFile, types: Readonly<Record<string, string>>): string {
   const columns = `{${stage.fields.map((f) => `'${f}': '${types[f] ?? 'VARCHAR'}'`).join(', ')}}`
   return `read_csv(${sqlString(stage.path)}, delim = '\\t', quote = '', escape = '', header = false, auto_detect = false, columns = ${columns})`
+}
+
+/** withQueryProgress for a connection of the low-level bindings. */
+export async function withSortProgress<T>(
+  duckdb: DuckdbBindings,
+  connection: Connection,
+  onProgress: ((done: number, total: number) => void) | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (onProgress === undefined) return work()
+  const timer = setInterval(() => {
+    const p = duckdb.query_progress(connection)
+    if (p.percentage >= 0 && p.total_rows_to_process > 0n)
+      onProgress(Number(p.rows_processed), Number(p.total_rows_to_process))
+  }, PROGRESS_EVERY)
+  try {
+    return await work()
+  } finally {
+    clearInterval(timer)
+  }
 }
 
 /** How often DuckDB's progress is passed on (ms). */

@@ -2,6 +2,7 @@ import type { NetworkConfig } from '../core/network.js'
 import { DIRECTION_NAMES, REJECT_REASON_NAMES } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
 import type { FlowReader } from '../read/index.js'
+import { ConversationFlags } from './conversation-flags.js'
 import { protocolName } from './detections/finding.js'
 import type { Flow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
@@ -65,23 +66,23 @@ export interface WhatIfResult {
   changes: FlowChange[]
 }
 
-/** Both directions of one connection on one interface share a key. */
-function conversationKey(p: PlacedFlow): string {
-  const f = p.flow
-  const a = `${f.srcaddr} ${f.srcport ?? 0}`
-  const b = `${f.dstaddr} ${f.dstport ?? 0}`
-  return `${p.iface} ${f.protocol} ${a < b ? `${a} ${b}` : `${b} ${a}`}`
-}
-
 const SYN_ACK = 0x12
 const isNewTcp = (f: Flow) => f.protocol === 6 && f.tcpFlags !== null && (f.tcpFlags & SYN_ACK) === 0x02
 
 const CUT: Verdict = { action: 'REJECT', rule: null, reason: 'connection-cut' }
 
-function verdictOf(cause: number, policy: CompiledPolicy): Verdict {
-  if (cause >= 0) return { action: 'ACCEPT', rule: policy.ruleIds[cause] ?? null, reason: null }
-  return { action: 'REJECT', rule: null, reason: REJECT_REASON_NAMES[-cause - 1] ?? 'rejected' }
+/**
+ * The verdict of each cause under one policy, made once: a replay asks for one a record, and the
+ * changes share them (never changed after).
+ */
+function verdictsOf(policy: CompiledPolicy): (cause: number) => Verdict {
+  const accepted = policy.ruleIds.map((rule): Verdict => ({ action: 'ACCEPT', rule, reason: null }))
+  const rejected = REJECT_REASON_NAMES.map((reason): Verdict => ({ action: 'REJECT', rule: null, reason }))
+  const other: Verdict = { action: 'REJECT', rule: null, reason: 'rejected' }
+  return (cause) => (cause >= 0 ? (accepted[cause] ?? ACCEPTED) : (rejected[-cause - 1] ?? other))
 }
+
+const ACCEPTED: Verdict = { action: 'ACCEPT', rule: null, reason: null }
 
 function describe(policy: CompiledPolicy, id: string): string {
   const rule = policy.rules.find((r) => r.id === id)
@@ -164,19 +165,46 @@ async function compareReplays(
   let last = Number.NEGATIVE_INFINITY
   let judged = 0
   const changes = new Map<string, FlowChange>()
-  const conversations = new Map<string, boolean>()
+  const conversations = new ConversationFlags()
+  const verdictNow = verdictsOf(now)
+  const verdictNext = verdictsOf(next)
+  // Verdicts are shared (verdictsOf), so the few pairs of them key the text of why a flow changes.
+  const reasons = new Map<Verdict, Map<Verdict, string>>()
+  const responsible = (a: Verdict, b: Verdict): string => {
+    let byProposed = reasons.get(a)
+    if (byProposed === undefined) {
+      byProposed = new Map()
+      reasons.set(a, byProposed)
+    }
+    let text = byProposed.get(b)
+    if (text === undefined) {
+      text = responsibleFor(a, b, now, next)
+      byProposed.set(b, text)
+    }
+    return text
+  }
   const compare = (p: PlacedFlow) => {
     const f = p.flow
     first = Math.min(first, p.time)
     last = Math.max(last, f.end ?? p.time)
-    const a = verdictOf(before.judge(p), now)
-    let b = verdictOf(after.judge(p), next)
+    const a = verdictNow(before.judge(p))
+    let b = verdictNext(after.judge(p))
     // A connection the proposal stops at its first record never gets its answers or the rest of
     // its packets: the replay alone would let the answer open a connection of its own.
-    const conversation = conversationKey(p)
-    const opening = !conversations.has(conversation) || isNewTcp(f)
-    if (opening) conversations.set(conversation, a.action === 'ACCEPT' && b.action === 'REJECT')
-    else if (conversations.get(conversation) === true && b.action === 'ACCEPT') b = CUT
+    const protocol = f.protocol ?? 0
+    const srcport = f.srcport ?? 0
+    const dstport = f.dstport ?? 0
+    const cut = conversations.get(p.iface, protocol, p.words, srcport, dstport)
+    if (cut === undefined || isNewTcp(f))
+      conversations.set(
+        p.iface,
+        protocol,
+        p.words,
+        srcport,
+        dstport,
+        a.action === 'ACCEPT' && b.action === 'REJECT',
+      )
+    else if (cut && b.action === 'ACCEPT') b = CUT
     if (f.action !== null) {
       compared++
       if (f.action === a.action) agreeing++
@@ -222,7 +250,7 @@ async function compareReplays(
         recorded: f.action,
         current: a,
         proposed: b,
-        responsible: responsibleFor(a, b, now, next),
+        responsible: responsible(a, b),
       }
       changes.set(key, change)
     }

@@ -3,10 +3,10 @@ import { Command } from 'commander'
 import { audit } from '../analyze/audit.js'
 import { auditJson, renderAudit } from '../analyze/audit-text.js'
 import { leastPrivilegeYaml } from '../analyze/groups-yaml.js'
-import { withIsoTimes } from '../analyze/output.js'
+import { jsonChunks } from '../analyze/output.js'
 import { loadConfig } from '../config/load-config.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
-import { formatOption, openOutput, outputOption } from './output-options.js'
+import { formatOption, openOutput, outputOption, writePieces } from './output-options.js'
 import { phaseProgressBar } from './phase-progress.js'
 
 interface AuditFlags extends SourceFlags {
@@ -74,9 +74,10 @@ Examples:
           : `none of the ${result.records} record(s) is on an interface of ${flags.config} (${result.skipped.unknownInterface} of unknown interfaces): every rule is "not judged"`,
         null,
       )
-    if (target.format === 'json')
-      target.write(`${JSON.stringify(withIsoTimes(auditJson(result)), null, 2)}\n`)
-    else target.write(renderAudit(result))
+    if (target.format === 'json') {
+      await writePieces(target, jsonChunks(auditJson(result)))
+      target.write('\n')
+    } else target.write(renderAudit(result))
     if (flags.writeGroups !== undefined) {
       writeFileSync(flags.writeGroups, leastPrivilegeYaml(network, result.rules, sources.join(' ')))
       if (target.format !== 'json') target.write(`\nleast-privilege groups written to ${flags.writeGroups}\n`)

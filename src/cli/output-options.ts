@@ -87,3 +87,31 @@ export function openOutput<T extends string>(
       }),
   }
 }
+
+/** Bytes gathered before each write: few writes, and never the whole document at once. */
+const CHUNK_BYTES = 1 << 20
+
+/**
+ * Writes a document's pieces (jsonChunks) gathered into writes of about a megabyte, waiting for a
+ * file to drain when its stream asks to, so a large document is never held whole in memory.
+ */
+export async function writePieces<T extends string>(
+  target: OutputTarget<T>,
+  pieces: Iterable<string>,
+): Promise<void> {
+  let pending: string[] = []
+  let size = 0
+  const flush = async () => {
+    const text = pending.join('')
+    pending = []
+    size = 0
+    if (!target.stream.write(text))
+      await new Promise<void>((resolve) => target.stream.once('drain', () => resolve()))
+  }
+  for (const piece of pieces) {
+    pending.push(piece)
+    size += piece.length
+    if (size >= CHUNK_BYTES) await flush()
+  }
+  if (size > 0) await flush()
+}

@@ -1,11 +1,11 @@
 import { Command } from 'commander'
-import { render, withIsoTimes } from '../analyze/output.js'
+import { jsonChunks, render } from '../analyze/output.js'
 import { loadProposedGroups } from '../analyze/proposed-groups.js'
 import { whatIf } from '../analyze/what-if.js'
 import { changesTable, renderWhatIf } from '../analyze/what-if-text.js'
 import { loadConfig } from '../config/load-config.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
-import { formatOption, openOutput, outputOption } from './output-options.js'
+import { formatOption, openOutput, outputOption, writePieces } from './output-options.js'
 import { phaseProgressBar } from './phase-progress.js'
 
 const FORMATS = ['table', 'csv', 'json'] as const
@@ -78,7 +78,8 @@ Examples:
         flags.failOnChange ? '--fail-on-change' : null,
       )
     if (target.format === 'json') {
-      target.write(`${JSON.stringify(withIsoTimes({ ...result, notes }), null, 2)}\n`)
+      await writePieces(target, jsonChunks({ ...result, notes }))
+      target.write('\n')
     } else if (target.format === 'csv') {
       target.write(render(changesTable(result), 'csv'))
     } else {

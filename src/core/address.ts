@@ -10,20 +10,53 @@ export function isV4Mapped(words: ArrayLike<number>, offset = 0): boolean {
   return words[offset] === 0 && words[offset + 1] === 0 && words[offset + 2] === V4_MAPPED_MARK
 }
 
-export const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
-
 /** Parses an IPv4 or IPv6 address into `out` (4 words at `offset`). Returns false if it is not one. */
 export function parseAddress(text: string, out: Uint32Array, offset = 0): boolean {
-  if (IPV4_RE.test(text)) {
-    const parts = text.split('.').map(Number)
+  const v4 = ipv4Value(text)
+  if (v4 >= 0) {
     out[offset] = 0
     out[offset + 1] = 0
     out[offset + 2] = V4_MAPPED_MARK
-    out[offset + 3] =
-      (((parts[0] ?? 0) << 24) | ((parts[1] ?? 0) << 16) | ((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) >>> 0
+    out[offset + 3] = v4
     return true
   }
   return parseIPv6(text, out, offset)
+}
+
+const DOT = 0x2e
+const ZERO = 0x30
+
+/**
+ * The value of a dotted-quad IPv4 address (0 to 2^32 - 1), or -1 when `text` is not one in the
+ * strict form: four decimal octets of at most 255, no leading zeros, nothing else. A
+ * replay parses two addresses a record, millions of times: no regular expression, no split.
+ */
+export function ipv4Value(text: string): number {
+  const length = text.length
+  if (length < 7 || length > 15) return -1
+  let value = 0
+  let octets = 0
+  let i = 0
+  while (i < length) {
+    const start = i
+    let octet = 0
+    while (i < length) {
+      const digit = text.charCodeAt(i) - ZERO
+      if (digit < 0 || digit > 9) break
+      octet = octet * 10 + digit
+      i++
+    }
+    const digits = i - start
+    if (digits === 0 || digits > 3 || octet > 255 || (digits > 1 && text.charCodeAt(start) === ZERO))
+      return -1
+    value = value * 256 + octet
+    octets++
+    if (i === length) break
+    if (octets === 4 || text.charCodeAt(i) !== DOT) return -1
+    i++
+    if (i === length) return -1
+  }
+  return octets === 4 ? value : -1
 }
 
 function parseIPv6(text: string, out: Uint32Array, offset: number): boolean {
@@ -34,7 +67,7 @@ function parseIPv6(text: string, out: Uint32Array, offset: number): boolean {
   const lastColon = text.lastIndexOf(':')
   const maybeV4 = text.slice(lastColon + 1)
   if (maybeV4.includes('.')) {
-    if (!IPV4_RE.test(maybeV4)) return false
+    if (ipv4Value(maybeV4) < 0) return false
     const p = maybeV4.split('.').map(Number)
     tail = `${text.slice(0, lastColon + 1)}${(((p[0] ?? 0) << 8) | (p[1] ?? 0)).toString(16)}:${(((p[2] ?? 0) << 8) | (p[3] ?? 0)).toString(16)}`
   }
@@ -113,7 +146,7 @@ export function parseCidr(text: string): Cidr | string {
   const addr = slash < 0 ? text : text.slice(0, slash)
   const words = new Uint32Array(4)
   if (!parseAddress(addr, words)) return `"${addr}" is not an IPv4 or IPv6 address`
-  const v4 = IPV4_RE.test(addr)
+  const v4 = ipv4Value(addr) >= 0
   const max = v4 ? 32 : 128
   let length = max
   if (slash >= 0) {

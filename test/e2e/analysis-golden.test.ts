@@ -59,6 +59,42 @@ describe('analysis outputs are those of the in-memory implementation', () => {
     const out = json('what-if', '--config', NETWORK, '--groups', join(GOLDEN, 'proposed.yaml'), LOGS)
     assert.equal(createHash('sha256').update(out).digest('hex'), golden('what-if.json.sha256').trim())
   })
+  test('what-if and audit write the same JSON to a file (--output), piece by piece', () => {
+    const file = join(dir, 'what-if.json')
+    const r = runFlowlog([
+      'what-if',
+      '--config',
+      NETWORK,
+      '--groups',
+      join(GOLDEN, 'proposed.yaml'),
+      '--format',
+      'json',
+      '--output',
+      file,
+      '--no-summary',
+      '--no-progress',
+      LOGS,
+    ])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, '')
+    const written = readFileSync(file)
+    assert.equal(createHash('sha256').update(written).digest('hex'), golden('what-if.json.sha256').trim())
+    const audited = join(dir, 'audit.json')
+    const a = runFlowlog([
+      'audit',
+      '--config',
+      NETWORK,
+      '-f',
+      'json',
+      '-o',
+      audited,
+      '--no-summary',
+      '--no-progress',
+      LOGS,
+    ])
+    assert.equal(a.code, 0, a.stderr)
+    assert.equal(readFileSync(audited, 'utf8'), golden('audit.json'))
+  })
   test('what-if on the quick start', () => {
     const proposal = join(GOLDEN, 'proposed-quickstart.yaml')
     assert.equal(

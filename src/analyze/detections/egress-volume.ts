@@ -1,4 +1,3 @@
-import { IPV4_RE } from '../../core/address.js'
 import { sqlString } from '../../read/duckdb-connection.js'
 import { AcceptingRules, denyAddress, narrowRules } from './block-suggestion.js'
 import { ruleInputsOf } from './contact-store.js'
@@ -34,6 +33,13 @@ interface Bucket {
   tally: Tally
 }
 
+/**
+ * The dotted-quad IPv4 addresses parseAddress reads as IPv4 (ipv4Value: four decimal octets of at
+ * most 255, no leading zeros), as a pattern DuckDB matches whole.
+ */
+const IPV4_PATTERN =
+  '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}'
+
 /** Accepted traffic that is not inbound: what can leave the network. */
 const LEAVING = `start IS NOT NULL AND action = 'ACCEPT' AND (direction IS NULL OR direction <> 'ingress')`
 
@@ -48,7 +54,7 @@ export class EgressVolumeDetector {
     const scope = this.context.scope
     // Which addresses are inside, once per distinct address of the traffic that can leave: IPv4
     // by its value (AddressScope.ipv4Ranges), any other spelling in JavaScript.
-    const ipv4 = sqlString(IPV4_RE.source.slice(1, -1))
+    const ipv4 = sqlString(IPV4_PATTERN)
     const octet = (n: number) => `CAST(split_part(addr, '.', ${n}) AS UBIGINT)`
     const value = `${octet(1)} * 16777216 + ${octet(2)} * 65536 + ${octet(3)} * 256 + ${octet(4)}`
     const ranges = scope.ipv4Ranges().map(([a, b]) => `v4 BETWEEN ${a} AND ${b}`)

@@ -7,12 +7,11 @@ import { sqlIdentifier, sqlString } from '../../read/duckdb-connection.js'
 import { columnsOf, type FileSchema, objectSchema } from '../../read/file-schema.js'
 import type { FlowReader, FlowRow, ParquetFiles } from '../../read/index.js'
 import { LineCursor } from '../../read/record-cursor.js'
-import { DUCKDB_MEMORY_LIMIT } from '../../sql/flows-database.js'
 import { StagingFile } from '../../sql/staging-file.js'
 import type { CidrSet } from '../address-scope.js'
 import { ANALYSIS_FIELDS, type Flow, toFlow } from '../flow.js'
 import { parquetInReadOrder } from '../parquet-own-scan.js'
-import { stagedTable } from '../scratch-duckdb.js'
+import { scratchSettings, stagedTable } from '../scratch-duckdb.js'
 
 /**
  * The records detect looks at, in DuckDB: `flows`, one row per traffic record whose source is not
@@ -107,14 +106,8 @@ export async function openFlowTable(
     instance = await DuckDBInstance.create(':memory:')
     const db = await instance.connect()
     connection = db
-    // In-memory tables, like the groups, are paged out to the spill directory beyond the limit.
-    await db.run(`SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`)
-    await db.run(`SET temp_directory = ${sqlString(join(dir, 'spill'))}`)
-    // Every query says its own order (seq where it matters).
-    await db.run('SET preserve_insertion_order = false')
-    // Progress is asked for (withQueryProgress) while a group runs, never printed.
-    await db.run('SET enable_progress_bar = true')
-    await db.run('SET enable_progress_bar_print = false')
+    // DuckDB's share of the memory (scratch-duckdb.ts); groups spill to `dir` beyond it.
+    for (const setting of scratchSettings(dir)) await db.run(setting)
     let parquet: ParquetFiles | null = null
     if (!('parquetFiles' in rows)) await stagedFlows(db, blocksOf(rows), dir)
     else {

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import fc from 'fast-check'
+import { PacketView } from '../core/packet-view.js'
+import { DIRECTION, type Direction } from '../core/verdict.js'
+import { PendingTouches } from './pending-touches.js'
+
+test('touches come out by time, then record order, whatever order they went in', () => {
+  const step = fc.oneof(
+    fc.record({ push: fc.integer({ min: 0, max: 50 }) }),
+    fc.record({ popBefore: fc.integer({ min: 0, max: 60 }) }),
+  )
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 400 }), (steps) => {
+      const touches = new PendingTouches()
+      const reference: { time: number; order: number }[] = []
+      const view = new PacketView()
+      const into = { iface: 0, direction: DIRECTION.UNKNOWN as Direction }
+      let order = 0
+      for (const s of steps) {
+        if ('push' in s) {
+          view.srcPort = order % 65536
+          touches.push(s.push, order, order % 7, DIRECTION.INGRESS, view)
+          reference.push({ time: s.push, order: order++ })
+          continue
+        }
+        reference.sort((a, b) => a.time - b.time || a.order - b.order)
+        while (touches.nextTime < s.popBefore) {
+          const expected = reference.shift()
+          assert.ok(expected !== undefined)
+          assert.equal(touches.pop(view, into), expected.time)
+          assert.equal(view.srcPort, expected.order % 65536)
+          assert.equal(into.iface, expected.order % 7)
+        }
+        assert.ok(reference.every((r) => r.time >= s.popBefore))
+      }
+      assert.equal(touches.size, reference.length)
+    }),
+  )
+})
+
+test('a touch gives back the packet it was given', () => {
+  const touches = new PendingTouches()
+  const view = new PacketView()
+  Object.assign(view, { ipVersion: 6, protocol: 58, srcPort: 0, dstPort: 0, tcpFlags: 0, ipLength: 1280 })
+  Object.assign(view, { icmpType: 128, icmpCode: 0, icmpId: 1, fragment: 0, fragmentId: 0 })
+  view.src.set([0x20010db8, 0, 0, 1])
+  view.dst.set([0x20010db8, 0, 0, 0xffffffff])
+  touches.push(12.5, 3, 9, DIRECTION.EGRESS, view)
+  const out = new PacketView()
+  const into = { iface: 0, direction: DIRECTION.UNKNOWN as Direction }
+  assert.equal(touches.pop(out, into), 12.5)
+  assert.deepEqual(
+    { ...out, src: [...out.src], dst: [...out.dst] },
+    { ...view, src: [...view.src], dst: [...view.dst] },
+  )
+  assert.deepEqual(into, { iface: 9, direction: DIRECTION.EGRESS })
+  assert.equal(touches.nextTime, Number.POSITIVE_INFINITY)
+})
