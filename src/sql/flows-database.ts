@@ -121,6 +121,13 @@ export const DUCKDB_MEMORY_LIMIT = duckdbMemory('1GB')
  */
 export const ANALYSIS_DUCKDB_MEMORY_LIMIT = duckdbMemory('256MB')
 
+/**
+ * detect's share: its groups spill, but the samples of the candidate contacts (an aggregate of text
+ * a contact, a few scanners' worth) are held, which 256 MB does not fit at 10 M records (400,000
+ * candidate contacts); at 512 MB detect peaks at 0.9 GB there. FLOWLOG_DUCKDB_MEMORY sets it too.
+ */
+export const DETECT_DUCKDB_MEMORY_LIMIT = duckdbMemory('512MB')
+
 function duckdbMemory(fallback: string): string {
   const set = process.env.FLOWLOG_DUCKDB_MEMORY ?? ''
   return /^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(set) ? set : fallback

@@ -52,34 +52,40 @@ export async function candidateContacts(
   const t = context.thresholds
   // The fewest rejected contacts a share of a count can be (rounding aside).
   const rejectedOf = (share: number, count: number) => Math.max(0, Math.ceil(share * count - 1e-9))
-  const sample = (c: string) => `first(${c} ORDER BY start, seq)`
-  await withQueryProgress(connection, onGrouping, () =>
-    // Everything here spills beyond DuckDB's memory limit: the requests are read where they are,
-    // twice, and distinct hosts and ports are counted by grouping (an aggregate over DISTINCT
-    // holds every value of a group in memory): each source's ports with their distinct hosts,
-    // which gives both the sources' distinct ports and the sweeps. Only the candidates' contacts
-    // are grouped with their samples (ordered aggregates, held in memory: a few scanners' worth).
-    connection.run(`CREATE TEMP TABLE candidate_contacts AS
-      WITH requests AS NOT MATERIALIZED (${REQUESTS}),
-      ports AS MATERIALIZED (SELECT source, protocol, port, count(*) AS hosts, count(*) FILTER (WHERE rejected) AS rejected_hosts
-        FROM (SELECT source, protocol, port, host, bool_or(action = 'REJECT') AS rejected FROM requests GROUP BY ALL)
-        GROUP BY ALL),
-      scanners AS (SELECT source FROM ports GROUP BY source
-        HAVING count(*) >= ${t.portScan.minPorts} AND sum(rejected_hosts) >= ${rejectedOf(t.portScan.minRejectedShare, t.portScan.minPorts)}),
-      sweeps AS (SELECT source, protocol, port FROM ports
-        WHERE hosts >= ${t.sweep.minHosts} AND rejected_hosts >= ${rejectedOf(t.sweep.minRejectedShare, t.sweep.minHosts)})
+  // A value of the earliest record (the first read on a tie), NULL when that record has none: an
+  // aggregate of one value a group, which spills (ordered aggregates hold their records).
+  const sample = (c: string) => `arg_min_null(${c}, {'start': start, 'seq': seq})`
+  // Everything here spills beyond DuckDB's memory limit: the requests are read where they are,
+  // twice, and distinct hosts and ports are counted by grouping (an aggregate over DISTINCT holds
+  // every value of a group in memory): each source's ports with their distinct hosts, which gives
+  // both the sources' distinct ports and the sweeps. Each step is a table of its own (a CTE used
+  // twice is held in memory). Only the candidates' contacts are grouped with their samples.
+  const steps = [
+    `CREATE TEMP TABLE request_ports AS
+      SELECT source, protocol, port, count(*) AS hosts, count(*) FILTER (WHERE rejected) AS rejected_hosts
+      FROM (SELECT source, protocol, port, host, bool_or(action = 'REJECT') AS rejected FROM (${REQUESTS}) GROUP BY ALL)
+      GROUP BY ALL`,
+    `CREATE TEMP TABLE scanners AS SELECT source FROM request_ports GROUP BY source
+      HAVING count(*) >= ${t.portScan.minPorts} AND sum(rejected_hosts) >= ${rejectedOf(t.portScan.minRejectedShare, t.portScan.minPorts)}`,
+    `CREATE TEMP TABLE sweeps AS SELECT source, protocol, port FROM request_ports
+      WHERE hosts >= ${t.sweep.minHosts} AND rejected_hosts >= ${rejectedOf(t.sweep.minRejectedShare, t.sweep.minHosts)}`,
+    'DROP TABLE request_ports',
+    `CREATE TEMP TABLE candidate_contacts AS
       SELECT source, host, protocol AS key_protocol, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
         sum(packets) AS packets, sum(bytes) AS bytes,
         bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
-        first(protocol ORDER BY seq) AS protocol, first(dstport ORDER BY seq) AS dstport,
+        arg_min_null(protocol, seq) AS protocol, arg_min_null(dstport, seq) AS dstport,
         ${sample('interface_id')} AS interface_id, ${sample('srcport')} AS srcport,
         ${sample('packets')} AS first_packets, ${sample('bytes')} AS first_bytes, ${sample('action')} AS first_action,
         count(*) FILTER (WHERE action = 'ACCEPT') AS accepted_records,
-        ${ACCEPTED_INPUTS.map((c) => `first(${c} ORDER BY seq) FILTER (WHERE action = 'ACCEPT') AS accepted_${c}`).join(', ')}
-      FROM requests
+        ${ACCEPTED_INPUTS.map((c) => `arg_min_null(${c}, seq) FILTER (WHERE action = 'ACCEPT') AS accepted_${c}`).join(', ')}
+      FROM (${REQUESTS})
       WHERE source IN (SELECT source FROM scanners) OR (source, protocol, port) IN (SELECT source, protocol, port FROM sweeps)
-      GROUP BY source, host, protocol, port`),
-  )
+      GROUP BY source, host, protocol, port`,
+    'DROP TABLE scanners',
+    'DROP TABLE sweeps',
+  ]
+  for (const step of steps) await withQueryProgress(connection, onGrouping, () => connection.run(step))
   // The rule of a contact: the first of its accepted records that one names. Mostly the first
   // accepted record names one; the records of the others are named in read order afterwards.
   const unnamed: Contact[] = []

@@ -7,6 +7,7 @@ import { sqlIdentifier, sqlString } from '../../read/duckdb-connection.js'
 import { columnsOf, type FileSchema, objectSchema } from '../../read/file-schema.js'
 import type { FlowReader, FlowRow, ParquetFiles } from '../../read/index.js'
 import { LineCursor } from '../../read/record-cursor.js'
+import { DETECT_DUCKDB_MEMORY_LIMIT } from '../../sql/flows-database.js'
 import { StagingFile } from '../../sql/staging-file.js'
 import type { CidrSet } from '../address-scope.js'
 import { ANALYSIS_FIELDS, type Flow, toFlow } from '../flow.js'
@@ -106,8 +107,10 @@ export async function openFlowTable(
     instance = await DuckDBInstance.create(':memory:')
     const db = await instance.connect()
     connection = db
-    // DuckDB's share of the memory (scratch-duckdb.ts); groups spill to `dir` beyond it.
+    // An analysis's scratch settings (scratch-duckdb.ts), with detect's share of the memory;
+    // groups spill to `dir` beyond it.
     for (const setting of scratchSettings(dir)) await db.run(setting)
+    await db.run(`SET memory_limit = '${DETECT_DUCKDB_MEMORY_LIMIT}'`)
     let parquet: ParquetFiles | null = null
     if (!('parquetFiles' in rows)) await stagedFlows(db, blocksOf(rows), dir)
     else {
