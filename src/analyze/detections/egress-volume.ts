@@ -59,7 +59,7 @@ export class EgressVolumeDetector {
     const value = `${octet(1)} * 16777216 + ${octet(2)} * 65536 + ${octet(3)} * 256 + ${octet(4)}`
     const ranges = scope.ipv4Ranges().map(([a, b]) => `v4 BETWEEN ${a} AND ${b}`)
     await connection.run(`CREATE OR REPLACE TEMP TABLE addresses AS
-      WITH distinct_addresses AS MATERIALIZED (SELECT DISTINCT unnest([srcaddr, dstaddr]) AS addr FROM flows WHERE ${LEAVING}),
+      WITH distinct_addresses AS MATERIALIZED (SELECT srcaddr AS addr FROM flows WHERE ${LEAVING} UNION SELECT dstaddr FROM flows WHERE ${LEAVING}),
       parsed AS MATERIALIZED (SELECT addr, regexp_full_match(addr, ${ipv4}) AS is_v4 FROM distinct_addresses),
       valued AS MATERIALIZED (SELECT addr, is_v4, CASE WHEN is_v4 THEN ${value} END AS v4 FROM parsed)
       SELECT addr, is_v4, coalesce(${ranges.length === 0 ? 'false' : ranges.join(' OR ')}, false) AS inside FROM valued`)
