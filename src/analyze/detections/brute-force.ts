@@ -15,9 +15,9 @@ import { isReply } from './traffic-roles.js'
  * Accepted attempts make it high severity: the service answers, so a guess can succeed.
  *
  * State: one target per (source, host, SSH or RDP port) that was tried, holding one attempt per
- * client port (a port number: at most 65,536 a target) and the rules that accepted it. It grows
- * with the SSH and RDP connections of the input, never with its other records, and stops growing
- * for a target once every client port has been seen.
+ * client port (a port number: at most 65,536 a target) and the rules that accepted it. Only the
+ * records of candidate targets reach it (bruteForceFindings), so it grows with the targets tried
+ * from enough client ports, not with the input.
  */
 interface Target {
   source: string

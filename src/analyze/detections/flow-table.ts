@@ -23,9 +23,12 @@ import { scratchSettings, stagedTable } from '../scratch-duckdb.js'
  *
  * - Local Parquet files whose columns have the types flowlog writes are a view over DuckDB's own
  *   scan of them: toFlow's rules and the reader's --since/--until as SQL, no record in JavaScript.
- * - Anything else is read by the reader, made a Flow by toFlow, and staged as one tab-separated
- *   line per record into a table of a database file in a temporary directory (so the table, like
- *   the groups, lives under the memory limit).
+ * - Other sources of the reader (text, CSV, JSONL, objects, standard input) are read by it, each
+ *   record's fields copied as they stand (no row made) into staging parts that DuckDB writes as
+ *   Parquet files, toFlow's rules applied, while the reader goes on (scannedRecords).
+ * - Rows handed over as such (arrays, iterables: the tests), and Parquet files whose columns have
+ *   other types, are made Flows by toFlow and staged as they are (stagedFlows).
+ * Traffic or not (isTraffic) and ignoreSources are decided in SQL over all of them (trafficOf).
  */
 const COLUMNS = {
   seq: 'BIGINT',
@@ -165,9 +168,11 @@ async function trafficOf(
   ignore: CidrSet,
   parquet: ParquetFiles | null,
 ): Promise<Pick<FlowTable, 'records' | 'ignored' | 'starts'>> {
+  // isTraffic: not a NODATA/SKIPDATA line, and both addresses.
   const traffic = `(log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL`
-  await connection.run(`CREATE VIEW traffic AS SELECT * EXCLUDE (log_status) FROM read_records
-    WHERE (log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL`)
+  await connection.run(
+    `CREATE VIEW traffic AS SELECT * EXCLUDE (log_status) FROM read_records WHERE ${traffic}`,
+  )
   const [counted] = (
     await connection.runAndReadAll(
       `SELECT CAST(count(*) AS DOUBLE) AS rows, CAST(count(*) FILTER (WHERE ${traffic}) AS DOUBLE) AS records,
