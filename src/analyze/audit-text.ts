@@ -1,4 +1,5 @@
 import type { AuditResult, RuleAudit } from './audit.js'
+import { peerText } from './least-privilege.js'
 import { isoTime, renderTable } from './output.js'
 
 /** The audit for people: a summary line, then one section per question. */
@@ -131,7 +132,7 @@ export function auditJson(result: AuditResult): unknown {
           ? null
           : {
               ...r.usage,
-              peers: [...r.usage.peers].sort(),
+              peers: [...r.usage.peers].map(peerText).sort(),
               protocols: Object.fromEntries(
                 [...r.usage.protocols].map(([p, ports]) => [
                   p,

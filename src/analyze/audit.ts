@@ -264,7 +264,10 @@ function addUsage(u: RuleUsage, p: PlacedFlow, direction: 'inbound' | 'outbound'
   const peer = RuleMatcher.peerOf(f, direction)
   const protocol = f.protocol ?? 0
   const port = (protocol === 6 || protocol === 17) && f.dstport !== null ? f.dstport : -1
-  if (peer !== null) addTuple(u, protocol, port, peer)
+  if (peer === null) return
+  // An IPv4 peer's key is its address word, parsed already (and written as IPv4: no ':').
+  const at = direction === 'inbound' ? 3 : 7
+  addTuple(u, protocol, port, peer.includes(':') ? peer : (p.words[at] ?? 0) | 0)
 }
 
 /**

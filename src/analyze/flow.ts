@@ -1,3 +1,4 @@
+import type { FlowValue } from '../read/flow-row.js'
 import type { FlowRow } from './flow-row.js'
 
 /**
@@ -34,31 +35,48 @@ export interface Flow {
   rejectReason: string | null
 }
 
-// Two names at most (AWS's, then NHN's): fixed arguments, as a rest array would be one more
+/**
+ * How toFlow reads a field of a record by name (undefined: the record has no such field): from a
+ * row object, or in place from a cursor over DuckDB's chunk (parquet-own-scan.ts), which then
+ * makes no row object for a record.
+ */
+export type FieldReader<T> = (source: T, name: string) => FlowValue | undefined
+
+const rowField: FieldReader<FlowRow> = (row, name) => row[name]
+
+// Three names at most (AWS's, then NHN's): fixed arguments, as a rest array would be one more
 // allocation for each field of each record.
-function text(
-  row: FlowRow,
+function text<T>(
+  source: T,
+  field: FieldReader<T>,
   name: string,
   other: string | null = null,
   third: string | null = null,
 ): string | null {
   return (
-    textOf(row[name]) ??
-    (other === null ? null : (textOf(row[other]) ?? (third === null ? null : textOf(row[third]))))
+    textOf(field(source, name)) ??
+    (other === null
+      ? null
+      : (textOf(field(source, other)) ?? (third === null ? null : textOf(field(source, third)))))
   )
 }
 
-function textOf(v: FlowRow[string] | undefined): string | null {
+function textOf(v: FlowValue | undefined): string | null {
   if (v === null || v === undefined) return null
   const s = typeof v === 'string' ? v : String(v)
   return s !== '' && s !== '-' ? s : null
 }
 
-function number(row: FlowRow, name: string, other: string | null = null): number | null {
-  return numberOf(row[name]) ?? (other === null ? null : numberOf(row[other]))
+function number<T>(
+  source: T,
+  field: FieldReader<T>,
+  name: string,
+  other: string | null = null,
+): number | null {
+  return numberOf(field(source, name)) ?? (other === null ? null : numberOf(field(source, other)))
 }
 
-function numberOf(v: FlowRow[string] | undefined): number | null {
+function numberOf(v: FlowValue | undefined): number | null {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null
   if (typeof v === 'bigint') return Number(v)
   if (typeof v === 'string' && v !== '' && v !== '-') {
@@ -72,34 +90,39 @@ const DIRECTIONS = new Set(['ingress', 'egress', 'unknown'])
 
 /** Normalises one row. NHN names are accepted too, for rows that were not mapped. */
 export function toFlow(row: FlowRow): Flow {
-  const action = text(row, 'action', 'filter')?.toUpperCase() ?? null
-  const direction = text(row, 'flow-direction', 'direction')?.toLowerCase() ?? null
-  const startMs = number(row, 'start-ms')
-  const endMs = number(row, 'end-ms')
-  const ifSrcaddr = text(row, 'srcaddr', 'src_addr')
-  const ifDstaddr = text(row, 'dstaddr', 'dst_addr')
+  return flowOf(row, rowField)
+}
+
+/** Normalises one record whose fields `field` reads (toFlow's rules, whatever holds the record). */
+export function flowOf<T>(row: T, field: FieldReader<T>): Flow {
+  const action = text(row, field, 'action', 'filter')?.toUpperCase() ?? null
+  const direction = text(row, field, 'flow-direction', 'direction')?.toLowerCase() ?? null
+  const startMs = number(row, field, 'start-ms')
+  const endMs = number(row, field, 'end-ms')
+  const ifSrcaddr = text(row, field, 'srcaddr', 'src_addr')
+  const ifDstaddr = text(row, field, 'dstaddr', 'dst_addr')
   return {
-    interfaceId: text(row, 'interface-id', 'interface_id'),
-    instanceId: text(row, 'instance-id', 'owner_id', 'vm_id'),
-    subnetId: text(row, 'subnet-id', 'subnet_id'),
-    vpcId: text(row, 'vpc-id', 'vpc_id'),
-    srcaddr: text(row, 'pkt-srcaddr') ?? ifSrcaddr,
-    dstaddr: text(row, 'pkt-dstaddr') ?? ifDstaddr,
+    interfaceId: text(row, field, 'interface-id', 'interface_id'),
+    instanceId: text(row, field, 'instance-id', 'owner_id', 'vm_id'),
+    subnetId: text(row, field, 'subnet-id', 'subnet_id'),
+    vpcId: text(row, field, 'vpc-id', 'vpc_id'),
+    srcaddr: text(row, field, 'pkt-srcaddr') ?? ifSrcaddr,
+    dstaddr: text(row, field, 'pkt-dstaddr') ?? ifDstaddr,
     ifSrcaddr,
     ifDstaddr,
-    srcport: number(row, 'srcport', 'src_port'),
-    dstport: number(row, 'dstport', 'dst_port'),
-    protocol: number(row, 'protocol'),
-    packets: number(row, 'packets') ?? 0,
-    bytes: number(row, 'bytes') ?? 0,
-    start: startMs !== null ? startMs / 1000 : number(row, 'start', 'timestamp_start'),
-    end: endMs !== null ? endMs / 1000 : number(row, 'end', 'timestamp_end'),
+    srcport: number(row, field, 'srcport', 'src_port'),
+    dstport: number(row, field, 'dstport', 'dst_port'),
+    protocol: number(row, field, 'protocol'),
+    packets: number(row, field, 'packets') ?? 0,
+    bytes: number(row, field, 'bytes') ?? 0,
+    start: startMs !== null ? startMs / 1000 : number(row, field, 'start', 'timestamp_start'),
+    end: endMs !== null ? endMs / 1000 : number(row, field, 'end', 'timestamp_end'),
     action: action === 'ACCEPT' ? 'ACCEPT' : action === 'REJECT' || action === 'DROP' ? 'REJECT' : null,
-    logStatus: text(row, 'log-status', 'status'),
+    logStatus: text(row, field, 'log-status', 'status'),
     direction: direction !== null && DIRECTIONS.has(direction) ? (direction as Flow['direction']) : null,
-    tcpFlags: number(row, 'tcp-flags', 'tcp_flag'),
-    ruleId: text(row, 'rule-id'),
-    rejectReason: text(row, 'reject-reason-detail'),
+    tcpFlags: number(row, field, 'tcp-flags', 'tcp_flag'),
+    ruleId: text(row, field, 'rule-id'),
+    rejectReason: text(row, field, 'reject-reason-detail'),
   }
 }
 

@@ -18,8 +18,8 @@ export interface RuleUsage {
   bytes: number
   first: number
   last: number
-  /** Source addresses (inbound rule) or destinations (outbound). */
-  peers: Set<string>
+  /** Source addresses (inbound rule) or destinations (outbound), as PeerKeys (peerText: their text). */
+  peers: Set<PeerKey>
   /**
    * protocol number → destination port (-1 for port-less protocols) → the peers that used it, as
    * PeerKeys: a busy rule's (port, peer) pairs number millions, and a number is a third of a string.
@@ -33,6 +33,13 @@ export type PeerKey = number | string
 export function peerKey(address: string): PeerKey {
   const v4 = ipv4Value(address)
   return v4 >= 0 ? v4 | 0 : address
+}
+
+/** A PeerKey's address as it was written (an IPv4 address has one way to be). */
+export function peerText(key: PeerKey): string {
+  if (typeof key === 'string') return key
+  const v = key >>> 0
+  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`
 }
 
 export function emptyUsage(): RuleUsage {
@@ -72,9 +79,10 @@ const NAMES: Record<number, 'tcp' | 'udp' | 'icmp' | 'icmpv6'> = {
   58: 'icmpv6',
 }
 
-/** Records one accepted record's protocol, destination port and peer. */
-export function addTuple(usage: RuleUsage, protocol: number, port: number, peer: string): void {
-  usage.peers.add(peer)
+/** Records one accepted record's protocol, destination port and peer (text, or its PeerKey). */
+export function addTuple(usage: RuleUsage, protocol: number, port: number, peer: PeerKey): void {
+  const key = typeof peer === 'string' ? peerKey(peer) : peer
+  usage.peers.add(key)
   let ports = usage.protocols.get(protocol)
   if (ports === undefined) {
     ports = new Map()
@@ -85,7 +93,7 @@ export function addTuple(usage: RuleUsage, protocol: number, port: number, peer:
     peers = new Set()
     ports.set(port, peers)
   }
-  peers.add(peerKey(peer))
+  peers.add(key)
 }
 
 type Shape = Pick<SecurityGroupRule, 'protocol' | 'ports' | 'icmpType' | 'icmpCode'>

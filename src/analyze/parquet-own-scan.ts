@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Connection, Database } from '@duckdb/node-bindings'
+import { makeScratchDir, removeScratchDir } from '../ops/scratch-dirs.js'
 import { ChunkCursor, castSql, kindOf } from '../read/chunk-cursor.js'
 import { type DuckdbBindings, duckdbBindings, sqlIdentifier, sqlString } from '../read/duckdb-connection.js'
 import { familyOf, objectSchema } from '../read/file-schema.js'
@@ -9,6 +8,7 @@ import type { FlowRow, ParquetFiles } from '../read/index.js'
 import { describe, execute, timeRangeSql } from '../read/parquet-scan.js'
 import { inTimeRange } from '../read/record-cursor.js'
 import { ANALYSIS_DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
+import { type FieldReader, type Flow, flowOf } from './flow.js'
 
 /**
  * Local Parquet files read by an analysis's own DuckDB query, with only the columns of the fields
@@ -31,6 +31,8 @@ export interface OwnScan {
   readonly total: number
   /** The rows, a chunk at a time; each chunk's rows are counted in the read's stats. */
   batches(): AsyncGenerator<FlowRow[]>
+  /** The same, each row made a Flow (toFlow's) straight from DuckDB's chunk, no row object between. */
+  flows(): AsyncGenerator<Flow[]>
   close(): void
 }
 
@@ -59,7 +61,7 @@ async function ownScan(
   refuse: readonly string[],
 ): Promise<OwnScan | null> {
   const duckdb = duckdbBindings()
-  const spill = mkdtempSync(join(tmpdir(), 'flowlog-order-'))
+  const spill = makeScratchDir('flowlog-order-')
   let database: Database | null = null
   let connection: Connection | null = null
   const close = () => {
@@ -67,7 +69,7 @@ async function ownScan(
     if (database !== null) duckdb.close_sync(database)
     connection = null
     database = null
-    rmSync(spill, { recursive: true, force: true })
+    removeScratchDir(spill)
   }
   try {
     database = await duckdb.open(':memory:')
@@ -144,7 +146,15 @@ async function ownScan(
       kept.map((c) => kindOf(c.type)),
     )
     const progress = streamProgress(duckdb, db, parquet)
-    async function* batches(): AsyncGenerator<FlowRow[]> {
+    // Field name → the column a row takes it from (toRow: the last column that carries it).
+    const fieldColumns = new Map<string, number>()
+    const width = Math.min(schema.rowNames.length, kept.length)
+    for (let c = 0; c < width; c++) for (const name of schema.rowNames[c]!) fieldColumns.set(name, c)
+    const field: FieldReader<ChunkCursor> = (at, name) => {
+      const c = fieldColumns.get(name)
+      return c === undefined ? undefined : schema.numeric[c] ? at.number(c) : at.text(c)
+    }
+    async function* records<R>(make: () => R): AsyncGenerator<R[]> {
       if (opened === null) return
       let chunk = opened.first
       while (chunk !== null) {
@@ -153,11 +163,11 @@ async function ownScan(
         // The next chunk is copied out of the result while this one is read.
         const next = duckdb.fetch_chunk(opened.result)
         try {
-          const rows: FlowRow[] = []
+          const rows: R[] = []
           for (let row = 0; row < size; row++) {
             cursor.row = row
             if (test && !inTimeRange(cursor, since, until)) continue
-            rows.push(cursor.toRow())
+            rows.push(make())
           }
           stats.rows += rows.length
           if (order === 'read') progress?.(stats.rows)
@@ -179,7 +189,12 @@ async function ownScan(
       }
       progress?.(stats.rows, true)
     }
-    return { total, batches, close }
+    return {
+      total,
+      batches: () => records(() => cursor.toRow()),
+      flows: () => records(() => flowOf(cursor, field)),
+      close,
+    }
   } catch (error) {
     close()
     throw error

@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Connection } from '@duckdb/node-bindings'
 import type { NetworkConfig } from '../core/network.js'
+import { makeScratchDir, removeScratchDir } from '../ops/scratch-dirs.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { type DuckdbBindings, duckdbBindings } from '../read/duckdb-connection.js'
 import type { FlowReader } from '../read/index.js'
@@ -90,9 +89,8 @@ function placedInOrder(ordered: OwnScan, network: NetworkConfig, policy: Compile
       for (const p of ties) out.push(p)
       ties = []
     }
-    for await (const rows of ordered.batches()) {
-      for (const row of rows) {
-        const flow = toFlow(row)
+    for await (const flows of ordered.flows()) {
+      for (const flow of flows) {
         if (!isTraffic(flow)) continue
         records++
         const p = placer.place(flow)
@@ -158,14 +156,14 @@ export async function stageForReplay(
   policy: CompiledPolicy,
   options: ReplayOptions = {},
 ): Promise<ReplaySource> {
-  const dir = mkdtempSync(join(tmpdir(), 'flowlog-replay-'))
+  const dir = makeScratchDir('flowlog-replay-')
   let db: SortingDuckDB | null = null
   let open: StagingFile | null = null
   const close = () => {
     open?.close()
     open = null
     db?.close()
-    rmSync(dir, { recursive: true, force: true })
+    removeScratchDir(dir)
   }
   try {
     const placer = new FlowPlacer(network, policy)

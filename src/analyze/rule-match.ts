@@ -12,8 +12,8 @@ import type { Flow } from './flow.js'
 export class RuleMatcher {
   readonly #members = new Map<string, Cidr[]>()
   readonly #cidrs = new Map<string, Cidr | null>()
-  /** Each rule's protocol and port range, worked out once (matches runs for every record). */
-  readonly #shapes = new Map<SecurityGroupRule, { protocol: number; from: number; to: number }>()
+  /** Each rule worked out once (matches runs for every record, for several rules). */
+  readonly #compiled = new Map<SecurityGroupRule, CompiledRule>()
   readonly #scratch = new Uint32Array(4)
 
   constructor(network: NetworkConfig) {
@@ -41,32 +41,43 @@ export class RuleMatcher {
     flow: Flow,
     words: Uint32Array | null = null,
   ): boolean {
-    let shape = this.#shapes.get(rule)
-    if (shape === undefined) {
-      const protocol = protocolNumber(rule.protocol)
-      // No port range (or a protocol without ports): any port, whatever the record says.
-      const [from, to] =
-        (protocol === 6 || protocol === 17) && rule.ports !== null
-          ? portRange(rule.ports)
-          : [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]
-      shape = { protocol, from, to }
-      this.#shapes.set(rule, shape)
-    }
-    const protocol = shape.protocol
+    const compiled = this.#compiled.get(rule) ?? this.#compile(rule)
+    const protocol = compiled.protocol
     if (protocol !== -1) {
       if (flow.protocol !== protocol) return false
       if (protocol === 6 || protocol === 17) {
         const port = flow.dstport ?? 0
-        if (port < shape.from || port > shape.to) return false
+        if (port < compiled.from || port > compiled.to) return false
       }
     }
     const peer = RuleMatcher.peerOf(flow, direction)
     if (peer === null) return false
-    if (words !== null)
-      this.#scratch.set(words.subarray(direction === 'inbound' ? 0 : 4, direction === 'inbound' ? 4 : 8))
-    else if (!parseAddress(peer, this.#scratch)) return false
+    let address: Uint32Array = this.#scratch
+    let offset = 0
+    if (words !== null) {
+      address = words
+      offset = direction === 'inbound' ? 0 : 4
+    } else if (!parseAddress(peer, this.#scratch)) return false
+    // The family as the record writes it (::ffff:a.b.c.d is written as IPv6).
     const v4 = !peer.includes(':')
-    return this.#peerCidrs(rule.peer).some((c) => isV4(c) === v4 && cidrContains(c, this.#scratch))
+    const { cidrs, families } = compiled
+    for (let i = 0; i < cidrs.length; i++) {
+      if (families[i] === v4 && cidrContains(cidrs[i] as Cidr, address, offset)) return true
+    }
+    return false
+  }
+
+  #compile(rule: SecurityGroupRule): CompiledRule {
+    const protocol = protocolNumber(rule.protocol)
+    // No port range (or a protocol without ports): any port, whatever the record says.
+    const [from, to] =
+      (protocol === 6 || protocol === 17) && rule.ports !== null
+        ? portRange(rule.ports)
+        : [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]
+    const cidrs = this.#peerCidrs(rule.peer)
+    const compiled = { protocol, from, to, cidrs, families: cidrs.map(isV4) }
+    this.#compiled.set(rule, compiled)
+    return compiled
   }
 
   #peerCidrs(peer: string): Cidr[] {
@@ -80,6 +91,15 @@ export class RuleMatcher {
     }
     return cidr === null ? [] : [cidr]
   }
+}
+
+/** A rule's protocol, port range and peer CIDRs (with each one's family: true for IPv4). */
+interface CompiledRule {
+  protocol: number
+  from: number
+  to: number
+  cidrs: readonly Cidr[]
+  families: readonly boolean[]
 }
 
 export function isV4(cidr: Cidr): boolean {

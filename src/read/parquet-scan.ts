@@ -1,7 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Connection, DataChunk, PreparedStatement, Result } from '@duckdb/node-bindings'
+import { makeScratchDir, removeScratchDir } from '../ops/scratch-dirs.js'
 import { ChunkCursor, castSql, kindOf } from './chunk-cursor.js'
 import { type DuckdbBindings, readerConnection, sqlIdentifier, sqlString } from './duckdb-connection.js'
 import { type FileSchema, objectSchema } from './file-schema.js'
@@ -32,7 +32,7 @@ export async function* scanParquet(
         paths.push(file.localPath)
         continue
       }
-      temporary ??= await mkdtemp(join(tmpdir(), 'flowlog-parquet-'))
+      temporary ??= makeScratchDir('flowlog-parquet-')
       const path = join(temporary, `${n}.parquet`)
       await writeFile(path, await file.read())
       paths.push(path)
@@ -96,7 +96,7 @@ export async function* scanParquet(
       if (counting !== null) context.stats.rows += await counting
     } finally {
       // Only once the count has read them.
-      if (temporary !== null) await rm(temporary, { recursive: true, force: true })
+      if (temporary !== null) removeScratchDir(temporary)
     }
   }
 }

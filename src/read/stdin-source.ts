@@ -1,8 +1,8 @@
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { createWriteStream, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { InputError } from '../core/errors.js'
+import { makeScratchDir } from '../ops/scratch-dirs.js'
 import { localFile } from './list-sources.js'
 import type { SourceFile } from './source-file.js'
 
@@ -19,8 +19,7 @@ export async function stdinSource(input: NodeJS.ReadableStream = process.stdin):
   taken = true
   if (input === process.stdin && process.stdin.isTTY === true)
     throw new InputError('source "-": standard input is a terminal; pipe flow-log records into it')
-  const dir = mkdtempSync(join(tmpdir(), 'flowlog-stdin-'))
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  const dir = makeScratchDir('flowlog-stdin-')
   const path = join(dir, 'stdin')
   await pipeline(input, createWriteStream(path))
   return { ...localFile(path, statSync(path).size), name: '-' }

@@ -25,7 +25,7 @@ export async function runSql(
 ): Promise<SqlResult> {
   if (sql.trim() === '')
     throw new InputError('the SQL is empty: give a query such as "SELECT count(*) FROM flows"')
-  const db = await openFlowsDatabase(sources, options)
+  const db = await openFlowsDatabase(sources, options, { textRecords: 'staged' })
   try {
     // A table of `SELECT *` would be a hundred columns of "-" for fields the sources do not carry:
     // those are left out of tables (CSV and JSON keep every column, as a program expects).

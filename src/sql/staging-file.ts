@@ -7,39 +7,58 @@ import type { FieldSink } from '../read/record-cursor.js'
  * line breaks (text files split at blanks); decoded text that does is cleaned first. Writing bytes
  * straight from the input lines keeps a record's trip into DuckDB to a few copies, where passing
  * values through the appender costs a native call per value.
+ *
+ * It also notes, per column, whether some value is one DuckDB will surely read as non-NULL
+ * (`valued`: the columns no record fills are then known without a query over every record), and
+ * for number columns whether every value is plain digits that fit the type (`plain`: DuckDB can
+ * then read the column as numbers, without casting text).
  */
 const CHUNK = 4 << 20
 
 export class StagingFile implements FieldSink {
   rows = 0
+  /** Per column: some record has a value DuckDB surely reads as non-NULL (see `digits`). */
+  readonly valued: boolean[]
+  /** Per number column: every value so far is empty or 1 to `digits` digits (false for text). */
+  readonly plain: boolean[]
   private readonly fd: number
   private buf = Buffer.allocUnsafe(CHUNK)
   private pos = 0
-  private first = true
+  private written = 0
+  /** The column being written, -1 before a row's first. */
+  private column = -1
 
   constructor(
     readonly path: string,
     /** The FlowRow field each column holds. */
     readonly fields: readonly string[],
+    /**
+     * Per column: null for text (any non-empty value is a value); for a number column, the most
+     * digits a value may have to surely fit its type (others may still be numbers: DuckDB decides).
+     * All text when not given.
+     */
+    private readonly digits: readonly (number | null)[] = [],
   ) {
     this.fd = openSync(path, 'w')
+    this.valued = fields.map(() => false)
+    this.plain = fields.map((_, i) => typeof digits[i] === 'number')
   }
 
   /** Starts the next field (the first of a row takes no separator). */
   next(): void {
-    if (this.first) this.first = false
-    else this.put(9)
+    if (++this.column > 0) this.put(9)
   }
 
   endRow(): void {
     this.put(10)
-    this.first = true
+    this.column = -1
     this.rows++
     if (this.pos > CHUNK - 65536) this.flush()
   }
 
   bytes(buf: Buffer, start: number, end: number): void {
     const length = end - start
+    if (this.plain[this.column] || !this.valued[this.column]) this.note(buf, start, end)
     if (this.pos + length > this.buf.length) this.flush(length)
     const target = this.buf
     let p = this.pos
@@ -52,7 +71,14 @@ export class StagingFile implements FieldSink {
     const clean = /[\t\r\n]/.test(text) ? text.replace(/[\t\r\n]/g, ' ') : text
     const bound = 3 * clean.length
     if (this.pos + bound > this.buf.length) this.flush(bound)
+    const start = this.pos
     this.pos += this.buf.write(clean, this.pos, 'utf8')
+    if (this.plain[this.column] || !this.valued[this.column]) this.note(this.buf, start, this.pos)
+  }
+
+  /** Bytes staged so far. */
+  get size(): number {
+    return this.written + this.pos
   }
 
   /** A number as String(n) writes it: non-negative integers digit by digit, without a string. */
@@ -79,13 +105,28 @@ export class StagingFile implements FieldSink {
     closeSync(this.fd)
   }
 
+  /** Notes whether a value is a sure value and (number columns) plain digits. */
+  private note(buf: Buffer, start: number, end: number): void {
+    if (end === start) return
+    const column = this.column
+    const digits = this.digits[column]
+    if (typeof digits !== 'number') {
+      this.valued[column] = true
+      return
+    }
+    let plain = end - start <= digits
+    for (let i = start; plain && i < end; i++) plain = buf[i]! >= 48 && buf[i]! <= 57
+    if (plain) this.valued[column] = true
+    else this.plain[column] = false
+  }
+
   private put(byte: number): void {
     if (this.pos === this.buf.length) this.flush()
     this.buf[this.pos++] = byte
   }
 
   private flush(room = 0): void {
-    if (this.pos > 0) writeSync(this.fd, this.buf, 0, this.pos)
+    if (this.pos > 0) this.written += writeSync(this.fd, this.buf, 0, this.pos)
     this.pos = 0
     if (room > this.buf.length) this.buf = Buffer.allocUnsafe(room)
   }

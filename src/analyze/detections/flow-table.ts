@@ -1,13 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { makeScratchDir, removeScratchDir } from '../../ops/scratch-dirs.js'
 import { type ColumnKind, kindOf } from '../../read/chunk-cursor.js'
 import { sqlIdentifier, sqlString } from '../../read/duckdb-connection.js'
 import { columnsOf, type FileSchema, objectSchema } from '../../read/file-schema.js'
 import type { FlowReader, FlowRow, ParquetFiles } from '../../read/index.js'
 import { LineCursor } from '../../read/record-cursor.js'
-import { DETECT_DUCKDB_MEMORY_LIMIT } from '../../sql/flows-database.js'
 import { StagingFile } from '../../sql/staging-file.js'
 import type { CidrSet } from '../address-scope.js'
 import { ANALYSIS_FIELDS, type Flow, toFlow } from '../flow.js'
@@ -96,7 +95,7 @@ export async function openFlowTable(
   rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
   ignore: CidrSet,
 ): Promise<FlowTable> {
-  const dir = mkdtempSync(join(tmpdir(), 'flowlog-detect-'))
+  const dir = makeScratchDir('flowlog-detect-')
   let instance: DuckDBInstance | null = null
   let connection: DuckDBConnection | null = null
   const close = () => {
@@ -104,16 +103,16 @@ export async function openFlowTable(
     instance?.closeSync()
     connection = null
     instance = null
-    rmSync(dir, { recursive: true, force: true })
+    removeScratchDir(dir)
   }
   try {
     instance = await DuckDBInstance.create(':memory:')
     const db = await instance.connect()
     connection = db
-    // An analysis's scratch settings (scratch-duckdb.ts), with detect's share of the memory;
-    // groups spill to `dir` beyond it.
+    // An analysis's scratch settings (scratch-duckdb.ts): its share of the memory, beyond which
+    // groups spill to `dir`. (256 MB did not hold the samples of detect's candidate contacts at
+    // 10 M records: they are aggregates of text, held, a few scanners' worth.)
     for (const setting of scratchSettings(dir)) await db.run(setting)
-    await db.run(`SET memory_limit = '${DETECT_DUCKDB_MEMORY_LIMIT}'`)
     let parquet: ParquetFiles | null = null
     if (!('parquetFiles' in rows)) await stagedFlows(db, blocksOf(rows), dir)
     else {

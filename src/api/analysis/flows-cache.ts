@@ -1,7 +1,5 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { makeScratchDir } from '../../ops/scratch-dirs.js'
 import { listSources } from '../../read/list-sources.js'
 import type { ReadStats } from '../../read/read-options.js'
 import { type FlowsDatabase, openFlowsDatabase } from '../../sql/flows-database.js'
@@ -84,9 +82,12 @@ export class FlowsCache {
   }
 }
 
-/** A directory with no files: the table of no sources (openFlowsDatabase needs one source). */
+/**
+ * A directory with no files: the table of no sources (openFlowsDatabase needs one source). It goes
+ * when the console stops.
+ */
 let empty: string | null = null
 function emptyDir(): string {
-  empty ??= mkdtempSync(join(tmpdir(), 'flowlog-console-empty-'))
+  empty ??= makeScratchDir('flowlog-console-empty-')
   return empty
 }
