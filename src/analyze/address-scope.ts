@@ -1,4 +1,4 @@
-import { type Cidr, cidrContains, parseAddress, parseCidr } from '../core/address.js'
+import { type Cidr, cidrContains, parseAddress, parseCidr, V4_MAPPED_MARK } from '../core/address.js'
 import type { NetworkConfig } from '../core/network.js'
 
 /**
@@ -35,6 +35,21 @@ export class AddressScope {
     if (!parseAddress(address, this.#scratch)) return false
     return this.#cidrs.some((c) => cidrContains(c, this.#scratch))
   }
+
+  /**
+   * The inside IPv4 addresses as ranges of their 32-bit values (first, last), for a test that
+   * does not parse each address: an IPv4 address is inside exactly when its value is in one.
+   */
+  ipv4Ranges(): [number, number][] {
+    const ranges: [number, number][] = []
+    for (const c of this.#cidrs) {
+      // IPv4 is ::ffff:a.b.c.d: a prefix up to 96 bits holds all of IPv4 or none of it.
+      const first = c.prefix <= 96 ? 0 : (c.words[3] ?? 0)
+      const last = c.prefix <= 96 ? 0xffffffff : first + 2 ** (128 - c.prefix) - 1
+      if (cidrContains(c, [0, 0, V4_MAPPED_MARK, first])) ranges.push([first, last])
+    }
+    return ranges
+  }
 }
 
 /** Matches addresses against a list of CIDRs (ignoreSources). */
@@ -44,6 +59,11 @@ export class CidrSet {
 
   constructor(texts: readonly string[]) {
     this.#cidrs = texts.map((t) => parseCidr(t)).filter((c): c is Cidr => typeof c !== 'string')
+  }
+
+  /** How many CIDRs it holds. */
+  get size(): number {
+    return this.#cidrs.length
   }
 
   has(address: string): boolean {

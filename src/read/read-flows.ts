@@ -2,7 +2,7 @@ import { communityIdOfRow } from '../community-id/community-id.js'
 import type { FlowRow } from './flow-row.js'
 import { listSources } from './list-sources.js'
 import { emptyStats, type ReadOptions, type ReadStats } from './read-options.js'
-import { isParquet, scanFiles } from './scan-files.js'
+import { isParquet, type ScanSink, scanFiles } from './scan-files.js'
 import type { SourceFile } from './source-file.js'
 
 /**
@@ -29,6 +29,12 @@ export interface FlowReader extends AsyncIterable<FlowRow> {
    * reader. Nothing is read or counted until the caller says it `begin`s.
    */
   parquetFiles(): Promise<ParquetFiles | null>
+  /**
+   * The records handed to `sink` as the reader reads them (a cursor each, before any row is made),
+   * with the same formats, bad lines, time range and stats: for a caller that copies fields out
+   * rather than keeping rows. Records go to the sink between the yields.
+   */
+  scan(sink: ScanSink): AsyncGenerator<void>
 }
 
 /** Local Parquet files a caller scans itself (FlowReader.parquetFiles). */
@@ -90,10 +96,16 @@ export function readFlows(sources: readonly string[], options: ReadOptions = {})
       },
     }
   }
+  const scan = async function* (sink: ScanSink): AsyncGenerator<void> {
+    const listing = await listSources(sources, options.since, options.until)
+    stats.skippedFiles += listing.pruned
+    yield* scanFiles({ files: listing.files, options, stats, sink })
+  }
   return {
     stats,
     batches,
     parquetFiles,
+    scan,
     async *[Symbol.asyncIterator]() {
       for await (const batch of batches()) yield* batch
     },

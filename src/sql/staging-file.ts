@@ -81,6 +81,25 @@ export class StagingFile implements FieldSink {
     return this.written + this.pos
   }
 
+  /** A number as String(n) writes it: non-negative integers digit by digit, without a string. */
+  number(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n >= 1e15) {
+      this.text(String(n))
+      return
+    }
+    let digits = 1
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++
+    if (this.pos + digits > this.buf.length) this.flush(digits)
+    const target = this.buf
+    let v = n
+    for (let p = this.pos + digits - 1; p >= this.pos; p--) {
+      const next = Math.floor(v / 10)
+      target[p] = 48 + v - next * 10
+      v = next
+    }
+    this.pos += digits
+  }
+
   close(): void {
     this.flush()
     closeSync(this.fd)

@@ -47,11 +47,12 @@ export function narrowRules(
 /** Counts the rules that accepted records, for narrowRules. */
 export class AcceptingRules {
   readonly map = new Map<string, { rule: NamedRule; count: number }>()
-  add(rule: NamedRule | null): void {
+  /** `count` records accepted by `rule` (null: none that a rule is known for). */
+  add(rule: NamedRule | null, count = 1): void {
     if (rule === null) return
     const entry = this.map.get(rule.id)
-    if (entry === undefined) this.map.set(rule.id, { rule, count: 1 })
-    else entry.count++
+    if (entry === undefined) this.map.set(rule.id, { rule, count })
+    else entry.count += count
   }
   mergeFrom(other: AcceptingRules): void {
     for (const { rule, count } of other.map.values()) {

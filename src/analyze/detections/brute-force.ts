@@ -2,6 +2,7 @@ import type { Flow } from '../flow.js'
 import { AcceptingRules, denyAddress, narrowRules } from './block-suggestion.js'
 import { type DetectContext, plural, spanText } from './context.js'
 import { Contact, type DetectionName, type Detector, type Finding, Tally } from './finding.js'
+import { FLOW_COLUMNS, type FlowTable, flowOf, IS_REPLY, rowsOf } from './flow-table.js'
 import { round } from './port-scan.js'
 import { eventsInDenseWindows } from './sliding-window.js'
 import { isReply } from './traffic-roles.js'
@@ -14,9 +15,9 @@ import { isReply } from './traffic-roles.js'
  * Accepted attempts make it high severity: the service answers, so a guess can succeed.
  *
  * State: one target per (source, host, SSH or RDP port) that was tried, holding one attempt per
- * client port (a port number: at most 65,536 a target) and the rules that accepted it. It grows
- * with the SSH and RDP connections of the input, never with its other records, and stops growing
- * for a target once every client port has been seen.
+ * client port (a port number: at most 65,536 a target) and the rules that accepted it. Only the
+ * records of candidate targets reach it (bruteForceFindings), so it grows with the targets tried
+ * from enough client ports, not with the input.
  */
 interface Target {
   source: string
@@ -104,4 +105,26 @@ export class BruteForceDetector implements Detector {
     }
     return findings
   }
+}
+
+/**
+ * The findings over `flows`: DuckDB picks the targets tried from at least `minAttempts` client
+ * ports (fewer can never be a finding), and only their records, in read order, go through the
+ * detector.
+ */
+export async function bruteForceFindings(flows: FlowTable, context: DetectContext): Promise<Finding[]> {
+  const t = context.thresholds.bruteForce
+  const ports = [...new Set([...t.sshPorts, ...t.rdpPorts])]
+  if (ports.length === 0) return []
+  const detector = new BruteForceDetector(context)
+  const sql = `WITH attempts AS (SELECT DISTINCT srcaddr, dstaddr, dstport, coalesce(srcport, 0) AS client FROM flows
+      WHERE protocol = 6 AND start IS NOT NULL AND dstport IN (${ports.join(', ')}) AND NOT ${IS_REPLY}),
+    targets AS (SELECT srcaddr AS target_source, dstaddr AS target_host, dstport AS target_port FROM attempts
+      GROUP BY ALL HAVING count(*) >= ${t.minAttempts})
+    SELECT ${FLOW_COLUMNS} FROM flows
+    SEMI JOIN targets ON srcaddr = target_source AND dstaddr = target_host AND dstport = target_port
+    ORDER BY seq`
+  for await (const chunk of rowsOf(flows.connection, sql))
+    for (const row of chunk) detector.observe(flowOf(row))
+  return detector.finish()
 }

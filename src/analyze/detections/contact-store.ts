@@ -1,178 +1,232 @@
-import { join } from 'node:path'
-import { makeScratchDir, removeScratchDir } from '../../ops/scratch-dirs.js'
-import { StagingFile } from '../../sql/staging-file.js'
 import type { Flow } from '../flow.js'
-import { openScratchDuckDB, stagedTable, withQueryProgress } from '../scratch-duckdb.js'
+import { withQueryProgress } from '../scratch-duckdb.js'
 import { ContactTable } from './contact-table.js'
 import type { DetectContext } from './context.js'
 import { Contact, portLabel } from './finding.js'
-import { isReply } from './traffic-roles.js'
+import {
+  type FlowTable,
+  IS_REPLY,
+  numberOf,
+  PORT_OF,
+  type ResultColumns,
+  RULE_INPUTS,
+  resultColumns,
+  rowsOf,
+  textOf,
+} from './flow-table.js'
 
 /**
  * The requests of every source, kept out of JavaScript: port scans and sweeps need each source's
  * contacts (host and port) only when the source reached enough ports, or one port on enough hosts,
- * which a busy network's clients never do. Each request record is staged as one tab-separated
- * line; DuckDB groups them into contacts (spilling beyond its memory limit) and hands back only the
- * contacts of candidate sources, as the ContactTable the detections read. A contact comes back as
+ * which a busy network's clients never do. DuckDB groups the request records of `flows`
+ * (flow-table.ts) into contacts, spilling beyond its memory limit, and hands back only the contacts
+ * of candidate sources, as the ContactTable the detections read. A contact comes back as
  * ContactTable would have built it record by record: its sample the earliest record (the first read
  * on a tie), its rule the first accepted record's that names one, contacts in the order first seen.
  */
-const COLUMNS = {
-  source: 'VARCHAR',
-  host: 'VARCHAR',
-  port: 'VARCHAR',
-  seq: 'BIGINT',
-  start: 'DOUBLE',
-  last: 'DOUBLE',
-  packets: 'DOUBLE',
-  bytes: 'DOUBLE',
-  action: 'VARCHAR',
-  interface_id: 'VARCHAR',
-  srcport: 'DOUBLE',
-  protocol: 'DOUBLE',
-  dstport: 'DOUBLE',
-  rule: 'VARCHAR',
-} as const
+const REQUESTS = `SELECT srcaddr AS source, dstaddr AS host, protocol, ${PORT_OF} AS port, seq, start,
+  coalesce("end", start) AS last, packets, bytes, action, interface_id, srcport, dstport,
+  rule_id, if_srcaddr, if_dstaddr, direction
+  FROM flows WHERE start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}`
 
-export class ContactStore {
-  readonly #dir = makeScratchDir('flowlog-contacts-')
-  readonly #stage = new StagingFile(join(this.#dir, 'requests.tsv'), Object.keys(COLUMNS))
-  #staging = true
+/** What names the rule of a contact's first accepted record, besides the contact's own key. */
+const ACCEPTED_INPUTS = ['rule_id', 'interface_id', 'if_srcaddr', 'if_dstaddr', 'direction', 'dstport']
 
-  constructor(private readonly context: DetectContext) {}
-
-  /** Stages a record when it is a request (what ContactTable counts). */
-  observe(flow: Flow): void {
-    if (flow.start === null || flow.protocol === null || isReply(flow)) return
-    const stage = this.#stage
-    const put = (value: string | number | null) => {
-      stage.next()
-      if (value !== null) stage.text(typeof value === 'number' ? String(value) : value)
-    }
-    put(flow.srcaddr ?? '')
-    put(flow.dstaddr ?? '')
-    put(portLabel(flow.protocol, flow.dstport))
-    put(stage.rows)
-    put(flow.start)
-    put(flow.end ?? flow.start)
-    put(flow.packets)
-    put(flow.bytes)
-    put(flow.action)
-    put(flow.interfaceId)
-    put(flow.srcport)
-    put(flow.protocol)
-    put(flow.dstport)
-    put(flow.action === 'ACCEPT' ? (this.context.namer.ruleOf(flow)?.id ?? null) : null)
-    stage.endRow()
-  }
-
-  /**
-   * The contacts of sources with at least `minPorts` distinct ports, and of source-port pairs with
-   * at least `minHosts` distinct hosts; the staging is gone afterwards.
-   */
-  async candidates(
-    minPorts: number,
-    minHosts: number,
-    /** Told DuckDB's progress while it groups (rows processed of rows to process). */
-    onGrouping?: (done: number, total: number) => void,
-  ): Promise<ContactTable> {
-    const table = new ContactTable(this.context)
-    this.#closeStage()
-    if (this.#stage.rows === 0) {
-      this.close()
-      return table
-    }
-    const db = await openScratchDuckDB(this.#dir)
-    try {
-      const from = stagedTable(this.#stage, COLUMNS)
-      const sample = (c: string) => `first(${c} ORDER BY start, seq)`
-      const connection = db.connection
-      const { result, first } = await withQueryProgress(connection, onGrouping, async () => {
-        // Everything here spills beyond DuckDB's memory limit: the staged lines are read where
-        // they are (a table of them, or a CTE made one, would have to fit), once per part, and
-        // distinct ports and hosts are counted by grouping (an aggregate over DISTINCT holds
-        // every value of a group in memory). Only the candidates' contacts are grouped with
-        // their samples (ordered aggregates, held in memory: a few scanners' worth).
-        const result = await connection.stream(`
-        WITH requests AS NOT MATERIALIZED (SELECT * FROM ${from}),
-        scanners AS (SELECT source FROM (SELECT DISTINCT source, port FROM requests WHERE port IS NOT NULL) GROUP BY source HAVING count(*) >= ${minPorts}),
-        sweeps AS (SELECT source, port FROM (SELECT DISTINCT source, port, host FROM requests WHERE host IS NOT NULL) GROUP BY source, port HAVING count(*) >= ${minHosts})
-        SELECT source, host, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
-          sum(packets) AS packets, sum(bytes) AS bytes,
-          bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
-          first(protocol ORDER BY seq) AS protocol, first(dstport ORDER BY seq) AS dstport,
-          ${sample('interface_id')} AS interface_id, ${sample('srcport')} AS srcport,
-          ${sample('packets')} AS first_packets, ${sample('bytes')} AS first_bytes, ${sample('action')} AS first_action,
-          first(rule ORDER BY seq) FILTER (WHERE rule IS NOT NULL) AS rule
-        FROM requests
-        WHERE source IN (SELECT source FROM scanners)
-          OR source || chr(9) || port IN (SELECT source || chr(9) || port FROM sweeps)
-        GROUP BY source, host, port
-        ORDER BY seen`)
-        // The group runs before its first chunk comes out.
-        return { result, first: await result.fetchChunk() }
-      })
-      const names = result.columnNames()
-      for (let chunk = first; chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-        for (const row of chunk.getRowObjects(names)) table.add(contactOf(row, this.context))
+/**
+ * The contacts of the sources that may be port scanners and of the source-port pairs that may be
+ * sweeps. What a finding needs, and a candidate must have: at least `minPorts` distinct ports (or
+ * `minHosts` hosts on the port), and, since at least that many contacts are its hits and
+ * `minRejectedShare` of the hits are rejected, at least that share of `minPorts` (`minHosts`)
+ * rejected contacts. A busy network's clients reach many hosts on one port, but are not rejected.
+ * (A source whose sweeps give it `minPorts` ports has that many rejected contacts, so every source
+ * with enough ports in the table is a scan candidate, all its contacts there.)
+ */
+export async function candidateContacts(
+  flows: FlowTable,
+  context: DetectContext,
+  /** Told DuckDB's progress while it groups (rows processed of rows to process). */
+  onGrouping?: (done: number, total: number) => void,
+): Promise<ContactTable> {
+  const table = new ContactTable(context)
+  const connection = flows.connection
+  const t = context.thresholds
+  // The fewest rejected contacts a share of a count can be (rounding aside).
+  const rejectedOf = (share: number, count: number) => Math.max(0, Math.ceil(share * count - 1e-9))
+  // A value of the earliest record (the first read on a tie), NULL when that record has none: an
+  // aggregate of one value a group, which spills (ordered aggregates hold their records).
+  const sample = (c: string) => `arg_min_null(${c}, {'start': start, 'seq': seq})`
+  // Everything here spills beyond DuckDB's memory limit: the requests are read where they are,
+  // twice, and distinct hosts and ports are counted by grouping (an aggregate over DISTINCT holds
+  // every value of a group in memory): each source's ports with their distinct hosts, which gives
+  // both the sources' distinct ports and the sweeps. Each step is a table of its own (a CTE used
+  // twice is held in memory). Only the candidates' contacts are grouped with their samples.
+  const steps = [
+    `CREATE TEMP TABLE request_ports AS
+      SELECT source, protocol, port, count(*) AS hosts, count(*) FILTER (WHERE rejected) AS rejected_hosts
+      FROM (SELECT source, protocol, port, host, bool_or(action = 'REJECT') AS rejected FROM (${REQUESTS}) GROUP BY ALL)
+      GROUP BY ALL`,
+    `CREATE TEMP TABLE scanners AS SELECT source FROM request_ports GROUP BY source
+      HAVING count(*) >= ${t.portScan.minPorts} AND sum(rejected_hosts) >= ${rejectedOf(t.portScan.minRejectedShare, t.portScan.minPorts)}`,
+    `CREATE TEMP TABLE sweeps AS SELECT source, protocol, port FROM request_ports
+      WHERE hosts >= ${t.sweep.minHosts} AND rejected_hosts >= ${rejectedOf(t.sweep.minRejectedShare, t.sweep.minHosts)}`,
+    'DROP TABLE request_ports',
+    `CREATE TEMP TABLE candidate_contacts AS
+      SELECT source, host, protocol AS key_protocol, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
+        sum(packets) AS packets, sum(bytes) AS bytes,
+        bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
+        arg_min_null(protocol, seq) AS protocol, arg_min_null(dstport, seq) AS dstport,
+        ${sample('interface_id')} AS interface_id, ${sample('srcport')} AS srcport,
+        ${sample('packets')} AS first_packets, ${sample('bytes')} AS first_bytes, ${sample('action')} AS first_action,
+        count(*) FILTER (WHERE action = 'ACCEPT') AS accepted_records,
+        ${ACCEPTED_INPUTS.map((c) => `arg_min_null(${c}, seq) FILTER (WHERE action = 'ACCEPT') AS accepted_${c}`).join(', ')}
+      FROM (${REQUESTS})
+      WHERE source IN (SELECT source FROM scanners) OR (source, protocol, port) IN (SELECT source, protocol, port FROM sweeps)
+      GROUP BY source, host, protocol, port`,
+    'DROP TABLE scanners',
+    'DROP TABLE sweeps',
+  ]
+  for (const step of steps) await withQueryProgress(connection, onGrouping, () => connection.run(step))
+  // The rule of a contact: the first of its accepted records that one names. Mostly the first
+  // accepted record names one; the records of the others are named in read order afterwards.
+  const unnamed: Contact[] = []
+  for await (const chunk of resultColumns(connection, 'SELECT * FROM candidate_contacts ORDER BY seen')) {
+    const accepted = chunk.column('accepted_records')
+    const inputs = ACCEPTED_INPUTS.map((c) => chunk.column(`accepted_${c}`))
+    contactsOf(chunk).forEach((contact, r) => {
+      table.add(contact)
+      if (!contact.accepted) return
+      const row: Record<string, unknown> = {
+        srcaddr: contact.source,
+        dstaddr: contact.host,
+        protocol: contact.protocol,
       }
-      return table
-    } finally {
-      db.close()
-      this.close()
+      ACCEPTED_INPUTS.forEach((c, i) => {
+        row[c] = inputs[i]?.[r]
+      })
+      contact.rule = context.namer.ruleOf(ruleInputsOf(row))
+      if (contact.rule === null && (numberOf(accepted[r]) ?? 0) > 1) unnamed.push(contact)
+    })
+  }
+  if (unnamed.length > 0) {
+    // Records alike in what names the rule (RULE_INPUTS) are named once, earliest group first.
+    await connection.run('CREATE TEMP TABLE unnamed_contacts (source VARCHAR, host VARCHAR)')
+    const appender = await connection.createAppender('unnamed_contacts')
+    for (const contact of unnamed) {
+      appender.appendVarchar(contact.source ?? '')
+      appender.appendVarchar(contact.host ?? '')
+      appender.endRow()
     }
+    appender.closeSync()
+    const keys = `SELECT source, host, key_protocol, port FROM candidate_contacts
+      SEMI JOIN unnamed_contacts u USING (source, host)`
+    const rules = `SELECT ${RULE_INPUTS}, min(seq) AS seen FROM flows
+      SEMI JOIN (${keys}) c
+        ON srcaddr = c.source AND dstaddr = c.host AND protocol = c.key_protocol AND ${PORT_OF} = c.port
+      WHERE action = 'ACCEPT' AND start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}
+      GROUP BY ALL ORDER BY seen`
+    const open = new Set(unnamed)
+    for await (const chunk of rowsOf(connection, rules))
+      for (const row of chunk) {
+        const flow = ruleInputsOf(row)
+        const key = `${flow.srcaddr ?? ''}\t${flow.dstaddr ?? ''}\t${portLabel(flow.protocol, flow.dstport)}`
+        const contact = table.contacts.get(key)
+        if (contact === undefined || !open.has(contact) || contact.rule !== null) continue
+        contact.rule = context.namer.ruleOf(flow)
+      }
+    await connection.run('DROP TABLE unnamed_contacts')
   }
-
-  /** Removes the staging (also when the read failed half way). */
-  close(): void {
-    this.#closeStage()
-    removeScratchDir(this.#dir)
-  }
-
-  #closeStage(): void {
-    if (this.#staging) this.#stage.close()
-    this.#staging = false
-  }
+  await connection.run('DROP TABLE candidate_contacts')
+  return table
 }
 
-const text = (v: unknown): string | null => (typeof v === 'string' ? v : null)
-const number = (v: unknown): number | null =>
-  typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null
+function contactsOf(chunk: ResultColumns): Contact[] {
+  const column = (name: string) => chunk.column(name)
+  const [source, host, srcport, dstport, protocol, interfaceId] = [
+    column('source'),
+    column('host'),
+    column('srcport'),
+    column('dstport'),
+    column('protocol'),
+    column('interface_id'),
+  ]
+  const [firstPackets, firstBytes, firstAction, first, last] = [
+    column('first_packets'),
+    column('first_bytes'),
+    column('first_action'),
+    column('first'),
+    column('last'),
+  ]
+  const [records, packets, bytes, rejected, accepted] = [
+    column('records'),
+    column('packets'),
+    column('bytes'),
+    column('rejected'),
+    column('accepted'),
+  ]
+  const contacts: Contact[] = []
+  for (let r = 0; r < chunk.size; r++) {
+    const action = textOf(firstAction[r])
+    const start = numberOf(first[r]) ?? 0
+    const flow: Flow = {
+      interfaceId: textOf(interfaceId[r]),
+      instanceId: null,
+      subnetId: null,
+      vpcId: null,
+      srcaddr: textOf(source[r]),
+      dstaddr: textOf(host[r]),
+      ifSrcaddr: null,
+      ifDstaddr: null,
+      srcport: numberOf(srcport[r]),
+      dstport: numberOf(dstport[r]),
+      protocol: numberOf(protocol[r]),
+      packets: numberOf(firstPackets[r]) ?? 0,
+      bytes: numberOf(firstBytes[r]) ?? 0,
+      start,
+      end: null,
+      action: action === 'ACCEPT' || action === 'REJECT' ? action : null,
+      logStatus: null,
+      direction: null,
+      tcpFlags: null,
+      ruleId: null,
+      rejectReason: null,
+    }
+    const contact = new Contact(flow)
+    contact.last = numberOf(last[r]) ?? start
+    contact.records = numberOf(records[r]) ?? 0
+    contact.packets = numberOf(packets[r]) ?? 0
+    contact.bytes = numberOf(bytes[r]) ?? 0
+    contact.rejected = rejected[r] === true
+    contact.accepted = accepted[r] === true
+    contacts.push(contact)
+  }
+  return contacts
+}
 
-function contactOf(row: Record<string, unknown>, context: DetectContext): Contact {
-  const action = text(row.first_action)
-  const first = number(row.first) ?? 0
-  const flow: Flow = {
-    interfaceId: text(row.interface_id),
+/** An accepted record as far as RuleNamer.ruleOf reads it (RULE_INPUTS). */
+export function ruleInputsOf(row: Record<string, unknown>): Flow {
+  const direction = textOf(row.direction)
+  return {
+    interfaceId: textOf(row.interface_id),
     instanceId: null,
     subnetId: null,
     vpcId: null,
-    srcaddr: text(row.source),
-    dstaddr: text(row.host),
-    ifSrcaddr: null,
-    ifDstaddr: null,
-    srcport: number(row.srcport),
-    dstport: number(row.dstport),
-    protocol: number(row.protocol),
-    packets: number(row.first_packets) ?? 0,
-    bytes: number(row.first_bytes) ?? 0,
-    start: first,
+    srcaddr: textOf(row.srcaddr),
+    dstaddr: textOf(row.dstaddr),
+    ifSrcaddr: textOf(row.if_srcaddr),
+    ifDstaddr: textOf(row.if_dstaddr),
+    srcport: null,
+    dstport: numberOf(row.dstport),
+    protocol: numberOf(row.protocol),
+    packets: 0,
+    bytes: 0,
+    start: null,
     end: null,
-    action: action === 'ACCEPT' || action === 'REJECT' ? action : null,
+    action: 'ACCEPT',
     logStatus: null,
-    direction: null,
+    direction:
+      direction === 'ingress' || direction === 'egress' || direction === 'unknown' ? direction : null,
     tcpFlags: null,
-    ruleId: null,
+    ruleId: textOf(row.rule_id),
     rejectReason: null,
   }
-  const contact = new Contact(flow)
-  contact.last = number(row.last) ?? first
-  contact.records = number(row.records) ?? 0
-  contact.packets = number(row.packets) ?? 0
-  contact.bytes = number(row.bytes) ?? 0
-  contact.rejected = row.rejected === true
-  contact.accepted = row.accepted === true
-  const rule = text(row.rule)
-  contact.rule = rule === null ? null : context.namer.name(rule)
-  return contact
 }

@@ -68,7 +68,10 @@ export interface Finding {
   suggestions: Suggestion[]
 }
 
-/** A detection: fed every traffic record once, asked for its findings at the end. */
+/**
+ * A detection judged record by record: fed the records it counts, in read order, then asked for
+ * its findings.
+ */
 export interface Detector {
   readonly name: DetectionName | 'brute-force'
   observe(flow: Flow): void

@@ -107,3 +107,17 @@ test('port-scan: an accepted probe names the rule that let it in', async () => {
   const [f] = await findings('port-scan', data)
   assert.ok(f?.suggestions.some((s) => s.kind === 'security-group' && s.text.includes('sgr-web-http')))
 })
+
+test('port-scan: the rule is that of the first accepted record read that names one', async () => {
+  // Port 80's first accepted record names no rule; the two read after it name two different ones:
+  // the first read of those is the rule, whatever their times.
+  const data = [
+    ...probe(12),
+    row({ src: scanner, dst: web, sport: 51234, dport: 80, flags: 2, at: 1 }),
+    row({ src: scanner, dst: web, sport: 51235, dport: 80, flags: 2, at: 30, rule: 'sgr-read-first' }),
+    row({ src: scanner, dst: web, sport: 51236, dport: 80, flags: 2, at: 20, rule: 'sgr-read-later' }),
+  ]
+  const [f] = await findings('port-scan', data)
+  const rules = f?.suggestions.filter((s) => s.kind === 'security-group').map((s) => s.text.split(' ')[1])
+  assert.deepEqual(rules, ['sgr-read-first'])
+})

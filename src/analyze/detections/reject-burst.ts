@@ -1,7 +1,7 @@
-import type { Flow } from '../flow.js'
 import { denyAddress } from './block-suggestion.js'
 import { type DetectContext, plural, spanText } from './context.js'
-import { type Detector, type Finding, Tally } from './finding.js'
+import { type Finding, Tally } from './finding.js'
+import { FLOW_COLUMNS, type FlowTable, flowOf, numberOf, rowsOf, textOf } from './flow-table.js'
 import { median, topKeys } from './median.js'
 import { round } from './port-scan.js'
 
@@ -13,11 +13,10 @@ import { round } from './port-scan.js'
  * make one finding. It names the sources behind the burst; those with at least a tenth of it are
  * offered as blocks.
  *
- * State: rejected traffic only, per target (interface) and bucket: the packets, the packets of each
- * source and of each port (the finding names how many sources and the leading ones, so each is
- * counted) and `samples` records. The buckets are bounded by the time span (a day in 60 s buckets
- * is 1,440 per interface), the sources and ports by the distinct ones rejected in a bucket: it
- * grows with the variety of rejected traffic, not with the number of records.
+ * DuckDB sums the rejected packets of `flows` per target (interface) and bucket; the baselines
+ * and the burst buckets are worked out from those sums, and only the records of burst buckets come
+ * back, in read order, for the sources, ports and samples each finding names. JavaScript holds the
+ * sums (a day in 60 s buckets is 1,440 per interface) and the burst buckets, never the rest.
  */
 interface Bucket {
   packets: number
@@ -26,69 +25,114 @@ interface Bucket {
   tally: Tally
 }
 
-export class RejectBurstDetector implements Detector {
+export class RejectBurstDetector {
   readonly name = 'reject-burst'
-  readonly #byTarget = new Map<string, Map<number, Bucket>>()
-  #firstBucket = Number.POSITIVE_INFINITY
-  #lastBucket = Number.NEGATIVE_INFINITY
 
   constructor(private readonly context: DetectContext) {}
 
-  observe(flow: Flow): void {
-    if (flow.start === null) return
-    const width = this.context.thresholds.rejectBurst.bucketSeconds
-    const bucket = Math.floor(flow.start / width)
-    if (bucket < this.#firstBucket) this.#firstBucket = bucket
-    if (bucket > this.#lastBucket) this.#lastBucket = bucket
-    if (flow.action !== 'REJECT') return
-    const target = flow.interfaceId ?? flow.dstaddr ?? ''
-    let buckets = this.#byTarget.get(target)
-    if (buckets === undefined) {
-      buckets = new Map()
-      this.#byTarget.set(target, buckets)
-    }
-    let b = buckets.get(bucket)
-    if (b === undefined) {
-      b = {
-        packets: 0,
-        sources: new Map(),
-        ports: new Map(),
-        tally: new Tally(this.context.thresholds.samples),
-      }
-      buckets.set(bucket, b)
-    }
-    b.packets += flow.packets
-    const source = flow.srcaddr ?? ''
-    b.sources.set(source, (b.sources.get(source) ?? 0) + flow.packets)
-    const port =
-      flow.protocol === 6 || flow.protocol === 17
-        ? `${flow.protocol === 6 ? 'tcp' : 'udp'}/${flow.dstport}`
-        : `proto ${flow.protocol}`
-    b.ports.set(port, (b.ports.get(port) ?? 0) + flow.packets)
-    b.tally.add(flow)
-  }
-
-  finish(): Finding[] {
+  async findings(flows: FlowTable): Promise<Finding[]> {
     const t = this.context.thresholds.rejectBurst
-    const span = Math.max(1, this.#lastBucket - this.#firstBucket + 1)
-    const findings: Finding[] = []
-    for (const [target, buckets] of this.#byTarget) {
-      const counts = [...buckets.values()].map((b) => b.packets)
+    const connection = flows.connection
+    const bucketOf = `floor(start / ${t.bucketSeconds})`
+    // The buckets of the whole input (floor is monotonic: the buckets of the first and last start).
+    const firstBucket =
+      flows.starts === null ? Number.POSITIVE_INFINITY : Math.floor(flows.starts.first / t.bucketSeconds)
+    const lastBucket =
+      flows.starts === null ? Number.NEGATIVE_INFINITY : Math.floor(flows.starts.last / t.bucketSeconds)
+    const rejected = `start IS NOT NULL AND action = 'REJECT'`
+    const target = `coalesce(interface_id, dstaddr, '')`
+    // Per target, its buckets' rejected packets; targets in the order their first record was read.
+    const targets = new Map<string, { seen: number; buckets: Map<number, number> }>()
+    for await (const chunk of rowsOf(
+      connection,
+      `SELECT ${target} AS target, ${bucketOf} AS bucket, sum(packets) AS packets, min(seq) AS seen
+      FROM flows WHERE ${rejected} GROUP BY ALL`,
+    ))
+      for (const row of chunk) {
+        const name = textOf(row.target) ?? ''
+        const seen = numberOf(row.seen) ?? 0
+        let entry = targets.get(name)
+        if (entry === undefined) {
+          entry = { seen, buckets: new Map() }
+          targets.set(name, entry)
+        }
+        entry.seen = Math.min(entry.seen, seen)
+        entry.buckets.set(numberOf(row.bucket) ?? 0, numberOf(row.packets) ?? 0)
+      }
+    const span = Math.max(1, lastBucket - firstBucket + 1)
+    const bursting: { target: string; runs: number[][]; baseline: number }[] = []
+    for (const [name, { buckets }] of [...targets].sort((a, b) => a[1].seen - b[1].seen)) {
+      const counts = [...buckets.values()]
       // Buckets with no rejected packets are part of the baseline too.
       const baseline = median([...counts, ...new Array<number>(Math.max(0, span - counts.length)).fill(0)])
       const threshold = Math.max(t.minPackets, t.spikeFactor * baseline)
       const bursts = [...buckets.entries()]
-        .filter(([, b]) => b.packets >= threshold)
-        .sort((a, b) => a[0] - b[0])
+        .filter(([, packets]) => packets >= threshold)
+        .map(([bucket]) => bucket)
+        .sort((a, b) => a - b)
+      if (bursts.length === 0) continue
       // Consecutive burst buckets are one burst.
-      const runs: [number, Bucket][][] = []
-      for (const entry of bursts) {
+      const runs: number[][] = []
+      for (const bucket of bursts) {
         const run = runs[runs.length - 1]
         const previous = run?.[run.length - 1]
-        if (run !== undefined && previous !== undefined && entry[0] === previous[0] + 1) run.push(entry)
-        else runs.push([entry])
+        if (run !== undefined && previous !== undefined && bucket === previous + 1) run.push(bucket)
+        else runs.push([bucket])
       }
-      for (const run of runs) findings.push(this.#finding(target, run, baseline))
+      bursting.push({ target: name, runs, baseline })
+    }
+    if (bursting.length === 0) return []
+    // The records of the burst buckets, in read order.
+    await connection.run('CREATE TEMP TABLE burst_buckets (target VARCHAR, bucket DOUBLE)')
+    const appender = await connection.createAppender('burst_buckets')
+    for (const { target: name, runs } of bursting) {
+      for (const bucket of runs.flat()) {
+        appender.appendVarchar(name)
+        appender.appendDouble(bucket)
+        appender.endRow()
+      }
+    }
+    appender.closeSync()
+    const buckets = new Map<string, Bucket>()
+    for await (const chunk of rowsOf(
+      connection,
+      `SELECT ${FLOW_COLUMNS} FROM flows WHERE ${rejected}
+        AND (${target}, ${bucketOf}) IN (SELECT target, bucket FROM burst_buckets) ORDER BY seq`,
+    ))
+      for (const row of chunk) {
+        const flow = flowOf(row)
+        const key = `${flow.interfaceId ?? flow.dstaddr ?? ''}\t${Math.floor((flow.start ?? 0) / t.bucketSeconds)}`
+        let b = buckets.get(key)
+        if (b === undefined) {
+          b = {
+            packets: 0,
+            sources: new Map(),
+            ports: new Map(),
+            tally: new Tally(this.context.thresholds.samples),
+          }
+          buckets.set(key, b)
+        }
+        b.packets += flow.packets
+        const source = flow.srcaddr ?? ''
+        b.sources.set(source, (b.sources.get(source) ?? 0) + flow.packets)
+        const port =
+          flow.protocol === 6 || flow.protocol === 17
+            ? `${flow.protocol === 6 ? 'tcp' : 'udp'}/${flow.dstport}`
+            : `proto ${flow.protocol}`
+        b.ports.set(port, (b.ports.get(port) ?? 0) + flow.packets)
+        b.tally.add(flow)
+      }
+    await connection.run('DROP TABLE burst_buckets')
+    const findings: Finding[] = []
+    for (const { target: name, runs, baseline } of bursting) {
+      for (const run of runs) {
+        const entries = run.map((bucket): [number, Bucket] => {
+          const b = buckets.get(`${name}\t${bucket}`)
+          if (b === undefined) throw new Error(`reject-burst: no records for ${name} in bucket ${bucket}`)
+          return [bucket, b]
+        })
+        findings.push(this.#finding(name, entries, baseline))
+      }
     }
     return findings
   }

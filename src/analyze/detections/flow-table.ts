@@ -1,0 +1,609 @@
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { makeScratchDir, removeScratchDir } from '../../ops/scratch-dirs.js'
+import { type ColumnKind, kindOf } from '../../read/chunk-cursor.js'
+import { sqlIdentifier, sqlString } from '../../read/duckdb-connection.js'
+import { columnsOf, type FileSchema, objectSchema } from '../../read/file-schema.js'
+import type { FlowReader, FlowRow, ParquetFiles } from '../../read/index.js'
+import { LineCursor } from '../../read/record-cursor.js'
+import { StagingFile } from '../../sql/staging-file.js'
+import type { CidrSet } from '../address-scope.js'
+import { ANALYSIS_FIELDS, type Flow, toFlow } from '../flow.js'
+import { parquetInReadOrder } from '../parquet-own-scan.js'
+import { scratchSettings, stagedTable } from '../scratch-duckdb.js'
+
+/**
+ * The records detect looks at, in DuckDB: `flows`, one row per traffic record whose source is not
+ * ignored, with the fields of a Flow (toFlow's normalisation: packet addresses, numbers or NULL,
+ * ACCEPT/REJECT, ingress/egress/unknown) and `seq`, the record's place in read order. The
+ * detections group and count there, where it spills beyond DuckDB's memory limit, and take back
+ * into JavaScript only their candidates and the records of those (flowOf makes them Flows again).
+ *
+ * - Local Parquet files whose columns have the types flowlog writes are a view over DuckDB's own
+ *   scan of them: toFlow's rules and the reader's --since/--until as SQL, no record in JavaScript.
+ * - Other sources of the reader (text, CSV, JSONL, objects, standard input) are read by it, each
+ *   record's fields copied as they stand (no row made) into staging parts that DuckDB writes as
+ *   Parquet files, toFlow's rules applied, while the reader goes on (scannedRecords).
+ * - Rows handed over as such (arrays, iterables: the tests), and Parquet files whose columns have
+ *   other types, are made Flows by toFlow and staged as they are (stagedFlows).
+ * Traffic or not (isTraffic) and ignoreSources are decided in SQL over all of them (trafficOf).
+ */
+const COLUMNS = {
+  seq: 'BIGINT',
+  interface_id: 'VARCHAR',
+  srcaddr: 'VARCHAR',
+  dstaddr: 'VARCHAR',
+  if_srcaddr: 'VARCHAR',
+  if_dstaddr: 'VARCHAR',
+  srcport: 'DOUBLE',
+  dstport: 'DOUBLE',
+  protocol: 'DOUBLE',
+  packets: 'DOUBLE',
+  bytes: 'DOUBLE',
+  start: 'DOUBLE',
+  end: 'DOUBLE',
+  action: 'VARCHAR',
+  direction: 'VARCHAR',
+  tcp_flags: 'DOUBLE',
+  rule_id: 'VARCHAR',
+} as const
+
+/** Every column of `flows`, for a SELECT that makes Flows of its rows (flowOf). */
+export const FLOW_COLUMNS = Object.keys(COLUMNS)
+  .map((c) => sqlIdentifier(c))
+  .join(', ')
+
+/**
+ * A request record (traffic-roles.ts isReply, as SQL): TCP flags first (SYN-ACK without FIN is an
+ * answer, SYN without ACK an opener), then a rejected record is a request, then the lower port is
+ * the service's. Flags are JavaScript's 32-bit integer of the value, as `&` takes it.
+ */
+const FLAGS = 'TRY_CAST(trunc(tcp_flags) AS BIGINT)'
+export const IS_REPLY = `(CASE
+  WHEN protocol = 6 AND tcp_flags IS NOT NULL AND (${FLAGS} & 19) = 18 THEN true
+  WHEN protocol = 6 AND tcp_flags IS NOT NULL AND (${FLAGS} & 18) = 2 THEN false
+  WHEN action = 'REJECT' THEN false
+  ELSE coalesce(srcport, 0) > 0 AND coalesce(dstport, 0) > 0 AND coalesce(srcport, 0) < coalesce(dstport, 0)
+END)`
+
+/**
+ * The port of a contact, as portLabel tells ports apart (with the protocol): the destination port
+ * of the protocols that have ports (0 when missing), -1 for the others (the protocol alone says it;
+ * a value, not NULL, so that it compares equal in joins).
+ */
+export const PORT_OF = 'CASE WHEN protocol IN (6, 17, 132) THEN coalesce(dstport, 0) ELSE -1 END'
+
+/**
+ * What decides which rule let a record in (RuleNamer.ruleOf): records alike in these columns are
+ * named the same rule, so the rule is worked out once per group of them.
+ */
+export const RULE_INPUTS =
+  'rule_id, interface_id, if_srcaddr, if_dstaddr, direction, srcaddr, dstaddr, protocol, dstport'
+
+export interface FlowTable {
+  readonly connection: DuckDBConnection
+  /** Traffic records read, and those of them left out because their source is in ignoreSources. */
+  readonly records: number
+  readonly ignored: number
+  /** The earliest and latest start of `flows` (null when none has one). */
+  readonly starts: { first: number; last: number } | null
+  close(): void
+}
+
+export async function openFlowTable(
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
+  ignore: CidrSet,
+): Promise<FlowTable> {
+  const dir = makeScratchDir('flowlog-detect-')
+  let instance: DuckDBInstance | null = null
+  let connection: DuckDBConnection | null = null
+  const close = () => {
+    connection?.closeSync()
+    instance?.closeSync()
+    connection = null
+    instance = null
+    removeScratchDir(dir)
+  }
+  try {
+    instance = await DuckDBInstance.create(':memory:')
+    const db = await instance.connect()
+    connection = db
+    // An analysis's scratch settings (scratch-duckdb.ts): its share of the memory, beyond which
+    // groups spill to `dir`. (256 MB did not hold the samples of detect's candidate contacts at
+    // 10 M records: they are aggregates of text, held, a few scanners' worth.)
+    for (const setting of scratchSettings(dir)) await db.run(setting)
+    let parquet: ParquetFiles | null = null
+    if (!('parquetFiles' in rows)) await stagedFlows(db, blocksOf(rows), dir)
+    else {
+      const files = await rows.parquetFiles()
+      if (files === null) await scannedRecords(db, rows, dir)
+      else if (await parquetRecords(db, files)) parquet = files
+      else {
+        // Columns of other types than flowlog writes: the reader's conversions, row by row.
+        const scan = await parquetInReadOrder(files, ANALYSIS_FIELDS)
+        await stagedFlows(
+          db,
+          scan === null ? rows.batches() : closing(scan.batches(), () => scan.close()),
+          dir,
+        )
+      }
+    }
+    return { connection: db, ...(await trafficOf(db, ignore, parquet)), close }
+  } catch (error) {
+    close()
+    throw error
+  }
+}
+
+async function* closing<T>(items: AsyncGenerator<T>, close: () => void): AsyncGenerator<T> {
+  try {
+    yield* items
+  } finally {
+    close()
+  }
+}
+
+async function* blocksOf(
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+): AsyncGenerator<readonly FlowRow[]> {
+  if (Array.isArray(rows)) {
+    yield rows
+    return
+  }
+  for await (const row of rows) yield [row]
+}
+
+/** The columns of `read_records`: a Flow's, and the log status (traffic or not is decided in SQL). */
+const RECORD_COLUMNS = { ...COLUMNS, log_status: 'VARCHAR' } as const
+
+/**
+ * From `read_records` (every record read), `flows`: the traffic records whose source is not
+ * ignored; their counts. Parquet's rows are counted in the read's stats here (the reader counts
+ * the others as it reads them).
+ */
+async function trafficOf(
+  connection: DuckDBConnection,
+  ignore: CidrSet,
+  parquet: ParquetFiles | null,
+): Promise<Pick<FlowTable, 'records' | 'ignored' | 'starts'>> {
+  // isTraffic: not a NODATA/SKIPDATA line, and both addresses.
+  const traffic = `(log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL`
+  await connection.run(
+    `CREATE VIEW traffic AS SELECT * EXCLUDE (log_status) FROM read_records WHERE ${traffic}`,
+  )
+  const [counted] = (
+    await connection.runAndReadAll(
+      `SELECT CAST(count(*) AS DOUBLE) AS rows, CAST(count(*) FILTER (WHERE ${traffic}) AS DOUBLE) AS records,
+        min(start) FILTER (WHERE ${traffic}) AS first, max(start) FILTER (WHERE ${traffic}) AS last FROM read_records`,
+    )
+  ).getRowObjects()
+  if (parquet !== null) {
+    const stats = parquet.begin()
+    stats.rows += Number(counted?.rows ?? 0)
+    parquet.options.onProgress?.({
+      files: parquet.files.length,
+      filesDone: parquet.files.length,
+      bytes: stats.bytes,
+      bytesDone: stats.bytes,
+      rows: stats.rows,
+    })
+  }
+  const records = Number(counted?.records ?? 0)
+  const startsOf = (row: Record<string, unknown> | undefined) => {
+    const first = numberOf(row?.first)
+    const last = numberOf(row?.last)
+    return first === null || last === null ? null : { first, last }
+  }
+  if (ignore.size === 0) {
+    await connection.run('CREATE VIEW flows AS SELECT * FROM traffic')
+    return { records, ignored: 0, starts: startsOf(counted) }
+  }
+  // The distinct sources are tested in JavaScript (ignoreSources are CIDRs), once each.
+  await connection.run('CREATE TEMP TABLE ignored_sources (addr VARCHAR)')
+  const appender = await connection.createAppender('ignored_sources')
+  for await (const chunk of rowsOf(connection, 'SELECT DISTINCT srcaddr FROM traffic'))
+    for (const r of chunk) {
+      const source = String(r.srcaddr)
+      if (!ignore.has(source)) continue
+      appender.appendVarchar(source)
+      appender.endRow()
+    }
+  appender.closeSync()
+  const [n] = (
+    await connection.runAndReadAll(
+      'SELECT CAST(count(*) AS DOUBLE) AS n FROM traffic WHERE srcaddr IN (SELECT addr FROM ignored_sources)',
+    )
+  ).getRowObjects()
+  await connection.run(
+    'CREATE VIEW flows AS SELECT * FROM traffic WHERE srcaddr NOT IN (SELECT addr FROM ignored_sources)',
+  )
+  const [starts] = (
+    await connection.runAndReadAll('SELECT min(start) AS first, max(start) AS last FROM flows')
+  ).getRowObjects()
+  return { records, ignored: Number(n?.n ?? 0), starts: startsOf(starts) }
+}
+
+/** Rows already read (arrays, iterables, the reader's rows), each made a Flow, as `read_records`. */
+async function stagedFlows(
+  connection: DuckDBConnection,
+  batches: AsyncIterable<readonly FlowRow[]>,
+  dir: string,
+): Promise<void> {
+  const stage = new StagingFile(join(dir, 'flows.tsv'), Object.keys(RECORD_COLUMNS))
+  try {
+    for await (const batch of batches) for (const row of batch) stageFlow(stage, toFlow(row))
+  } finally {
+    stage.close()
+  }
+  await connection.run(`CREATE TABLE read_records AS SELECT * FROM ${stagedTable(stage, RECORD_COLUMNS)}`)
+  rmSync(stage.path, { force: true })
+}
+
+function stageFlow(stage: StagingFile, flow: Flow): void {
+  const text = (value: string | null) => {
+    stage.next()
+    if (value !== null) stage.text(value)
+  }
+  const number = (value: number | null) => {
+    stage.next()
+    if (value !== null) stage.number(value)
+  }
+  number(stage.rows)
+  text(flow.interfaceId)
+  text(flow.srcaddr)
+  text(flow.dstaddr)
+  text(flow.ifSrcaddr)
+  text(flow.ifDstaddr)
+  number(flow.srcport)
+  number(flow.dstport)
+  number(flow.protocol)
+  number(flow.packets)
+  number(flow.bytes)
+  number(flow.start)
+  number(flow.end)
+  text(flow.action)
+  text(flow.direction)
+  number(flow.tcpFlags)
+  text(flow.ruleId)
+  text(flow.logStatus)
+  stage.endRow()
+}
+
+/** Every name toFlow reads a field by (its fallbacks too). */
+const FLOW_FIELDS = new Set([
+  ...ANALYSIS_FIELDS,
+  'interface_id',
+  'src_addr',
+  'dst_addr',
+  'src_port',
+  'dst_port',
+  'timestamp_start',
+  'timestamp_end',
+  'filter',
+  'direction',
+  'status',
+  'tcp_flag',
+])
+
+/** A column of records as read: its SQL, how it reads (numbers or text), its value map. */
+interface ReadColumn {
+  sql: string
+  kind: ColumnKind
+  map: ReadonlyMap<string, string> | null
+}
+
+/**
+ * toFlow's rules as SQL: the columns of `read_records` over the columns of the records as read
+ * (`column` gives the one a row takes a field from, as toRow: the last that fills it). Values are
+ * what the reader's cursors give: a text column's `-` and empty are NULL (then mapped, NHN DROP), a
+ * number column's NaN and infinities are NULL.
+ */
+function normalized(column: (field: string) => ReadColumn | null): string[] {
+  const textOf = (c: ReadColumn) => {
+    const raw = c.kind === 'text' ? c.sql : `CAST(${c.sql} AS VARCHAR)`
+    const mapped =
+      c.map === null
+        ? raw
+        : `CASE ${raw} ${[...c.map].map(([k, v]) => `WHEN ${sqlString(k)} THEN ${sqlString(v)}`).join(' ')} ELSE ${raw} END`
+    return `CASE WHEN ${raw} IN ('', '-') THEN NULL ELSE ${mapped} END`
+  }
+  const numberOf = (c: ReadColumn) => {
+    const raw = `TRY_CAST(${c.sql} AS DOUBLE)`
+    return c.kind === 'integer' || c.kind === 'bigint' ? raw : `CASE WHEN isfinite(${raw}) THEN ${raw} END`
+  }
+  // toFlow's text(row, ...names) and number(row, ...names): the first name with a value.
+  const first = (fields: string[], of: (c: ReadColumn) => string, type: string) => {
+    const seen = new Set<string>()
+    const columns: ReadColumn[] = []
+    for (const f of fields) {
+      const c = column(f)
+      if (c === null || seen.has(c.sql)) continue
+      seen.add(c.sql)
+      columns.push(c)
+    }
+    if (columns.length === 0) return `CAST(NULL AS ${type})`
+    return columns.length === 1 ? of(columns[0]!) : `coalesce(${columns.map(of).join(', ')})`
+  }
+  const text = (...fields: string[]) => first(fields, textOf, 'VARCHAR')
+  const number = (...fields: string[]) => first(fields, numberOf, 'DOUBLE')
+  const ifSrcaddr = text('srcaddr', 'src_addr')
+  const ifDstaddr = text('dstaddr', 'dst_addr')
+  const action = `upper(${text('action', 'filter')})`
+  const direction = `lower(${text('flow-direction', 'direction')})`
+  return [
+    `${text('interface-id', 'interface_id')} AS interface_id`,
+    `coalesce(${text('pkt-srcaddr')}, ${ifSrcaddr}) AS srcaddr`,
+    `coalesce(${text('pkt-dstaddr')}, ${ifDstaddr}) AS dstaddr`,
+    `${ifSrcaddr} AS if_srcaddr`,
+    `${ifDstaddr} AS if_dstaddr`,
+    `${number('srcport', 'src_port')} AS srcport`,
+    `${number('dstport', 'dst_port')} AS dstport`,
+    `${number('protocol')} AS protocol`,
+    `coalesce(${number('packets')}, 0) AS packets`,
+    `coalesce(${number('bytes')}, 0) AS bytes`,
+    `coalesce(${number('start-ms')} / 1000, ${number('start', 'timestamp_start')}) AS start`,
+    `coalesce(${number('end-ms')} / 1000, ${number('end', 'timestamp_end')}) AS "end"`,
+    `CASE ${action} WHEN 'ACCEPT' THEN 'ACCEPT' WHEN 'REJECT' THEN 'REJECT' WHEN 'DROP' THEN 'REJECT' END AS action`,
+    `CASE WHEN ${direction} IN ('ingress', 'egress', 'unknown') THEN ${direction} END AS direction`,
+    `${number('tcp-flags', 'tcp_flag')} AS tcp_flags`,
+    `${text('rule-id')} AS rule_id`,
+    `${text('log-status', 'status')} AS log_status`,
+  ]
+}
+
+/** Records per staging part: DuckDB takes in one part while the reader fills the next. */
+const PART_ROWS = 1 << 17
+
+/**
+ * The reader's records, as it reads them (formats, bad lines, time range), with the columns toFlow
+ * reads copied into staging parts (text as written, numbers as the cursor reads them): no row and
+ * no Flow is made in JavaScript. Each full part is written by DuckDB as a Parquet file of
+ * `read_records`' columns (toFlow's rules applied) while the reader goes on, so reading and
+ * loading overlap; `read_records` is then a view over those files, read as the Parquet path reads
+ * its files (a table of them would live in memory, or be paged out and in for every query).
+ */
+async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, dir: string): Promise<void> {
+  const written: string[] = []
+  let loading: Promise<void> = Promise.resolve()
+  let parts = 0
+  let seq = 0
+  let schema: FileSchema | null = null
+  let shape = ''
+  /** The copied columns of the file that opened the current shape (names the staged columns). */
+  let staged: number[] = []
+  let stage: StagingFile | null = null
+  let columns: number[] = []
+  let numeric: boolean[] = []
+  /** The part being filled goes to DuckDB (after the ones before it). */
+  const load = () => {
+    const part = stage
+    const of = schema
+    stage = null
+    if (part === null || of === null) return
+    part.close()
+    if (part.rows === 0) {
+      rmSync(part.path, { force: true })
+      return
+    }
+    const kept = staged
+    const types: Record<string, string> = { seq: 'BIGINT' }
+    kept.forEach((c, i) => {
+      types[`v${i}`] = of.numeric[c] ? 'DOUBLE' : 'VARCHAR'
+    })
+    const column = (field: string): ReadColumn | null => {
+      const [c = -1] = columnsOf(of, [field])
+      const i = kept.indexOf(c)
+      if (i < 0) return null
+      // Values were mapped (NHN DROP) as they were copied.
+      return { sql: `v${i}`, kind: of.numeric[c] ? 'double' : 'text', map: null }
+    }
+    const target = part.path.replace(/\.tsv$/, '.parquet')
+    written.push(target)
+    const sql = `COPY (SELECT seq, ${normalized(column).join(', ')} FROM ${stagedTable(part, types)})
+      TO ${sqlString(target)} (FORMAT parquet)`
+    loading = loading.then(async () => {
+      await connection.run(sql)
+      rmSync(part.path, { force: true })
+    })
+    // Awaited at the end; until then a failure must not count as unhandled.
+    loading.catch(() => {})
+  }
+  const open = () => {
+    stage = new StagingFile(join(dir, `${parts++}.tsv`), ['seq', ...columns.map((_, i) => `v${i}`)])
+    return stage
+  }
+  const scan = reader.scan({
+    bind: (bound) => {
+      const kept: number[] = []
+      bound.rowNames.forEach((names, c) => {
+        if (c < bound.width && names.some((n) => FLOW_FIELDS.has(n))) kept.push(c)
+      })
+      const key = JSON.stringify(kept.map((c) => [bound.rowNames[c], bound.numeric[c] === true]))
+      // A file of the same columns as the last one (wherever they stand in it) goes on in the same
+      // part: staged columns are named by their place among the copied ones.
+      if (key !== shape) {
+        load()
+        shape = key
+        schema = bound
+        staged = kept
+      }
+      columns = kept
+      numeric = columns.map((c) => bound.numeric[c] === true)
+      return null
+    },
+    take: (cursor) => {
+      const out = stage ?? open()
+      out.next()
+      out.number(seq++)
+      const line = cursor instanceof LineCursor ? cursor : null
+      for (let i = 0; i < columns.length; i++) {
+        const c = columns[i]!
+        out.next()
+        if (numeric[i]) {
+          const n = cursor.number(c)
+          if (n !== null) out.number(n)
+        } else if (line !== null) line.copyField(c, out)
+        else {
+          const t = cursor.text(c)
+          if (t !== null) out.text(t)
+        }
+      }
+      out.endRow()
+      if (out.rows >= PART_ROWS) load()
+      return undefined
+    },
+  })
+  try {
+    for await (const _ of scan) {
+      // Records are staged as they are read.
+    }
+    load()
+  } finally {
+    ;(stage as StagingFile | null)?.close()
+    await loading
+  }
+  await connection.run(
+    written.length === 0
+      ? `CREATE TABLE read_records (${Object.entries(RECORD_COLUMNS)
+          .map(([name, type]) => `${sqlIdentifier(name)} ${type}`)
+          .join(', ')})`
+      : `CREATE VIEW read_records AS SELECT * FROM read_parquet([${written.map(sqlString).join(', ')}])`,
+  )
+}
+
+/**
+ * Local Parquet files as the view `read_records`, toFlow's rules written as SQL over the columns
+ * as the reader's own scan reads them (ChunkCursor), within the reader's time range (inTimeRange);
+ * false, with nothing read or counted, when a column toFlow reads as a number is text in the files,
+ * or one it reads as text is not (the reader's conversions of those are JavaScript's), or DuckDB
+ * cannot open or read the files.
+ */
+async function parquetRecords(connection: DuckDBConnection, parquet: ParquetFiles): Promise<boolean> {
+  const list = `[${parquet.paths.map(sqlString).join(', ')}]`
+  const source = `read_parquet(${list}, union_by_name = true)`
+  const described = await connection.runAndReadAll(`SELECT * FROM ${source} LIMIT 0`).catch(() => null)
+  if (described === null) return false
+  const names = described.columnNames()
+  const kinds = described.columnTypes().map((t) => kindOf(t.typeId))
+  const { schema } = objectSchema(names)
+  let refused = false
+  const readColumn = (c: number): ReadColumn => ({
+    sql: sqlIdentifier(names[c]!),
+    kind: kinds[c] ?? 'text',
+    map: schema.valueMaps[c] ?? null,
+  })
+  const column = (field: string): ReadColumn | null => {
+    const [c = -1] = columnsOf(schema, [field])
+    if (c < 0 || c >= names.length) return null
+    if ((kinds[c] === 'text') !== (schema.numeric[c] !== true)) refused = true
+    return readColumn(c)
+  }
+  const select = normalized(column)
+  if (refused) return false
+  // The reader's time range (inTimeRange), on its start and end columns.
+  const since = parquet.options.since ?? Number.NEGATIVE_INFINITY
+  const until = parquet.options.until ?? Number.POSITIVE_INFINITY
+  const at = (c: number) => {
+    if (c < 0 || c >= names.length) return 'CAST(NULL AS DOUBLE)'
+    const raw = `TRY_CAST(${sqlIdentifier(names[c]!)} AS DOUBLE)`
+    return `CASE WHEN isfinite(${raw}) THEN ${raw} END`
+  }
+  const last = `coalesce(${at(schema.end)}, ${at(schema.start)})`
+  const firstTime = `coalesce(${at(schema.start)}, ${at(schema.end)})`
+  const kept = ['TRUE']
+  if (Number.isFinite(since)) kept.push(`(${last} IS NULL OR ${last} >= ${since})`)
+  if (Number.isFinite(until)) kept.push(`(${firstTime} IS NULL OR ${firstTime} < ${until})`)
+  await connection.run(`CREATE VIEW read_records AS
+    SELECT (CAST(file_index AS BIGINT) << 40) + file_row_number AS seq, ${select.join(',\n')}
+    FROM ${source} WHERE ${kept.join(' AND ')}`)
+  // A file DuckDB cannot read after all (its footer was readable): the reader reads and reports it.
+  const readable = await connection.runAndReadAll('SELECT count(*) FROM read_records').then(
+    () => true,
+    () => false,
+  )
+  if (!readable) await connection.run('DROP VIEW read_records')
+  return readable
+}
+
+/** A chunk of a result, column by column. */
+export interface ResultColumns {
+  readonly size: number
+  /** The values of the column of that name, one per row (empty when there is no such column). */
+  column(name: string): readonly unknown[]
+}
+
+/** The result of a query a chunk at a time, as columns: no object per row, for large results. */
+export async function* resultColumns(
+  connection: DuckDBConnection,
+  sql: string,
+): AsyncGenerator<ResultColumns> {
+  const result = await connection.stream(sql)
+  const names = result.columnNames()
+  for (
+    let chunk = await result.fetchChunk();
+    chunk !== null && chunk.rowCount > 0;
+    chunk = await result.fetchChunk()
+  ) {
+    const columns = chunk.getColumns()
+    yield { size: chunk.rowCount, column: (name) => columns[names.indexOf(name)] ?? [] }
+  }
+}
+
+/** The rows of a query, one object each (column name → value), a chunk of them at a time. */
+export async function* rowsOf(
+  connection: DuckDBConnection,
+  sql: string,
+): AsyncGenerator<Record<string, unknown>[]> {
+  const result = await connection.stream(sql)
+  const names = result.columnNames()
+  for (
+    let chunk = await result.fetchChunk();
+    chunk !== null && chunk.rowCount > 0;
+    chunk = await result.fetchChunk()
+  ) {
+    // Column by column: converting a chunk's values a column at a time is the cheaper way out.
+    const columns = chunk.getColumns()
+    const rows: Record<string, unknown>[] = []
+    for (let r = 0; r < chunk.rowCount; r++) {
+      const row: Record<string, unknown> = {}
+      for (let c = 0; c < names.length; c++) row[names[c]!] = columns[c]?.[r]
+      rows.push(row)
+    }
+    yield rows
+  }
+}
+
+export const textOf = (v: unknown): string | null => (typeof v === 'string' ? v : null)
+export const numberOf = (v: unknown): number | null =>
+  typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null
+
+/** A row of `flows` (all of FLOW_COLUMNS) as the Flow it was made from. */
+export function flowOf(row: Record<string, unknown>): Flow {
+  const action = textOf(row.action)
+  const direction = textOf(row.direction)
+  return {
+    interfaceId: textOf(row.interface_id),
+    instanceId: null,
+    subnetId: null,
+    vpcId: null,
+    srcaddr: textOf(row.srcaddr),
+    dstaddr: textOf(row.dstaddr),
+    ifSrcaddr: textOf(row.if_srcaddr),
+    ifDstaddr: textOf(row.if_dstaddr),
+    srcport: numberOf(row.srcport),
+    dstport: numberOf(row.dstport),
+    protocol: numberOf(row.protocol),
+    packets: numberOf(row.packets) ?? 0,
+    bytes: numberOf(row.bytes) ?? 0,
+    start: numberOf(row.start),
+    end: numberOf(row.end),
+    action: action === 'ACCEPT' || action === 'REJECT' ? action : null,
+    logStatus: null,
+    direction:
+      direction === 'ingress' || direction === 'egress' || direction === 'unknown' ? direction : null,
+    tcpFlags: numberOf(row.tcp_flags),
+    ruleId: textOf(row.rule_id),
+    rejectReason: null,
+  }
+}
