@@ -1,36 +1,16 @@
 import { join } from 'node:path'
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBConnection } from '@duckdb/node-api'
 import type { Connection } from '@duckdb/node-bindings'
 import { type DuckdbBindings, sqlString } from '../read/duckdb-connection.js'
 import { ANALYSIS_DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
 import type { StagingFile } from '../sql/staging-file.js'
 
 /**
- * An in-memory DuckDB for an analysis's own sorting and grouping (replay-order.ts,
- * contact-store.ts): records staged as tab-separated files go in, sorted or grouped rows come out.
- * It keeps to the memory limit the sql command uses and spills beyond it into `dir`, so an
- * analysis's footprint does not grow with the records.
+ * An analysis's own DuckDB for sorting and grouping (replay-order.ts, detections/flow-table.ts):
+ * its settings, the staged files it reads and its progress while it works. It keeps to the
+ * analyses' memory share and spills beyond it, so an analysis's footprint does not grow with the
+ * records.
  */
-export interface ScratchDuckDB {
-  readonly connection: DuckDBConnection
-  close(): void
-}
-
-export async function openScratchDuckDB(dir: string): Promise<ScratchDuckDB> {
-  const instance = await DuckDBInstance.create(':memory:')
-  const connection = await instance.connect()
-  const close = () => {
-    connection.closeSync()
-    instance.closeSync()
-  }
-  try {
-    for (const setting of scratchSettings(dir)) await connection.run(setting)
-    return { connection, close }
-  } catch (error) {
-    close()
-    throw error
-  }
-}
 
 /** The settings of a scratch DuckDB whose spill directory is under `dir`. */
 export function scratchSettings(dir: string): string[] {

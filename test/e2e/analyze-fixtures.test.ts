@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, test } from 'node:test'
+import { after, describe, test } from 'node:test'
 import { runFlowlog } from '../support/cli.js'
 import { repoPath } from '../support/paths.js'
 
@@ -98,6 +98,7 @@ describe('flowlog detect on crafted traffic', () => {
     assert.deepEqual(detect('--only', 'port-scan', join(LOGS, 'sweep')), [])
     assert.equal(flowlog('detect', '--fail-on-findings', join(LOGS, 'sweep')).code, 3)
     assert.equal(flowlog('detect', '--fail-on-findings', join(LOGS, 'normal')).code, 0)
+    rmSync(dir, { recursive: true, force: true })
   })
 
   test('the table output: summary, evidence, samples, blocks', () => {
@@ -128,6 +129,7 @@ describe('flowlog detect on crafted traffic', () => {
 
 describe('flowlog audit on crafted normal traffic', () => {
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-audit-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
   const least = join(dir, 'least.yaml')
   const run = flowlog('audit', '--config', NETWORK, '--write-groups', least, join(LOGS, 'normal'))
 

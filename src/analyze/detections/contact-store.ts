@@ -47,7 +47,7 @@ export async function candidateContacts(
   /** Told DuckDB's progress while it groups (rows processed of rows to process). */
   onGrouping?: (done: number, total: number) => void,
 ): Promise<ContactTable> {
-  const table = new ContactTable(context)
+  const table = new ContactTable()
   const connection = flows.connection
   const t = context.thresholds
   // The fewest rejected contacts a share of a count can be (rounding aside).

@@ -1,7 +1,4 @@
-import type { Flow } from '../flow.js'
-import type { DetectContext } from './context.js'
-import { Contact, portLabel } from './finding.js'
-import { isReply } from './traffic-roles.js'
+import { type Contact, portLabel } from './finding.js'
 
 /**
  * Every request a source made, by target (host and port), shared by the port-scan and sweep
@@ -16,26 +13,6 @@ export class ContactTable {
   readonly hostsPerPort = new Map<string, number>()
   /** source → distinct ports. */
   readonly portsPerSource = new Map<string, number>()
-
-  constructor(private readonly context: DetectContext) {}
-
-  observe(flow: Flow): void {
-    if (flow.start === null || flow.protocol === null || isReply(flow)) return
-    const source = flow.srcaddr ?? ''
-    const port = portLabel(flow.protocol, flow.dstport)
-    const key = `${source}\t${flow.dstaddr ?? ''}\t${port}`
-    let contact = this.contacts.get(key)
-    if (contact === undefined) {
-      contact = new Contact(flow)
-      this.contacts.set(key, contact)
-      const pair = `${source}\t${port}`
-      const hosts = this.hostsPerPort.get(pair) ?? 0
-      this.hostsPerPort.set(pair, hosts + 1)
-      if (hosts === 0) this.portsPerSource.set(source, (this.portsPerSource.get(source) ?? 0) + 1)
-    }
-    contact.add(flow)
-    if (flow.action === 'ACCEPT' && contact.rule === null) contact.rule = this.context.namer.ruleOf(flow)
-  }
 
   /** A contact grouped elsewhere (contact-store.ts), taken as it is. */
   add(contact: Contact): void {
