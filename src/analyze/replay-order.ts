@@ -1,12 +1,13 @@
 import { join } from 'node:path'
-import type { Connection } from '@duckdb/node-bindings'
+import type { Connection, DataChunk, Result } from '@duckdb/node-bindings'
 import type { NetworkConfig } from '../core/network.js'
 import { makeScratchDir, removeScratchDir } from '../ops/scratch-dirs.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { type DuckdbBindings, duckdbBindings } from '../read/duckdb-connection.js'
 import type { FlowReader } from '../read/index.js'
-import { chunksOf, execute } from '../read/parquet-scan.js'
+import { execute } from '../read/parquet-scan.js'
 import { vectorStrings } from '../read/vector-strings.js'
+import { ANALYSIS_DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
 import { StagingFile } from '../sql/staging-file.js'
 import { ANALYSIS_FIELDS, type Flow, isTraffic, toFlow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
@@ -262,6 +263,48 @@ async function openSortingDuckDB(dir: string): Promise<SortingDuckDB> {
 const TEXT_COUNT = TEXT_COLUMNS.length
 const COLUMN_COUNT = TEXT_COUNT + NUMBER_COLUMNS.length + PLACE_COLUMNS.length
 
+/** The most DuckDB's share is raised to when the sort runs out of it (see sortedResult). */
+const SORT_MEMORY_CEILING = 16 * 2 ** 30
+
+/**
+ * Runs the sort up to its first chunk (a sort reads everything before its first row comes out).
+ * DuckDB's sort of many staged records needs memory that grows with them (its merge keeps a block
+ * of each sorted run): when it runs out of the analyses' share, nothing has been replayed yet, so
+ * it runs again with twice the share, saying so, up to SORT_MEMORY_CEILING.
+ */
+async function sortedResult(
+  db: SortingDuckDB,
+  sql: string,
+  onSorting: ReplayOptions['onSorting'],
+): Promise<{ result: Result; first: DataChunk | null }> {
+  const { duckdb, connection } = db
+  let share = bytesOf(ANALYSIS_DUCKDB_MEMORY_LIMIT)
+  for (;;) {
+    try {
+      return await withSortProgress(duckdb, connection, onSorting, async () => {
+        const result = await execute(duckdb, connection, sql, true)
+        return { result, first: await duckdb.fetch_chunk(result) }
+      })
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      if (!/out of memory/i.test(message) || share * 2 > SORT_MEMORY_CEILING) throw error
+      share *= 2
+      const mb = Math.round(share / 2 ** 20)
+      process.stderr.write(
+        `flowlog: DuckDB's sort of the records needed more than its memory share; sorting again with ${mb} MB (FLOWLOG_DUCKDB_MEMORY sets the share)\n`,
+      )
+      await duckdb.query(connection, `SET memory_limit = '${mb}MB'`)
+    }
+  }
+}
+
+/** DuckDB's memory units (500MB, 1GB, 1.5GiB) in bytes; 512 MB when they cannot be read. */
+function bytesOf(setting: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i.exec(setting)
+  if (m === null) return 512 * 2 ** 20
+  return Number(m[1]) * 2 ** (10 * ' KMGT'.indexOf((m[2] ?? 'M').toUpperCase()))
+}
+
 async function* sortedBatches(
   db: SortingDuckDB,
   sql: string,
@@ -269,43 +312,50 @@ async function* sortedBatches(
   onSorting: ReplayOptions['onSorting'],
 ): AsyncIterable<PlacedFlow[]> {
   if (placed === 0) return
-  const { duckdb, connection } = db
-  // The sort runs before its first chunk comes out.
-  const result = await withSortProgress(duckdb, connection, onSorting, () =>
-    execute(duckdb, connection, sql, true),
-  )
+  const { duckdb } = db
+  const { result, first } = await sortedResult(db, sql, onSorting)
   // Each column of a chunk, read in place: strings decoded a vector at a time (vectorStrings),
   // numbers straight from the doubles.
   const texts: (string | undefined)[][] = []
   const numbers: (Float64Array | null)[] = []
   const valid: (Uint8Array | null)[] = []
-  for await (const chunk of chunksOf(duckdb, result)) {
-    const size = duckdb.data_chunk_get_size(chunk)
-    for (let c = 0; c < COLUMN_COUNT; c++) {
-      const vector = duckdb.data_chunk_get_vector(chunk, c)
-      const validity =
-        (duckdb.vector_get_validity(vector, Math.ceil(size / 64) * 8) as Uint8Array | null) ?? null
-      valid[c] = validity
-      if (c < TEXT_COUNT) {
-        texts[c] = vectorStrings(duckdb, duckdb.vector_get_data(vector, size * 16), validity, size)
-      } else {
-        const data = duckdb.vector_get_data(vector, size * 8)
-        // A copy: the chunk's memory is DuckDB's, and a Float64Array needs 8-byte alignment.
-        numbers[c] = new Float64Array(data.slice().buffer, 0, size)
+  let next: Promise<DataChunk | null> = Promise.resolve(first)
+  try {
+    for (;;) {
+      const chunk = await next
+      if (chunk === null || duckdb.data_chunk_get_size(chunk) === 0) return
+      // The next chunk is copied out of the result while this one is read.
+      next = duckdb.fetch_chunk(result)
+      const size = duckdb.data_chunk_get_size(chunk)
+      for (let c = 0; c < COLUMN_COUNT; c++) {
+        const vector = duckdb.data_chunk_get_vector(chunk, c)
+        const validity =
+          (duckdb.vector_get_validity(vector, Math.ceil(size / 64) * 8) as Uint8Array | null) ?? null
+        valid[c] = validity
+        if (c < TEXT_COUNT) {
+          texts[c] = vectorStrings(duckdb, duckdb.vector_get_data(vector, size * 16), validity, size)
+        } else {
+          const data = duckdb.vector_get_data(vector, size * 8)
+          // A copy: the chunk's memory is DuckDB's, and a Float64Array needs 8-byte alignment.
+          numbers[c] = new Float64Array(data.slice().buffer, 0, size)
+        }
       }
+      const text = (c: number, row: number): string | null => texts[c]?.[row] ?? null
+      const number = (c: number, row: number): number | null => {
+        const v = valid[c]
+        if (v != null && ((v[row >> 3]! >> (row & 7)) & 1) === 0) return null
+        return numbers[c]?.[row] ?? null
+      }
+      const batch: PlacedFlow[] = []
+      for (let row = 0; row < size; row++) {
+        const p = placedOf(text, number, row)
+        if (p !== null) batch.push(p)
+      }
+      yield batch
     }
-    const text = (c: number, row: number): string | null => texts[c]?.[row] ?? null
-    const number = (c: number, row: number): number | null => {
-      const v = valid[c]
-      if (v != null && ((v[row >> 3]! >> (row & 7)) & 1) === 0) return null
-      return numbers[c]?.[row] ?? null
-    }
-    const batch: PlacedFlow[] = []
-    for (let row = 0; row < size; row++) {
-      const p = placedOf(text, number, row)
-      if (p !== null) batch.push(p)
-    }
-    yield batch
+  } finally {
+    // A caller that stops early leaves a fetch running; its outcome no longer matters.
+    next.catch(() => {})
   }
 }
 
