@@ -268,9 +268,10 @@ const SORT_MEMORY_CEILING = 16 * 2 ** 30
 
 /**
  * Runs the sort up to its first chunk (a sort reads everything before its first row comes out).
- * DuckDB's sort of many staged records needs memory that grows with them (its merge keeps a block
- * of each sorted run): when it runs out of the analyses' share, nothing has been replayed yet, so
- * it runs again with twice the share, saying so, up to SORT_MEMORY_CEILING.
+ * DuckDB's sort of staged records was measured to need more than a fixed share (384 MB was too
+ * little for 10 M records, as was 192 MB for 1 M): when it runs out of the analyses' share,
+ * nothing has been replayed yet, so it runs again with twice the share, saying so, up to
+ * SORT_MEMORY_CEILING.
  */
 async function sortedResult(
   db: SortingDuckDB,
