@@ -29,6 +29,10 @@ test('jsonChunks writes the text JSON.stringify writes, times as ISO 8601', () =
   const odd = { a: undefined, b: [undefined, () => 1, 2], c: new Set([1]), d: {}, e: [], start: 1717243200 }
   assert.equal([...jsonChunks(odd)].join(''), whole(odd))
   assert.match([...jsonChunks({ start: 1717243200 })].join(''), /"start": "2024-06-01T12:00:00Z"/)
+  // A key named __proto__ (JSON.parse makes it an own key) is a key like any other in both.
+  const proto = JSON.parse('{"__proto__": {"first": 1717243200}}') as unknown
+  assert.equal([...jsonChunks(proto)].join(''), whole(proto))
+  assert.match(whole(proto), /"__proto__": \{\n {4}"first": "2024-06-01T12:00:00Z"/)
 })
 
 test('a large array is written a member at a time', () => {

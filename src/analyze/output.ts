@@ -51,7 +51,8 @@ const TIME_KEYS = new Set(['first', 'last', 'start', 'end'])
 export function withIsoTimes(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withIsoTimes)
   if (value === null || typeof value !== 'object') return value
-  const out: Record<string, unknown> = {}
+  // No prototype: a key such as "__proto__" (a rule id from a record, say) stays a key.
+  const out: Record<string, unknown> = Object.create(null)
   for (const [key, v] of Object.entries(value)) {
     out[key] =
       TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v) ? isoTime(v) : withIsoTimes(v)
