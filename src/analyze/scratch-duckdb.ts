@@ -31,41 +31,46 @@ export function stagedTable(stage: StagingFile, types: Readonly<Record<string, s
   return `read_csv(${sqlString(stage.path)}, delim = '\\t', quote = '', escape = '', header = false, auto_detect = false, columns = ${columns})`
 }
 
-/** withQueryProgress for a connection of the low-level bindings. */
-export async function withSortProgress<T>(
-  duckdb: DuckdbBindings,
-  connection: Connection,
-  onProgress: ((done: number, total: number) => void) | undefined,
-  work: () => Promise<T>,
-): Promise<T> {
-  if (onProgress === undefined) return work()
-  const timer = setInterval(() => {
-    const p = duckdb.query_progress(connection)
-    if (p.percentage >= 0 && p.total_rows_to_process > 0n)
-      onProgress(Number(p.rows_processed), Number(p.total_rows_to_process))
-  }, PROGRESS_EVERY)
-  try {
-    return await work()
-  } finally {
-    clearInterval(timer)
-  }
-}
-
 /** How often DuckDB's progress is passed on (ms). */
 const PROGRESS_EVERY = 200
+
+/** DuckDB's progress in a query, as both of its APIs report it. */
+interface QueryProgress {
+  percentage: number
+  rows_processed: bigint
+  total_rows_to_process: bigint
+}
 
 /**
  * Runs `work`, which waits for DuckDB (a sort or a group), telling `onProgress` meanwhile how far
  * DuckDB says it is: rows processed of the rows it expects to process.
  */
-export async function withQueryProgress<T>(
+export function withQueryProgress<T>(
   connection: DuckDBConnection,
+  onProgress: ((done: number, total: number) => void) | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  return polling(() => connection.progress, onProgress, work)
+}
+
+/** withQueryProgress for a connection of the low-level bindings. */
+export function withSortProgress<T>(
+  duckdb: DuckdbBindings,
+  connection: Connection,
+  onProgress: ((done: number, total: number) => void) | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  return polling(() => duckdb.query_progress(connection), onProgress, work)
+}
+
+async function polling<T>(
+  progress: () => QueryProgress,
   onProgress: ((done: number, total: number) => void) | undefined,
   work: () => Promise<T>,
 ): Promise<T> {
   if (onProgress === undefined) return work()
   const timer = setInterval(() => {
-    const p = connection.progress
+    const p = progress()
     if (p.percentage >= 0 && p.total_rows_to_process > 0n)
       onProgress(Number(p.rows_processed), Number(p.total_rows_to_process))
   }, PROGRESS_EVERY)

@@ -5,6 +5,7 @@ import type { DetectContext } from './context.js'
 import { Contact, portLabel } from './finding.js'
 import {
   type FlowTable,
+  flowOf,
   IS_REPLY,
   numberOf,
   PORT_OF,
@@ -202,31 +203,7 @@ function contactsOf(chunk: ResultColumns): Contact[] {
   return contacts
 }
 
-/** An accepted record as far as RuleNamer.ruleOf reads it (RULE_INPUTS). */
+/** An accepted record as far as RuleNamer.ruleOf reads it (RULE_INPUTS; the other fields absent). */
 export function ruleInputsOf(row: Record<string, unknown>): Flow {
-  const direction = textOf(row.direction)
-  return {
-    interfaceId: textOf(row.interface_id),
-    instanceId: null,
-    subnetId: null,
-    vpcId: null,
-    srcaddr: textOf(row.srcaddr),
-    dstaddr: textOf(row.dstaddr),
-    ifSrcaddr: textOf(row.if_srcaddr),
-    ifDstaddr: textOf(row.if_dstaddr),
-    srcport: null,
-    dstport: numberOf(row.dstport),
-    protocol: numberOf(row.protocol),
-    packets: 0,
-    bytes: 0,
-    start: null,
-    end: null,
-    action: 'ACCEPT',
-    logStatus: null,
-    direction:
-      direction === 'ingress' || direction === 'egress' || direction === 'unknown' ? direction : null,
-    tcpFlags: null,
-    ruleId: textOf(row.rule_id),
-    rejectReason: null,
-  }
+  return { ...flowOf(row), action: 'ACCEPT' }
 }

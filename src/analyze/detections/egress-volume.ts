@@ -4,6 +4,7 @@ import { ruleInputsOf } from './contact-store.js'
 import { type DetectContext, plural } from './context.js'
 import { type Finding, Tally } from './finding.js'
 import {
+  bucketSums,
   FLOW_COLUMNS,
   type FlowTable,
   flowOf,
@@ -81,22 +82,10 @@ export class EgressVolumeDetector {
       AND srcaddr IN (SELECT addr FROM inside_addresses) AND dstaddr NOT IN (SELECT addr FROM inside_addresses)`)
     const bucketOf = `floor(start / ${t.bucketSeconds})`
     // Per host, its buckets' bytes; hosts in the order their first record was read.
-    const hosts = new Map<string, { seen: number; buckets: Map<number, number> }>()
-    for await (const chunk of rowsOf(
+    const hosts = await bucketSums(
       connection,
-      `SELECT srcaddr AS host, ${bucketOf} AS bucket, sum(bytes) AS bytes, min(seq) AS seen FROM egress GROUP BY ALL`,
-    ))
-      for (const row of chunk) {
-        const name = textOf(row.host) ?? ''
-        const seen = numberOf(row.seen) ?? 0
-        let entry = hosts.get(name)
-        if (entry === undefined) {
-          entry = { seen, buckets: new Map() }
-          hosts.set(name, entry)
-        }
-        entry.seen = Math.min(entry.seen, seen)
-        entry.buckets.set(numberOf(row.bucket) ?? 0, numberOf(row.bytes) ?? 0)
-      }
+      `SELECT srcaddr AS name, ${bucketOf} AS bucket, sum(bytes) AS total, min(seq) AS seen FROM egress GROUP BY ALL`,
+    )
     const found: { source: string; bucket: number; bytes: number; baseline: number | null }[] = []
     for (const [source, { buckets }] of [...hosts].sort((a, b) => a[1].seen - b[1].seen)) {
       const entries = [...buckets.entries()].sort((a, b) => a[0] - b[0])

@@ -529,6 +529,10 @@ async function parquetRecords(connection: DuckDBConnection, parquet: ParquetFile
 /** A chunk of a result, column by column. */
 export interface ResultColumns {
   readonly size: number
+  /** The result's column names, in order. */
+  readonly names: readonly string[]
+  /** The values of column c, one per row. */
+  columnAt(c: number): readonly unknown[]
   /** The values of the column of that name, one per row (empty when there is no such column). */
   column(name: string): readonly unknown[]
 }
@@ -546,7 +550,12 @@ export async function* resultColumns(
     chunk = await result.fetchChunk()
   ) {
     const columns = chunk.getColumns()
-    yield { size: chunk.rowCount, column: (name) => columns[names.indexOf(name)] ?? [] }
+    yield {
+      size: chunk.rowCount,
+      names,
+      column: (name) => columns[names.indexOf(name)] ?? [],
+      columnAt: (c) => columns[c] ?? [],
+    }
   }
 }
 
@@ -555,23 +564,47 @@ export async function* rowsOf(
   connection: DuckDBConnection,
   sql: string,
 ): AsyncGenerator<Record<string, unknown>[]> {
-  const result = await connection.stream(sql)
-  const names = result.columnNames()
-  for (
-    let chunk = await result.fetchChunk();
-    chunk !== null && chunk.rowCount > 0;
-    chunk = await result.fetchChunk()
-  ) {
+  for await (const chunk of resultColumns(connection, sql)) {
     // Column by column: converting a chunk's values a column at a time is the cheaper way out.
-    const columns = chunk.getColumns()
+    const columns = chunk.names.map((_, c) => chunk.columnAt(c))
     const rows: Record<string, unknown>[] = []
-    for (let r = 0; r < chunk.rowCount; r++) {
+    for (let r = 0; r < chunk.size; r++) {
       const row: Record<string, unknown> = {}
-      for (let c = 0; c < names.length; c++) row[names[c]!] = columns[c]?.[r]
+      for (let c = 0; c < columns.length; c++) row[chunk.names[c]!] = columns[c]?.[r]
       rows.push(row)
     }
     yield rows
   }
+}
+
+/** A name's per-bucket sums, and the read position of its first record. */
+export interface BucketSums {
+  seen: number
+  buckets: Map<number, number>
+}
+
+/**
+ * The rows of a query of (name, bucket, total, seen), one per name and bucket, gathered per name:
+ * its buckets' totals and the earliest `seen` (names in the order the query gives them).
+ */
+export async function bucketSums(
+  connection: DuckDBConnection,
+  sql: string,
+): Promise<Map<string, BucketSums>> {
+  const out = new Map<string, BucketSums>()
+  for await (const chunk of rowsOf(connection, sql))
+    for (const row of chunk) {
+      const name = textOf(row.name) ?? ''
+      const seen = numberOf(row.seen) ?? 0
+      let entry = out.get(name)
+      if (entry === undefined) {
+        entry = { seen, buckets: new Map() }
+        out.set(name, entry)
+      }
+      entry.seen = Math.min(entry.seen, seen)
+      entry.buckets.set(numberOf(row.bucket) ?? 0, numberOf(row.total) ?? 0)
+    }
+  return out
 }
 
 export const textOf = (v: unknown): string | null => (typeof v === 'string' ? v : null)

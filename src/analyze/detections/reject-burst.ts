@@ -1,7 +1,7 @@
 import { denyAddress } from './block-suggestion.js'
 import { type DetectContext, plural, spanText } from './context.js'
 import { type Finding, Tally } from './finding.js'
-import { FLOW_COLUMNS, type FlowTable, flowOf, numberOf, rowsOf, textOf } from './flow-table.js'
+import { bucketSums, FLOW_COLUMNS, type FlowTable, flowOf, rowsOf } from './flow-table.js'
 import { median, topKeys } from './median.js'
 import { round } from './port-scan.js'
 
@@ -42,23 +42,11 @@ export class RejectBurstDetector {
     const rejected = `start IS NOT NULL AND action = 'REJECT'`
     const target = `coalesce(interface_id, dstaddr, '')`
     // Per target, its buckets' rejected packets; targets in the order their first record was read.
-    const targets = new Map<string, { seen: number; buckets: Map<number, number> }>()
-    for await (const chunk of rowsOf(
+    const targets = await bucketSums(
       connection,
-      `SELECT ${target} AS target, ${bucketOf} AS bucket, sum(packets) AS packets, min(seq) AS seen
+      `SELECT ${target} AS name, ${bucketOf} AS bucket, sum(packets) AS total, min(seq) AS seen
       FROM flows WHERE ${rejected} GROUP BY ALL`,
-    ))
-      for (const row of chunk) {
-        const name = textOf(row.target) ?? ''
-        const seen = numberOf(row.seen) ?? 0
-        let entry = targets.get(name)
-        if (entry === undefined) {
-          entry = { seen, buckets: new Map() }
-          targets.set(name, entry)
-        }
-        entry.seen = Math.min(entry.seen, seen)
-        entry.buckets.set(numberOf(row.bucket) ?? 0, numberOf(row.packets) ?? 0)
-      }
+    )
     const span = Math.max(1, lastBucket - firstBucket + 1)
     const bursting: { target: string; runs: number[][]; baseline: number }[] = []
     for (const [name, { buckets }] of [...targets].sort((a, b) => a[1].seen - b[1].seen)) {
