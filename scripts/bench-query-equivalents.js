@@ -2,9 +2,10 @@
 // as each analysis command's equivalent. "Equivalent" means the same answer from the same records,
 // written the way a DuckDB user would write it: the security groups as CASE expressions over each
 // record, connections as windows over each conversation, the groupings the command reports. It
-// leaves out what SQL cannot say simply (timeouts, TCP state, a full connection table), which the
-// generated records never reach. The bare sort the replays need is timed too, as the floor no
-// replay can go under (sortSql).
+// leaves out what SQL cannot say simply (timeouts, TCP state, a full connection table), which do
+// not change the generated records' verdicts (each of their conversations is one record; bench-query
+// checks that what-if and its equivalent list as many changed flows). The bare sort the replays
+// need is timed too, as the floor no replay can go under (sortSql).
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
