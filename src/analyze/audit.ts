@@ -158,7 +158,8 @@ async function auditReplay(
   // Rule → the rules whose accepted records it would have matched → records, in order first seen.
   // A rule that carries traffic is never shadowed: its counts stop (and are dropped) then.
   const shadows = new Map<number, Map<string, number>>()
-  const covered = new Set<number>()
+  // Interfaces that have records: a flag per interface, set for every record.
+  const covered = new Uint8Array(network.interfaces.length)
   let first = Number.POSITIVE_INFINITY
   let last = Number.NEGATIVE_INFINITY
   let judged = 0
@@ -168,7 +169,7 @@ async function auditReplay(
       judged++
       if (replay !== null && options.onProgress !== undefined && judged % PROGRESS_STEP === 0)
         options.onProgress(judged, source.expected)
-      covered.add(p.iface)
+      covered[p.iface] = 1
       first = Math.min(first, p.time)
       last = Math.max(last, p.flow.end ?? p.time)
       const rule = policy.rules[r]
@@ -212,7 +213,7 @@ async function auditReplay(
     const shadowedBy: Record<string, number> = {}
     let status: RuleStatus
     if (u !== null) status = 'used'
-    else if (!members.some((i) => covered.has(i))) status = 'not-covered'
+    else if (!members.some((i) => covered[i] === 1)) status = 'not-covered'
     else {
       for (const [by, records] of shadows.get(r) ?? []) shadowedBy[by] = records
       status = Object.keys(shadowedBy).length > 0 ? 'shadowed' : 'unused'
