@@ -25,10 +25,11 @@ import {
  * ContactTable would have built it record by record: its sample the earliest record (the first read
  * on a tie), its rule the first accepted record's that names one, contacts in the order first seen.
  */
+const IS_REQUEST = `start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}`
 const REQUESTS = `SELECT srcaddr AS source, dstaddr AS host, protocol, ${PORT_OF} AS port, seq, start,
   coalesce("end", start) AS last, packets, bytes, action, interface_id, srcport, dstport,
   rule_id, if_srcaddr, if_dstaddr, direction
-  FROM flows WHERE start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}`
+  FROM flows WHERE ${IS_REQUEST}`
 
 /** What names the rule of a contact's first accepted record, besides the contact's own key. */
 const ACCEPTED_INPUTS = ['rule_id', 'interface_id', 'if_srcaddr', 'if_dstaddr', 'direction', 'dstport']
@@ -56,22 +57,27 @@ export async function candidateContacts(
   // A value of the earliest record (the first read on a tie), NULL when that record has none: an
   // aggregate of one value a group, which spills (ordered aggregates hold their records).
   const sample = (c: string) => `arg_min_null(${c}, {'start': start, 'seq': seq})`
-  // Everything here spills beyond DuckDB's memory limit: the requests are read where they are,
-  // twice, and distinct hosts and ports are counted by grouping (an aggregate over DISTINCT holds
-  // every value of a group in memory): each source's ports with their distinct hosts, which gives
-  // both the sources' distinct ports and the sweeps. Each step is a table of its own (a CTE used
-  // twice is held in memory). Only the candidates' contacts are grouped with their samples.
+  const scanRejected = rejectedOf(t.portScan.minRejectedShare, t.portScan.minPorts)
+  const sweepRejected = rejectedOf(t.sweep.minRejectedShare, t.sweep.minHosts)
+  // Everything here spills beyond DuckDB's memory limit. Counting distinct hosts needs a group per
+  // contact (an aggregate over DISTINCT holds every value of a group in memory), nearly one per
+  // record on a busy network: so it is done only for the sources that may be candidates. First, one
+  // group per source and port: a source's distinct ports are its groups, and its records and
+  // rejected records bound its distinct hosts and rejected hosts from above, so a source or
+  // source-port pair that falls short there falls short of being a candidate. Then the contacts of
+  // the few sources left, with their samples, from which the candidates are counted exactly as over
+  // every contact (each such source's contacts are all there). Each step is a table of its own (a
+  // CTE used twice is held in memory).
   const steps = [
-    `CREATE TEMP TABLE request_ports AS
-      SELECT source, protocol, port, count(*) AS hosts, count(*) FILTER (WHERE rejected) AS rejected_hosts
-      FROM (SELECT source, protocol, port, host, bool_or(action = 'REJECT') AS rejected FROM (${REQUESTS}) GROUP BY ALL)
-      GROUP BY ALL`,
-    `CREATE TEMP TABLE scanners AS SELECT source FROM request_ports GROUP BY source
-      HAVING count(*) >= ${t.portScan.minPorts} AND sum(rejected_hosts) >= ${rejectedOf(t.portScan.minRejectedShare, t.portScan.minPorts)}`,
-    `CREATE TEMP TABLE sweeps AS SELECT source, protocol, port FROM request_ports
-      WHERE hosts >= ${t.sweep.minHosts} AND rejected_hosts >= ${rejectedOf(t.sweep.minRejectedShare, t.sweep.minHosts)}`,
-    'DROP TABLE request_ports',
-    `CREATE TEMP TABLE candidate_contacts AS
+    `CREATE TEMP TABLE source_ports AS
+      SELECT srcaddr AS source, protocol, ${PORT_OF} AS port, count(*) AS records,
+        count(*) FILTER (WHERE action = 'REJECT') AS rejected_records
+      FROM flows WHERE ${IS_REQUEST} GROUP BY ALL`,
+    `CREATE TEMP TABLE maybe_sources AS SELECT source FROM source_ports GROUP BY source
+      HAVING (count(*) >= ${t.portScan.minPorts} AND sum(rejected_records) >= ${scanRejected})
+        OR bool_or(records >= ${t.sweep.minHosts} AND rejected_records >= ${sweepRejected})`,
+    'DROP TABLE source_ports',
+    `CREATE TEMP TABLE maybe_contacts AS
       SELECT source, host, protocol AS key_protocol, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
         sum(packets) AS packets, sum(bytes) AS bytes,
         bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
@@ -80,9 +86,20 @@ export async function candidateContacts(
         ${sample('packets')} AS first_packets, ${sample('bytes')} AS first_bytes, ${sample('action')} AS first_action,
         count(*) FILTER (WHERE action = 'ACCEPT') AS accepted_records,
         ${ACCEPTED_INPUTS.map((c) => `arg_min_null(${c}, seq) FILTER (WHERE action = 'ACCEPT') AS accepted_${c}`).join(', ')}
-      FROM (${REQUESTS})
-      WHERE source IN (SELECT source FROM scanners) OR (source, protocol, port) IN (SELECT source, protocol, port FROM sweeps)
+      FROM (${REQUESTS} AND srcaddr IN (SELECT source FROM maybe_sources))
       GROUP BY source, host, protocol, port`,
+    'DROP TABLE maybe_sources',
+    `CREATE TEMP TABLE request_ports AS
+      SELECT source, key_protocol, port, count(*) AS hosts, count(*) FILTER (WHERE rejected) AS rejected_hosts
+      FROM maybe_contacts GROUP BY ALL`,
+    `CREATE TEMP TABLE scanners AS SELECT source FROM request_ports GROUP BY source
+      HAVING count(*) >= ${t.portScan.minPorts} AND sum(rejected_hosts) >= ${scanRejected}`,
+    `CREATE TEMP TABLE sweeps AS SELECT source, key_protocol, port FROM request_ports
+      WHERE hosts >= ${t.sweep.minHosts} AND rejected_hosts >= ${sweepRejected}`,
+    'DROP TABLE request_ports',
+    `CREATE TEMP TABLE candidate_contacts AS SELECT * FROM maybe_contacts
+      WHERE source IN (SELECT source FROM scanners) OR (source, key_protocol, port) IN (SELECT source, key_protocol, port FROM sweeps)`,
+    'DROP TABLE maybe_contacts',
     'DROP TABLE scanners',
     'DROP TABLE sweeps',
   ]
@@ -125,13 +142,18 @@ export async function candidateContacts(
         ON srcaddr = c.source AND dstaddr = c.host AND protocol = c.key_protocol AND ${PORT_OF} = c.port
       WHERE action = 'ACCEPT' AND start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}
       GROUP BY ALL ORDER BY seen`
-    const open = new Set(unnamed)
+    const keyOf = (
+      source: string | null,
+      host: string | null,
+      protocol: number | null,
+      port: number | null,
+    ) => `${source ?? ''}\t${host ?? ''}\t${portLabel(protocol, port)}`
+    const open = new Map(unnamed.map((c) => [keyOf(c.source, c.host, c.protocol, c.dstport), c]))
     for await (const chunk of rowsOf(connection, rules))
       for (const row of chunk) {
         const flow = ruleInputsOf(row)
-        const key = `${flow.srcaddr ?? ''}\t${flow.dstaddr ?? ''}\t${portLabel(flow.protocol, flow.dstport)}`
-        const contact = table.contacts.get(key)
-        if (contact === undefined || !open.has(contact) || contact.rule !== null) continue
+        const contact = open.get(keyOf(flow.srcaddr, flow.dstaddr, flow.protocol, flow.dstport))
+        if (contact === undefined || contact.rule !== null) continue
         contact.rule = context.namer.ruleOf(flow)
       }
     await connection.run('DROP TABLE unnamed_contacts')
