@@ -108,8 +108,6 @@ export async function candidateContacts(
   // accepted record names one; the records of the others are named in read order afterwards.
   const unnamed: Contact[] = []
   for await (const chunk of resultColumns(connection, 'SELECT * FROM candidate_contacts ORDER BY seen')) {
-    const accepted = chunk.column('accepted_records')
-    const inputs = ACCEPTED_INPUTS.map((c) => chunk.column(`accepted_${c}`))
     contactsOf(chunk).forEach((contact, r) => {
       table.add(contact)
       if (!contact.accepted) return
@@ -118,11 +116,10 @@ export async function candidateContacts(
         dstaddr: contact.host,
         protocol: contact.protocol,
       }
-      ACCEPTED_INPUTS.forEach((c, i) => {
-        row[c] = inputs[i]?.[r]
-      })
+      for (const c of ACCEPTED_INPUTS) row[c] = chunk.column(`accepted_${c}`)[r]
       contact.rule = context.namer.ruleOf(ruleInputsOf(row))
-      if (contact.rule === null && (numberOf(accepted[r]) ?? 0) > 1) unnamed.push(contact)
+      if (contact.rule === null && (numberOf(chunk.column('accepted_records')[r]) ?? 0) > 1)
+        unnamed.push(contact)
     })
   }
   if (unnamed.length > 0) {

@@ -5,6 +5,8 @@ export interface SourceContacts {
   readonly contacts: Contact[]
   /** Port (`tcp/22`, `icmp`) → its contacts, one per host; ports in the order first seen. */
   readonly ports: Map<string, Contact[]>
+  /** The same lists by protocol and port number (-1 for a protocol without ports), found without making a label. */
+  readonly byNumber: Map<number | null, Map<number, Contact[]>>
 }
 
 /**
@@ -23,13 +25,25 @@ export class ContactTable {
     const source = contact.source ?? ''
     let of = this.sources.get(source)
     if (of === undefined) {
-      of = { contacts: [], ports: new Map() }
+      of = { contacts: [], ports: new Map(), byNumber: new Map() }
       this.sources.set(source, of)
     }
     of.contacts.push(contact)
-    const port = portLabel(contact.protocol, contact.dstport)
-    const hosts = of.ports.get(port)
-    if (hosts === undefined) of.ports.set(port, [contact])
-    else hosts.push(contact)
+    // portLabel's cases: the protocols with ports tell them apart (a missing one is 0).
+    const protocol = contact.protocol
+    const number = protocol === 6 || protocol === 17 || protocol === 132 ? (contact.dstport ?? 0) : -1
+    let numbers = of.byNumber.get(protocol)
+    if (numbers === undefined) {
+      numbers = new Map()
+      of.byNumber.set(protocol, numbers)
+    }
+    const hosts = numbers.get(number)
+    if (hosts !== undefined) {
+      hosts.push(contact)
+      return
+    }
+    const list = [contact]
+    numbers.set(number, list)
+    of.ports.set(portLabel(protocol, contact.dstport), list)
   }
 }

@@ -549,13 +549,19 @@ export async function* resultColumns(
     chunk !== null && chunk.rowCount > 0;
     chunk = await result.fetchChunk()
   ) {
-    const columns = chunk.getColumns()
-    yield {
-      size: chunk.rowCount,
-      names,
-      column: (name) => columns[names.indexOf(name)] ?? [],
-      columnAt: (c) => columns[c] ?? [],
+    // A column's values are made JavaScript values when first asked for: a reader that needs
+    // only some columns, or some only now and then, does not pay for the others.
+    const columns: (readonly unknown[] | undefined)[] = []
+    const columnAt = (c: number): readonly unknown[] => {
+      if (c < 0 || c >= names.length) return []
+      let values = columns[c]
+      if (values === undefined) {
+        values = chunk.getColumnValues(c)
+        columns[c] = values
+      }
+      return values
     }
+    yield { size: chunk.rowCount, names, column: (name) => columnAt(names.indexOf(name)), columnAt }
   }
 }
 
