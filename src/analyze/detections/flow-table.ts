@@ -441,6 +441,8 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
         const c = columns[i]!
         out.next()
         if (numeric[i]) {
+          // Plain digits go as written (DuckDB reads the same number from them).
+          if (line?.copyDigits(c, out)) continue
           const n = cursor.number(c)
           if (n !== null) out.number(n)
         } else if (line !== null) line.copyField(c, out)
