@@ -54,9 +54,13 @@ export async function candidateContacts(
   const t = context.thresholds
   // The fewest rejected contacts a share of a count can be (rounding aside).
   const rejectedOf = (share: number, count: number) => Math.max(0, Math.ceil(share * count - 1e-9))
-  // A value of the earliest record (the first read on a tie), NULL when that record has none: an
-  // aggregate of one value a group, which spills (ordered aggregates hold their records).
-  const sample = (c: string) => `arg_min_null(${c}, {'start': start, 'seq': seq})`
+  // Values of one record of a group: of the earliest (the first read on a tie), of the first read,
+  // of the first accepted one read; each NULL when that record has none. One aggregate per record
+  // picked, of one value a group, which spills (ordered aggregates hold their records): the values
+  // go together as a struct, taken apart when the candidates are (comparing the keys of each record
+  // is most of what these aggregates cost).
+  const struct = (columns: readonly string[]) => `{${columns.map((c) => `'${c}': ${c}`).join(', ')}}`
+  const EARLIEST = ['interface_id', 'srcport', 'packets', 'bytes', 'action']
   const scanRejected = rejectedOf(t.portScan.minRejectedShare, t.portScan.minPorts)
   const sweepRejected = rejectedOf(t.sweep.minRejectedShare, t.sweep.minHosts)
   // Everything here spills beyond DuckDB's memory limit. Counting distinct hosts needs a group per
@@ -81,11 +85,10 @@ export async function candidateContacts(
       SELECT source, host, protocol AS key_protocol, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
         sum(packets) AS packets, sum(bytes) AS bytes,
         bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
-        arg_min_null(protocol, seq) AS protocol, arg_min_null(dstport, seq) AS dstport,
-        ${sample('interface_id')} AS interface_id, ${sample('srcport')} AS srcport,
-        ${sample('packets')} AS first_packets, ${sample('bytes')} AS first_bytes, ${sample('action')} AS first_action,
+        arg_min_null(dstport, seq) AS dstport,
+        arg_min_null(${struct(EARLIEST)}, {'start': start, 'seq': seq}) AS earliest,
         count(*) FILTER (WHERE action = 'ACCEPT') AS accepted_records,
-        ${ACCEPTED_INPUTS.map((c) => `arg_min_null(${c}, seq) FILTER (WHERE action = 'ACCEPT') AS accepted_${c}`).join(', ')}
+        arg_min_null(${struct(ACCEPTED_INPUTS)}, seq) FILTER (WHERE action = 'ACCEPT') AS first_accepted
       FROM (${REQUESTS} AND srcaddr IN (SELECT source FROM maybe_sources))
       GROUP BY source, host, protocol, port`,
     'DROP TABLE maybe_sources',
@@ -97,8 +100,12 @@ export async function candidateContacts(
     `CREATE TEMP TABLE sweeps AS SELECT source, key_protocol, port FROM request_ports
       WHERE hosts >= ${t.sweep.minHosts} AND rejected_hosts >= ${sweepRejected}`,
     'DROP TABLE request_ports',
-    `CREATE TEMP TABLE candidate_contacts AS SELECT * FROM maybe_contacts
-      WHERE source IN (SELECT source FROM scanners) OR (source, key_protocol, port) IN (SELECT source, key_protocol, port FROM sweeps)`,
+    `CREATE TEMP TABLE candidate_contacts AS
+      SELECT source, host, key_protocol, port, seen, first, last, records, packets, bytes, rejected, accepted,
+        key_protocol AS protocol, dstport, earliest.interface_id AS interface_id, earliest.srcport AS srcport,
+        earliest.packets AS first_packets, earliest.bytes AS first_bytes, earliest.action AS first_action,
+        accepted_records, ${ACCEPTED_INPUTS.map((c) => `first_accepted.${c} AS accepted_${c}`).join(', ')}
+      FROM maybe_contacts WHERE source IN (SELECT source FROM scanners) OR (source, key_protocol, port) IN (SELECT source, key_protocol, port FROM sweeps)`,
     'DROP TABLE maybe_contacts',
     'DROP TABLE scanners',
     'DROP TABLE sweeps',
