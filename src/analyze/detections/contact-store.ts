@@ -114,8 +114,26 @@ export async function candidateContacts(
   // The rule of a contact: the first of its accepted records that one names. Mostly the first
   // accepted record names one; the records of the others are named in read order afterwards.
   const unnamed: Contact[] = []
-  for await (const chunk of resultColumns(connection, 'SELECT * FROM candidate_contacts ORDER BY seen')) {
-    contactsOf(chunk).forEach((contact, r) => {
+  // The text of the contacts repeats (a scanner's thousands of contacts, its targets, a few
+  // interfaces): each distinct value comes back once, and the contacts name it by number.
+  await connection.run(`CREATE TEMP TABLE contact_texts AS
+    SELECT text, CAST(row_number() OVER () - 1 AS INTEGER) AS id FROM (
+      SELECT source AS text FROM candidate_contacts UNION SELECT host FROM candidate_contacts
+      UNION SELECT interface_id FROM candidate_contacts UNION SELECT first_action FROM candidate_contacts)
+    WHERE text IS NOT NULL`)
+  const texts: string[] = []
+  for await (const chunk of resultColumns(connection, 'SELECT id, text FROM contact_texts')) {
+    const [ids, values] = [chunk.column('id'), chunk.column('text')]
+    for (let r = 0; r < chunk.size; r++) texts[Number(ids[r])] = String(values[r])
+  }
+  const sql = `SELECT c.* EXCLUDE (source, host, interface_id, first_action),
+      s.id AS source_text, h.id AS host_text, i.id AS interface_text, a.id AS action_text
+    FROM candidate_contacts c
+    LEFT JOIN contact_texts s ON s.text = c.source LEFT JOIN contact_texts h ON h.text = c.host
+    LEFT JOIN contact_texts i ON i.text = c.interface_id LEFT JOIN contact_texts a ON a.text = c.first_action
+    ORDER BY c.seen`
+  for await (const chunk of resultColumns(connection, sql)) {
+    contactsOf(chunk, texts).forEach((contact, r) => {
       table.add(contact)
       if (!contact.accepted) return
       const row: Record<string, unknown> = {
@@ -162,24 +180,27 @@ export async function candidateContacts(
       }
     await connection.run('DROP TABLE unnamed_contacts')
   }
+  await connection.run('DROP TABLE contact_texts')
   await connection.run('DROP TABLE candidate_contacts')
   return table
 }
 
-function contactsOf(chunk: ResultColumns): Contact[] {
+/** The contacts of a chunk of candidate_contacts, their text by number in `texts`. */
+function contactsOf(chunk: ResultColumns, texts: readonly string[]): Contact[] {
   const column = (name: string) => chunk.column(name)
+  const text = (name: string) => column(name).map((id) => (id === null ? null : (texts[Number(id)] ?? null)))
   const [source, host, srcport, dstport, protocol, interfaceId] = [
-    column('source'),
-    column('host'),
+    text('source_text'),
+    text('host_text'),
     column('srcport'),
     column('dstport'),
     column('protocol'),
-    column('interface_id'),
+    text('interface_text'),
   ]
   const [firstPackets, firstBytes, firstAction, first, last] = [
     column('first_packets'),
     column('first_bytes'),
-    column('first_action'),
+    text('action_text'),
     column('first'),
     column('last'),
   ]
