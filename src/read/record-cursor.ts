@@ -203,6 +203,23 @@ export class LineCursor implements RecordCursor {
     out.bytes(this.buf, s, e)
   }
 
+  /**
+   * Hands the column to `out` as its bytes when they are 1 to 15 plain digits, and says so: the
+   * number that number() reads from them is exact, and they are its decimal digits (leading zeros
+   * aside), so a reader of numbers gets the same value from either. False, with nothing handed, for
+   * anything else (not applicable, signs, points, longer numbers, decoded lines).
+   */
+  copyDigits(column: number, out: FieldSink): boolean {
+    if (this.values !== null) return false
+    const s = this.starts[column]!
+    const e = this.ends[column]!
+    if (e === s || e - s > 15) return false
+    const buf = this.buf
+    for (let i = s; i < e; i++) if (buf[i]! < 48 || buf[i]! > 57) return false
+    out.bytes(buf, s, e)
+    return true
+  }
+
   number(column: number): number | null {
     if (this.values !== null) {
       const v = this.values[column] ?? ''

@@ -25,10 +25,11 @@ import {
  * ContactTable would have built it record by record: its sample the earliest record (the first read
  * on a tie), its rule the first accepted record's that names one, contacts in the order first seen.
  */
+const IS_REQUEST = `start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}`
 const REQUESTS = `SELECT srcaddr AS source, dstaddr AS host, protocol, ${PORT_OF} AS port, seq, start,
   coalesce("end", start) AS last, packets, bytes, action, interface_id, srcport, dstport,
   rule_id, if_srcaddr, if_dstaddr, direction
-  FROM flows WHERE start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}`
+  FROM flows WHERE ${IS_REQUEST}`
 
 /** What names the rule of a contact's first accepted record, besides the contact's own key. */
 const ACCEPTED_INPUTS = ['rule_id', 'interface_id', 'if_srcaddr', 'if_dstaddr', 'direction', 'dstport']
@@ -53,36 +54,59 @@ export async function candidateContacts(
   const t = context.thresholds
   // The fewest rejected contacts a share of a count can be (rounding aside).
   const rejectedOf = (share: number, count: number) => Math.max(0, Math.ceil(share * count - 1e-9))
-  // A value of the earliest record (the first read on a tie), NULL when that record has none: an
-  // aggregate of one value a group, which spills (ordered aggregates hold their records).
-  const sample = (c: string) => `arg_min_null(${c}, {'start': start, 'seq': seq})`
-  // Everything here spills beyond DuckDB's memory limit: the requests are read where they are,
-  // twice, and distinct hosts and ports are counted by grouping (an aggregate over DISTINCT holds
-  // every value of a group in memory): each source's ports with their distinct hosts, which gives
-  // both the sources' distinct ports and the sweeps. Each step is a table of its own (a CTE used
-  // twice is held in memory). Only the candidates' contacts are grouped with their samples.
+  // Values of one record of a group: of the earliest (the first read on a tie), of the first read,
+  // of the first accepted one read; each NULL when that record has none. One aggregate per record
+  // picked, of one value a group, which spills (ordered aggregates hold their records): the values
+  // go together as a struct, taken apart when the candidates are (comparing the keys of each record
+  // is most of what these aggregates cost).
+  const struct = (columns: readonly string[]) => `{${columns.map((c) => `'${c}': ${c}`).join(', ')}}`
+  const EARLIEST = ['interface_id', 'srcport', 'packets', 'bytes', 'action']
+  const scanRejected = rejectedOf(t.portScan.minRejectedShare, t.portScan.minPorts)
+  const sweepRejected = rejectedOf(t.sweep.minRejectedShare, t.sweep.minHosts)
+  // Everything here spills beyond DuckDB's memory limit. Counting distinct hosts needs a group per
+  // contact (an aggregate over DISTINCT holds every value of a group in memory), nearly one per
+  // record on a busy network: so it is done only for the sources that may be candidates. First, one
+  // group per source and port: a source's distinct ports are its groups, and its records and
+  // rejected records bound its distinct hosts and rejected hosts from above, so a source or
+  // source-port pair that falls short there falls short of being a candidate. Then the contacts of
+  // the few sources left, with their samples, from which the candidates are counted exactly as over
+  // every contact (each such source's contacts are all there). Each step is a table of its own (a
+  // CTE used twice is held in memory).
   const steps = [
-    `CREATE TEMP TABLE request_ports AS
-      SELECT source, protocol, port, count(*) AS hosts, count(*) FILTER (WHERE rejected) AS rejected_hosts
-      FROM (SELECT source, protocol, port, host, bool_or(action = 'REJECT') AS rejected FROM (${REQUESTS}) GROUP BY ALL)
-      GROUP BY ALL`,
-    `CREATE TEMP TABLE scanners AS SELECT source FROM request_ports GROUP BY source
-      HAVING count(*) >= ${t.portScan.minPorts} AND sum(rejected_hosts) >= ${rejectedOf(t.portScan.minRejectedShare, t.portScan.minPorts)}`,
-    `CREATE TEMP TABLE sweeps AS SELECT source, protocol, port FROM request_ports
-      WHERE hosts >= ${t.sweep.minHosts} AND rejected_hosts >= ${rejectedOf(t.sweep.minRejectedShare, t.sweep.minHosts)}`,
-    'DROP TABLE request_ports',
-    `CREATE TEMP TABLE candidate_contacts AS
+    `CREATE TEMP TABLE source_ports AS
+      SELECT srcaddr AS source, protocol, ${PORT_OF} AS port, count(*) AS records,
+        count(*) FILTER (WHERE action = 'REJECT') AS rejected_records
+      FROM flows WHERE ${IS_REQUEST} GROUP BY ALL`,
+    `CREATE TEMP TABLE maybe_sources AS SELECT source FROM source_ports GROUP BY source
+      HAVING (count(*) >= ${t.portScan.minPorts} AND sum(rejected_records) >= ${scanRejected})
+        OR bool_or(records >= ${t.sweep.minHosts} AND rejected_records >= ${sweepRejected})`,
+    'DROP TABLE source_ports',
+    `CREATE TEMP TABLE maybe_contacts AS
       SELECT source, host, protocol AS key_protocol, port, min(seq) AS seen, min(start) AS first, max(last) AS last, count(*) AS records,
         sum(packets) AS packets, sum(bytes) AS bytes,
         bool_or(action = 'REJECT') AS rejected, bool_or(action = 'ACCEPT') AS accepted,
-        arg_min_null(protocol, seq) AS protocol, arg_min_null(dstport, seq) AS dstport,
-        ${sample('interface_id')} AS interface_id, ${sample('srcport')} AS srcport,
-        ${sample('packets')} AS first_packets, ${sample('bytes')} AS first_bytes, ${sample('action')} AS first_action,
+        arg_min_null(dstport, seq) AS dstport,
+        arg_min_null(${struct(EARLIEST)}, {'start': start, 'seq': seq}) AS earliest,
         count(*) FILTER (WHERE action = 'ACCEPT') AS accepted_records,
-        ${ACCEPTED_INPUTS.map((c) => `arg_min_null(${c}, seq) FILTER (WHERE action = 'ACCEPT') AS accepted_${c}`).join(', ')}
-      FROM (${REQUESTS})
-      WHERE source IN (SELECT source FROM scanners) OR (source, protocol, port) IN (SELECT source, protocol, port FROM sweeps)
+        arg_min_null(${struct(ACCEPTED_INPUTS)}, seq) FILTER (WHERE action = 'ACCEPT') AS first_accepted
+      FROM (${REQUESTS} AND srcaddr IN (SELECT source FROM maybe_sources))
       GROUP BY source, host, protocol, port`,
+    'DROP TABLE maybe_sources',
+    `CREATE TEMP TABLE request_ports AS
+      SELECT source, key_protocol, port, count(*) AS hosts, count(*) FILTER (WHERE rejected) AS rejected_hosts
+      FROM maybe_contacts GROUP BY ALL`,
+    `CREATE TEMP TABLE scanners AS SELECT source FROM request_ports GROUP BY source
+      HAVING count(*) >= ${t.portScan.minPorts} AND sum(rejected_hosts) >= ${scanRejected}`,
+    `CREATE TEMP TABLE sweeps AS SELECT source, key_protocol, port FROM request_ports
+      WHERE hosts >= ${t.sweep.minHosts} AND rejected_hosts >= ${sweepRejected}`,
+    'DROP TABLE request_ports',
+    `CREATE TEMP TABLE candidate_contacts AS
+      SELECT source, host, key_protocol, port, seen, first, last, records, packets, bytes, rejected, accepted,
+        key_protocol AS protocol, dstport, earliest.interface_id AS interface_id, earliest.srcport AS srcport,
+        earliest.packets AS first_packets, earliest.bytes AS first_bytes, earliest.action AS first_action,
+        accepted_records, ${ACCEPTED_INPUTS.map((c) => `first_accepted.${c} AS accepted_${c}`).join(', ')}
+      FROM maybe_contacts WHERE source IN (SELECT source FROM scanners) OR (source, key_protocol, port) IN (SELECT source, key_protocol, port FROM sweeps)`,
+    'DROP TABLE maybe_contacts',
     'DROP TABLE scanners',
     'DROP TABLE sweeps',
   ]
@@ -90,10 +114,26 @@ export async function candidateContacts(
   // The rule of a contact: the first of its accepted records that one names. Mostly the first
   // accepted record names one; the records of the others are named in read order afterwards.
   const unnamed: Contact[] = []
-  for await (const chunk of resultColumns(connection, 'SELECT * FROM candidate_contacts ORDER BY seen')) {
-    const accepted = chunk.column('accepted_records')
-    const inputs = ACCEPTED_INPUTS.map((c) => chunk.column(`accepted_${c}`))
-    contactsOf(chunk).forEach((contact, r) => {
+  // The text of the contacts repeats (a scanner's thousands of contacts, its targets, a few
+  // interfaces): each distinct value comes back once, and the contacts name it by number.
+  await connection.run(`CREATE TEMP TABLE contact_texts AS
+    SELECT text, CAST(row_number() OVER () - 1 AS INTEGER) AS id FROM (
+      SELECT source AS text FROM candidate_contacts UNION SELECT host FROM candidate_contacts
+      UNION SELECT interface_id FROM candidate_contacts UNION SELECT first_action FROM candidate_contacts)
+    WHERE text IS NOT NULL`)
+  const texts: string[] = []
+  for await (const chunk of resultColumns(connection, 'SELECT id, text FROM contact_texts')) {
+    const [ids, values] = [chunk.column('id'), chunk.column('text')]
+    for (let r = 0; r < chunk.size; r++) texts[Number(ids[r])] = String(values[r])
+  }
+  const sql = `SELECT c.* EXCLUDE (source, host, interface_id, first_action),
+      s.id AS source_text, h.id AS host_text, i.id AS interface_text, a.id AS action_text
+    FROM candidate_contacts c
+    LEFT JOIN contact_texts s ON s.text = c.source LEFT JOIN contact_texts h ON h.text = c.host
+    LEFT JOIN contact_texts i ON i.text = c.interface_id LEFT JOIN contact_texts a ON a.text = c.first_action
+    ORDER BY c.seen`
+  for await (const chunk of resultColumns(connection, sql)) {
+    contactsOf(chunk, texts).forEach((contact, r) => {
       table.add(contact)
       if (!contact.accepted) return
       const row: Record<string, unknown> = {
@@ -101,11 +141,10 @@ export async function candidateContacts(
         dstaddr: contact.host,
         protocol: contact.protocol,
       }
-      ACCEPTED_INPUTS.forEach((c, i) => {
-        row[c] = inputs[i]?.[r]
-      })
+      for (const c of ACCEPTED_INPUTS) row[c] = chunk.column(`accepted_${c}`)[r]
       contact.rule = context.namer.ruleOf(ruleInputsOf(row))
-      if (contact.rule === null && (numberOf(accepted[r]) ?? 0) > 1) unnamed.push(contact)
+      if (contact.rule === null && (numberOf(chunk.column('accepted_records')[r]) ?? 0) > 1)
+        unnamed.push(contact)
     })
   }
   if (unnamed.length > 0) {
@@ -125,35 +164,43 @@ export async function candidateContacts(
         ON srcaddr = c.source AND dstaddr = c.host AND protocol = c.key_protocol AND ${PORT_OF} = c.port
       WHERE action = 'ACCEPT' AND start IS NOT NULL AND protocol IS NOT NULL AND NOT ${IS_REPLY}
       GROUP BY ALL ORDER BY seen`
-    const open = new Set(unnamed)
+    const keyOf = (
+      source: string | null,
+      host: string | null,
+      protocol: number | null,
+      port: number | null,
+    ) => `${source ?? ''}\t${host ?? ''}\t${portLabel(protocol, port)}`
+    const open = new Map(unnamed.map((c) => [keyOf(c.source, c.host, c.protocol, c.dstport), c]))
     for await (const chunk of rowsOf(connection, rules))
       for (const row of chunk) {
         const flow = ruleInputsOf(row)
-        const key = `${flow.srcaddr ?? ''}\t${flow.dstaddr ?? ''}\t${portLabel(flow.protocol, flow.dstport)}`
-        const contact = table.contacts.get(key)
-        if (contact === undefined || !open.has(contact) || contact.rule !== null) continue
+        const contact = open.get(keyOf(flow.srcaddr, flow.dstaddr, flow.protocol, flow.dstport))
+        if (contact === undefined || contact.rule !== null) continue
         contact.rule = context.namer.ruleOf(flow)
       }
     await connection.run('DROP TABLE unnamed_contacts')
   }
+  await connection.run('DROP TABLE contact_texts')
   await connection.run('DROP TABLE candidate_contacts')
   return table
 }
 
-function contactsOf(chunk: ResultColumns): Contact[] {
+/** The contacts of a chunk of candidate_contacts, their text by number in `texts`. */
+function contactsOf(chunk: ResultColumns, texts: readonly string[]): Contact[] {
   const column = (name: string) => chunk.column(name)
+  const text = (name: string) => column(name).map((id) => (id === null ? null : (texts[Number(id)] ?? null)))
   const [source, host, srcport, dstport, protocol, interfaceId] = [
-    column('source'),
-    column('host'),
+    text('source_text'),
+    text('host_text'),
     column('srcport'),
     column('dstport'),
     column('protocol'),
-    column('interface_id'),
+    text('interface_text'),
   ]
   const [firstPackets, firstBytes, firstAction, first, last] = [
     column('first_packets'),
     column('first_bytes'),
-    column('first_action'),
+    text('action_text'),
     column('first'),
     column('last'),
   ]

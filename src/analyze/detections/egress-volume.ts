@@ -54,13 +54,17 @@ export class EgressVolumeDetector {
     const connection = flows.connection
     const scope = this.context.scope
     // Which addresses are inside, once per distinct address of the traffic that can leave: IPv4
-    // by its value (AddressScope.ipv4Ranges), any other spelling in JavaScript.
+    // by its value (AddressScope.ipv4Ranges), any other spelling in JavaScript. The distinct
+    // sources and destinations come from one read of the records (a grouping set each; neither is
+    // NULL in `flows`).
     const ipv4 = sqlString(IPV4_PATTERN)
     const octet = (n: number) => `CAST(split_part(addr, '.', ${n}) AS UBIGINT)`
     const value = `${octet(1)} * 16777216 + ${octet(2)} * 65536 + ${octet(3)} * 256 + ${octet(4)}`
     const ranges = scope.ipv4Ranges().map(([a, b]) => `v4 BETWEEN ${a} AND ${b}`)
     await connection.run(`CREATE OR REPLACE TEMP TABLE addresses AS
-      WITH distinct_addresses AS MATERIALIZED (SELECT srcaddr AS addr FROM flows WHERE ${LEAVING} UNION SELECT dstaddr FROM flows WHERE ${LEAVING}),
+      WITH distinct_addresses AS MATERIALIZED (SELECT DISTINCT coalesce(source, destination) AS addr
+        FROM (SELECT srcaddr AS source, dstaddr AS destination FROM flows WHERE ${LEAVING})
+        GROUP BY GROUPING SETS ((source), (destination))),
       parsed AS MATERIALIZED (SELECT addr, regexp_full_match(addr, ${ipv4}) AS is_v4 FROM distinct_addresses),
       valued AS MATERIALIZED (SELECT addr, is_v4, CASE WHEN is_v4 THEN ${value} END AS v4 FROM parsed)
       SELECT addr, is_v4, coalesce(${ranges.length === 0 ? 'false' : ranges.join(' OR ')}, false) AS inside FROM valued`)

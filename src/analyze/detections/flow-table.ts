@@ -441,6 +441,8 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
         const c = columns[i]!
         out.next()
         if (numeric[i]) {
+          // Plain digits go as written (DuckDB reads the same number from them).
+          if (line?.copyDigits(c, out)) continue
           const n = cursor.number(c)
           if (n !== null) out.number(n)
         } else if (line !== null) line.copyField(c, out)
@@ -549,13 +551,19 @@ export async function* resultColumns(
     chunk !== null && chunk.rowCount > 0;
     chunk = await result.fetchChunk()
   ) {
-    const columns = chunk.getColumns()
-    yield {
-      size: chunk.rowCount,
-      names,
-      column: (name) => columns[names.indexOf(name)] ?? [],
-      columnAt: (c) => columns[c] ?? [],
+    // A column's values are made JavaScript values when first asked for: a reader that needs
+    // only some columns, or some only now and then, does not pay for the others.
+    const columns: (readonly unknown[] | undefined)[] = []
+    const columnAt = (c: number): readonly unknown[] => {
+      if (c < 0 || c >= names.length) return []
+      let values = columns[c]
+      if (values === undefined) {
+        values = chunk.getColumnValues(c)
+        columns[c] = values
+      }
+      return values
     }
+    yield { size: chunk.rowCount, names, column: (name) => columnAt(names.indexOf(name)), columnAt }
   }
 }
 

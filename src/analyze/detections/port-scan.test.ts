@@ -36,6 +36,12 @@ const cases: { name: string; rows: FlowRow[]; change?: (t: Thresholds) => void; 
     expect: [{ source: '10.0.1.99', severity: 'high' }],
   },
   { name: '9 ports is below the default 10', rows: probe(9), expect: [] },
+  {
+    // The fewest ports and rejected ports there can be (what picks the candidates must keep it).
+    name: 'exactly 10 ports, exactly half rejected, is a scan',
+    rows: probe(10, 1, [1, 2, 3, 4, 5]),
+    expect: [{ source: scanner, counts: { ports: 10, open: 5, rejectedShare: 0.5 }, severity: 'high' }],
+  },
   { name: '10 ports spread over 2 hours are not dense enough', rows: probe(10, 800), expect: [] },
   {
     name: 'mostly accepted is not a scan',

@@ -1,7 +1,7 @@
 import { AcceptingRules, denyAddress, narrowRules } from './block-suggestion.js'
 import type { ContactTable } from './contact-table.js'
 import { type DetectContext, plural, spanText } from './context.js'
-import { type Finding, firstOf, listText, portLabel, Tally } from './finding.js'
+import { type Contact, type Finding, firstOf, listText, portLabel, Tally } from './finding.js'
 import { eventsInDenseWindows } from './sliding-window.js'
 
 /**
@@ -14,13 +14,14 @@ import { eventsInDenseWindows } from './sliding-window.js'
  */
 export function portScanFindings(table: ContactTable, context: DetectContext): Finding[] {
   const t = context.thresholds
-  const candidates = new Set<string>()
-  for (const [source, ports] of table.portsPerSource) if (ports >= t.portScan.minPorts) candidates.add(source)
-  if (candidates.size === 0) return []
   const findings: Finding[] = []
-  for (const [source, contacts] of table.select((s) => (candidates.has(s) ? s : null))) {
-    const sorted = contacts.sort((a, b) => a.first - b.first)
-    const port = (c: (typeof sorted)[number]) => portLabel(c.protocol, c.dstport)
+  for (const [source, { contacts, ports: reached }] of table.sources) {
+    if (reached.size < t.portScan.minPorts) continue
+    // Each contact's port, worked out once (a contact is sorted and counted by it several times).
+    const portOf = new Map<Contact, string>()
+    for (const [label, onPort] of reached) for (const c of onPort) portOf.set(c, label)
+    const port = (c: Contact) => portOf.get(c) ?? portLabel(c.protocol, c.dstport)
+    const sorted = [...contacts].sort((a, b) => a.first - b.first)
     const marks = eventsInDenseWindows(
       sorted.map((c) => ({ time: c.first, key: port(c) })),
       t.portScan.windowSeconds,
@@ -67,15 +68,15 @@ export function portScanFindings(table: ContactTable, context: DetectContext): F
 
 /** `tcp/22` before `tcp/443` before `udp/53`: ports in numeric order within a protocol. */
 export function sortPorts(ports: Iterable<string>): string[] {
-  const key = (p: string): [string, number] => {
+  // Each port's protocol and number, split once (a sort compares each many times).
+  const keyed = [...ports].map((p) => {
     const slash = p.indexOf('/')
-    return slash < 0 ? [p, -1] : [p.slice(0, slash), Number(p.slice(slash + 1))]
-  }
-  return [...ports].sort((a, b) => {
-    const [pa, na] = key(a)
-    const [pb, nb] = key(b)
-    return pa < pb ? -1 : pa > pb ? 1 : na - nb
+    return slash < 0
+      ? { p, protocol: p, n: -1 }
+      : { p, protocol: p.slice(0, slash), n: Number(p.slice(slash + 1)) }
   })
+  keyed.sort((a, b) => (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : a.n - b.n))
+  return keyed.map((k) => k.p)
 }
 
 export function round(n: number): number {

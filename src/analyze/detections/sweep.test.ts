@@ -36,6 +36,21 @@ const cases: { name: string; rows: FlowRow[]; expect: Expected[] }[] = [
   },
   { name: '9 hosts is below the default 10', rows: sweep(9), expect: [] },
   {
+    // The fewest hosts and rejected hosts there can be (what picks the candidates must keep it).
+    name: 'exactly 10 hosts, exactly half rejected',
+    rows: [
+      ...sweep(5),
+      ...rows(5, (i) => ({
+        src: sweeper,
+        dst: `10.0.1.${110 + i}`,
+        sport: 60001,
+        dport: 23,
+        at: 15 + i * 3,
+      })),
+    ],
+    expect: [{ source: sweeper, counts: { hosts: 10, rejectedShare: 0.5 } }],
+  },
+  {
     name: 'monitoring that is let in is not a sweep',
     rows: sweep(40, { port: 9100, action: 'ACCEPT', src: '10.0.2.30' }),
     expect: [],

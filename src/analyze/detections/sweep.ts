@@ -14,20 +14,13 @@ import { eventsInDenseWindows } from './sliding-window.js'
  */
 export function sweepFindings(table: ContactTable, context: DetectContext): Finding[] {
   const t = context.thresholds
-  const candidates = new Set<string>()
-  for (const [pair, hosts] of table.hostsPerPort) if (hosts >= t.sweep.minHosts) candidates.add(pair)
-  if (candidates.size === 0) return []
-  const bySource = new Map<string, { port: string; contacts: Contact[] }[]>()
-  for (const [pair, contacts] of table.select((s, p) =>
-    candidates.has(`${s}\t${p}`) ? `${s}\t${p}` : null,
-  )) {
-    const [source = '', port = ''] = pair.split('\t')
-    const list = bySource.get(source) ?? []
-    list.push({ port, contacts })
-    bySource.set(source, list)
-  }
   const findings: Finding[] = []
-  for (const [source, sweeps] of bySource) {
+  for (const [source, { ports: reached }] of table.sources) {
+    // The ports it reached enough hosts on (a contact per host), in the order first seen.
+    const sweeps: { port: string; contacts: Contact[] }[] = []
+    for (const [port, contacts] of reached)
+      if (contacts.length >= t.sweep.minHosts) sweeps.push({ port, contacts: [...contacts] })
+    if (sweeps.length === 0) continue
     const tally = new Tally(t.samples)
     const rules = new AcceptingRules()
     const swept: string[] = []
