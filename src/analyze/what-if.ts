@@ -158,11 +158,20 @@ export async function whatIfRun(
   const now = compilePolicy(current)
   const next = compilePolicy(proposed)
   const source = await replaySource(rows, current, now, options)
+  let replayed: Replayed
   try {
-    return await compareReplays(source, current, proposed, now, next, options)
+    replayed = await compareReplays(source, current, proposed, now, next, options)
   } finally {
     source.close()
   }
+  // Grouped once the sort's DuckDB and the replay's tables are gone: not both at once.
+  return { ...replayed.summary, changes: await replayed.changes.finish() }
+}
+
+/** A replay's counts, and its changed records staged but not grouped yet. */
+interface Replayed {
+  summary: Omit<WhatIfRun, 'changes'>
+  changes: ChangedFlows
 }
 
 /**
@@ -178,7 +187,7 @@ async function compareReplays(
   now: CompiledPolicy,
   next: CompiledPolicy,
   options: WhatIfOptions,
-): Promise<WhatIfRun> {
+): Promise<Replayed> {
   const before = new Replay(now, source.index, current.limits.connectionTableCapacity)
   const after = new Replay(next, source.index, proposed.limits.connectionTableCapacity)
   const progress = options.onProgress
@@ -251,8 +260,7 @@ async function compareReplays(
     throw error
   }
   const placed = source.placed
-  const list = await changes.finish()
-  return {
+  const summary = {
     records: source.records,
     replayed: placed,
     skipped: source.skipped,
@@ -264,6 +272,6 @@ async function compareReplays(
     rejectToAccept,
     first: placed > 0 ? first : null,
     last: placed > 0 ? last : null,
-    changes: list,
   }
+  return { summary, changes }
 }
