@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { gzip } from 'node:zlib'
+import { equivalentSql, sortSql, writeBenchConfig } from './bench-query-equivalents.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const OUT = join(ROOT, 'bench', 'out', 'query')
@@ -238,9 +239,10 @@ const MEMORY_TARGET_KB = 1.5e9 / 1024
 
 /**
  * The analysis half: each command on the text and the Parquet files, and DuckDB running the SQL
- * that does the same aggregation on the same files (what the command must at least do): the
- * report's group-bys; detect's contacts per source, host and port; audit's and what-if's replay in
- * time order (a sort of every record) and counts per interface and port; sql's own statement.
+ * that gives the same answer on the same files (bench-query-equivalents.js): the report's
+ * group-bys; detect's groupings; audit's and what-if's verdicts of every record under the groups;
+ * sql's own statement. For audit and what-if, the bare sort of every record in time order is timed
+ * too (`sort`): the floor under any replay.
  */
 function analysesBench({ data, text, parquet, scratch, records, runs, only }) {
   const flowlog = join(ROOT, 'bin', 'flowlog.js')
@@ -257,13 +259,7 @@ function analysesBench({ data, text, parquet, scratch, records, runs, only }) {
   ]
   const commands = only === undefined ? all : all.filter((c) => only.includes(c.name))
   const equivalent = (name, from, iface) =>
-    ({
-      report: `SELECT srcaddr, dstaddr, dstport, action, start // 60 AS minute, count(*) AS records, sum(bytes) AS bytes FROM ${from} GROUP BY GROUPING SETS ((srcaddr, dstaddr), (srcaddr), (dstaddr), (dstport, action), (action), (start // 60)) ORDER BY bytes DESC LIMIT 50`,
-      detect: `SELECT count(*) AS contacts, sum(records) AS records FROM (SELECT srcaddr, dstaddr, dstport, protocol, min(start) AS first, max("end") AS last, count(*) AS records, sum(packets) AS packets, sum(bytes) AS bytes, bool_or(action = 'REJECT') AS rejected FROM ${from} GROUP BY ALL)`,
-      audit: `SELECT ${iface}, dstport, action, count(*) AS records, max(n) AS replayed FROM (SELECT *, row_number() OVER (ORDER BY start, "end") AS n FROM ${from}) GROUP BY ALL`,
-      'what-if': `SELECT ${iface}, dstport, action, count(*) AS records, max(n) AS replayed FROM (SELECT *, row_number() OVER (ORDER BY start, "end") AS n FROM ${from}) GROUP BY ALL`,
-      sql: sqlStatement.replace('FROM flows', `FROM ${from}`),
-    })[name]
+    name === 'sql' ? sqlStatement.replace('FROM flows', `FROM ${from}`) : equivalentSql(name, from, iface)
   const sets = [
     // The text files' header names the column interface-id; the Parquet files, interface_id.
     {
@@ -298,74 +294,58 @@ function analysesBench({ data, text, parquet, scratch, records, runs, only }) {
         command: process.execPath,
         args: [flowlog, ...c.args, ...common, set.dir],
         header: false,
+        count: c.name === 'what-if' ? (file) => countOf(file, '"responsible":') : undefined,
       })
       const duck = best({
         name: `DuckDB ${c.name} (${set.group})`,
         command: process.execPath,
         args: [duckdb, equivalent(c.name, set.from, set.iface)],
-        header: false,
+        header: c.name === 'what-if',
       })
+      // what-if's changed flows are the one answer both give in countable form: they must agree.
+      if (c.name === 'what-if' && mine !== null && duck !== null && mine.matches !== duck.matches) {
+        console.error(
+          `bench:query: what-if (${set.group}) lists ${mine.matches} changed flows, its equivalent SQL ${duck.matches}`,
+        )
+        failed = true
+      }
       if (mine === null || duck === null) {
         failed = true
         continue
       }
+      const replays = c.name === 'audit' || c.name === 'what-if'
+      const sort = replays
+        ? best({
+            name: `DuckDB sort (${set.group})`,
+            command: process.execPath,
+            args: [duckdb, sortSql(set.from, set.iface)],
+            header: false,
+          })
+        : null
       const ratio = mine.wall / duck.wall
       const time = ratio <= 2 ? 'OK' : 'MISS'
       const memory = mine.rss < MEMORY_TARGET_KB ? 'OK' : 'MISS'
-      results.push({ command: c.name, files: set.group, flowlog: mine, duckdb: duck, ratio, time, memory })
+      results.push({
+        command: c.name,
+        files: set.group,
+        flowlog: mine,
+        duckdb: duck,
+        sort,
+        ratio,
+        time,
+        memory,
+      })
       console.log(
         `${`${c.name} (${set.group})`.padEnd(22)} flowlog ${mine.wall.toFixed(2).padStart(7)} s ${mb(mine.rss * 1024).padStart(9)}   ` +
           `DuckDB ${duck.wall.toFixed(2).padStart(7)} s ${mb(duck.rss * 1024).padStart(9)}   ` +
-          `${ratio.toFixed(2)}x ${time}, memory ${memory}   ${(records / mine.wall / 1e6).toFixed(2)} M records/s`,
+          `${ratio.toFixed(2)}x ${time}, memory ${memory}   ${(records / mine.wall / 1e6).toFixed(2)} M records/s` +
+          (sort === null
+            ? ''
+            : `   (sort alone ${sort.wall.toFixed(2)} s: ${(mine.wall / sort.wall).toFixed(1)}x)`),
       )
     }
   }
   return failed ? 2 : results
-}
-
-/**
- * The config of the generated records: one VPC, the 64 interfaces (eni-0a0000XX0bench at
- * 10.0.X.Y), one group allowing what the generator sends, and a proposal without its RDP rule.
- */
-function writeBenchConfig(data) {
-  const interfaces = Array.from({ length: 64 }, (_, eni) => {
-    const id = `eni-${(0x0a000000 + eni).toString(16)}0bench`
-    return `  - { id: ${id}, subnet: subnet-bench, addresses: [10.0.${eni >> 4}.${(eni & 15) + 10}], securityGroups: [sg-bench] }`
-  })
-  const inbound = [
-    '      - { id: bench-https, protocol: tcp, ports: "443", source: 0.0.0.0/0 }',
-    '      - { id: bench-http, protocol: tcp, ports: "80", source: 0.0.0.0/0 }',
-    '      - { id: bench-alt, protocol: tcp, ports: "8080", source: 198.18.0.0/15 }',
-    '      - { id: bench-pg, protocol: tcp, ports: "5432", source: 198.18.0.0/15 }',
-    '      - { id: bench-dns, protocol: udp, ports: "53", source: 198.18.0.0/15 }',
-    '      - { id: bench-ntp, protocol: udp, ports: "123", source: 198.18.0.0/15 }',
-  ]
-  const rdp = '      - { id: bench-rdp, protocol: tcp, ports: "3389", source: 198.18.0.0/15 }'
-  const group = (rules) => `securityGroups:
-  - id: sg-bench
-    vpc: vpc-bench
-    inbound:
-${rules.join('\n')}
-    outbound:
-      - { id: bench-out, protocol: all, destination: 0.0.0.0/0 }
-`
-  const network = join(data, 'network.yaml')
-  const proposed = join(data, 'proposed.yaml')
-  writeFileSync(
-    network,
-    `account: "123456789012"
-region: us-east-1
-vpcs:
-  - id: vpc-bench
-    cidrs: [10.0.0.0/16]
-    subnets:
-      - { id: subnet-bench, cidrs: [10.0.0.0/20] }
-${group([...inbound, rdp])}interfaces:
-${interfaces.join('\n')}
-`,
-  )
-  writeFileSync(proposed, group(inbound))
-  return { network, proposed }
 }
 
 /** Runs a tool under /usr/bin/time with its output to `file`; wall and CPU seconds, peak RSS, matches. */
@@ -399,14 +379,19 @@ function measure(tool, file) {
     .pop()
     .split(' ')
     .map(Number)
-  const lines = countLines(file)
-  return { wall, cpu: user + sys, rss, matches: lines - (tool.header ? 1 : 0) }
+  const matches = tool.count === undefined ? countLines(file) - (tool.header ? 1 : 0) : tool.count(file)
+  return { wall, cpu: user + sys, rss, matches }
 }
 
 function countLines(file) {
+  return countOf(file, '\n')
+}
+
+/** How often `text` occurs in a file (what-if's JSON has one "responsible" per changed flow). */
+function countOf(file, text) {
   const bytes = readFileSync(file)
   let n = 0
-  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) n++
+  for (let i = bytes.indexOf(text); i >= 0; i = bytes.indexOf(text, i + text.length)) n++
   return n
 }
 

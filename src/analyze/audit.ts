@@ -128,7 +128,9 @@ async function auditReplay(
   const ruleIndex = new Map(policy.ruleIds.map((id, i) => [id, i]))
   const method = source.namesRules ? 'rule-id' : 're-judged'
   const replay =
-    method === 're-judged' ? new Replay(policy, source.index, network.limits.connectionTableCapacity) : null
+    method === 're-judged'
+      ? new Replay(source.index, [{ policy, capacity: network.limits.connectionTableCapacity }])
+      : null
   // The rule each record is attributed to (-1: none, rejected).
   const unknownRuleIds: Record<string, number> = {}
   const causeOf = (p: PlacedFlow): number => {

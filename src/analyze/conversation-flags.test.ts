@@ -53,7 +53,9 @@ test('the table answers as a Map of text keys would, through growth', () => {
         const words = wordsOf(a, b)
         assert.equal(flags.get(iface, protocol, words, aPort, bPort), reference.get(key))
         if (flag) {
-          flags.set(iface, protocol, words, aPort, bPort, aPort % 2 === 0)
+          // Half the sets go through setLast, right after the get of the same conversation.
+          if (bPort % 2 === 0) flags.setLast(aPort % 2 === 0)
+          else flags.set(iface, protocol, words, aPort, bPort, aPort % 2 === 0)
           reference.set(key, aPort % 2 === 0)
         }
       }

@@ -11,6 +11,7 @@ import { isV4Mapped } from '../core/address.js'
  *   const flags = new ConversationFlags()
  *   const seen = flags.get(iface, protocol, words, srcport, dstport)   // undefined: not seen yet
  *   flags.set(iface, protocol, words, srcport, dstport, true)
+ *   flags.setLast(true)   // the conversation of the last get: its key is not worked out again
  */
 
 const EMPTY = 0
@@ -27,6 +28,9 @@ export class ConversationFlags {
   readonly #other = new Map<string, boolean>()
   /** The key of the last get, so a set that follows it does not work it out again. */
   readonly #key = new Uint32Array(4)
+  /** Where the last get found its conversation or would put it (-1: in #other, under #lastOther). */
+  #lastSlot = -1
+  #lastOther = ''
 
   /** Conversations seen. */
   get size(): number {
@@ -44,11 +48,24 @@ export class ConversationFlags {
     srcport: number,
     dstport: number,
   ): boolean | undefined {
-    if (!this.#exactKey(iface, protocol, words, srcport, dstport))
-      return this.#other.get(otherKey(iface, protocol, words, srcport, dstport))
+    if (!this.#exactKey(iface, protocol, words, srcport, dstport)) {
+      this.#lastSlot = -1
+      this.#lastOther = otherKey(iface, protocol, words, srcport, dstport)
+      return this.#other.get(this.#lastOther)
+    }
     const slot = this.#find()
+    this.#lastSlot = slot
     const state = this.#states[slot]
     return state === EMPTY ? undefined : state === TRUE
+  }
+
+  /** Sets the flag of the conversation of the last get, right after it (one probe for both). */
+  setLast(flag: boolean): void {
+    if (this.#lastSlot < 0) {
+      this.#other.set(this.#lastOther, flag)
+      return
+    }
+    this.#put(this.#lastSlot, flag)
   }
 
   set(
@@ -63,7 +80,11 @@ export class ConversationFlags {
       this.#other.set(otherKey(iface, protocol, words, srcport, dstport), flag)
       return
     }
-    let slot = this.#find()
+    this.#put(this.#find(), flag)
+  }
+
+  /** Sets the flag of #key, whose slot (found by #find) is `slot`. */
+  #put(slot: number, flag: boolean): void {
     if (this.#states[slot] === EMPTY) {
       if (this.#size + 1 > this.#capacity * MAX_LOAD) {
         this.#grow()
@@ -73,6 +94,7 @@ export class ConversationFlags {
       this.#size++
     }
     this.#states[slot] = flag ? TRUE : FALSE
+    this.#lastSlot = slot
   }
 
   /**

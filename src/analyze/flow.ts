@@ -36,44 +36,16 @@ export interface Flow {
 }
 
 /**
- * How toFlow reads a field of a record by name (undefined: the record has no such field): from a
- * row object, or in place from a cursor over DuckDB's chunk (parquet-own-scan.ts), which then
- * makes no row object for a record.
+ * How a record's field is read, found once by name for all records (undefined: the records have
+ * no such field): from a row object, or in place from a cursor over DuckDB's chunk
+ * (parquet-own-scan.ts), which then makes no row object for a record.
  */
-export type FieldReader<T> = (source: T, name: string) => FlowValue | undefined
-
-const rowField: FieldReader<FlowRow> = (row, name) => row[name]
-
-// Three names at most (AWS's, then NHN's): fixed arguments, as a rest array would be one more
-// allocation for each field of each record.
-function text<T>(
-  source: T,
-  field: FieldReader<T>,
-  name: string,
-  other: string | null = null,
-  third: string | null = null,
-): string | null {
-  return (
-    textOf(field(source, name)) ??
-    (other === null
-      ? null
-      : (textOf(field(source, other)) ?? (third === null ? null : textOf(field(source, third)))))
-  )
-}
+export type FieldGetter<T> = ((source: T) => FlowValue | undefined) | undefined
 
 function textOf(v: FlowValue | undefined): string | null {
   if (v === null || v === undefined) return null
   const s = typeof v === 'string' ? v : String(v)
   return s !== '' && s !== '-' ? s : null
-}
-
-function number<T>(
-  source: T,
-  field: FieldReader<T>,
-  name: string,
-  other: string | null = null,
-): number | null {
-  return numberOf(field(source, name)) ?? (other === null ? null : numberOf(field(source, other)))
 }
 
 function numberOf(v: FlowValue | undefined): number | null {
@@ -86,45 +58,92 @@ function numberOf(v: FlowValue | undefined): number | null {
   return null
 }
 
+type Read<T, V> = (source: T) => V | null
+
+/** The first of the named fields (AWS's name, then NHN's) with a value, as `of` reads it. */
+function firstOf<T, V>(
+  getterOf: (name: string) => FieldGetter<T>,
+  of: (v: FlowValue | undefined) => V | null,
+  names: readonly string[],
+): Read<T, V> {
+  const getters = names.flatMap((name) => {
+    const g = getterOf(name)
+    return g === undefined ? [] : [g]
+  })
+  const [a, b, c] = getters
+  if (a === undefined) return () => null
+  if (b === undefined) return (s) => of(a(s))
+  if (c === undefined) return (s) => of(a(s)) ?? of(b(s))
+  return (s) => of(a(s)) ?? of(b(s)) ?? of(c(s))
+}
+
 const DIRECTIONS = new Set(['ingress', 'egress', 'unknown'])
 
-/** Normalises one row. NHN names are accepted too, for rows that were not mapped. */
-export function toFlow(row: FlowRow): Flow {
-  return flowOf(row, rowField)
-}
-
-/** Normalises one record whose fields `field` reads (toFlow's rules, whatever holds the record). */
-export function flowOf<T>(row: T, field: FieldReader<T>): Flow {
-  const action = text(row, field, 'action', 'filter')?.toUpperCase() ?? null
-  const direction = text(row, field, 'flow-direction', 'direction')?.toLowerCase() ?? null
-  const startMs = number(row, field, 'start-ms')
-  const endMs = number(row, field, 'end-ms')
-  const ifSrcaddr = text(row, field, 'srcaddr', 'src_addr')
-  const ifDstaddr = text(row, field, 'dstaddr', 'dst_addr')
-  return {
-    interfaceId: text(row, field, 'interface-id', 'interface_id'),
-    instanceId: text(row, field, 'instance-id', 'owner_id', 'vm_id'),
-    subnetId: text(row, field, 'subnet-id', 'subnet_id'),
-    vpcId: text(row, field, 'vpc-id', 'vpc_id'),
-    srcaddr: text(row, field, 'pkt-srcaddr') ?? ifSrcaddr,
-    dstaddr: text(row, field, 'pkt-dstaddr') ?? ifDstaddr,
-    ifSrcaddr,
-    ifDstaddr,
-    srcport: number(row, field, 'srcport', 'src_port'),
-    dstport: number(row, field, 'dstport', 'dst_port'),
-    protocol: number(row, field, 'protocol'),
-    packets: number(row, field, 'packets') ?? 0,
-    bytes: number(row, field, 'bytes') ?? 0,
-    start: startMs !== null ? startMs / 1000 : number(row, field, 'start', 'timestamp_start'),
-    end: endMs !== null ? endMs / 1000 : number(row, field, 'end', 'timestamp_end'),
-    action: action === 'ACCEPT' ? 'ACCEPT' : action === 'REJECT' || action === 'DROP' ? 'REJECT' : null,
-    logStatus: text(row, field, 'log-status', 'status'),
-    direction: direction !== null && DIRECTIONS.has(direction) ? (direction as Flow['direction']) : null,
-    tcpFlags: number(row, field, 'tcp-flags', 'tcp_flag'),
-    ruleId: text(row, field, 'rule-id'),
-    rejectReason: text(row, field, 'reject-reason-detail'),
+/**
+ * The normaliser of records whose fields `getterOf` finds (toFlow's rules, whatever holds the
+ * record): each field's reader is found once, so a record costs no lookup by name.
+ */
+export function flowMaker<T>(getterOf: (name: string) => FieldGetter<T>): (source: T) => Flow {
+  const text = (...names: string[]) => firstOf(getterOf, textOf, names)
+  const number = (...names: string[]) => firstOf(getterOf, numberOf, names)
+  const action = text('action', 'filter')
+  const direction = text('flow-direction', 'direction')
+  const startMs = number('start-ms')
+  const endMs = number('end-ms')
+  const ifSrc = text('srcaddr', 'src_addr')
+  const ifDst = text('dstaddr', 'dst_addr')
+  const interfaceId = text('interface-id', 'interface_id')
+  const instanceId = text('instance-id', 'owner_id', 'vm_id')
+  const subnetId = text('subnet-id', 'subnet_id')
+  const vpcId = text('vpc-id', 'vpc_id')
+  const pktSrc = text('pkt-srcaddr')
+  const pktDst = text('pkt-dstaddr')
+  const srcport = number('srcport', 'src_port')
+  const dstport = number('dstport', 'dst_port')
+  const protocol = number('protocol')
+  const packets = number('packets')
+  const bytes = number('bytes')
+  const start = number('start', 'timestamp_start')
+  const end = number('end', 'timestamp_end')
+  const logStatus = text('log-status', 'status')
+  const tcpFlags = number('tcp-flags', 'tcp_flag')
+  const ruleId = text('rule-id')
+  const rejectReason = text('reject-reason-detail')
+  return (row) => {
+    const a = action(row)?.toUpperCase() ?? null
+    const d = direction(row)?.toLowerCase() ?? null
+    const sMs = startMs(row)
+    const eMs = endMs(row)
+    const ifSrcaddr = ifSrc(row)
+    const ifDstaddr = ifDst(row)
+    return {
+      interfaceId: interfaceId(row),
+      instanceId: instanceId(row),
+      subnetId: subnetId(row),
+      vpcId: vpcId(row),
+      srcaddr: pktSrc(row) ?? ifSrcaddr,
+      dstaddr: pktDst(row) ?? ifDstaddr,
+      ifSrcaddr,
+      ifDstaddr,
+      srcport: srcport(row),
+      dstport: dstport(row),
+      protocol: protocol(row),
+      packets: packets(row) ?? 0,
+      bytes: bytes(row) ?? 0,
+      start: sMs !== null ? sMs / 1000 : start(row),
+      end: eMs !== null ? eMs / 1000 : end(row),
+      action: a === 'ACCEPT' ? 'ACCEPT' : a === 'REJECT' || a === 'DROP' ? 'REJECT' : null,
+      logStatus: logStatus(row),
+      direction: d !== null && DIRECTIONS.has(d) ? (d as Flow['direction']) : null,
+      tcpFlags: tcpFlags(row),
+      ruleId: ruleId(row),
+      rejectReason: rejectReason(row),
+    }
   }
 }
+
+/** Normalises one row. NHN names are accepted too, for rows that were not mapped. */
+export const toFlow: (row: FlowRow) => Flow = flowMaker((name) => (row: FlowRow) => row[name])
 
 /**
  * What detect, audit and what-if read of a record, as toFlow's row names: all but the instance,

@@ -2,6 +2,7 @@ import { isCidrLike } from '../config/rules.js'
 import { ipv4Value } from '../core/address.js'
 import type { SecurityGroupRule } from '../core/network.js'
 import { portRanges, type SummaryLimits, summarizeAddresses } from './cidr-summary.js'
+import { PeerSet } from './peer-set.js'
 
 /**
  * The narrowest rules that still carry what one rule carried: its peers summarised into a few
@@ -19,12 +20,12 @@ export interface RuleUsage {
   first: number
   last: number
   /** Source addresses (inbound rule) or destinations (outbound), as PeerKeys (peerText: their text). */
-  peers: Set<PeerKey>
+  peers: PeerSet
   /**
    * protocol number → destination port (-1 for port-less protocols) → the peers that used it, as
    * PeerKeys: a busy rule's (port, peer) pairs number millions, and a number is a third of a string.
    */
-  protocols: Map<number, Map<number, Set<PeerKey>>>
+  protocols: Map<number, Map<number, PeerSet>>
 }
 
 /** A peer address as a set member: an IPv4 address as its value (signed 32-bit), others as text. */
@@ -49,7 +50,7 @@ export function emptyUsage(): RuleUsage {
     bytes: 0,
     first: Number.POSITIVE_INFINITY,
     last: Number.NEGATIVE_INFINITY,
-    peers: new Set(),
+    peers: new PeerSet(),
     protocols: new Map(),
   }
 }
@@ -90,7 +91,7 @@ export function addTuple(usage: RuleUsage, protocol: number, port: number, peer:
   }
   let peers = ports.get(port)
   if (peers === undefined) {
-    peers = new Set()
+    peers = new PeerSet()
     ports.set(port, peers)
   }
   peers.add(key)
@@ -113,7 +114,7 @@ export function leastPrivilege(
     return summarizeAddresses(peers, limits) ?? [rule.peer]
   }
   const shaped: { shape: Shape; peers: string[] }[] = []
-  const addPorts = (name: 'tcp' | 'udp', ports: Map<number, Set<PeerKey>>) => {
+  const addPorts = (name: 'tcp' | 'udp', ports: Map<number, PeerSet>) => {
     for (const range of portRanges(ports.keys(), limits.maxPortRanges)) {
       const [from, to] = range.includes('-') ? range.split('-').map(Number) : [Number(range), Number(range)]
       const peers = [...ports]
@@ -146,7 +147,7 @@ export function leastPrivilege(
     })
     narrower.push(`all traffic → ${what.join('; ')}`)
   } else if (rule.protocol === 'tcp' || rule.protocol === 'udp') {
-    const ports = usage.protocols.get(rule.protocol === 'tcp' ? 6 : 17) ?? new Map<number, Set<PeerKey>>()
+    const ports = usage.protocols.get(rule.protocol === 'tcp' ? 6 : 17) ?? new Map<number, PeerSet>()
     addPorts(rule.protocol, ports)
     const ranges = shaped.map((x) => x.shape.ports)
     if (!(ranges.length === 1 && ranges[0] === rule.ports))

@@ -8,7 +8,7 @@ import type { FlowRow, ParquetFiles } from '../read/index.js'
 import { describe, execute, timeRangeSql } from '../read/parquet-scan.js'
 import { inTimeRange } from '../read/record-cursor.js'
 import { ANALYSIS_DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
-import { type FieldReader, type Flow, flowOf } from './flow.js'
+import { type Flow, flowMaker } from './flow.js'
 
 /**
  * Local Parquet files read by an analysis's own DuckDB query, with only the columns of the fields
@@ -150,10 +150,11 @@ async function ownScan(
     const fieldColumns = new Map<string, number>()
     const width = Math.min(schema.rowNames.length, kept.length)
     for (let c = 0; c < width; c++) for (const name of schema.rowNames[c]!) fieldColumns.set(name, c)
-    const field: FieldReader<ChunkCursor> = (at, name) => {
+    const makeFlow = flowMaker<ChunkCursor>((name) => {
       const c = fieldColumns.get(name)
-      return c === undefined ? undefined : schema.numeric[c] ? at.number(c) : at.text(c)
-    }
+      if (c === undefined) return undefined
+      return schema.numeric[c] ? (at) => at.number(c) : (at) => at.text(c)
+    })
     async function* records<R>(make: () => R): AsyncGenerator<R[]> {
       if (opened === null) return
       let chunk = opened.first
@@ -192,7 +193,7 @@ async function ownScan(
     return {
       total,
       batches: () => records(() => cursor.toRow()),
-      flows: () => records(() => flowOf(cursor, field)),
+      flows: () => records(() => makeFlow(cursor)),
       close,
     }
   } catch (error) {

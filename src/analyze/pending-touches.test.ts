@@ -5,7 +5,7 @@ import { PacketView } from '../core/packet-view.js'
 import { DIRECTION, type Direction } from '../core/verdict.js'
 import { PendingTouches } from './pending-touches.js'
 
-test('touches come out by time, then record order, whatever order they went in', () => {
+test('touches come out by time, then record order (the order they went in), whatever their times', () => {
   const step = fc.oneof(
     fc.record({ push: fc.integer({ min: 0, max: 50 }) }),
     fc.record({ popBefore: fc.integer({ min: 0, max: 60 }) }),
@@ -15,12 +15,12 @@ test('touches come out by time, then record order, whatever order they went in',
       const touches = new PendingTouches()
       const reference: { time: number; order: number }[] = []
       const view = new PacketView()
-      const into = { iface: 0, direction: DIRECTION.UNKNOWN as Direction }
+      const into = { iface: 0, direction: DIRECTION.UNKNOWN as Direction, mask: 0 }
       let order = 0
       for (const s of steps) {
         if ('push' in s) {
           view.srcPort = order % 65536
-          touches.push(s.push, order, order % 7, DIRECTION.INGRESS, view)
+          touches.push(s.push, order % 7, DIRECTION.INGRESS, view, 1 + (order % 3))
           reference.push({ time: s.push, order: order++ })
           continue
         }
@@ -31,6 +31,7 @@ test('touches come out by time, then record order, whatever order they went in',
           assert.equal(touches.pop(view, into), expected.time)
           assert.equal(view.srcPort, expected.order % 65536)
           assert.equal(into.iface, expected.order % 7)
+          assert.equal(into.mask, 1 + (expected.order % 3))
         }
         assert.ok(reference.every((r) => r.time >= s.popBefore))
       }
@@ -46,14 +47,14 @@ test('a touch gives back the packet it was given', () => {
   Object.assign(view, { icmpType: 128, icmpCode: 0, icmpId: 1, fragment: 0, fragmentId: 0 })
   view.src.set([0x20010db8, 0, 0, 1])
   view.dst.set([0x20010db8, 0, 0, 0xffffffff])
-  touches.push(12.5, 3, 9, DIRECTION.EGRESS, view)
+  touches.push(12.5, 9, DIRECTION.EGRESS, view, 2)
   const out = new PacketView()
-  const into = { iface: 0, direction: DIRECTION.UNKNOWN as Direction }
+  const into = { iface: 0, direction: DIRECTION.UNKNOWN as Direction, mask: 0 }
   assert.equal(touches.pop(out, into), 12.5)
   assert.deepEqual(
     { ...out, src: [...out.src], dst: [...out.dst] },
     { ...view, src: [...view.src], dst: [...view.dst] },
   )
-  assert.deepEqual(into, { iface: 9, direction: DIRECTION.EGRESS })
+  assert.deepEqual(into, { iface: 9, direction: DIRECTION.EGRESS, mask: 2 })
   assert.equal(touches.nextTime, Number.POSITIVE_INFINITY)
 })

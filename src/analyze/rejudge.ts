@@ -161,7 +161,7 @@ export function judgeAll(
   onProgress?: JudgeProgress,
 ): Int32Array {
   const { placed, index } = placement
-  const replay = new Replay(policy, index, capacity)
+  const replay = new Replay(index, [{ policy, capacity }])
   const causes = new Int32Array(placed.length)
   placed.forEach((p, i) => {
     causes[i] = replay.judge(p)
@@ -172,47 +172,66 @@ export function judgeAll(
   return causes
 }
 
+/** One policy a Replay judges by, with the bound of its connection table. */
+export interface ReplayedPolicy {
+  policy: CompiledPolicy
+  capacity: number
+}
+
 /**
- * One replay, fed the placed records in replay order one at a time (judgeAll, or a stream sorted by
- * DuckDB): holds the connection table and the end-of-record touches still ahead, never the records
- * behind. The touches wait in a heap ordered by (time, record order), which replays them exactly as
- * a sort of all of them would: a touch is later than its own record, so it is always in the heap
- * before any record it must precede.
+ * Replays of one or more policies, fed the placed records in replay order one at a time (judgeAll,
+ * or a stream sorted by DuckDB): each policy has its own connection table, and they share the
+ * record's packet and the end-of-record touches still ahead, never the records behind. The
+ * touches replay exactly as a sort of all of them by (time, record order) would: a touch is later
+ * than its own record, so it is always waiting before any record it must precede.
  */
 export class Replay {
-  readonly #tracker: ConnectionTracker
+  /** The cause of each policy for the last record judged (judge returns the first's). */
+  readonly causes: Int32Array
+  readonly #trackers: ConnectionTracker[]
   readonly #view = new PacketView()
   readonly #index: InterfaceIndex
   readonly #touches = new PendingTouches()
-  /** Where a popped touch's interface and direction go. */
-  readonly #touched = { iface: 0, direction: DIRECTION.UNKNOWN as Direction }
-  #order = 0
+  /** Where a popped touch's interface, direction and replays go. */
+  readonly #touched = { iface: 0, direction: DIRECTION.UNKNOWN as Direction, mask: 0 }
 
   /**
-   * The table is bounded by the config's capacity alone, never by how many records will come:
+   * Each table is bounded by the config's capacity alone, never by how many records will come:
    * its size decides where entries land and which closed ones are reused, so a bound taken from
    * the input would let the same records judge differently read as text (counted before the
-   * replay) and as Parquet (streamed from DuckDB's sort). It starts small and grows on demand.
+   * replay) and as Parquet (streamed from DuckDB's sort). It is allocated at that size at once
+   * (growing moves every entry, and drops the tombstones that tell a late packet of a closed
+   * connection apart); only the pages entries land in are ever touched.
    */
-  constructor(policy: CompiledPolicy, index: InterfaceIndex, capacity: number) {
+  constructor(index: InterfaceIndex, policies: readonly ReplayedPolicy[]) {
+    if (policies.length < 1 || policies.length > 30) throw new Error('a replay judges by 1 to 30 policies')
     this.#index = index
-    this.#tracker = new ConnectionTracker(policy, Math.max(16, capacity))
+    this.#trackers = policies.map(
+      (p) => new ConnectionTracker(p.policy, Math.max(16, p.capacity), { fullSize: true }),
+    )
+    this.causes = new Int32Array(policies.length)
   }
 
-  /** The cause of the next record in replay order (see judgeAll). */
+  /** The cause of the next record in replay order under the first policy (see judgeAll); all in `causes`. */
   judge(p: PlacedFlow): number {
     this.#touchUntil(p.time)
-    const cause = this.#load(p) ? this.#tracker.judge(p.iface, p.direction, this.#view, p.time) : -1
+    const view = this.#view
+    const loaded = this.#load(p)
+    const causes = this.causes
+    let mask = 0
+    for (let k = 0; k < causes.length; k++) {
+      const cause = loaded ? (this.#trackers[k]?.judge(p.iface, p.direction, view, p.time) ?? -1) : -1
+      causes[k] = cause
+      if (cause >= 0) mask |= 1 << k
+    }
     const end = p.flow.end ?? p.time
-    const order = this.#order++
     const closes = p.flow.protocol === 6 && ((p.flow.tcpFlags ?? 0) & FIN_OR_RST) !== 0
-    // The view as the touch will judge it: the tracker may have written into it.
-    if (cause >= 0 && end > p.time && !closes && this.#load(p))
-      this.#touches.push(end, order, p.iface, p.direction, this.#view)
-    return cause
+    // The tracker reads the view and never writes it: the touch judges the packet the record was.
+    if (mask !== 0 && end > p.time && !closes) this.#touches.push(end, p.iface, p.direction, view, mask)
+    return causes[0] ?? -1
   }
 
-  /** Replays the touches left (the connection table's state at the end of the input). */
+  /** Replays the touches left (the connection tables' state at the end of the input). */
   finish(): void {
     this.#touchUntil(Number.POSITIVE_INFINITY)
   }
@@ -226,9 +245,12 @@ export class Replay {
   #touchUntil(time: number): void {
     const touches = this.#touches
     const touched = this.#touched
+    const trackers = this.#trackers
     while (touches.nextTime < time) {
       const at = touches.pop(this.#view, touched)
-      this.#tracker.judge(touched.iface, touched.direction, this.#view, at)
+      for (let k = 0; k < trackers.length; k++)
+        if ((touched.mask & (1 << k)) !== 0)
+          trackers[k]?.judge(touched.iface, touched.direction, this.#view, at)
     }
   }
 }

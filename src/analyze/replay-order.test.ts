@@ -82,7 +82,7 @@ test('DuckDB sorts the staged records into the order of the in-memory sort, fiel
       assert.equal(source.records, rows.length)
       assert.deepEqual(got.map(shape), expected.placed.map(shape), `seed ${seed}`)
       // And a streamed replay judges them as the replay of the whole array does.
-      const replay = new Replay(policy, source.index, 1000)
+      const replay = new Replay(source.index, [{ policy, capacity: 1000 }])
       const streamed = Int32Array.from(got, (p) => replay.judge(p))
       assert.deepEqual(streamed, judgeAll(expected, policy, 1000))
     } finally {

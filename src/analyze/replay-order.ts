@@ -176,7 +176,8 @@ export async function stageForReplay(
     let acceptedWithRuleId = 0
     const put = (value: string | number | null) => {
       stage.next()
-      if (value !== null) stage.text(typeof value === 'number' ? String(value) : value)
+      if (typeof value === 'number') stage.number(value)
+      else if (value !== null) stage.text(value)
     }
     for await (const row of rows) {
       const flow = toFlow(row)

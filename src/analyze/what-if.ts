@@ -188,8 +188,11 @@ async function compareReplays(
   next: CompiledPolicy,
   options: WhatIfOptions,
 ): Promise<Replayed> {
-  const before = new Replay(now, source.index, current.limits.connectionTableCapacity)
-  const after = new Replay(next, source.index, proposed.limits.connectionTableCapacity)
+  // Both policies in step: each record's packet is made once, and its end-of-record touch serves both.
+  const replay = new Replay(source.index, [
+    { policy: now, capacity: current.limits.connectionTableCapacity },
+    { policy: next, capacity: proposed.limits.connectionTableCapacity },
+  ])
   const progress = options.onProgress
   let agreeing = 0
   let compared = 0
@@ -209,8 +212,9 @@ async function compareReplays(
     const f = p.flow
     first = Math.min(first, p.time)
     last = Math.max(last, f.end ?? p.time)
-    const a = verdictNow(before.judge(p))
-    let b = verdictNext(after.judge(p))
+    replay.judge(p)
+    const a = verdictNow(replay.causes[0] ?? -1)
+    let b = verdictNext(replay.causes[1] ?? -1)
     // A connection the proposal stops at its first record never gets its answers or the rest of
     // its packets: the replay alone would let the answer open a connection of its own.
     const protocol = f.protocol ?? 0
@@ -218,14 +222,7 @@ async function compareReplays(
     const dstport = f.dstport ?? 0
     const cut = conversations.get(p.iface, protocol, p.words, srcport, dstport)
     if (cut === undefined || isNewTcp(f))
-      conversations.set(
-        p.iface,
-        protocol,
-        p.words,
-        srcport,
-        dstport,
-        a.action === 'ACCEPT' && b.action === 'REJECT',
-      )
+      conversations.setLast(a.action === 'ACCEPT' && b.action === 'REJECT')
     else if (cut && b.action === 'ACCEPT') b = CUT
     if (f.action !== null) {
       compared++
@@ -253,8 +250,7 @@ async function compareReplays(
       }
     }
     progress?.(2 * judged, 2 * judged)
-    before.finish()
-    after.finish()
+    replay.finish()
   } catch (error) {
     changes.close()
     throw error

@@ -89,6 +89,12 @@ export interface TrackerStats {
 
 export interface TrackerOptions {
   timeouts?: Partial<ConnectionTimeouts>
+  /**
+   * Allocate the table at its full size (what `capacity` needs) at once, never growing it: for a
+   * replay of recorded flows that fills it anyway, where each doubling would move every entry
+   * (a tenth of a replay's time). The pages of a table are touched only where entries land.
+   */
+  fullSize?: boolean
 }
 
 export class ConnectionTracker {
@@ -131,7 +137,7 @@ export class ConnectionTracker {
     // The table starts small and grows with the connections it holds: memory follows the
     // working set, not the configured bound, and a small table stays in the CPU caches.
     this.#maxSlots = Math.max(16, Math.ceil((this.capacity * 4) / 3))
-    this.#slots = Math.min(this.#maxSlots, INITIAL_SLOTS)
+    this.#slots = options.fullSize === true ? this.#maxSlots : Math.min(this.#maxSlots, INITIAL_SLOTS)
     this.#window = Math.min(NEIGHBOURHOOD, this.#slots)
     this.#tags = new Uint32Array(this.#slots)
     this.#records = new Uint32Array(this.#slots * RECORD_WORDS)
