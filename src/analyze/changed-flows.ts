@@ -123,7 +123,9 @@ export class ChangedFlows {
     const stage = this.stage
     const dir = this.dir
     if (stage === null || dir === null) return { count: 0, batches: async function* () {}, close: () => {} }
+    // The list owns the directory from here: it removes it when closed.
     this.stage = null
+    this.dir = null
     let instance: DuckDBInstance | null = null
     let connection: DuckDBConnection | null = null
     const close = () => {
