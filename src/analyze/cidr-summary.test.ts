@@ -88,3 +88,35 @@ test('portRanges joins the same gaps as joining the smallest one at a time, ties
     { numRuns: 500 },
   )
 })
+
+test('many IPv4 peers as numbers summarise as the same addresses written as text do', () => {
+  const text = (v: number) => `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`
+  // Clustered values (a few networks, as a rule's real peers are) and a spread-out minority.
+  const cluster = fc
+    .tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 10, max: 22 }))
+    .chain(([base, bits]) =>
+      fc.array(
+        fc
+          .integer({ min: 0, max: 2 ** (32 - bits) - 1 })
+          .map((host) => ((base >>> (32 - bits)) * 2 ** (32 - bits) + host) | 0),
+        { minLength: 600, maxLength: 900 },
+      ),
+    )
+  const summary = fc.record({
+    maxEntries: fc.integer({ min: 1, max: 8 }),
+    minPrefixV4: fc.integer({ min: 0, max: 24 }),
+    minPrefixV6: fc.constant(48),
+  })
+  fc.assert(
+    fc.property(
+      fc.array(cluster, { minLength: 1, maxLength: 3 }),
+      fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 2 }),
+      summary,
+      (clusters, spread, l) => {
+        const numbers = [...clusters.flat(), ...spread]
+        assert.deepEqual(summarizeAddresses(numbers, l), summarizeAddresses(numbers.map(text), l))
+      },
+    ),
+    { numRuns: 40, endOnFailure: true },
+  )
+})

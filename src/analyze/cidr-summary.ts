@@ -71,6 +71,8 @@ export function summarizeAddresses(
   addresses: Iterable<string | number>,
   limits: SummaryLimits,
 ): string[] | null {
+  const values = ipv4Values(addresses)
+  if (values !== null && values.length > GREEDY_LIMIT) return summarizeManyV4(values, limits)
   // Keyed by value (IPv4) or canonical text: one net for every spelling of an address.
   const unique = new Map<number | string, Net>()
   for (const a of addresses) {
@@ -105,6 +107,61 @@ export function summarizeAddresses(
     ]
   }
   return nets.map(netText)
+}
+
+/**
+ * The distinct values, in order, when every address is an IPv4 PeerKey (a number): a rule's peers
+ * number up to millions, and for them summarizeManyV4 works on numbers, not on a net object a peer.
+ * Null when any address is text.
+ */
+function ipv4Values(addresses: Iterable<string | number>): Uint32Array | null {
+  let values = new Uint32Array(1024)
+  let n = 0
+  for (const a of addresses) {
+    if (typeof a !== 'number') return null
+    if (n === values.length) {
+      const grown = new Uint32Array(n * 2)
+      grown.set(values)
+      values = grown
+    }
+    values[n++] = a >>> 0
+  }
+  const sorted = values.subarray(0, n).sort()
+  let distinct = 0
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[distinct++] = sorted[i] ?? 0
+  return sorted.subarray(0, distinct)
+}
+
+/** How many distinct /prefix supernets sorted distinct IPv4 values have (stopping past `most`). */
+function supernetCount(values: Uint32Array, prefix: number, most: number): number {
+  const shift = 32 - prefix
+  let count = 0
+  let last = -1
+  for (const v of values) {
+    const net = shift === 32 ? 0 : v >>> shift
+    if (net !== last) {
+      if (++count > most) return count
+      last = net
+    }
+  }
+  return count
+}
+
+/** summarizeMany for IPv4 values only (sorted, distinct): the same answer, on numbers. */
+function summarizeManyV4(values: Uint32Array, limits: SummaryLimits): string[] | null {
+  let prefix = limits.minPrefixV4
+  if (supernetCount(values, prefix, limits.maxEntries) > limits.maxEntries) return null
+  while (prefix < 32 && supernetCount(values, prefix + 1, limits.maxEntries) <= limits.maxEntries) prefix++
+  const shift = 32 - prefix
+  const out: string[] = []
+  let last = -1
+  for (const v of values) {
+    const net = shift === 32 ? 0 : v >>> shift
+    if (net === last) continue
+    last = net
+    out.push(netText({ v4: true, base: BigInt(shift === 32 ? 0 : (net * 2 ** shift) >>> 0), prefix }))
+  }
+  return out
 }
 
 /**

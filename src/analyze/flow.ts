@@ -1,4 +1,6 @@
+import type { FileSchema } from '../read/file-schema.js'
 import type { FlowValue } from '../read/flow-row.js'
+import type { RecordCursor } from '../read/record-cursor.js'
 import type { FlowRow } from './flow-row.js'
 
 /**
@@ -140,6 +142,23 @@ export function flowMaker<T>(getterOf: (name: string) => FieldGetter<T>): (sourc
       rejectReason: rejectReason(row),
     }
   }
+}
+
+/**
+ * The normaliser of a text file's records read in place from the reader's cursor (FlowReader.scan),
+ * as toFlow would normalise the row the cursor makes: a field from the last column that carries
+ * it, numbers of number columns, text of the others.
+ */
+export function cursorFlowMaker(schema: FileSchema): (cursor: RecordCursor) => Flow {
+  const columnOf = new Map<string, number>()
+  schema.rowNames.forEach((names, c) => {
+    for (const name of names) columnOf.set(name, c)
+  })
+  return flowMaker<RecordCursor>((name) => {
+    const c = columnOf.get(name)
+    if (c === undefined) return undefined
+    return schema.numeric[c] ? (cursor) => cursor.number(c) : (cursor) => cursor.text(c)
+  })
 }
 
 /** Normalises one row. NHN names are accepted too, for rows that were not mapped. */

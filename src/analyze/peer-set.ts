@@ -51,7 +51,7 @@ export class PeerSet implements Iterable<number | string> {
     let slot = mix(key) & mask
     for (;;) {
       const at = table[slot] ?? Number.NaN
-      if (at === key || at !== at) return slot
+      if (at === key || Number.isNaN(at)) return slot
       slot = (slot + 1) & mask
     }
   }

@@ -6,10 +6,11 @@ import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { type DuckdbBindings, duckdbBindings } from '../read/duckdb-connection.js'
 import type { FlowReader } from '../read/index.js'
 import { execute } from '../read/parquet-scan.js'
+import { LineCursor, type RecordCursor } from '../read/record-cursor.js'
 import { vectorStrings } from '../read/vector-strings.js'
 import { ANALYSIS_DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
 import { StagingFile } from '../sql/staging-file.js'
-import { ANALYSIS_FIELDS, type Flow, isTraffic, toFlow } from './flow.js'
+import { ANALYSIS_FIELDS, cursorFlowMaker, type Flow, isTraffic, toFlow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
 import { parseWords } from './flow-view.js'
 import { type OwnScan, parquetInStartOrder } from './parquet-own-scan.js'
@@ -152,7 +153,7 @@ const NUMBER_COLUMNS = [
 const PLACE_COLUMNS = ['iface', 'place_direction', 'rank', 'seq'] as const
 
 export async function stageForReplay(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow>,
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
   network: NetworkConfig,
   policy: CompiledPolicy,
   options: ReplayOptions = {},
@@ -179,12 +180,11 @@ export async function stageForReplay(
       if (typeof value === 'number') stage.number(value)
       else if (value !== null) stage.text(value)
     }
-    for await (const row of rows) {
-      const flow = toFlow(row)
-      if (!isTraffic(flow)) continue
+    const stageFlow = (flow: Flow) => {
+      if (!isTraffic(flow)) return
       records++
       const p = placer.place(flow)
-      if (p === null) continue
+      if (p === null) return
       if (flow.action === 'ACCEPT') {
         accepted++
         if (flow.ruleId !== null) acceptedWithRuleId++
@@ -211,6 +211,25 @@ export async function stageForReplay(
       put(stage.rows)
       stage.endRow()
     }
+    if ('scan' in rows) {
+      // The reader's records straight from its cursor: no row object between the line and the Flow.
+      let makeFlow: ((cursor: RecordCursor) => Flow) | null = null
+      const scan = rows.scan({
+        bind: (schema) => {
+          makeFlow = cursorFlowMaker(schema)
+          return null
+        },
+        take: (cursor) => {
+          stageFlow(
+            makeFlow !== null && cursor instanceof LineCursor ? makeFlow(cursor) : toFlow(cursor.toRow()),
+          )
+          return undefined
+        },
+      })
+      for await (const _ of scan) {
+        // Records are staged as they are read.
+      }
+    } else for await (const row of rows) stageFlow(toFlow(row))
     stage.close()
     open = null
     db = await openSortingDuckDB(dir)
