@@ -90,22 +90,62 @@ function cellText(column: Column, value: CellValue | undefined): string {
 /** Aligned columns under a header; numbers right-aligned. An empty table says so. */
 export function renderTable(table: Table): string {
   if (table.rows.length === 0) return '(no rows)\n'
-  // Byte counts in words for people; CSV and JSON keep the numbers.
-  const text = (c: Column, v: CellValue | undefined) =>
-    c.kind === 'number' && typeof v === 'number' && isBytesColumn(c.name) ? humanBytes(v) : cellText(c, v)
-  const cells = table.rows.map((row) => table.columns.map((c) => text(c, row[c.name])))
-  const widths = table.columns.map((c, i) =>
-    Math.max(c.name.length, ...cells.map((r) => (r[i] ?? '').length)),
+  const widths = tableWidths(table)
+  return `${tableHeader(table.columns, widths)}${tableLines(table, widths)}`
+}
+
+// A table too large to hold (a what-if's changes) is written in parts: its widths measured over
+// every part first (tableWidths, growing `widths`), then the header and each part's lines.
+
+/** Each column's width: its name's, or its widest cell's in `table` or in `widths` so far. */
+export function tableWidths(table: Table, widths: readonly number[] = []): number[] {
+  return table.columns.map((c, i) => {
+    let width = Math.max(c.name.length, widths[i] ?? 0)
+    for (const row of table.rows) width = Math.max(width, tableCell(c, row[c.name]).length)
+    return width
+  })
+}
+
+export function tableHeader(columns: readonly Column[], widths: readonly number[]): string {
+  return alignedLine(
+    columns,
+    columns.map((c) => c.name),
+    widths,
   )
-  const line = (values: readonly string[]) =>
-    values
-      .map((v, i) => {
-        const width = widths[i] ?? 0
-        return table.columns[i]?.kind === 'number' ? v.padStart(width) : v.padEnd(width)
-      })
-      .join('  ')
-      .trimEnd()
-  return `${[line(table.columns.map((c) => c.name)), ...cells.map(line)].join('\n')}\n`
+}
+
+/** The rows' lines, each ending in a line break. */
+export function tableLines(table: Table, widths: readonly number[]): string {
+  let out = ''
+  for (const row of table.rows)
+    out += alignedLine(
+      table.columns,
+      table.columns.map((c) => tableCell(c, row[c.name])),
+      widths,
+    )
+  return out
+}
+
+/** A cell as a table shows it: byte counts in words for people (CSV and JSON keep the numbers). */
+function tableCell(c: Column, v: CellValue | undefined): string {
+  return c.kind === 'number' && typeof v === 'number' && isBytesColumn(c.name)
+    ? humanBytes(v)
+    : cellText(c, v)
+}
+
+function alignedLine(
+  columns: readonly Column[],
+  values: readonly string[],
+  widths: readonly number[],
+): string {
+  const line = values
+    .map((v, i) => {
+      const width = widths[i] ?? 0
+      return columns[i]?.kind === 'number' ? v.padStart(width) : v.padEnd(width)
+    })
+    .join('  ')
+    .trimEnd()
+  return `${line}\n`
 }
 
 function csvField(text: string): string {
@@ -114,16 +154,24 @@ function csvField(text: string): string {
 
 /** RFC 4180 CSV with a header row; absent values are empty fields. */
 export function renderCsv(table: Table): string {
-  const header = table.columns.map((c) => csvField(c.name)).join(',')
-  const rows = table.rows.map((row) =>
-    table.columns
-      .map((c) => {
-        const v = row[c.name]
-        return v === null || v === undefined ? '' : csvField(cellText(c, v))
-      })
-      .join(','),
-  )
-  return `${[header, ...rows].join('\n')}\n`
+  return `${csvHeader(table.columns)}${csvLines(table)}`
+}
+
+export function csvHeader(columns: readonly Column[]): string {
+  return `${columns.map((c) => csvField(c.name)).join(',')}\n`
+}
+
+/** The rows' CSV lines, each ending in a line break (a large table is written in parts). */
+export function csvLines(table: Table): string {
+  let out = ''
+  for (const row of table.rows) {
+    const fields = table.columns.map((c) => {
+      const v = row[c.name]
+      return v === null || v === undefined ? '' : csvField(cellText(c, v))
+    })
+    out += `${fields.join(',')}\n`
+  }
+  return out
 }
 
 /** The rows as JSON objects, times as ISO strings. */
@@ -163,16 +211,7 @@ export function* jsonChunks(value: unknown, indent = ''): Generator<string> {
       return
     }
     yield '['
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i]
-      // As JSON.stringify: what has no JSON form is null in an array. No raw line break is inside
-      // a JSON string, so each line break is one of the layout's and takes the element's depth.
-      const text =
-        item === undefined || typeof item === 'function' || typeof item === 'symbol'
-          ? 'null'
-          : (JSON.stringify(withIsoTimes(item), null, 2) ?? 'null').replaceAll('\n', `\n${inner}`)
-      yield `${i === 0 ? '' : ','}\n${inner}${text}`
-    }
+    for (let i = 0; i < value.length; i++) yield elementText(value[i], i, inner)
     yield `\n${indent}]`
     return
   }
@@ -180,12 +219,62 @@ export function* jsonChunks(value: unknown, indent = ''): Generator<string> {
   for (const [key, v] of Object.entries(value)) {
     // As JSON.stringify: members with no JSON form are left out of an object.
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue
-    yield `${first ? '{' : ','}\n${inner}${JSON.stringify(key)}: `
+    yield memberHead(key, first, inner)
     first = false
     if (TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v)) yield JSON.stringify(isoTime(v))
     else yield* jsonChunks(v, inner)
   }
   yield first ? '{}' : `\n${indent}}`
+}
+
+/**
+ * jsonChunks of an object some of whose members are arrays that come in batches, an
+ * AsyncIterable of arrays (a what-if's changes read from DuckDB a chunk at a time): the same text
+ * as jsonChunks of the object with those arrays whole.
+ */
+export async function* jsonChunksStreamed(value: object): AsyncGenerator<string> {
+  const inner = '  '
+  let first = true
+  for (const [key, v] of Object.entries(value)) {
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue
+    yield memberHead(key, first, inner)
+    first = false
+    if (TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v)) {
+      yield JSON.stringify(isoTime(v))
+      continue
+    }
+    if (!isAsyncIterable(v)) {
+      yield* jsonChunks(v, inner)
+      continue
+    }
+    let i = 0
+    for await (const batch of v) {
+      if (!Array.isArray(batch))
+        throw new Error(`jsonChunksStreamed: "${key}" gave a batch that is not an array`)
+      for (const item of batch) yield `${i === 0 ? '[' : ''}${elementText(item, i++, inner + inner)}`
+    }
+    yield i === 0 ? '[]' : `\n${inner}]`
+  }
+  yield first ? '{}' : '\n}'
+}
+
+/** An array's element after its separator, indented to its depth (see jsonChunks). */
+function elementText(item: unknown, i: number, inner: string): string {
+  // As JSON.stringify: what has no JSON form is null in an array. No raw line break is inside
+  // a JSON string, so each line break is one of the layout's and takes the element's depth.
+  const text =
+    item === undefined || typeof item === 'function' || typeof item === 'symbol'
+      ? 'null'
+      : (JSON.stringify(withIsoTimes(item), null, 2) ?? 'null').replaceAll('\n', `\n${inner}`)
+  return `${i === 0 ? '' : ','}\n${inner}${text}`
+}
+
+function memberHead(key: string, first: boolean, inner: string): string {
+  return `${first ? '{' : ','}\n${inner}${JSON.stringify(key)}: `
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value
 }
 
 function hasToJson(value: object): boolean {

@@ -1,28 +1,44 @@
-import { isoTime, renderTable, type Table } from './output.js'
-import type { Verdict, WhatIfResult } from './what-if.js'
+import {
+  type Column,
+  csvHeader,
+  csvLines,
+  isoTime,
+  renderTable,
+  type Table,
+  tableHeader,
+  tableLines,
+  tableWidths,
+} from './output.js'
+import type { FlowChange, Verdict, WhatIfResult, WhatIfRun } from './what-if.js'
 
-/** What-if for people: what was replayed, how faithfully, then every flow that would change. */
+/**
+ * What-if for people: what was replayed, how faithfully, then every flow that would change. A
+ * run's changes come from DuckDB a chunk at a time (WhatIfRun): its table and CSV are written so
+ * too, the table after a first pass that measures its columns.
+ */
 
 const verdictText = (v: Verdict) =>
   v.action === 'ACCEPT' ? `ACCEPT ${v.rule ?? ''}`.trim() : `REJECT ${v.reason ?? ''}`.trim()
 
-export function changesTable(result: WhatIfResult): Table {
+const CHANGE_COLUMNS: readonly Column[] = [
+  { name: 'first', kind: 'time' },
+  { name: 'interface', kind: 'text' },
+  { name: 'direction', kind: 'text' },
+  { name: 'protocol', kind: 'text' },
+  { name: 'source', kind: 'text' },
+  { name: 'destination', kind: 'text' },
+  { name: 'records', kind: 'number' },
+  { name: 'packets', kind: 'number' },
+  { name: 'recorded', kind: 'text' },
+  { name: 'current', kind: 'text' },
+  { name: 'proposed', kind: 'text' },
+  { name: 'responsible', kind: 'text' },
+]
+
+export function changesTable(changes: readonly FlowChange[]): Table {
   return {
-    columns: [
-      { name: 'first', kind: 'time' },
-      { name: 'interface', kind: 'text' },
-      { name: 'direction', kind: 'text' },
-      { name: 'protocol', kind: 'text' },
-      { name: 'source', kind: 'text' },
-      { name: 'destination', kind: 'text' },
-      { name: 'records', kind: 'number' },
-      { name: 'packets', kind: 'number' },
-      { name: 'recorded', kind: 'text' },
-      { name: 'current', kind: 'text' },
-      { name: 'proposed', kind: 'text' },
-      { name: 'responsible', kind: 'text' },
-    ],
-    rows: result.changes.map((c) => ({
+    columns: CHANGE_COLUMNS,
+    rows: changes.map((c) => ({
       first: c.first,
       interface: c.interfaceId,
       direction: c.direction,
@@ -39,7 +55,8 @@ export function changesTable(result: WhatIfResult): Table {
   }
 }
 
-export function renderWhatIf(result: WhatIfResult, notes: readonly string[]): string {
+/** The lines above the table: what was replayed, how faithfully, how much changes. */
+function summaryText(result: Omit<WhatIfResult, 'changes'>, notes: readonly string[]): string {
   const span =
     result.first === null || result.last === null
       ? ''
@@ -61,6 +78,27 @@ export function renderWhatIf(result: WhatIfResult, notes: readonly string[]): st
   out.push(
     `  ${result.changedRecords} record(s) would change verdict: ${result.acceptToReject} ACCEPT -> REJECT, ${result.rejectToAccept} REJECT -> ACCEPT; ${result.otherRule} keep it by another rule or reason`,
   )
-  if (result.changes.length === 0) return `${out.join('\n')}\n`
-  return `${out.join('\n')}\n\n${renderTable(changesTable(result))}`
+  return `${out.join('\n')}\n`
+}
+
+export function renderWhatIf(result: WhatIfResult, notes: readonly string[]): string {
+  const summary = summaryText(result, notes)
+  if (result.changes.length === 0) return summary
+  return `${summary}\n${renderTable(changesTable(result.changes))}`
+}
+
+/** renderWhatIf of a run, in pieces. */
+export async function* whatIfTextPieces(run: WhatIfRun, notes: readonly string[]): AsyncGenerator<string> {
+  yield summaryText(run, notes)
+  if (run.changes.count === 0) return
+  let widths: number[] = []
+  for await (const batch of run.changes.batches()) widths = tableWidths(changesTable(batch), widths)
+  yield `\n${tableHeader(CHANGE_COLUMNS, widths)}`
+  for await (const batch of run.changes.batches()) yield tableLines(changesTable(batch), widths)
+}
+
+/** The changes as CSV (render(changesTable(...), 'csv') of them all), in pieces. */
+export async function* whatIfCsvPieces(run: WhatIfRun): AsyncGenerator<string> {
+  yield csvHeader(CHANGE_COLUMNS)
+  for await (const batch of run.changes.batches()) yield csvLines(changesTable(batch))
 }

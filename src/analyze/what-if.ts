@@ -1,9 +1,9 @@
 import type { NetworkConfig } from '../core/network.js'
-import { DIRECTION_NAMES, REJECT_REASON_NAMES } from '../core/verdict.js'
+import { REJECT_REASON_NAMES } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
 import type { FlowReader } from '../read/index.js'
+import { ChangedFlows, type ChangeList } from './changed-flows.js'
 import { ConversationFlags } from './conversation-flags.js'
-import { protocolName } from './detections/finding.js'
 import type { Flow } from './flow.js'
 import type { FlowRow } from './flow-row.js'
 import { type JudgeProgress, type PlacedFlow, PROGRESS_STEP, Replay } from './rejudge.js'
@@ -66,6 +66,14 @@ export interface WhatIfResult {
   changes: FlowChange[]
 }
 
+/**
+ * A what-if whose changed flows are still in DuckDB (changed-flows.ts), to be read a chunk at a
+ * time and closed: what the command line writes from, whatever their number.
+ */
+export interface WhatIfRun extends Omit<WhatIfResult, 'changes'> {
+  changes: ChangeList
+}
+
 const SYN_ACK = 0x12
 const isNewTcp = (f: Flow) => f.protocol === 6 && f.tcpFlags !== null && (f.tcpFlags & SYN_ACK) === 0x02
 
@@ -123,26 +131,54 @@ export interface WhatIfOptions extends ReplayOptions {
   onProgress?: JudgeProgress
 }
 
+/** A what-if with every changed flow in memory (the console's answer, tests). */
 export async function whatIf(
   rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
   current: NetworkConfig,
   proposed: NetworkConfig,
   options: WhatIfOptions = {},
 ): Promise<WhatIfResult> {
+  const run = await whatIfRun(rows, current, proposed, options)
+  try {
+    const changes: FlowChange[] = []
+    for await (const batch of run.changes.batches()) for (const c of batch) changes.push(c)
+    return { ...run, changes }
+  } finally {
+    run.changes.close()
+  }
+}
+
+/** A what-if whose changed flows stay in DuckDB until read: the caller closes `changes`. */
+export async function whatIfRun(
+  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
+  current: NetworkConfig,
+  proposed: NetworkConfig,
+  options: WhatIfOptions = {},
+): Promise<WhatIfRun> {
   const now = compilePolicy(current)
   const next = compilePolicy(proposed)
   const source = await replaySource(rows, current, now, options)
+  let replayed: Replayed
   try {
-    return await compareReplays(source, current, proposed, now, next, options)
+    replayed = await compareReplays(source, current, proposed, now, next, options)
   } finally {
     source.close()
   }
+  // Grouped once the sort's DuckDB and the replay's tables are gone: not both at once.
+  return { ...replayed.summary, changes: await replayed.changes.finish() }
+}
+
+/** A replay's counts, and its changed records staged but not grouped yet. */
+interface Replayed {
+  summary: Omit<WhatIfRun, 'changes'>
+  changes: ChangedFlows
 }
 
 /**
  * Replays the records in replay order under both policies side by side (each replay depends only
- * on the records before it, so in step or one after the other is the same) and keeps the distinct
- * changed flows, and one flag per conversation: never the records.
+ * on the records before it, so in step or one after the other is the same), staging each changed
+ * record for DuckDB to group into flows (changed-flows.ts), and keeps one flag per conversation:
+ * never the records.
  */
 async function compareReplays(
   source: ReplaySource,
@@ -151,7 +187,7 @@ async function compareReplays(
   now: CompiledPolicy,
   next: CompiledPolicy,
   options: WhatIfOptions,
-): Promise<WhatIfResult> {
+): Promise<Replayed> {
   // Both policies in step: each record's packet is made once, and its end-of-record touch serves both.
   const replay = new Replay(source.index, [
     { policy: now, capacity: current.limits.connectionTableCapacity },
@@ -167,25 +203,11 @@ async function compareReplays(
   let first = Number.POSITIVE_INFINITY
   let last = Number.NEGATIVE_INFINITY
   let judged = 0
-  const changes = new Map<string, FlowChange>()
   const conversations = new ConversationFlags()
   const verdictNow = verdictsOf(now)
   const verdictNext = verdictsOf(next)
-  // Verdicts are shared (verdictsOf), so the few pairs of them key the text of why a flow changes.
-  const reasons = new Map<Verdict, Map<Verdict, string>>()
-  const responsible = (a: Verdict, b: Verdict): string => {
-    let byProposed = reasons.get(a)
-    if (byProposed === undefined) {
-      byProposed = new Map()
-      reasons.set(a, byProposed)
-    }
-    let text = byProposed.get(b)
-    if (text === undefined) {
-      text = responsibleFor(a, b, now, next)
-      byProposed.set(b, text)
-    }
-    return text
-  }
+  // The text of why a flow changes is made once per pair of verdicts (ChangedFlows numbers them).
+  const changes = new ChangedFlows((a, b) => responsibleFor(a, b, now, next))
   const compare = (p: PlacedFlow) => {
     const f = p.flow
     first = Math.min(first, p.time)
@@ -215,60 +237,26 @@ async function compareReplays(
       if (a.action === 'ACCEPT') acceptToReject++
       else rejectToAccept++
     }
-    const iface = current.interfaces[p.iface]?.id ?? '?'
-    const key = [
-      iface,
-      p.direction,
-      f.protocol,
-      f.srcaddr,
-      f.srcport,
-      f.dstaddr,
-      f.dstport,
-      a.rule,
-      a.reason,
-      b.rule,
-      b.reason,
-    ].join(' ')
-    let change = changes.get(key)
-    if (change === undefined) {
-      change = {
-        interfaceId: iface,
-        direction: DIRECTION_NAMES[p.direction],
-        protocol: protocolName(f.protocol),
-        srcaddr: f.srcaddr ?? '-',
-        srcport: f.srcport,
-        dstaddr: f.dstaddr ?? '-',
-        dstport: f.dstport,
-        records: 0,
-        packets: 0,
-        bytes: 0,
-        first: p.time,
-        last: f.end ?? p.time,
-        recorded: f.action,
-        current: a,
-        proposed: b,
-        responsible: responsible(a, b),
-      }
-      changes.set(key, change)
-    }
-    change.records++
-    change.packets += f.packets
-    change.bytes += f.bytes
-    change.last = Math.max(change.last, f.end ?? p.time)
+    changes.add(current.interfaces[p.iface]?.id ?? '?', p, judged, a, b)
   }
   // Progress counts both replays' records, as when they ran one after the other.
   const total = 2 * source.expected
-  for await (const batch of source.batches()) {
-    for (const p of batch) {
-      compare(p)
-      judged++
-      if (progress !== undefined && judged % PROGRESS_STEP === 0) progress(2 * judged, total)
+  try {
+    for await (const batch of source.batches()) {
+      for (const p of batch) {
+        compare(p)
+        judged++
+        if (progress !== undefined && judged % PROGRESS_STEP === 0) progress(2 * judged, total)
+      }
     }
+    progress?.(2 * judged, 2 * judged)
+    replay.finish()
+  } catch (error) {
+    changes.close()
+    throw error
   }
-  progress?.(2 * judged, 2 * judged)
-  replay.finish()
   const placed = source.placed
-  return {
+  const summary = {
     records: source.records,
     replayed: placed,
     skipped: source.skipped,
@@ -280,6 +268,6 @@ async function compareReplays(
     rejectToAccept,
     first: placed > 0 ? first : null,
     last: placed > 0 ? last : null,
-    changes: [...changes.values()].sort((x, y) => x.first - y.first),
   }
+  return { summary, changes }
 }

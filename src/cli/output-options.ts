@@ -97,7 +97,7 @@ const CHUNK_BYTES = 1 << 20
  */
 export async function writePieces<T extends string>(
   target: OutputTarget<T>,
-  pieces: Iterable<string>,
+  pieces: Iterable<string> | AsyncIterable<string>,
 ): Promise<void> {
   let pending: string[] = []
   let size = 0
@@ -108,7 +108,7 @@ export async function writePieces<T extends string>(
     if (!target.stream.write(text))
       await new Promise<void>((resolve) => target.stream.once('drain', () => resolve()))
   }
-  for (const piece of pieces) {
+  for await (const piece of pieces) {
     pending.push(piece)
     size += piece.length
     if (size >= CHUNK_BYTES) await flush()

@@ -1,8 +1,8 @@
 import { Command } from 'commander'
-import { jsonChunks, render } from '../analyze/output.js'
+import { jsonChunksStreamed } from '../analyze/output.js'
 import { loadProposedGroups } from '../analyze/proposed-groups.js'
-import { whatIf } from '../analyze/what-if.js'
-import { changesTable, renderWhatIf } from '../analyze/what-if-text.js'
+import { whatIfRun } from '../analyze/what-if.js'
+import { whatIfCsvPieces, whatIfTextPieces } from '../analyze/what-if-text.js'
 import { loadConfig } from '../config/load-config.js'
 import { addSourceOptions, readFlows, type SourceFlags, startRead } from './analysis-sources.js'
 import { formatOption, openOutput, outputOption, writePieces } from './output-options.js'
@@ -58,7 +58,7 @@ Examples:
       read.stopProgress()
       sorting?.stop()
     })
-    const result = await whatIf(reader, network, proposal.network, {
+    const result = await whatIfRun(reader, network, proposal.network, {
       ruleChanges: flags.ruleChanges,
       ...(judging === null ? {} : { onProgress: judging.update }),
       ...(sorting === null ? {} : { onSorting: sorting.update }),
@@ -77,13 +77,18 @@ Examples:
           : `none of the ${result.records} record(s) is on an interface of ${flags.config} (${result.skipped.unknownInterface} of unknown interfaces)`,
         flags.failOnChange ? '--fail-on-change' : null,
       )
-    if (target.format === 'json') {
-      await writePieces(target, jsonChunks({ ...result, notes }))
-      target.write('\n')
-    } else if (target.format === 'csv') {
-      target.write(render(changesTable(result), 'csv'))
-    } else {
-      target.write(renderWhatIf(result, notes))
+    // The changed flows come from DuckDB a chunk at a time (there may be millions): written so.
+    try {
+      if (target.format === 'json') {
+        await writePieces(target, jsonChunksStreamed({ ...result, changes: result.changes.batches(), notes }))
+        target.write('\n')
+      } else if (target.format === 'csv') {
+        await writePieces(target, whatIfCsvPieces(result))
+      } else {
+        await writePieces(target, whatIfTextPieces(result, notes))
+      }
+    } finally {
+      result.changes.close()
     }
     await target.close()
     if (flags.failOnChange && result.changedRecords > 0) process.exitCode = 3
