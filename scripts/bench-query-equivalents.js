@@ -168,20 +168,23 @@ function whatIfSql(from, iface) {
 function detectSql(from) {
   const isReply = `coalesce(srcport, 0) > 0 AND coalesce(dstport, 0) > 0 AND srcport < dstport AND action <> 'REJECT'`
   const port = 'CASE WHEN protocol IN (6, 17, 132) THEN coalesce(dstport, 0) ELSE -1 END'
-  return `WITH contacts AS MATERIALIZED (SELECT srcaddr AS source, dstaddr AS host, protocol, ${port} AS port,
+  // The files are read once: every grouping below reads the columns it needs from memory.
+  return `WITH records AS MATERIALIZED (SELECT srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes,
+        start, action FROM ${from}),
+    contacts AS MATERIALIZED (SELECT srcaddr AS source, dstaddr AS host, protocol, ${port} AS port,
         start // 3600 AS hour, count(*) AS records, bool_or(action = 'REJECT') AS rejected
-      FROM ${from} WHERE NOT (${isReply}) GROUP BY ALL),
+      FROM records WHERE NOT (${isReply}) GROUP BY ALL),
     scans AS (SELECT source, hour, count(DISTINCT (protocol, port)) AS ports, count(DISTINCT host) AS hosts
         FROM contacts WHERE rejected GROUP BY ALL HAVING ports >= 10),
     sweeps AS (SELECT source, protocol, port, hour, count(DISTINCT host) AS hosts, avg(rejected::INT) AS rejected_share
         FROM contacts GROUP BY ALL HAVING hosts >= 10 AND rejected_share >= 0.5),
     brute AS (SELECT srcaddr AS source, dstaddr AS host, dstport AS port, start // 600 AS ten_minutes,
-        count(DISTINCT srcport) AS attempts FROM ${from}
+        count(DISTINCT srcport) AS attempts FROM records
         WHERE protocol = 6 AND dstport IN (22, 3389) AND (packets <= 40 OR action = 'REJECT') GROUP BY ALL HAVING attempts >= 20),
-    minutes AS (SELECT start // 60 AS minute, sum(packets) AS packets FROM ${from} WHERE action = 'REJECT' GROUP BY ALL),
+    minutes AS (SELECT start // 60 AS minute, sum(packets) AS packets FROM records WHERE action = 'REJECT' GROUP BY ALL),
     bursts AS (SELECT minute, packets FROM minutes WHERE packets >= 100
         AND packets >= 10 * (SELECT median(packets) FROM minutes)),
-    hours AS (SELECT srcaddr AS host, start // 3600 AS hour, sum(bytes) AS bytes FROM ${from}
+    hours AS (SELECT srcaddr AS host, start // 3600 AS hour, sum(bytes) AS bytes FROM records
         WHERE srcaddr LIKE '10.%' AND dstaddr NOT LIKE '10.%' GROUP BY ALL),
     egress AS (SELECT host, hour, bytes FROM (SELECT *, median(bytes) OVER (PARTITION BY host) AS usual,
         count(*) OVER (PARTITION BY host) AS buckets FROM hours) WHERE bytes >= 1073741824 AND bytes >= 10 * usual AND buckets > 3)
