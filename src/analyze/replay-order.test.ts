@@ -99,3 +99,45 @@ test('no records: nothing to replay, and the staging is cleaned up', async () =>
   assert.deepEqual(batches, [])
   assert.equal(source.placed, 0)
 })
+
+test('policies replayed in step (one packet, one touch for all) judge as each replayed alone', () => {
+  // A second policy that differs: no HTTPS in, DNS out to anyone; and a table small enough to fill.
+  const other = compilePolicy(
+    makeNetwork(
+      {
+        'sg-web': {
+          inbound: [{ id: 'web-ssh', protocol: 'tcp', ports: '22', peer: '0.0.0.0/0' }],
+          outbound: [{ id: 'web-dns', protocol: 'udp', ports: '53', peer: '0.0.0.0/0' }],
+        },
+      },
+      [
+        { id: 'eni-web', addresses: ['10.0.1.10'], groups: ['sg-web'] },
+        { id: 'eni-db', addresses: ['10.0.2.20'], groups: ['sg-web'] },
+      ],
+    ),
+  )
+  for (const seed of [4, 5, 6]) {
+    // Spread over 15 minutes, so that end-of-record touches come between records and keep UDP
+    // connections (30 s until answered) open or let them expire.
+    const spread = records(3000, seed).map((r, i) => {
+      const shift = (i * 7919) % 900
+      return { ...r, start: Number(r.start) + shift, end: Number(r.end) + shift }
+    })
+    const placement = placeFlows(spread.map(toFlow), network, policy)
+    const together = new Replay(placement.index, [
+      { policy, capacity: 1000 },
+      { policy: other, capacity: 64 },
+    ])
+    const first: number[] = []
+    const second: number[] = []
+    for (const p of placement.placed) {
+      together.judge(p)
+      first.push(together.causes[0] ?? 0)
+      second.push(together.causes[1] ?? 0)
+    }
+    together.finish()
+    assert.deepEqual(Int32Array.from(first), judgeAll(placement, policy, 1000), `seed ${seed}`)
+    assert.deepEqual(Int32Array.from(second), judgeAll(placement, other, 64), `seed ${seed}`)
+    assert.notDeepEqual(first, second)
+  }
+})
