@@ -3,8 +3,7 @@ import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
 import { DIRECTION } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy, protocolNumber } from '../policy/compile-policy.js'
 import { platformRules, vpcResolvers } from '../policy/platform-services.js'
-import type { FlowReader } from '../read/index.js'
-import type { FlowRow } from './flow-row.js'
+import type { FlowRows } from './flow-row.js'
 import {
   addTuple,
   DEFAULT_LEAST_PRIVILEGE_LIMITS,
@@ -100,7 +99,7 @@ export interface AuditOptions extends ReplayOptions {
 }
 
 export async function audit(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
+  rows: FlowRows,
   network: NetworkConfig,
   options: AuditOptions = {},
 ): Promise<AuditResult> {

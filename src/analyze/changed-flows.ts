@@ -1,12 +1,12 @@
 import { join } from 'node:path'
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBConnection } from '@duckdb/node-api'
 import { DIRECTION_NAMES } from '../core/verdict.js'
 import { makeScratchDir, removeScratchDir } from '../ops/scratch-dirs.js'
 import { StagingFile } from '../sql/staging-file.js'
 import { protocolName } from './detections/finding.js'
 import { resultColumns } from './detections/flow-table.js'
 import type { PlacedFlow } from './rejudge.js'
-import { scratchSettings, stagedTable } from './scratch-duckdb.js'
+import { openScratchDuckDB, stagedTable } from './scratch-duckdb.js'
 import type { FlowChange, Verdict } from './what-if.js'
 
 /**
@@ -126,21 +126,12 @@ export class ChangedFlows {
     // The list owns the directory from here: it removes it when closed.
     this.stage = null
     this.dir = null
-    let instance: DuckDBInstance | null = null
-    let connection: DuckDBConnection | null = null
-    const close = () => {
-      connection?.closeSync()
-      instance?.closeSync()
-      connection = null
-      instance = null
-      removeScratchDir(dir)
-    }
+    let close = () => removeScratchDir(dir)
     try {
       stage.close()
-      instance = await DuckDBInstance.create(':memory:')
-      const db = await instance.connect()
-      connection = db
-      for (const setting of scratchSettings(dir)) await db.run(setting)
+      const scratch = await openScratchDuckDB(dir)
+      const db = scratch.connection
+      close = scratch.close
       const types = Object.fromEntries(COLUMNS.map((c) => [c, TYPES[c] ?? 'DOUBLE']))
       await db.run(
         `CREATE TABLE changes AS SELECT ${KEY.join(', ')}, count(*) AS records, sum(packets) AS packets, sum(bytes) AS bytes, arg_min(time, seq) AS first, max(last) AS last, arg_min(recorded, seq) AS recorded, min(seq) AS seen FROM ${stagedTable(stage, types)} GROUP BY ${KEY.join(', ')}`,

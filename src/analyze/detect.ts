@@ -1,5 +1,4 @@
 import type { NetworkConfig } from '../core/network.js'
-import type { FlowReader } from '../read/index.js'
 import { AddressScope, CidrSet } from './address-scope.js'
 import { bruteForceFindings } from './detections/brute-force.js'
 import { candidateContacts } from './detections/contact-store.js'
@@ -12,7 +11,7 @@ import { RejectBurstDetector } from './detections/reject-burst.js'
 import { RuleNamer } from './detections/rule-namer.js'
 import { sweepFindings } from './detections/sweep.js'
 import type { Thresholds } from './detections/thresholds.js'
-import type { FlowRow } from './flow-row.js'
+import type { FlowRows } from './flow-row.js'
 import { withQueryProgress } from './scratch-duckdb.js'
 
 /**
@@ -38,10 +37,7 @@ export interface DetectResult {
 
 const SEVERITY_RANK = { high: 0, medium: 1, low: 2 } as const
 
-export async function detect(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
-  options: DetectOptions,
-): Promise<DetectResult> {
+export async function detect(rows: FlowRows, options: DetectOptions): Promise<DetectResult> {
   const context: DetectContext = {
     thresholds: options.thresholds,
     scope: AddressScope.of(options.network),

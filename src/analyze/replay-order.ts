@@ -4,14 +4,13 @@ import type { NetworkConfig } from '../core/network.js'
 import { makeScratchDir, removeScratchDir } from '../ops/scratch-dirs.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { type DuckdbBindings, duckdbBindings } from '../read/duckdb-connection.js'
-import type { FlowReader } from '../read/index.js'
 import { execute } from '../read/parquet-scan.js'
 import { LineCursor, type RecordCursor } from '../read/record-cursor.js'
 import { vectorStrings } from '../read/vector-strings.js'
 import { ANALYSIS_DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
 import { StagingFile } from '../sql/staging-file.js'
 import { ANALYSIS_FIELDS, cursorFlowMaker, type Flow, isTraffic, toFlow } from './flow.js'
-import type { FlowRow } from './flow-row.js'
+import type { FlowRows } from './flow-row.js'
 import { parseWords } from './flow-view.js'
 import { type OwnScan, parquetInStartOrder } from './parquet-own-scan.js'
 import { FlowPlacer, type PlacedFlow, type Placement } from './rejudge.js'
@@ -61,7 +60,7 @@ export interface ReplayOptions {
  * rule), else staged.
  */
 export async function replaySource(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
+  rows: FlowRows,
   network: NetworkConfig,
   policy: CompiledPolicy,
   options: ReplayOptions = {},
@@ -153,7 +152,7 @@ const NUMBER_COLUMNS = [
 const PLACE_COLUMNS = ['iface', 'place_direction', 'rank', 'seq'] as const
 
 export async function stageForReplay(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
+  rows: FlowRows,
   network: NetworkConfig,
   policy: CompiledPolicy,
   options: ReplayOptions = {},

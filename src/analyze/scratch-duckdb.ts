@@ -1,6 +1,7 @@
 import { join } from 'node:path'
-import type { DuckDBConnection } from '@duckdb/node-api'
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import type { Connection } from '@duckdb/node-bindings'
+import { removeScratchDir } from '../ops/scratch-dirs.js'
 import { type DuckdbBindings, sqlString } from '../read/duckdb-connection.js'
 import { ANALYSIS_DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
 import type { StagingFile } from '../sql/staging-file.js'
@@ -23,6 +24,39 @@ export function scratchSettings(dir: string): string[] {
     'SET enable_progress_bar = true',
     'SET enable_progress_bar_print = false',
   ]
+}
+
+/** A scratch DuckDB and how to close it. */
+export interface ScratchDuckDB {
+  readonly connection: DuckDBConnection
+  /** Closes DuckDB and removes `dir` (its staging and spill files). */
+  close(): void
+}
+
+/**
+ * An in-memory DuckDB with the scratch settings, spilling under `dir`, which it then owns: closing
+ * it (or failing to open it) removes the directory.
+ */
+export async function openScratchDuckDB(dir: string): Promise<ScratchDuckDB> {
+  let instance: DuckDBInstance | null = null
+  let connection: DuckDBConnection | null = null
+  const close = () => {
+    connection?.closeSync()
+    instance?.closeSync()
+    connection = null
+    instance = null
+    removeScratchDir(dir)
+  }
+  try {
+    instance = await DuckDBInstance.create(':memory:')
+    const opened = await instance.connect()
+    connection = opened
+    for (const setting of scratchSettings(dir)) await opened.run(setting)
+    return { connection: opened, close }
+  } catch (error) {
+    close()
+    throw error
+  }
 }
 
 /** The `read_csv(...)` of a staging file whose columns have these DuckDB types (field name → type). */

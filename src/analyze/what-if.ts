@@ -1,11 +1,10 @@
 import type { NetworkConfig } from '../core/network.js'
 import { REJECT_REASON_NAMES } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
-import type { FlowReader } from '../read/index.js'
 import { ChangedFlows, type ChangeList } from './changed-flows.js'
 import { ConversationFlags } from './conversation-flags.js'
 import type { Flow } from './flow.js'
-import type { FlowRow } from './flow-row.js'
+import type { FlowRows } from './flow-row.js'
 import { type JudgeProgress, type PlacedFlow, PROGRESS_STEP, Replay } from './rejudge.js'
 import { type ReplayOptions, type ReplaySource, replaySource } from './replay-order.js'
 import { ruleText } from './rule-text.js'
@@ -133,7 +132,7 @@ export interface WhatIfOptions extends ReplayOptions {
 
 /** A what-if with every changed flow in memory (the console's answer, tests). */
 export async function whatIf(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
+  rows: FlowRows,
   current: NetworkConfig,
   proposed: NetworkConfig,
   options: WhatIfOptions = {},
@@ -150,7 +149,7 @@ export async function whatIf(
 
 /** A what-if whose changed flows stay in DuckDB until read: the caller closes `changes`. */
 export async function whatIfRun(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
+  rows: FlowRows,
   current: NetworkConfig,
   proposed: NetworkConfig,
   options: WhatIfOptions = {},

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
-import { makeScratchDir, removeScratchDir } from '../../ops/scratch-dirs.js'
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { makeScratchDir } from '../../ops/scratch-dirs.js'
 import { type ColumnKind, kindOf } from '../../read/chunk-cursor.js'
 import { sqlIdentifier, sqlString } from '../../read/duckdb-connection.js'
 import { columnsOf, type FileSchema, objectSchema } from '../../read/file-schema.js'
@@ -10,8 +10,9 @@ import { LineCursor } from '../../read/record-cursor.js'
 import { StagingFile } from '../../sql/staging-file.js'
 import type { CidrSet } from '../address-scope.js'
 import { ANALYSIS_FIELDS, type Flow, toFlow } from '../flow.js'
+import type { FlowRows } from '../flow-row.js'
 import { parquetInReadOrder } from '../parquet-own-scan.js'
-import { scratchSettings, stagedTable } from '../scratch-duckdb.js'
+import { openScratchDuckDB, stagedTable } from '../scratch-duckdb.js'
 
 /**
  * The records detect looks at, in DuckDB: `flows`, one row per traffic record whose source is not
@@ -91,28 +92,13 @@ export interface FlowTable {
   close(): void
 }
 
-export async function openFlowTable(
-  rows: AsyncIterable<FlowRow> | Iterable<FlowRow> | FlowReader,
-  ignore: CidrSet,
-): Promise<FlowTable> {
+export async function openFlowTable(rows: FlowRows, ignore: CidrSet): Promise<FlowTable> {
+  // An analysis's scratch settings (scratch-duckdb.ts): its share of the memory, beyond which
+  // groups spill to the directory. (256 MB did not hold the samples of detect's candidate contacts
+  // at 10 M records: they are aggregates of text, held, a few scanners' worth.)
   const dir = makeScratchDir('flowlog-detect-')
-  let instance: DuckDBInstance | null = null
-  let connection: DuckDBConnection | null = null
-  const close = () => {
-    connection?.closeSync()
-    instance?.closeSync()
-    connection = null
-    instance = null
-    removeScratchDir(dir)
-  }
+  const { connection: db, close } = await openScratchDuckDB(dir)
   try {
-    instance = await DuckDBInstance.create(':memory:')
-    const db = await instance.connect()
-    connection = db
-    // An analysis's scratch settings (scratch-duckdb.ts): its share of the memory, beyond which
-    // groups spill to `dir`. (256 MB did not hold the samples of detect's candidate contacts at
-    // 10 M records: they are aggregates of text, held, a few scanners' worth.)
-    for (const setting of scratchSettings(dir)) await db.run(setting)
     let parquet: ParquetFiles | null = null
     if (!('parquetFiles' in rows)) await stagedFlows(db, blocksOf(rows), dir)
     else {
