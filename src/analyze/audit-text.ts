@@ -134,10 +134,7 @@ export function auditJson(result: AuditResult): unknown {
               ...r.usage,
               peers: [...r.usage.peers].map(peerText).sort(),
               protocols: Object.fromEntries(
-                [...r.usage.protocols].map(([p, ports]) => [
-                  p,
-                  [...ports.keys()].filter((x) => x >= 0).sort((a, b) => a - b),
-                ]),
+                [...r.usage.protocols].map(([p, pairs]) => [p, pairs.ports().filter((x) => x >= 0)]),
               ),
             },
     })),

@@ -295,9 +295,14 @@ function platformMatcher(
   matcher: RuleMatcher,
 ): (p: PlacedFlow, direction: 'inbound' | 'outbound') => boolean {
   const resolvers = vpcResolvers(network)
-  const rules = network.interfaces.map((_, i) => platformRules(resolvers[i] ?? null))
-  return (p, direction) =>
-    rules[p.iface]?.[direction].some((rule) => matcher.matches(rule, direction, p.flow, p.words)) ?? false
+  const tests = network.interfaces.map((_, i) => {
+    const rules = platformRules(resolvers[i] ?? null)
+    return {
+      inbound: matcher.anyOf(rules.inbound, 'inbound'),
+      outbound: matcher.anyOf(rules.outbound, 'outbound'),
+    }
+  })
+  return (p, direction) => tests[p.iface]?.[direction](p.flow, p.words) ?? false
 }
 
 /** Inbound rules that let the whole internet reach a sensitive port. */
