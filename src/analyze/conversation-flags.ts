@@ -20,8 +20,12 @@ const TRUE = 2
 /** Grow when the table is this full (linear probing keeps short runs below it). */
 const MAX_LOAD = 0.75
 
+/** Slots a table starts with (a replay's conversation at a time holds one or two), and keeps at most when cleared. */
+const SMALL = 16
+const KEEP = 64
+
 export class ConversationFlags {
-  #capacity = 1 << 10
+  #capacity = SMALL
   #keys = new Uint32Array(this.#capacity * 4)
   #states = new Uint8Array(this.#capacity)
   #size = 0
@@ -35,6 +39,18 @@ export class ConversationFlags {
   /** Conversations seen. */
   get size(): number {
     return this.#size + this.#other.size
+  }
+
+  /** Forgets every conversation (a replay's next group of them). */
+  clear(): void {
+    if (this.#capacity > KEEP) {
+      this.#capacity = SMALL
+      this.#keys = new Uint32Array(this.#capacity * 4)
+      this.#states = new Uint8Array(this.#capacity)
+    } else if (this.#size > 0) this.#states.fill(EMPTY)
+    this.#size = 0
+    if (this.#other.size > 0) this.#other.clear()
+    this.#lastSlot = -1
   }
 
   /**

@@ -137,6 +137,19 @@ export class PendingTouches {
     return time
   }
 
+  /** Drops every touch waiting (a replay's next conversation, whose touches are its own). */
+  clear(): void {
+    if (this.#size === 0 && this.#used === 0) return
+    this.#freeCount = 0
+    this.#used = 0
+    this.#size = 0
+    this.#freeQueues.length = 0
+    this.#queues = 0
+    // Key by key: Map.clear would allocate a new table, once a conversation.
+    for (let i = 0; i < this.#heapSize; i++) this.#queueOf.delete(this.#queueTime[this.#heap[i] ?? 0] ?? 0)
+    this.#heapSize = 0
+  }
+
   /** A queue for a time not waiting yet, placed in the heap of times. */
   #newQueue(time: number): number {
     let queue = this.#freeQueues.pop()
