@@ -272,6 +272,7 @@ function elementText(item: unknown, i: number, inner: string): string {
  */
 function indentedJson(value: unknown, indent: string): string {
   if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null'
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return 'null'
     return JSON.stringify(value)
   }
@@ -284,15 +285,30 @@ function indentedJson(value: unknown, indent: string): string {
     return `${text}\n${indent}]`
   }
   let text = ''
-  for (const [key, v] of Object.entries(value)) {
+  const object = value as Record<string, unknown>
+  for (const key of Object.keys(object)) {
+    const v = object[key]
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue
     const member =
       TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v)
-        ? JSON.stringify(isoTime(v))
+        ? `"${isoTime(v)}"`
         : indentedJson(v, inner)
-    text += `${text === '' ? '{' : ','}\n${inner}${JSON.stringify(key)}: ${member}`
+    text += `${text === '' ? '{' : ','}\n${inner}${quotedKey(key)}: ${member}`
   }
   return text === '' ? '{}' : `${text}\n${indent}}`
+}
+
+/** Keys as JSON strings, remembered: a document repeats a few keys hundreds of thousands of times. */
+const quotedKeys = new Map<string, string>()
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key)
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key)
+    // Keys that are data (peers, rule ids) are many: only the first few thousand are kept.
+    if (quotedKeys.size < 4096) quotedKeys.set(key, quoted)
+  }
+  return quoted
 }
 
 function memberHead(key: string, first: boolean, inner: string): string {

@@ -99,9 +99,13 @@ export interface TrackerOptions {
   remember?: boolean
 }
 
-/** Slots a remembering table starts with, and goes back to when `clear` finds it grown past this. */
-const REMEMBER_SLOTS = 16
-const REMEMBER_KEEP = 64
+/**
+ * Slots a remembering table starts with, and the most `clear` keeps (a larger table goes back to
+ * the start): a replay clears it once per conversation group, so neither the clear nor a regrowth
+ * may cost more than the group's own entries.
+ */
+const REMEMBER_SLOTS = 64
+const REMEMBER_KEEP = 4096
 
 export class ConnectionTracker {
   /** The rules new connections are judged by; `setPolicy` swaps them (a live reload). */
@@ -133,6 +137,8 @@ export class ConnectionTracker {
   readonly #remember: boolean
   /** Slots that are not EMPTY (live or tombstones): what fills a remembering table. */
   #occupied = 0
+  /** A remembering table's non-EMPTY slots (the first #occupied), which `clear` empties. */
+  #taken = new Int32Array(0)
   /** No live entry expires before this time, so a sweep before it would free nothing. */
   #nextExpiry = Number.POSITIVE_INFINITY
   /** Full-table inserts since the last sweep; a sweep waits for enough of them to pay for it. */
@@ -153,9 +159,10 @@ export class ConnectionTracker {
     this.#records = new Uint32Array(this.#slots * RECORD_WORDS)
     this.#times = new Float64Array(this.#records.buffer)
     this.#sweepCredit = this.#slots >>> 4
+    if (this.#remember) this.#taken = new Int32Array(this.#slots)
   }
 
-  /** Forgets every connection (a remembering table: a replay's next conversation). */
+  /** Forgets every connection (a remembering table: a replay's next conversation group). */
   clear(): void {
     if (this.#slots > REMEMBER_KEEP) {
       this.#slots = REMEMBER_SLOTS
@@ -163,7 +170,8 @@ export class ConnectionTracker {
       this.#records = new Uint32Array(this.#slots * RECORD_WORDS)
       this.#times = new Float64Array(this.#records.buffer)
       this.#tags = new Uint32Array(this.#slots)
-    } else if (this.#occupied > 0) this.#tags.fill(EMPTY)
+      this.#taken = new Int32Array(this.#slots)
+    } else for (let i = 0; i < this.#occupied; i++) this.#tags[this.#taken[i] ?? 0] = EMPTY
     this.#size = 0
     this.#occupied = 0
     this.#nextExpiry = Number.POSITIVE_INFINITY
@@ -192,6 +200,7 @@ export class ConnectionTracker {
     const key = this.#key
     const kept = this.#remember ? CLOSED : LIVE
     this.#occupied = 0
+    if (this.#remember) this.#taken = new Int32Array(slots)
     for (let old = 0; old < oldTags.length; old++) {
       const state = (oldTags[old] ?? 0) & STATE_MASK
       if (state !== LIVE && state !== kept) continue
@@ -211,6 +220,7 @@ export class ConnectionTracker {
         this.stats.untrackedBecauseFull++
         continue
       }
+      if (this.#remember) this.#taken[this.#occupied] = to
       this.#occupied++
       this.#tags[to] = oldTags[old] ?? 0
       // Word by word: a view per connection would allocate as many objects as the table holds.
@@ -347,7 +357,10 @@ export class ConnectionTracker {
     }
     const tagsNow = this.#tags
     if (((tagsNow[free] ?? 0) & STATE_MASK) === LIVE) this.#retire(free)
-    else if (tagsNow[free] === EMPTY) this.#occupied++
+    else if (tagsNow[free] === EMPTY) {
+      if (this.#remember) this.#taken[this.#occupied] = free
+      this.#occupied++
+    }
     const records = this.#records
     const record = free * RECORD_WORDS
     const key = this.#key
