@@ -1,5 +1,4 @@
 import type { AuditResult, RuleAudit } from './audit.js'
-import { peerText } from './least-privilege.js'
 import { isoTime, renderTable } from './output.js'
 
 /** The audit for people: a summary line, then one section per question. */
@@ -132,7 +131,7 @@ export function auditJson(result: AuditResult): unknown {
           ? null
           : {
               ...r.usage,
-              peers: [...r.usage.peers].map(peerText).sort(),
+              peers: r.usage.peers.sortedTexts(),
               protocols: Object.fromEntries(
                 [...r.usage.protocols].map(([p, pairs]) => [p, pairs.ports().filter((x) => x >= 0)]),
               ),
