@@ -68,7 +68,19 @@ const shape = (p: PlacedFlow) => ({
   rank: p.rank,
   time: p.time,
   words: [...p.words],
-  flow: { ...p.flow, instanceId: null, subnetId: null, vpcId: null, logStatus: null, rejectReason: null },
+  // The fields the analyses read once a record is placed (the rest only served to place it).
+  flow: {
+    ...p.flow,
+    interfaceId: null,
+    instanceId: null,
+    subnetId: null,
+    vpcId: null,
+    ifSrcaddr: null,
+    ifDstaddr: null,
+    direction: null,
+    logStatus: null,
+    rejectReason: null,
+  },
 })
 
 test('DuckDB sorts the staged records a conversation group at a time, each in replay order, fields intact', async () => {

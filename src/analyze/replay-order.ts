@@ -142,17 +142,12 @@ function placedInOrder(ordered: OwnScan, network: NetworkConfig, policy: Compile
   }
 }
 
-/** The staged columns: what audit, what-if and the replay read of a record, then its placement. */
-const TEXT_COLUMNS = [
-  'interface_id',
-  'srcaddr',
-  'dstaddr',
-  'if_srcaddr',
-  'if_dstaddr',
-  'action',
-  'direction',
-  'rule_id',
-] as const
+/**
+ * The staged columns: what audit, what-if and the replay read of a record once it is placed (its
+ * interface id, interface-view addresses and direction field only served to place it), then its
+ * placement.
+ */
+const TEXT_COLUMNS = ['srcaddr', 'dstaddr', 'action', 'rule_id'] as const
 const NUMBER_COLUMNS = [
   'srcport',
   'dstport',
@@ -164,6 +159,9 @@ const NUMBER_COLUMNS = [
   'tcp_flags',
 ] as const
 const PLACE_COLUMNS = ['iface', 'place_direction', 'rank', 'seq', 'group'] as const
+const COLUMNS = [...TEXT_COLUMNS, ...NUMBER_COLUMNS, ...PLACE_COLUMNS]
+/** Each staged column's number in the sorted result. */
+const C = Object.fromEntries(COLUMNS.map((c, i) => [c, i])) as Record<(typeof COLUMNS)[number], number>
 
 export async function stageForReplay(
   rows: FlowRows,
@@ -182,7 +180,7 @@ export async function stageForReplay(
   }
   try {
     const placer = new FlowPlacer(network, policy)
-    const columns = [...TEXT_COLUMNS, ...NUMBER_COLUMNS, ...PLACE_COLUMNS]
+    const columns = COLUMNS
     const stage = new StagingFile(join(dir, 'placed.tsv'), columns)
     open = stage
     let records = 0
@@ -202,13 +200,9 @@ export async function stageForReplay(
         accepted++
         if (flow.ruleId !== null) acceptedWithRuleId++
       }
-      put(flow.interfaceId)
       put(flow.srcaddr)
       put(flow.dstaddr)
-      put(flow.ifSrcaddr)
-      put(flow.ifDstaddr)
       put(flow.action)
-      put(flow.direction)
       put(flow.ruleId)
       put(flow.srcport)
       put(flow.dstport)
@@ -394,48 +388,49 @@ async function* sortedBatches(
   }
 }
 
-/** A staged line back as the placed record it was (the fields the analyses read; the rest null). */
+/**
+ * A staged line back as the placed record it was: the fields the analyses read once it is placed;
+ * the rest null.
+ */
 function placedOf(
   text: (column: number, row: number) => string | null,
   number: (column: number, row: number) => number | null,
   row: number,
 ): PlacedFlow | null {
-  const action = text(5, row)
-  const direction = text(6, row)
+  const action = text(C.action, row)
   const flow: Flow = {
-    interfaceId: text(0, row),
+    interfaceId: null,
     instanceId: null,
     subnetId: null,
     vpcId: null,
-    srcaddr: text(1, row),
-    dstaddr: text(2, row),
-    ifSrcaddr: text(3, row),
-    ifDstaddr: text(4, row),
-    srcport: number(8, row),
-    dstport: number(9, row),
-    protocol: number(10, row),
-    packets: number(11, row) ?? 0,
-    bytes: number(12, row) ?? 0,
-    start: number(13, row),
-    end: number(14, row),
+    srcaddr: text(C.srcaddr, row),
+    dstaddr: text(C.dstaddr, row),
+    ifSrcaddr: null,
+    ifDstaddr: null,
+    srcport: number(C.srcport, row),
+    dstport: number(C.dstport, row),
+    protocol: number(C.protocol, row),
+    packets: number(C.packets, row) ?? 0,
+    bytes: number(C.bytes, row) ?? 0,
+    start: number(C.start, row),
+    end: number(C.end, row),
     action: action === 'ACCEPT' || action === 'REJECT' ? action : null,
     logStatus: null,
-    direction:
-      direction === 'ingress' || direction === 'egress' || direction === 'unknown' ? direction : null,
-    tcpFlags: number(15, row),
-    ruleId: text(7, row),
+    direction: null,
+    tcpFlags: number(C.tcp_flags, row),
+    ruleId: text(C.rule_id, row),
     rejectReason: null,
   }
   const words = parseWords(flow)
   if (words === null || flow.start === null) return null
   return {
     flow,
-    iface: number(16, row) ?? 0,
-    direction: (number(17, row) ?? 0) as PlacedFlow['direction'],
+    iface: number(C.iface, row) ?? 0,
+    direction: (number(C.place_direction, row) ?? 0) as PlacedFlow['direction'],
     time: flow.start,
-    rank: number(18, row) ?? 0,
+    rank: number(C.rank, row) ?? 0,
     words,
-    seq: number(19, row) ?? 0,
-    group: number(20, row) ?? 0,
+    seq: number(C.seq, row) ?? 0,
+    group: number(C.group, row) ?? 0,
   }
 }
