@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 import { parseAddress } from '../core/address.js'
 import { InputError } from '../core/errors.js'
 import type { NetworkConfig } from '../core/network.js'
+import { STORED_COLUMNS } from '../sql/flows-columns.js'
 import { type HashedRanking, rankByHashedKeys } from './hashed-ranking.js'
 import type { CellValue, Column, Table } from './output.js'
 
@@ -265,6 +266,17 @@ export function reportDefinition(kind: string): ReportDefinition {
     )
   }
   return found
+}
+
+/**
+ * The stored columns the reports read: those their statements name (each names every column it
+ * reads), so that text records stage only these (openFlowsDatabase). Null, every column, for a
+ * statement naming a column the `flows` view computes from others (community_id, date).
+ */
+export function reportColumns(kinds: readonly string[], options: ReportOptions): Set<string> | null {
+  const sql = kinds.map((kind) => reportDefinition(kind).sql(options)).join('\n')
+  if (/\b(community_id\w*|date)\b/.test(sql)) return null
+  return new Set(STORED_COLUMNS.map((c) => c.column).filter((c) => new RegExp(`\\b${c}\\b`).test(sql)))
 }
 
 /** Checks the options a report needs before any file is read. */
