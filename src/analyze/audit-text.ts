@@ -1,5 +1,4 @@
 import type { AuditResult, RuleAudit } from './audit.js'
-import { peerText } from './least-privilege.js'
 import { isoTime, renderTable } from './output.js'
 
 /** The audit for people: a summary line, then one section per question. */
@@ -132,12 +131,9 @@ export function auditJson(result: AuditResult): unknown {
           ? null
           : {
               ...r.usage,
-              peers: [...r.usage.peers].map(peerText).sort(),
+              peers: r.usage.peers.sortedTexts(),
               protocols: Object.fromEntries(
-                [...r.usage.protocols].map(([p, ports]) => [
-                  p,
-                  [...ports.keys()].filter((x) => x >= 0).sort((a, b) => a - b),
-                ]),
+                [...r.usage.protocols].map(([p, pairs]) => [p, pairs.ports().filter((x) => x >= 0)]),
               ),
             },
     })),

@@ -3,6 +3,7 @@ import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
 import { DIRECTION } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy, protocolNumber } from '../policy/compile-policy.js'
 import { platformRules, vpcResolvers } from '../policy/platform-services.js'
+import { FirstSeenCounts } from './first-seen-counts.js'
 import type { FlowRows } from './flow-row.js'
 import {
   addTuple,
@@ -126,17 +127,22 @@ async function auditReplay(
 ): Promise<AuditResult> {
   const ruleIndex = new Map(policy.ruleIds.map((id, i) => [id, i]))
   const method = source.namesRules ? 'rule-id' : 're-judged'
-  const replay =
-    method === 're-judged'
-      ? new Replay(source.index, [{ policy, capacity: network.limits.connectionTableCapacity }])
-      : null
+  const replay = method === 're-judged' ? new Replay(source.index, [policy]) : null
   // The rule each record is attributed to (-1: none, rejected).
-  const unknownRuleIds: Record<string, number> = {}
+  const unknownRuleIds = new FirstSeenCounts()
+  let group = Number.NaN
   const causeOf = (p: PlacedFlow): number => {
-    if (replay !== null) return replay.judge(p)
+    if (replay !== null) {
+      // The records come a conversation group at a time: the next group's connections are new.
+      if (p.group !== group) {
+        group = p.group
+        replay.clear()
+      }
+      return replay.judge(p)
+    }
     if (p.flow.action !== 'ACCEPT' || p.flow.ruleId === null) return -1
     const i = ruleIndex.get(p.flow.ruleId)
-    if (i === undefined) unknownRuleIds[p.flow.ruleId] = (unknownRuleIds[p.flow.ruleId] ?? 0) + 1
+    if (i === undefined) unknownRuleIds.add(p.flow.ruleId, p)
     return i ?? -1
   }
 
@@ -156,7 +162,7 @@ async function auditReplay(
   )
   // Rule → the rules whose accepted records it would have matched → records, in order first seen.
   // A rule that carries traffic is never shadowed: its counts stop (and are dropped) then.
-  const shadows = new Map<number, Map<string, number>>()
+  const shadows = new Map<number, FirstSeenCounts>()
   // Interfaces that have records: a flag per interface, set for every record.
   const covered = new Uint8Array(network.interfaces.length)
   let first = Number.POSITIVE_INFINITY
@@ -185,10 +191,10 @@ async function auditReplay(
         if (shadowed === undefined || !matcher.matches(shadowed.rule, rule.direction, f, p.words)) continue
         let counts = shadows.get(other)
         if (counts === undefined) {
-          counts = new Map()
+          counts = new FirstSeenCounts()
           shadows.set(other, counts)
         }
-        counts.set(by, (counts.get(by) ?? 0) + 1)
+        counts.add(by, p)
       }
       let u = usage.get(r)
       if (u === undefined) {
@@ -214,7 +220,7 @@ async function auditReplay(
     if (u !== null) status = 'used'
     else if (!members.some((i) => covered[i] === 1)) status = 'not-covered'
     else {
-      for (const [by, records] of shadows.get(r) ?? []) shadowedBy[by] = records
+      for (const [by, records] of shadows.get(r)?.entries() ?? []) shadowedBy[by] = records
       status = Object.keys(shadowedBy).length > 0 ? 'shadowed' : 'unused'
     }
     const intent = publicIntent(rule, direction)
@@ -249,7 +255,7 @@ async function auditReplay(
     placed: source.placed,
     platform,
     skipped: source.skipped,
-    unknownRuleIds,
+    unknownRuleIds: Object.fromEntries(unknownRuleIds.entries()),
     first: source.placed > 0 ? first : null,
     last: source.placed > 0 ? last : null,
     rules,
@@ -295,9 +301,14 @@ function platformMatcher(
   matcher: RuleMatcher,
 ): (p: PlacedFlow, direction: 'inbound' | 'outbound') => boolean {
   const resolvers = vpcResolvers(network)
-  const rules = network.interfaces.map((_, i) => platformRules(resolvers[i] ?? null))
-  return (p, direction) =>
-    rules[p.iface]?.[direction].some((rule) => matcher.matches(rule, direction, p.flow, p.words)) ?? false
+  const tests = network.interfaces.map((_, i) => {
+    const rules = platformRules(resolvers[i] ?? null)
+    return {
+      inbound: matcher.anyOf(rules.inbound, 'inbound'),
+      outbound: matcher.anyOf(rules.outbound, 'outbound'),
+    }
+  })
+  return (p, direction) => tests[p.iface]?.[direction](p.flow, p.words) ?? false
 }
 
 /** Inbound rules that let the whole internet reach a sensitive port. */

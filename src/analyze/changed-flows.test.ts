@@ -83,9 +83,16 @@ function inMemory(changed: readonly Change[]): FlowChange[] {
   return [...changes.values()].sort((x, y) => x.first - y.first)
 }
 
-async function staged(changed: readonly Change[]): Promise<FlowChange[]> {
+/**
+ * ChangedFlows fed the changes (in replay order, their seq their index) in the order a replay of
+ * conversation groups meets them: grouped by ports (a stable sort), or, with `grouped` false, as they are.
+ */
+async function staged(changed: readonly Change[], grouped = true): Promise<FlowChange[]> {
   const flows = new ChangedFlows(responsible)
-  for (const [seq, c] of changed.entries()) flows.add(c.iface, c.p, seq, c.current, c.proposed)
+  for (const [seq, c] of changed.entries()) c.p.seq = seq
+  const groupOf = (c: Change) => (c.p.flow.srcport ?? 0) * 65536 + (c.p.flow.dstport ?? 0)
+  const order = grouped ? [...changed].sort((a, b) => groupOf(a) - groupOf(b)) : changed
+  for (const c of order) flows.add(c.iface, c.p, c.current, c.proposed)
   const list = await flows.finish()
   try {
     const out: FlowChange[] = []
@@ -167,13 +174,23 @@ function placed(spec: { direction: PlacedFlow['direction']; time: number; flow: 
     rejectReason: null,
     ...spec.flow,
   }
-  return { flow, iface: 0, direction: spec.direction, time: spec.time, rank: 0, words: new Uint32Array(8) }
+  return {
+    flow,
+    iface: 0,
+    direction: spec.direction,
+    time: spec.time,
+    rank: 0,
+    words: new Uint32Array(8),
+    group: 0,
+    seq: 0,
+  }
 }
 
 test('changed flows are grouped, summed and ordered as the in-memory map and its stable sort did', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(change, { maxLength: 300 }), async (changed) => {
       assert.deepEqual(await staged(changed), inMemory(changed))
+      assert.deepEqual(await staged(changed, false), inMemory(changed))
     }),
     { numRuns: 40 },
   )

@@ -18,11 +18,12 @@ import type { FlowChange, Verdict } from './what-if.js'
  *
  * A flow is what the in-memory map keyed: interface, direction, protocol, addresses, ports and the
  * (rule, reason) of both verdicts. Its first time and recorded action are its first record's (the
- * earliest in replay order), its last the latest end, and flows are ordered by first time, ties by
- * the replay position of their first record (the order a stable sort of the map's values gave).
+ * earliest in replay order: time, rank, read order), its last the latest end, and flows are ordered
+ * by first time, ties by the replay position of their first record (the order a stable sort of the
+ * map's values gave), whatever order the records were added in.
  *
  *   const changed = new ChangedFlows(responsibleFor)
- *   for (...) changed.add(iface, p, seq, current, proposed)
+ *   for (...) changed.add(iface, p, current, proposed)
  *   const list = await changed.finish()
  *   try { for await (const batch of list.batches()) ... } finally { list.close() }
  */
@@ -44,6 +45,7 @@ const COLUMNS = [
   'dstaddr',
   'dstport',
   'pair',
+  'rank',
   'seq',
   'time',
   'last',
@@ -60,6 +62,8 @@ const TYPES: Readonly<Record<string, string>> = {
   seq: 'BIGINT',
   recorded: 'INTEGER',
 }
+/** A record's place in replay order, as a value DuckDB compares field by field. */
+const ORDER = "{'time': time, 'rank': rank, 'seq': seq}"
 const KEY = ['iface', 'direction', 'protocol', 'srcaddr', 'srcport', 'dstaddr', 'dstport', 'pair']
 const RECORDED = [null, 'ACCEPT', 'REJECT'] as const
 
@@ -84,8 +88,8 @@ export class ChangedFlows {
 
   constructor(private readonly responsible: (current: Verdict, proposed: Verdict) => string) {}
 
-  /** Stages one changed record: `seq` is its position in the replay. */
-  add(iface: string, p: PlacedFlow, seq: number, current: Verdict, proposed: Verdict): void {
+  /** Stages one changed record (its place in replay order is its time, rank and seq). */
+  add(iface: string, p: PlacedFlow, current: Verdict, proposed: Verdict): void {
     const stage = this.stage ?? this.open()
     const f = p.flow
     let ifaceId = this.ifaceIds.get(iface)
@@ -109,7 +113,8 @@ export class ChangedFlows {
     text(f.dstaddr)
     number(f.dstport)
     number(this.pairOf(current, proposed))
-    number(seq)
+    number(p.rank)
+    number(p.seq)
     number(p.time)
     number(f.end ?? p.time)
     number(f.packets)
@@ -134,7 +139,7 @@ export class ChangedFlows {
       close = scratch.close
       const types = Object.fromEntries(COLUMNS.map((c) => [c, TYPES[c] ?? 'DOUBLE']))
       await db.run(
-        `CREATE TABLE changes AS SELECT ${KEY.join(', ')}, count(*) AS records, sum(packets) AS packets, sum(bytes) AS bytes, arg_min(time, seq) AS first, max(last) AS last, arg_min(recorded, seq) AS recorded, min(seq) AS seen FROM ${stagedTable(stage, types)} GROUP BY ${KEY.join(', ')}`,
+        `CREATE TABLE changes AS SELECT ${KEY.join(', ')}, count(*) AS records, sum(packets) AS packets, sum(bytes) AS bytes, min(time) AS first, max(last) AS last, arg_min(recorded, ${ORDER}) AS recorded, min(${ORDER}) AS seen FROM ${stagedTable(stage, types)} GROUP BY ${KEY.join(', ')}`,
       )
       const count = await db.runAndReadAll('SELECT count(*) FROM changes')
       return {

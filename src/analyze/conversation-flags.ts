@@ -20,11 +20,21 @@ const TRUE = 2
 /** Grow when the table is this full (linear probing keeps short runs below it). */
 const MAX_LOAD = 0.75
 
+/**
+ * Slots a table starts with, and the most `clear` keeps (a larger one goes back to the start): a
+ * replay clears it once per conversation group, so neither the clear nor a regrowth may cost more
+ * than the group's own conversations.
+ */
+const SMALL = 64
+const KEEP = 4096
+
 export class ConversationFlags {
-  #capacity = 1 << 10
+  #capacity = SMALL
   #keys = new Uint32Array(this.#capacity * 4)
   #states = new Uint8Array(this.#capacity)
   #size = 0
+  /** The slots in use (the first #size), which `clear` empties. */
+  #taken = new Int32Array(this.#capacity)
   readonly #other = new Map<string, boolean>()
   /** The key of the last get, so a set that follows it does not work it out again. */
   readonly #key = new Uint32Array(4)
@@ -35,6 +45,19 @@ export class ConversationFlags {
   /** Conversations seen. */
   get size(): number {
     return this.#size + this.#other.size
+  }
+
+  /** Forgets every conversation (a replay's next group of them). */
+  clear(): void {
+    if (this.#capacity > KEEP) {
+      this.#capacity = SMALL
+      this.#keys = new Uint32Array(this.#capacity * 4)
+      this.#states = new Uint8Array(this.#capacity)
+      this.#taken = new Int32Array(this.#capacity)
+    } else for (let i = 0; i < this.#size; i++) this.#states[this.#taken[i] ?? 0] = EMPTY
+    this.#size = 0
+    if (this.#other.size > 0) this.#other.clear()
+    this.#lastSlot = -1
   }
 
   /**
@@ -91,7 +114,7 @@ export class ConversationFlags {
         slot = this.#find()
       }
       this.#keys.set(this.#key, slot * 4)
-      this.#size++
+      this.#taken[this.#size++] = slot
     }
     this.#states[slot] = flag ? TRUE : FALSE
     this.#lastSlot = slot
@@ -141,6 +164,8 @@ export class ConversationFlags {
     this.#capacity = old * 2
     this.#keys = new Uint32Array(this.#capacity * 4)
     this.#states = new Uint8Array(this.#capacity)
+    this.#taken = new Int32Array(this.#capacity)
+    let moved = 0
     const saved = Uint32Array.from(this.#key)
     for (let slot = 0; slot < old; slot++) {
       const state = states[slot] ?? EMPTY
@@ -149,6 +174,7 @@ export class ConversationFlags {
       const to = this.#find()
       this.#keys.set(this.#key, to * 4)
       this.#states[to] = state
+      this.#taken[moved++] = to
     }
     this.#key.set(saved)
   }

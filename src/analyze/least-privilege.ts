@@ -3,6 +3,7 @@ import { ipv4Value } from '../core/address.js'
 import type { SecurityGroupRule } from '../core/network.js'
 import { portRanges, type SummaryLimits, summarizeAddresses } from './cidr-summary.js'
 import { PeerSet } from './peer-set.js'
+import { PortPeers } from './port-peers.js'
 
 /**
  * The narrowest rules that still carry what one rule carried: its peers summarised into a few
@@ -21,11 +22,8 @@ export interface RuleUsage {
   last: number
   /** Source addresses (inbound rule) or destinations (outbound), as PeerKeys (peerText: their text). */
   peers: PeerSet
-  /**
-   * protocol number → destination port (-1 for port-less protocols) → the peers that used it, as
-   * PeerKeys: a busy rule's (port, peer) pairs number millions, and a number is a third of a string.
-   */
-  protocols: Map<number, Map<number, PeerSet>>
+  /** protocol number → the (destination port, peer) pairs of its records. */
+  protocols: Map<number, PortPeers>
 }
 
 /** A peer address as a set member: an IPv4 address as its value (signed 32-bit), others as text. */
@@ -84,17 +82,12 @@ const NAMES: Record<number, 'tcp' | 'udp' | 'icmp' | 'icmpv6'> = {
 export function addTuple(usage: RuleUsage, protocol: number, port: number, peer: PeerKey): void {
   const key = typeof peer === 'string' ? peerKey(peer) : peer
   usage.peers.add(key)
-  let ports = usage.protocols.get(protocol)
-  if (ports === undefined) {
-    ports = new Map()
-    usage.protocols.set(protocol, ports)
+  let pairs = usage.protocols.get(protocol)
+  if (pairs === undefined) {
+    pairs = new PortPeers()
+    usage.protocols.set(protocol, pairs)
   }
-  let peers = ports.get(port)
-  if (peers === undefined) {
-    peers = new PeerSet()
-    ports.set(port, peers)
-  }
-  peers.add(key)
+  pairs.add(port, key)
 }
 
 type Shape = Pick<SecurityGroupRule, 'protocol' | 'ports' | 'icmpType' | 'icmpCode'>
@@ -114,15 +107,12 @@ export function leastPrivilege(
     return summarizeAddresses(peers, limits) ?? [rule.peer]
   }
   const shaped: { shape: Shape; peers: string[] }[] = []
-  const addPorts = (name: 'tcp' | 'udp', ports: Map<number, PeerSet>) => {
-    for (const range of portRanges(ports.keys(), limits.maxPortRanges)) {
+  const addPorts = (name: 'tcp' | 'udp', pairs: PortPeers) => {
+    for (const range of portRanges(pairs.ports(), limits.maxPortRanges)) {
       const [from, to] = range.includes('-') ? range.split('-').map(Number) : [Number(range), Number(range)]
-      const peers = [...ports]
-        .filter(([p]) => p >= (from ?? 0) && p <= (to ?? 65535))
-        .flatMap(([, set]) => [...set])
       shaped.push({
         shape: { protocol: name, ports: range, icmpType: -1, icmpCode: -1 },
-        peers: peersOf(peers),
+        peers: peersOf(pairs.peers(from ?? 0, to ?? 65535)),
       })
     }
   }
@@ -132,7 +122,7 @@ export function leastPrivilege(
       const name = NAMES[protocol]
       if (name === 'tcp' || name === 'udp') addPorts(name, ports)
       else {
-        const peers = [...ports.values()].flatMap((set) => [...set])
+        const peers = ports.peers()
         shaped.push({
           shape: { protocol: name ?? protocol, ports: null, icmpType: -1, icmpCode: -1 },
           peers: peersOf(peers),
@@ -142,12 +132,12 @@ export function leastPrivilege(
     const what = used.map(([p, ports]) => {
       const name = NAMES[p] ?? `protocol ${p}`
       return name === 'tcp' || name === 'udp'
-        ? `${name} ${portRanges(ports.keys(), limits.maxPortRanges).join(',')}`
+        ? `${name} ${portRanges(ports.ports(), limits.maxPortRanges).join(',')}`
         : name
     })
     narrower.push(`all traffic → ${what.join('; ')}`)
   } else if (rule.protocol === 'tcp' || rule.protocol === 'udp') {
-    const ports = usage.protocols.get(rule.protocol === 'tcp' ? 6 : 17) ?? new Map<number, PeerSet>()
+    const ports = usage.protocols.get(rule.protocol === 'tcp' ? 6 : 17) ?? new PortPeers()
     addPorts(rule.protocol, ports)
     const ranges = shaped.map((x) => x.shape.ports)
     if (!(ranges.length === 1 && ranges[0] === rule.ports))

@@ -3,7 +3,7 @@ import type { Connection, Database } from '@duckdb/node-bindings'
 import { makeScratchDir, removeScratchDir } from '../ops/scratch-dirs.js'
 import { ChunkCursor, castSql, kindOf } from '../read/chunk-cursor.js'
 import { type DuckdbBindings, duckdbBindings, sqlIdentifier, sqlString } from '../read/duckdb-connection.js'
-import { familyOf, objectSchema } from '../read/file-schema.js'
+import { type FileSchema, familyOf, objectSchema } from '../read/file-schema.js'
 import type { FlowRow, ParquetFiles } from '../read/index.js'
 import { describe, execute, timeRangeSql } from '../read/parquet-scan.js'
 import { inTimeRange } from '../read/record-cursor.js'
@@ -13,18 +13,21 @@ import { type Flow, flowMaker } from './flow.js'
 /**
  * Local Parquet files read by an analysis's own DuckDB query, with only the columns of the fields
  * it reads (the reader's scan takes them all), in one of two orders:
- * - `start`: sorted by DuckDB inside its scan of the files, so no record passes through JavaScript
- *   on its way to the sort (as it must for text files, replay-order.ts). Rows come by start, then
- *   in the order the reader reads them (file, then row in the file), within --since/--until (the
- *   reader's test, as SQL). DuckDB keeps to ANALYSIS_DUCKDB_MEMORY_LIMIT and spills beyond it.
+ * - `conversation`: sorted by DuckDB inside its scan of the files, so no record passes through
+ *   JavaScript on its way to the sort (as it must for text files, replay-order.ts). Rows come a
+ *   conversation group at a time (conversationGroup in rejudge.ts, worked out in SQL: every record
+ *   of a connection has the group of the others), each group by start, then in the order the
+ *   reader reads them (file, then row in the file), within --since/--until (the reader's test, as
+ *   SQL). DuckDB keeps to ANALYSIS_DUCKDB_MEMORY_LIMIT and spills beyond it.
  * - `read`: the reader's own order (file, then row), within --since/--until tested as the reader
  *   tests it.
  * Rows are counted in the read's stats as the reader counts them.
  *
- * Null, and nothing counted, when the files cannot be read so: for `start`, a start or end column
- * that is not a number (the sort would not be the order of the values JavaScript reads), start-ms
- * (a finer start than the column) or a field in `refuse`; for both, files DuckDB cannot open (the
- * reader then reads and reports them).
+ * Null, and nothing counted, when the files cannot be read so: for `conversation`, a start or end
+ * column that is not a number (the sort would not be the order of the values JavaScript reads),
+ * a protocol or port column that is not an integer (SQL could group differently spelled equal
+ * values apart), start-ms (a finer start than the column) or a field in `refuse`; for both, files
+ * DuckDB cannot open (the reader then reads and reports them).
  */
 export interface OwnScan {
   /** Rows the files hold (before since/until): at least as many as `batches` yields. */
@@ -33,18 +36,23 @@ export interface OwnScan {
   batches(): AsyncGenerator<FlowRow[]>
   /** The same, each row made a Flow (toFlow's) straight from DuckDB's chunk, no row object between. */
   flows(): AsyncGenerator<Flow[]>
+  /**
+   * In conversation order: the Flows of a chunk, with each one's conversation group and its place
+   * in the reader's order (file index · 2^32 + row in the file).
+   */
+  conversations(): AsyncGenerator<{ flows: Flow[]; groups: number[]; seqs: number[] }>
   close(): void
 }
 
 /** How often DuckDB's progress is passed to the read's progress bar (ms). */
 const PROGRESS_EVERY = 200
 
-export function parquetInStartOrder(
+export function parquetInConversationOrder(
   parquet: ParquetFiles,
   fields: ReadonlySet<string>,
   refuse: readonly string[],
 ): Promise<OwnScan | null> {
-  return ownScan(parquet, fields, 'start', refuse)
+  return ownScan(parquet, fields, 'conversation', refuse)
 }
 
 export function parquetInReadOrder(
@@ -57,7 +65,7 @@ export function parquetInReadOrder(
 async function ownScan(
   parquet: ParquetFiles,
   fields: ReadonlySet<string>,
-  order: 'start' | 'read',
+  order: 'conversation' | 'read',
   refuse: readonly string[],
 ): Promise<OwnScan | null> {
   const duckdb = duckdbBindings()
@@ -100,9 +108,14 @@ async function ownScan(
     const { start, end } = full
     const number = (c: number) => c >= 0 && c < names.length && kinds[c] !== 'text'
     const absent = (c: number) => c < 0 || c >= names.length
+    const group = order === 'conversation' ? groupSql(names, kinds, full) : null
     if (
-      order === 'start' &&
-      (!number(start) || !(number(end) || absent(end)) || own('start-ms') || refuse.some(own))
+      order === 'conversation' &&
+      (group === null ||
+        !number(start) ||
+        !(number(end) || absent(end)) ||
+        own('start-ms') ||
+        refuse.some(own))
     ) {
       close()
       return null
@@ -119,11 +132,16 @@ async function ownScan(
     const until = parquet.options.until ?? Number.POSITIVE_INFINITY
     const timed = Number.isFinite(since) || Number.isFinite(until)
     const cast = kept.map((c) => castSql(c.name, c.type)).join(', ')
+    // The group and read position follow the kept columns (the cursor reads them by number).
+    const groupColumn = kept.length
+    const seqColumn = kept.length + 1
     const sql =
-      order === 'start'
-        ? `SELECT ${cast} FROM ${source}
+      order === 'conversation'
+        ? `SELECT ${cast}, ${group} AS flowlog_group,
+            CAST(file_index AS DOUBLE) * 4294967296 + file_row_number AS flowlog_seq
+          FROM ${source}
           ${timed ? `WHERE ${timeRangeSql(names, full, since, until)}` : ''}
-          ORDER BY ${sqlIdentifier(names[start]!)}, file_index, file_row_number`
+          ORDER BY flowlog_group, ${sqlIdentifier(names[start]!)}, file_index, file_row_number`
         : `SELECT ${cast} FROM ${source}`
     // In read order the time range is tested on each row, as the reader tests it.
     const test = order === 'read' && timed
@@ -134,17 +152,18 @@ async function ownScan(
       const result = await execute(duckdb, db, sql, true)
       return { result, first: await duckdb.fetch_chunk(result) }
     }
-    const opened = await (order === 'start' ? sorting(duckdb, db, parquet, run) : run()).catch(() => null)
+    const opened = await (order === 'conversation' ? sorting(duckdb, db, parquet, run) : run()).catch(
+      () => null,
+    )
     if (opened === null) {
       close()
       return null
     }
     const stats = parquet.begin()
-    const cursor = new ChunkCursor(
-      duckdb,
-      schema,
-      kept.map((c) => kindOf(c.type)),
-    )
+    const cursor = new ChunkCursor(duckdb, schema, [
+      ...kept.map((c) => kindOf(c.type)),
+      ...(order === 'conversation' ? (['double', 'double'] as const) : []),
+    ])
     const progress = streamProgress(duckdb, db, parquet)
     // Field name → the column a row takes it from (toRow: the last column that carries it).
     const fieldColumns = new Map<string, number>()
@@ -190,16 +209,58 @@ async function ownScan(
       }
       progress?.(stats.rows, true)
     }
+    async function* conversations(): AsyncGenerator<{ flows: Flow[]; groups: number[]; seqs: number[] }> {
+      let groups: number[] = []
+      let seqs: number[] = []
+      const make = () => {
+        groups.push(cursor.number(groupColumn) ?? 0)
+        seqs.push(cursor.number(seqColumn) ?? 0)
+        return makeFlow(cursor)
+      }
+      for await (const flows of records(make)) {
+        yield { flows, groups, seqs }
+        groups = []
+        seqs = []
+      }
+    }
     return {
       total,
       batches: () => records(() => cursor.toRow()),
       flows: () => records(() => makeFlow(cursor)),
+      conversations,
       close,
     }
   } catch (error) {
     close()
     throw error
   }
+}
+
+/**
+ * conversationGroup (rejudge.ts) as SQL over the files' columns, each field taken as flowMaker
+ * takes it (the first of its names with a value); null when the protocol is missing or it or a
+ * port column is not an integer column (a text '080' and 80 are one port to JavaScript).
+ */
+function groupSql(names: readonly string[], kinds: readonly string[], full: FileSchema): string | null {
+  // Field name → the column a row takes it from (toRow: the last column that carries it).
+  const columnOf = new Map<string, number>()
+  for (let c = 0; c < names.length; c++) for (const name of full.rowNames[c] ?? []) columnOf.set(name, c)
+  const field = (...fieldNames: string[]): string | null => {
+    const columns = fieldNames.flatMap((n) => {
+      const c = columnOf.get(n)
+      return c === undefined ? [] : [c]
+    })
+    if (columns.some((c) => kinds[c] !== 'integer' && kinds[c] !== 'bigint')) return null
+    return `CAST(coalesce(${[...columns.map((c) => sqlIdentifier(names[c]!)), '0'].join(', ')}) AS DOUBLE)`
+  }
+  if (!columnOf.has('protocol')) return null
+  const protocol = field('protocol')
+  const src = field('srcport', 'src_port')
+  const dst = field('dstport', 'dst_port')
+  if (protocol === null || src === null || dst === null) return null
+  return `CASE WHEN ${protocol} IN (6, 17)
+      THEN (${protocol} * 65536 + least(${src}, ${dst})) * 65536 + greatest(${src}, ${dst})
+      ELSE ${protocol} * 4294967296 END`
 }
 
 /** The rows of the files, from their footers. */

@@ -1,74 +1,64 @@
+import { IntegerSet } from './integer-set.js'
+import { peerText } from './least-privilege.js'
+
 /**
- * The set of peers a rule carried (least-privilege.ts): a busy rule sees millions of addresses, and
- * a JavaScript Set of them costs a heap number for most IPv4 values (above 2^30) and a rehash of
- * everything as it grows. IPv4 peers (PeerKeys that are numbers) live in an open-addressing table
- * of doubles, NaN for empty, one probe a lookup; the rest in a Set. Iterates IPv4 peers in the
- * order they were added, then the others.
+ * The set of peers a rule carried (least-privilege.ts), as PeerKeys: IPv4 peers (numbers, signed
+ * 32-bit) in an IntegerSet, the rest in a Set. Iterates IPv4 peers in the order they were added,
+ * then the others.
  */
 export class PeerSet implements Iterable<number | string> {
-  #table = new Float64Array(16).fill(Number.NaN)
-  /** The IPv4 peers in the order they were added (iteration). */
-  #values = new Int32Array(16)
-  #count = 0
+  readonly #v4 = new IntegerSet()
   readonly #other = new Set<string>()
 
   get size(): number {
-    return this.#count + this.#other.size
+    return this.#v4.size + this.#other.size
   }
 
   add(key: number | string): this {
-    if (typeof key === 'string') {
-      this.#other.add(key)
-      return this
-    }
-    const slot = this.#slotOf(key)
-    if (this.#table[slot] === key) return this
-    this.#table[slot] = key
-    if (this.#count === this.#values.length) {
-      const values = new Int32Array(this.#count * 2)
-      values.set(this.#values)
-      this.#values = values
-    }
-    this.#values[this.#count++] = key
-    if (this.#count * 4 > this.#table.length * 3) this.#grow()
+    if (typeof key === 'string') this.#other.add(key)
+    else this.#v4.add(key >>> 0)
     return this
   }
 
   has(key: number | string): boolean {
-    if (typeof key === 'string') return this.#other.has(key)
-    return this.#table[this.#slotOf(key)] === key
+    return typeof key === 'string' ? this.#other.has(key) : this.#v4.has(key >>> 0)
   }
 
   *[Symbol.iterator](): IterableIterator<number | string> {
-    for (let i = 0; i < this.#count; i++) yield this.#values[i] ?? 0
+    for (const v of this.#v4) yield v | 0
     yield* this.#other
   }
 
-  /** The slot of `key`, or the empty one where it belongs (linear probing). */
-  #slotOf(key: number): number {
-    const table = this.#table
-    const mask = table.length - 1
-    let slot = mix(key) & mask
-    for (;;) {
-      const at = table[slot] ?? Number.NaN
-      if (at === key || Number.isNaN(at)) return slot
-      slot = (slot + 1) & mask
+  /**
+   * The peers as text, sorted as strings sort (what `[...set].map(peerText).sort()` gives): an
+   * audit lists every peer of a rule, hundreds of thousands, and comparing their text costs a
+   * second. Dotted quads sort as strings do when each octet is replaced by its text's rank among
+   * the 256 octets' texts ('.' sorts before every digit, so a shorter octet that is a prefix of a
+   * longer one comes first either way): all-IPv4 sets sort as those numbers.
+   */
+  sortedTexts(): string[] {
+    if (this.#other.size > 0) return [...this].map(peerText).sort()
+    const keys = new Uint32Array(this.#v4.size)
+    for (let i = 0; i < keys.length; i++) {
+      const v = this.#v4.at(i)
+      keys[i] =
+        (((OCTET_RANK[v >>> 24] ?? 0) << 24) |
+          ((OCTET_RANK[(v >>> 16) & 255] ?? 0) << 16) |
+          ((OCTET_RANK[(v >>> 8) & 255] ?? 0) << 8) |
+          (OCTET_RANK[v & 255] ?? 0)) >>>
+        0
     }
-  }
-
-  #grow(): void {
-    this.#table = new Float64Array(this.#table.length * 2).fill(Number.NaN)
-    for (let i = 0; i < this.#count; i++) {
-      const key = this.#values[i] ?? 0
-      this.#table[this.#slotOf(key)] = key
+    keys.sort()
+    const texts = new Array<string>(keys.length)
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] ?? 0
+      texts[i] =
+        `${OCTET_BY_RANK[k >>> 24]}.${OCTET_BY_RANK[(k >>> 16) & 255]}.${OCTET_BY_RANK[(k >>> 8) & 255]}.${OCTET_BY_RANK[k & 255]}`
     }
+    return texts
   }
 }
 
-/** Murmur3's finaliser: IPv4 peers of one network differ in their low bits only. */
-function mix(key: number): number {
-  let h = key | 0
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
-  return (h ^ (h >>> 16)) >>> 0
-}
+/** The octets' texts in string order, and each octet's rank in it. */
+const OCTET_BY_RANK = Array.from({ length: 256 }, (_, i) => String(i)).sort()
+const OCTET_RANK = Uint8Array.from({ length: 256 }, (_, i) => OCTET_BY_RANK.indexOf(String(i)))

@@ -3,16 +3,13 @@ import type { Direction } from '../core/verdict.js'
 
 /**
  * The end-of-record touches a replay still has ahead (rejudge.ts), taken in (time, record order),
- * which replays them exactly as a sort of all of them would. Touches are pushed in record order,
- * so the touches of one time are a queue: each distinct time has one, and only the distinct times
- * are kept in order (a small heap: records end within seconds or minutes of each other), which
- * makes a push or a pop constant work whatever the number of touches waiting.
+ * which replays them exactly as a sort of all of them would. A replay goes a conversation group at
+ * a time and clears them between groups, so few wait at once: one binary heap of them, keyed by
+ * time and then the order they were pushed in (records' order).
  *
- * A touch keeps a copy of the packet its record stood for, not the record: records wait here for
- * seconds (a record's end), and a heap of record objects would keep millions of them alive long
- * enough to reach V8's old generation, to be collected there at far greater cost. Typed arrays
- * hold the copies; nothing is allocated a touch. Each touch carries a mask of the replays it is
- * for (a what-if replays two policies in step, and one record's touch serves both).
+ * A touch keeps a copy of the packet its record stood for, not the record: typed arrays hold the
+ * copies, and nothing is allocated a touch. Each touch carries a mask of the replays it is for
+ * (a what-if replays two policies in step, and one record's touch serves both).
  */
 
 // The fields of a slot, in one Float64Array (a uint32 address word is exact in a double).
@@ -32,28 +29,21 @@ const ICMP_ID = 18
 const FRAGMENT = 19
 const FRAGMENT_ID = 20
 const MASK = 21
-const STRIDE = 22
+const TIME = 22
+/** The push's number: ties on time come out in push order. */
+const ORDER = 23
+const STRIDE = 24
 
 export class PendingTouches {
   #slots = new Float64Array(64 * STRIDE)
-  /** The touch after each slot's in its time's queue (-1: none). */
-  #nextOfSlot = new Int32Array(64)
-  /** Slots free for reuse; every slot below #used that is not queued is here. */
+  /** Slots free for reuse; every slot below #used that is not in the heap is here. */
   #free = new Int32Array(64)
   #freeCount = 0
   #used = 0
+  /** The waiting touches' slots, a min-heap by (time, order). */
+  #heap = new Int32Array(64)
   #size = 0
-
-  /** Per queue (one per distinct time waiting): its time, first and last slot. */
-  #queueTime = new Float64Array(16)
-  #head = new Int32Array(16)
-  #tail = new Int32Array(16)
-  #freeQueues: number[] = []
-  #queues = 0
-  readonly #queueOf = new Map<number, number>()
-  /** The queues by time: a min-heap of queue numbers. */
-  #heap = new Int32Array(16)
-  #heapSize = 0
+  #pushes = 0
 
   get size(): number {
     return this.#size
@@ -61,7 +51,9 @@ export class PendingTouches {
 
   /** The time of the earliest touch (+Infinity when there is none). */
   get nextTime(): number {
-    return this.#heapSize === 0 ? Number.POSITIVE_INFINITY : (this.#queueTime[this.#heap[0] ?? 0] ?? 0)
+    return this.#size === 0
+      ? Number.POSITIVE_INFINITY
+      : (this.#slots[(this.#heap[0] ?? 0) * STRIDE + TIME] ?? 0)
   }
 
   /**
@@ -90,14 +82,19 @@ export class PendingTouches {
     s[at + FRAGMENT] = view.fragment
     s[at + FRAGMENT_ID] = view.fragmentId
     s[at + MASK] = mask
-    this.#nextOfSlot[slot] = -1
-    let queue = this.#queueOf.get(time)
-    if (queue === undefined) {
-      queue = this.#newQueue(time)
-      this.#head[queue] = slot
-    } else this.#nextOfSlot[this.#tail[queue] ?? 0] = slot
-    this.#tail[queue] = slot
-    this.#size++
+    s[at + TIME] = time
+    s[at + ORDER] = this.#pushes++
+    if (this.#size === this.#heap.length) this.#heap = grown(this.#heap)
+    const heap = this.#heap
+    let i = this.#size++
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      const above = heap[parent] ?? 0
+      if (!this.#before(slot, above)) break
+      heap[i] = above
+      i = parent
+    }
+    heap[i] = slot
   }
 
   /**
@@ -105,13 +102,24 @@ export class PendingTouches {
    * interface, direction and mask. Only when size > 0.
    */
   pop(view: PacketView, into: { iface: number; direction: Direction; mask: number }): number {
-    const queue = this.#heap[0] ?? 0
-    const time = this.#queueTime[queue] ?? 0
-    const top = this.#head[queue] ?? 0
-    const next = this.#nextOfSlot[top] ?? -1
-    if (next < 0) this.#dropEarliestQueue()
-    else this.#head[queue] = next
-    this.#size--
+    const heap = this.#heap
+    const top = heap[0] ?? 0
+    const n = --this.#size
+    if (n > 0) {
+      // The last touch sinks from the root to its place.
+      const last = heap[n] ?? 0
+      let i = 0
+      for (;;) {
+        let child = 2 * i + 1
+        if (child >= n) break
+        const right = child + 1
+        if (right < n && this.#before(heap[right] ?? 0, heap[child] ?? 0)) child = right
+        if (!this.#before(heap[child] ?? 0, last)) break
+        heap[i] = heap[child] ?? 0
+        i = child
+      }
+      heap[i] = last
+    }
     const s = this.#slots
     const at = top * STRIDE
     into.iface = s[at + IFACE] ?? 0
@@ -134,60 +142,22 @@ export class PendingTouches {
     view.fragmentId = s[at + FRAGMENT_ID] ?? 0
     if (this.#freeCount === this.#free.length) this.#free = grown(this.#free)
     this.#free[this.#freeCount++] = top
-    return time
+    return s[at + TIME] ?? 0
   }
 
-  /** A queue for a time not waiting yet, placed in the heap of times. */
-  #newQueue(time: number): number {
-    let queue = this.#freeQueues.pop()
-    if (queue === undefined) {
-      queue = this.#queues++
-      if (queue === this.#queueTime.length) {
-        this.#queueTime = grown(this.#queueTime)
-        this.#head = grown(this.#head)
-        this.#tail = grown(this.#tail)
-      }
-    }
-    this.#queueTime[queue] = time
-    this.#queueOf.set(time, queue)
-    if (this.#heapSize === this.#heap.length) this.#heap = grown(this.#heap)
-    const heap = this.#heap
-    const times = this.#queueTime
-    let i = this.#heapSize++
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      const above = heap[parent] ?? 0
-      if (!(time < (times[above] ?? 0))) break
-      heap[i] = above
-      i = parent
-    }
-    heap[i] = queue
-    return queue
+  /** Drops every touch waiting (a replay's next conversation group, whose touches are its own). */
+  clear(): void {
+    this.#freeCount = 0
+    this.#used = 0
+    this.#size = 0
   }
 
-  /** Removes the earliest time's queue, now empty, from the heap. */
-  #dropEarliestQueue(): void {
-    const heap = this.#heap
-    const times = this.#queueTime
-    const queue = heap[0] ?? 0
-    this.#queueOf.delete(times[queue] ?? 0)
-    this.#freeQueues.push(queue)
-    const n = --this.#heapSize
-    if (n === 0) return
-    // The last queue sinks from the root to its place.
-    const last = heap[n] ?? 0
-    const lastTime = times[last] ?? 0
-    let i = 0
-    for (;;) {
-      let child = 2 * i + 1
-      if (child >= n) break
-      const r = child + 1
-      if (r < n && (times[heap[r] ?? 0] ?? 0) < (times[heap[child] ?? 0] ?? 0)) child = r
-      if (!((times[heap[child] ?? 0] ?? 0) < lastTime)) break
-      heap[i] = heap[child] ?? 0
-      i = child
-    }
-    heap[i] = last
+  /** Whether slot a's touch comes before slot b's: by time, then push order. */
+  #before(a: number, b: number): boolean {
+    const s = this.#slots
+    const ta = s[a * STRIDE + TIME] ?? 0
+    const tb = s[b * STRIDE + TIME] ?? 0
+    return ta < tb || (ta === tb && (s[a * STRIDE + ORDER] ?? 0) < (s[b * STRIDE + ORDER] ?? 0))
   }
 
   #allocate(): number {
@@ -196,7 +166,6 @@ export class PendingTouches {
       const slots = new Float64Array(this.#slots.length * 2)
       slots.set(this.#slots)
       this.#slots = slots
-      this.#nextOfSlot = grown(this.#nextOfSlot)
     }
     return this.#used++
   }

@@ -28,7 +28,7 @@ const at = (spec: RowSpec): FlowRow => row({ iface: 'eni-web', ...spec })
 function replay(rows: FlowRow[]): (string | number)[] {
   const flows = rows.map(toFlow)
   const placement = placeFlows(flows, network, policy)
-  const causes = judgeAll(placement, policy, 1000)
+  const causes = judgeAll(placement, policy)
   const byFlow = new Map(placement.placed.map((p, i) => [p.flow, causes[i] ?? 0]))
   return flows.map((f) => {
     const cause = byFlow.get(f)

@@ -31,6 +31,31 @@ export interface PlacedFlow {
   rank: number
   /** Source and destination address words, parsed once. */
   words: Uint32Array
+  /** Its conversation group (conversationGroup): a replay may go a group at a time. */
+  group: number
+  /** Its place in the order the records were read: replay order is (time, rank, seq). */
+  seq: number
+}
+
+/**
+ * The conversation group of a record: every record a connection or a what-if conversation could
+ * share (same protocol, the same two ports either way round) has the same one, so a replay that
+ * takes the groups one at a time judges each record as a replay of all of them would (Replay).
+ * TCP and UDP are grouped by their pair of ports, which spreads a day's connections over many
+ * small groups; other protocols, keyed by addresses and ICMP ids, are one group each. A number
+ * (exact below 2^53): the same formula in SQL groups Parquet files in DuckDB (parquet-own-scan.ts).
+ */
+export function conversationGroup(flow: Flow): number {
+  const protocol = flow.protocol ?? 0
+  if (protocol !== 6 && protocol !== 17) return protocol * 4294967296
+  const src = flow.srcport ?? 0
+  const dst = flow.dstport ?? 0
+  return (protocol * 65536 + Math.min(src, dst)) * 65536 + Math.max(src, dst)
+}
+
+/** Replay order, as a comparison: by start time, then rank (opener first), then read order. */
+export function replayOrderOf(a: { time: number; rank: number; seq: number }, b: typeof a): number {
+  return a.time - b.time || a.rank - b.rank || a.seq - b.seq
 }
 
 export interface Placement {
@@ -51,9 +76,9 @@ const SYN_ACK = 0x12
  * then the one credited, as a person reading the config would expect).
  */
 function rankOf(
-  p: Omit<PlacedFlow, 'rank'>,
+  p: PlacedFlow,
   ruleDirection: ReadonlyMap<string, string>,
-  allowedAsNew: (p: Omit<PlacedFlow, 'rank'>) => boolean,
+  allowedAsNew: (p: PlacedFlow) => boolean,
 ): number {
   const flow = p.flow
   if (flow.protocol === 6 && flow.tcpFlags !== null) {
@@ -79,7 +104,7 @@ export class FlowPlacer {
   readonly skipped = { unknownInterface: 0, noTime: 0, noAddresses: 0 }
   readonly #view = new PacketView()
   readonly #ruleDirection = new Map<string, string>()
-  readonly #allowedAsNew: (p: Omit<PlacedFlow, 'rank'>) => boolean
+  readonly #allowedAsNew: (p: PlacedFlow) => boolean
 
   constructor(network: NetworkConfig, policy: CompiledPolicy) {
     const index = indexInterfaces(network)
@@ -116,6 +141,8 @@ export class FlowPlacer {
       time: flow.start,
       rank: 0,
       words,
+      group: conversationGroup(flow),
+      seq: 0,
     }
     placed.rank = rankOf(placed, this.#ruleDirection, this.#allowedAsNew)
     return placed
@@ -126,9 +153,14 @@ export class FlowPlacer {
 export function placeFlows(flows: Iterable<Flow>, network: NetworkConfig, policy: CompiledPolicy): Placement {
   const placer = new FlowPlacer(network, policy)
   const placed: PlacedFlow[] = []
+  let seq = 0
   for (const flow of flows) {
     const p = placer.place(flow)
-    if (p !== null) placed.push(p)
+    if (p !== null) {
+      p.seq = seq
+      placed.push(p)
+    }
+    seq++
   }
   // Array.prototype.sort is stable: equal records keep the order they were read in.
   placed.sort(replayOrder)
@@ -157,11 +189,10 @@ export const PROGRESS_STEP = 1 << 16
 export function judgeAll(
   placement: Placement,
   policy: CompiledPolicy,
-  capacity: number,
   onProgress?: JudgeProgress,
 ): Int32Array {
   const { placed, index } = placement
-  const replay = new Replay(index, [{ policy, capacity }])
+  const replay = new Replay(index, [policy])
   const causes = new Int32Array(placed.length)
   placed.forEach((p, i) => {
     causes[i] = replay.judge(p)
@@ -172,18 +203,20 @@ export function judgeAll(
   return causes
 }
 
-/** One policy a Replay judges by, with the bound of its connection table. */
-export interface ReplayedPolicy {
-  policy: CompiledPolicy
-  capacity: number
-}
-
 /**
  * Replays of one or more policies, fed the placed records in replay order one at a time (judgeAll,
  * or a stream sorted by DuckDB): each policy has its own connection table, and they share the
  * record's packet and the end-of-record touches still ahead, never the records behind. The
  * touches replay exactly as a sort of all of them by (time, record order) would: a touch is later
  * than its own record, so it is always waiting before any record it must precede.
+ *
+ * The tables remember every connection (ConnectionTracker's `remember`): a record is judged by
+ * the records and touches of its own connection alone, never by how full a table is. A live host's
+ * table is bounded, and a full one leaves new connections untracked; but a VPC's day of records is
+ * not one host's table, and a verdict that depended on unrelated traffic elsewhere would be an
+ * artefact of the replay. So the records may come a conversation group at a time (replay-order.ts:
+ * every record of a connection in one group, in replay order within it), with `clear` between
+ * groups, and each is judged exactly as in one replay of all of them in time order.
  */
 export class Replay {
   /** The cause of each policy for the last record judged (judge returns the first's). */
@@ -195,21 +228,20 @@ export class Replay {
   /** Where a popped touch's interface, direction and replays go. */
   readonly #touched = { iface: 0, direction: DIRECTION.UNKNOWN as Direction, mask: 0 }
 
-  /**
-   * Each table is bounded by the config's capacity alone, never by how many records will come:
-   * its size decides where entries land and which closed ones are reused, so a bound taken from
-   * the input would let the same records judge differently read as text (counted before the
-   * replay) and as Parquet (streamed from DuckDB's sort). It is allocated at that size at once
-   * (growing moves every entry, and drops the tombstones that tell a late packet of a closed
-   * connection apart); only the pages entries land in are ever touched.
-   */
-  constructor(index: InterfaceIndex, policies: readonly ReplayedPolicy[]) {
+  constructor(index: InterfaceIndex, policies: readonly CompiledPolicy[]) {
     if (policies.length < 1 || policies.length > 30) throw new Error('a replay judges by 1 to 30 policies')
     this.#index = index
-    this.#trackers = policies.map(
-      (p) => new ConnectionTracker(p.policy, Math.max(16, p.capacity), { fullSize: true }),
-    )
+    this.#trackers = policies.map((policy) => new ConnectionTracker(policy, 0, { remember: true }))
     this.causes = new Int32Array(policies.length)
+  }
+
+  /**
+   * Forgets every connection and the touches still ahead: the next records are another group's.
+   * (The touches dropped could only have touched the connections forgotten.)
+   */
+  clear(): void {
+    for (const tracker of this.#trackers) tracker.clear()
+    this.#touches.clear()
   }
 
   /** The cause of the next record in replay order under the first policy (see judgeAll); all in `causes`. */

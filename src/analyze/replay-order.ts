@@ -12,23 +12,27 @@ import { StagingFile } from '../sql/staging-file.js'
 import { ANALYSIS_FIELDS, cursorFlowMaker, type Flow, isTraffic, toFlow } from './flow.js'
 import type { FlowRows } from './flow-row.js'
 import { parseWords } from './flow-view.js'
-import { type OwnScan, parquetInStartOrder } from './parquet-own-scan.js'
+import { type OwnScan, parquetInConversationOrder } from './parquet-own-scan.js'
 import { FlowPlacer, type PlacedFlow, type Placement } from './rejudge.js'
 import { scratchSettings, stagedTable, withSortProgress } from './scratch-duckdb.js'
 
 /**
- * The records of an audit or a what-if in replay order, with memory bounded whatever their number.
- * A replay needs every record sorted by start time (then rank, then read order: rejudge.ts), and
- * files are not in that order. Holding them all in JavaScript costs hundreds of bytes a record, so
- * DuckDB sorts them (spilling beyond its memory limit) and the sorted records stream back in
- * chunks; the replay keeps only its connection table. Two ways:
- * - local Parquet files are sorted by start inside DuckDB's own scan of them
- *   (parquet-in-order.ts); each record is placed and ranked as it comes back, and the records of
- *   one start time (a second's worth, at most) are put in rank order before they go on;
+ * The records of an audit or a what-if in replay order, a conversation group at a time, with
+ * memory bounded whatever their number. A replay needs the records of each connection sorted by
+ * start time (then rank, then read order: rejudge.ts), and files are not in that order. Holding
+ * them all in JavaScript costs hundreds of bytes a record, so DuckDB sorts them by conversation
+ * group (conversationGroup), then in replay order (spilling beyond its memory limit), and the
+ * sorted records stream back in chunks; the replay keeps only the connections of one group. Two
+ * ways:
+ * - local Parquet files are sorted inside DuckDB's own scan of them (parquet-own-scan.ts), the
+ *   group worked out in SQL; each record is placed and ranked as it comes back, and the records of
+ *   one group and start time are put in rank order before they go on;
  * - any other source is read by flowlog's reader, each placed record written as one tab-separated
- *   line (the fields the analyses read, its interface, direction, rank and read order), and DuckDB
- *   sorts that file.
- * Both give exactly the order of an in-memory sort: by start, rank, then read order.
+ *   line (the fields the analyses read, its interface, direction, rank, group and read order), and
+ *   DuckDB sorts that file.
+ * Within a group, both give exactly the order of an in-memory sort: by start, rank, then read
+ * order. A consumer whose output depends on the order of records across groups orders by
+ * (time, rank, seq) itself (replayOrderOf).
  *
  *   const source = await replaySource(reader, network, policy)
  *   try { for await (const batch of source.batches()) for (const p of batch) ... } finally { source.close() }
@@ -67,15 +71,17 @@ export async function replaySource(
 ): Promise<ReplaySource> {
   if ('parquetFiles' in rows) {
     const parquet = await rows.parquetFiles()
-    const ordered = parquet === null ? null : await parquetInStartOrder(parquet, ANALYSIS_FIELDS, ['rule-id'])
+    const ordered =
+      parquet === null ? null : await parquetInConversationOrder(parquet, ANALYSIS_FIELDS, ['rule-id'])
     if (ordered !== null) return placedInOrder(ordered, network, policy)
   }
   return stageForReplay(rows, network, policy, options)
 }
 
 /**
- * Records sorted by start (then read order) placed as they come: the placed records of one start
- * time wait until the next time comes, then go on in rank order (a stable sort keeps read order).
+ * Records sorted by group, start, then read order, placed as they come: the placed records of one
+ * group and start time wait until the next comes, then go on in rank order (a stable sort keeps
+ * read order).
  */
 function placedInOrder(ordered: OwnScan, network: NetworkConfig, policy: CompiledPolicy): ReplaySource {
   const placer = new FlowPlacer(network, policy)
@@ -83,6 +89,7 @@ function placedInOrder(ordered: OwnScan, network: NetworkConfig, policy: Compile
   let placed = 0
   async function* batches(): AsyncIterable<PlacedFlow[]> {
     let time = Number.NEGATIVE_INFINITY
+    let group = Number.NaN
     let ties: PlacedFlow[] = []
     let out: PlacedFlow[] = []
     const release = () => {
@@ -90,14 +97,21 @@ function placedInOrder(ordered: OwnScan, network: NetworkConfig, policy: Compile
       for (const p of ties) out.push(p)
       ties = []
     }
-    for await (const flows of ordered.flows()) {
-      for (const flow of flows) {
+    for await (const { flows, groups, seqs } of ordered.conversations()) {
+      for (let i = 0; i < flows.length; i++) {
+        const flow = flows[i] as Flow
         if (!isTraffic(flow)) continue
         records++
         const p = placer.place(flow)
         if (p === null) continue
         placed++
-        if (p.time !== time) {
+        p.group = groups[i] ?? 0
+        p.seq = seqs[i] ?? 0
+        if (p.group !== group) {
+          release()
+          group = p.group
+          time = p.time
+        } else if (p.time !== time) {
           if (p.time < time) throw new Error(`replay order: a record of ${p.time} came after ${time}`)
           release()
           time = p.time
@@ -149,7 +163,7 @@ const NUMBER_COLUMNS = [
   'end',
   'tcp_flags',
 ] as const
-const PLACE_COLUMNS = ['iface', 'place_direction', 'rank', 'seq'] as const
+const PLACE_COLUMNS = ['iface', 'place_direction', 'rank', 'seq', 'group'] as const
 
 export async function stageForReplay(
   rows: FlowRows,
@@ -208,6 +222,7 @@ export async function stageForReplay(
       put(p.direction)
       put(p.rank)
       put(stage.rows)
+      put(p.group)
       stage.endRow()
     }
     if ('scan' in rows) {
@@ -235,7 +250,7 @@ export async function stageForReplay(
     const types = Object.fromEntries(
       columns.map((c) => [c, (TEXT_COLUMNS as readonly string[]).includes(c) ? 'VARCHAR' : 'DOUBLE']),
     )
-    const sql = `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${stagedTable(stage, types)} ORDER BY start, rank, seq`
+    const sql = `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${stagedTable(stage, types)} ORDER BY "group", start, rank, seq`
     const sorting = db
     const placed = stage.rows
     return {
@@ -420,5 +435,7 @@ function placedOf(
     time: flow.start,
     rank: number(18, row) ?? 0,
     words,
+    seq: number(19, row) ?? 0,
+    group: number(20, row) ?? 0,
   }
 }

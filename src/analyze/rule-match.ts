@@ -41,15 +41,6 @@ export class RuleMatcher {
     flow: Flow,
     words: Uint32Array | null = null,
   ): boolean {
-    const compiled = this.#compiled.get(rule) ?? this.#compile(rule)
-    const protocol = compiled.protocol
-    if (protocol !== -1) {
-      if (flow.protocol !== protocol) return false
-      if (protocol === 6 || protocol === 17) {
-        const port = flow.dstport ?? 0
-        if (port < compiled.from || port > compiled.to) return false
-      }
-    }
     const peer = RuleMatcher.peerOf(flow, direction)
     if (peer === null) return false
     let address: Uint32Array = this.#scratch
@@ -59,12 +50,33 @@ export class RuleMatcher {
       offset = direction === 'inbound' ? 0 : 4
     } else if (!parseAddress(peer, this.#scratch)) return false
     // The family as the record writes it (::ffff:a.b.c.d is written as IPv6).
-    const v4 = !peer.includes(':')
-    const { cidrs, families } = compiled
-    for (let i = 0; i < cidrs.length; i++) {
-      if (families[i] === v4 && cidrContains(cidrs[i] as Cidr, address, offset)) return true
+    return matchesCompiled(
+      this.#compiled.get(rule) ?? this.#compile(rule),
+      flow,
+      address,
+      offset,
+      !peer.includes(':'),
+    )
+  }
+
+  /**
+   * Whether any of `rules` allows a record (its addresses parsed: parseWords), the rules worked out
+   * once: for a test run on every record (audit's platform services).
+   */
+  anyOf(
+    rules: readonly SecurityGroupRule[],
+    direction: 'inbound' | 'outbound',
+  ): (flow: Flow, words: Uint32Array) => boolean {
+    const compiled = rules.map((rule) => this.#compiled.get(rule) ?? this.#compile(rule))
+    const offset = direction === 'inbound' ? 0 : 4
+    return (flow, words) => {
+      const peer = RuleMatcher.peerOf(flow, direction)
+      if (peer === null) return false
+      const v4 = !peer.includes(':')
+      for (let i = 0; i < compiled.length; i++)
+        if (matchesCompiled(compiled[i] as CompiledRule, flow, words, offset, v4)) return true
+      return false
     }
-    return false
   }
 
   #compile(rule: SecurityGroupRule): CompiledRule {
@@ -91,6 +103,29 @@ export class RuleMatcher {
     }
     return cidr === null ? [] : [cidr]
   }
+}
+
+/** Whether a compiled rule allows a record whose peer is at `offset` in `address` (of the family `v4`). */
+function matchesCompiled(
+  compiled: CompiledRule,
+  flow: Flow,
+  address: Uint32Array,
+  offset: number,
+  v4: boolean,
+): boolean {
+  const protocol = compiled.protocol
+  if (protocol !== -1) {
+    if (flow.protocol !== protocol) return false
+    if (protocol === 6 || protocol === 17) {
+      const port = flow.dstport ?? 0
+      if (port < compiled.from || port > compiled.to) return false
+    }
+  }
+  const { cidrs, families } = compiled
+  for (let i = 0; i < cidrs.length; i++) {
+    if (families[i] === v4 && cidrContains(cidrs[i] as Cidr, address, offset)) return true
+  }
+  return false
 }
 
 /** A rule's protocol, port range and peer CIDRs (with each one's family: true for IPv4). */

@@ -159,7 +159,7 @@ export async function whatIfRun(
   const source = await replaySource(rows, current, now, options)
   let replayed: Replayed
   try {
-    replayed = await compareReplays(source, current, proposed, now, next, options)
+    replayed = await compareReplays(source, current, now, next, options)
   } finally {
     source.close()
   }
@@ -182,16 +182,12 @@ interface Replayed {
 async function compareReplays(
   source: ReplaySource,
   current: NetworkConfig,
-  proposed: NetworkConfig,
   now: CompiledPolicy,
   next: CompiledPolicy,
   options: WhatIfOptions,
 ): Promise<Replayed> {
   // Both policies in step: each record's packet is made once, and its end-of-record touch serves both.
-  const replay = new Replay(source.index, [
-    { policy: now, capacity: current.limits.connectionTableCapacity },
-    { policy: next, capacity: proposed.limits.connectionTableCapacity },
-  ])
+  const replay = new Replay(source.index, [now, next])
   const progress = options.onProgress
   let agreeing = 0
   let compared = 0
@@ -207,8 +203,15 @@ async function compareReplays(
   const verdictNext = verdictsOf(next)
   // The text of why a flow changes is made once per pair of verdicts (ChangedFlows numbers them).
   const changes = new ChangedFlows((a, b) => responsibleFor(a, b, now, next))
+  let group = Number.NaN
   const compare = (p: PlacedFlow) => {
     const f = p.flow
+    // The records come a conversation group at a time: the next group's connections are new.
+    if (p.group !== group) {
+      group = p.group
+      replay.clear()
+      conversations.clear()
+    }
     first = Math.min(first, p.time)
     last = Math.max(last, f.end ?? p.time)
     replay.judge(p)
@@ -236,7 +239,7 @@ async function compareReplays(
       if (a.action === 'ACCEPT') acceptToReject++
       else rejectToAccept++
     }
-    changes.add(current.interfaces[p.iface]?.id ?? '?', p, judged, a, b)
+    changes.add(current.interfaces[p.iface]?.id ?? '?', p, a, b)
   }
   // Progress counts both replays' records, as when they ran one after the other.
   const total = 2 * source.expected

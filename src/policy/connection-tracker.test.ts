@@ -425,6 +425,34 @@ describe('connection tracking (reference 10.2)', () => {
     assert.ok(tracker.size <= 4)
   })
 
+  test("a remembering table (analysis replays) tracks every connection and keeps each one's tombstone", () => {
+    const tracker = new ConnectionTracker(policy, 4, { remember: true })
+    const conn = (i: number): PacketSpec => ({
+      protocol: 'tcp',
+      src: `198.51.${i >> 8}.${i & 255}`,
+      dst: '10.0.1.10',
+      srcPort: 1000 + (i % 50),
+      dstPort: 80,
+      flags: 'S',
+    })
+    // A connection closed both ways first, then thousands more, far beyond the capacity given.
+    assert.equal(tracker.judge(WEB, INGRESS, packet(conn(0)), 0), rule('web'))
+    assert.equal(tracker.judge(WEB, EGRESS, packet(reply(conn(0), { flags: 'FA' })), 1), rule('web'))
+    assert.equal(tracker.judge(WEB, INGRESS, packet({ ...conn(0), flags: 'FA' }), 2), rule('web'))
+    for (let i = 1; i < 5000; i++) assert.equal(tracker.judge(WEB, INGRESS, packet(conn(i)), 3), rule('web'))
+    assert.equal(tracker.stats.untrackedBecauseFull, 0)
+    // Every one is tracked: its answer (no outbound rule allows it) rides on its connection.
+    for (let i = 1; i < 5000; i += 7)
+      assert.equal(tracker.judge(WEB, EGRESS, packet(reply(conn(i), { flags: 'SA' })), 4), rule('web'))
+    // The closed one's slot was never given to another: its late answer is not-established.
+    assert.equal(tracker.judge(WEB, EGRESS, packet(reply(conn(0), { flags: 'A' })), 10_000), NOT_ESTABLISHED)
+    // Cleared, it knows nothing: the same answer is judged by the rules as new traffic.
+    tracker.clear()
+    assert.equal(tracker.size, 0)
+    assert.equal(tracker.judge(WEB, EGRESS, packet(reply(conn(9), { flags: 'A' })), 5), NO_RULE)
+    assert.ok(tracker.memoryBytes <= 64 * 68, 'a cleared table is small again')
+  })
+
   test('an out-of-range interface index is rejected, not thrown', () => {
     run([[0, 99, INGRESS, ssh, NO_RULE]])
   })

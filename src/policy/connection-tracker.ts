@@ -90,12 +90,22 @@ export interface TrackerStats {
 export interface TrackerOptions {
   timeouts?: Partial<ConnectionTimeouts>
   /**
-   * Allocate the table at its full size (what `capacity` needs) at once, never growing it: for a
-   * replay of recorded flows that fills it anyway, where each doubling would move every entry
-   * (a tenth of a replay's time). The pages of a table are touched only where entries land.
+   * An analysis replay's table (analyze/rejudge.ts): it never forgets a connection. No capacity
+   * (`capacity` is ignored), no sweep, and a slot is only ever taken by its own connection again
+   * (a tombstone or a timed-out entry stays until then), so each connection is judged by its own
+   * packets alone, whatever else the table holds or held: a replay may then judge its records a
+   * conversation at a time, with `clear` between them. It starts at 16 slots.
    */
-  fullSize?: boolean
+  remember?: boolean
 }
+
+/**
+ * Slots a remembering table starts with, and the most `clear` keeps (a larger table goes back to
+ * the start): a replay clears it once per conversation group, so neither the clear nor a regrowth
+ * may cost more than the group's own entries.
+ */
+const REMEMBER_SLOTS = 64
+const REMEMBER_KEEP = 4096
 
 export class ConnectionTracker {
   /** The rules new connections are judged by; `setPolicy` swaps them (a live reload). */
@@ -124,6 +134,11 @@ export class ConnectionTracker {
   readonly #key = new Uint32Array(KEY_WORDS)
   readonly #fragments = new FragmentVerdicts()
   #size = 0
+  readonly #remember: boolean
+  /** Slots that are not EMPTY (live or tombstones): what fills a remembering table. */
+  #occupied = 0
+  /** A remembering table's non-EMPTY slots (the first #occupied), which `clear` empties. */
+  #taken = new Int32Array(0)
   /** No live entry expires before this time, so a sweep before it would free nothing. */
   #nextExpiry = Number.POSITIVE_INFINITY
   /** Full-table inserts since the last sweep; a sweep waits for enough of them to pay for it. */
@@ -131,18 +146,35 @@ export class ConnectionTracker {
 
   constructor(policy: CompiledPolicy, capacity: number, options: TrackerOptions = {}) {
     this.policy = policy
-    this.capacity = Math.max(1, Math.floor(capacity))
+    this.#remember = options.remember === true
+    this.capacity = this.#remember ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(capacity))
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
     // Load factor at most 3/4 keeps probes short; any size works (no power-of-two rounding).
     // The table starts small and grows with the connections it holds: memory follows the
     // working set, not the configured bound, and a small table stays in the CPU caches.
     this.#maxSlots = Math.max(16, Math.ceil((this.capacity * 4) / 3))
-    this.#slots = options.fullSize === true ? this.#maxSlots : Math.min(this.#maxSlots, INITIAL_SLOTS)
+    this.#slots = this.#remember ? REMEMBER_SLOTS : Math.min(this.#maxSlots, INITIAL_SLOTS)
     this.#window = Math.min(NEIGHBOURHOOD, this.#slots)
     this.#tags = new Uint32Array(this.#slots)
     this.#records = new Uint32Array(this.#slots * RECORD_WORDS)
     this.#times = new Float64Array(this.#records.buffer)
     this.#sweepCredit = this.#slots >>> 4
+    if (this.#remember) this.#taken = new Int32Array(this.#slots)
+  }
+
+  /** Forgets every connection (a remembering table: a replay's next conversation group). */
+  clear(): void {
+    if (this.#slots > REMEMBER_KEEP) {
+      this.#slots = REMEMBER_SLOTS
+      this.#window = Math.min(NEIGHBOURHOOD, this.#slots)
+      this.#records = new Uint32Array(this.#slots * RECORD_WORDS)
+      this.#times = new Float64Array(this.#records.buffer)
+      this.#tags = new Uint32Array(this.#slots)
+      this.#taken = new Int32Array(this.#slots)
+    } else for (let i = 0; i < this.#occupied; i++) this.#tags[this.#taken[i] ?? 0] = EMPTY
+    this.#size = 0
+    this.#occupied = 0
+    this.#nextExpiry = Number.POSITIVE_INFINITY
   }
 
   /** Multiply-shift maps the hash onto any table size. */
@@ -151,7 +183,10 @@ export class ConnectionTracker {
     return Math.min(slots - 1, Math.floor((hash * slots) / 4294967296))
   }
 
-  /** Doubles the table (up to #maxSlots) and moves the live connections; tombstones are dropped. */
+  /**
+   * Doubles the table (up to #maxSlots) and moves the live connections; tombstones are dropped,
+   * except by a remembering table.
+   */
   #grow(): void {
     const oldTags = this.#tags
     const oldRecords = this.#records
@@ -163,8 +198,12 @@ export class ConnectionTracker {
     this.#times = new Float64Array(this.#records.buffer)
     this.#sweepCredit = slots >>> 4
     const key = this.#key
+    const kept = this.#remember ? CLOSED : LIVE
+    this.#occupied = 0
+    if (this.#remember) this.#taken = new Int32Array(slots)
     for (let old = 0; old < oldTags.length; old++) {
-      if (((oldTags[old] ?? 0) & STATE_MASK) !== LIVE) continue
+      const state = (oldTags[old] ?? 0) & STATE_MASK
+      if (state !== LIVE && state !== kept) continue
       const from = old * RECORD_WORDS
       for (let w = 0; w < KEY_WORDS; w++) key[w] = oldRecords[from + KEY + w] ?? 0
       const home = this.#home(hashKey(key))
@@ -177,10 +216,12 @@ export class ConnectionTracker {
       }
       if (to < 0) {
         // Its whole neighbourhood is taken (vanishingly rare at half load): it is forgotten.
-        this.#size--
+        if (state === LIVE) this.#size--
         this.stats.untrackedBecauseFull++
         continue
       }
+      if (this.#remember) this.#taken[this.#occupied] = to
+      this.#occupied++
       this.#tags[to] = oldTags[old] ?? 0
       // Word by word: a view per connection would allocate as many objects as the table holds.
       const records = this.#records
@@ -239,7 +280,8 @@ export class ConnectionTracker {
     // While it may grow, the table stays at most 3/4 full, as it is at its full size: probes scan
     // the compact tags, and a smaller table of records misses the CPU caches less (a crowded
     // neighbourhood grows it below).
-    if (this.#size * 4 >= this.#slots * 3 && this.#slots < this.#maxSlots) this.#grow()
+    if ((this.#remember ? this.#occupied : this.#size) * 4 >= this.#slots * 3 && this.#slots < this.#maxSlots)
+      this.#grow()
     const fromLocal = this.#makeKey(iface, direction, view)
     const hash = hashKey(this.#key)
     const tags = this.#tags
@@ -315,6 +357,10 @@ export class ConnectionTracker {
     }
     const tagsNow = this.#tags
     if (((tagsNow[free] ?? 0) & STATE_MASK) === LIVE) this.#retire(free)
+    else if (tagsNow[free] === EMPTY) {
+      if (this.#remember) this.#taken[this.#occupied] = free
+      this.#occupied++
+    }
     const records = this.#records
     const record = free * RECORD_WORDS
     const key = this.#key
@@ -446,6 +492,12 @@ export class ConnectionTracker {
   #freeSlotNear(home: number, time: number): number {
     const slots = this.#slots
     const tags = this.#tags
+    if (this.#remember) {
+      // Only an empty slot: a tombstone or a timed-out entry is another connection's memory.
+      for (let k = 0, s = home; k < this.#window; k++, s = s + 1 === slots ? 0 : s + 1)
+        if (tags[s] === EMPTY) return s
+      return -1
+    }
     for (let k = 0, s = home; k < this.#window; k++, s = s + 1 === slots ? 0 : s + 1) {
       if (((tags[s] ?? 0) & STATE_MASK) !== LIVE) return s
     }

@@ -8,8 +8,13 @@ import { offsetAt } from './time-value.js'
 /** The largest time a JavaScript Date holds, less a day for the zone offset. */
 const MAX_DATE_SECONDS = 8.64e12 - 86_400
 
+/** Whole seconds whose text is remembered at most (a day has 86,400); past it, the memory starts again. */
+const REMEMBERED = 200_000
+
 export class TimeFormat {
   private readonly offsets = new Map<number, number>()
+  /** Whole seconds → their text: records of one second are many, and a Date costs a microsecond. */
+  private readonly texts = new Map<number, string>()
 
   constructor(
     readonly zone: string,
@@ -22,6 +27,17 @@ export class TimeFormat {
     // A time no calendar can show (a corrupt 18446744073204 s in someone's file) is data, not an
     // error that would hide the file's other records: it is shown as the number it is.
     if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_DATE_SECONDS) return String(seconds)
+    if (withMillis || !Number.isInteger(seconds)) return this.compose(seconds, withMillis)
+    let text = this.texts.get(seconds)
+    if (text === undefined) {
+      if (this.texts.size >= REMEMBERED) this.texts.clear()
+      text = this.compose(seconds, false)
+      this.texts.set(seconds, text)
+    }
+    return text
+  }
+
+  private compose(seconds: number, withMillis: boolean): string {
     const offset = this.offsetAt(seconds)
     const iso = new Date(Math.round((seconds + offset) * 1000)).toISOString()
     const body = withMillis ? iso.slice(0, 23) : iso.slice(0, 19)
