@@ -2,6 +2,8 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 import { parseAddress } from '../core/address.js'
 import { InputError } from '../core/errors.js'
 import type { NetworkConfig } from '../core/network.js'
+import { STORED_COLUMNS } from '../sql/flows-columns.js'
+import { type HashedRanking, rankByHashedKeys } from './hashed-ranking.js'
 import type { CellValue, Column, Table } from './output.js'
 
 /**
@@ -29,6 +31,15 @@ export interface ReportDefinition {
   aws: string | null
   columns: readonly Column[]
   sql(options: ReportOptions): string
+  /**
+   * For a ranking by keys that may have about as many values as there are records (address
+   * pairs): the same statement with a condition `only` on the records too, and how to find which
+   * records can make its rows (rankByHashedKeys).
+   */
+  hashed?: {
+    ranking: HashedRanking
+    sql(options: ReportOptions, only: string | null): string
+  }
 }
 
 /** SSH, Telnet, RDP, VNC, WinRM (HTTP and HTTPS): ports that give a shell or a desktop. */
@@ -56,42 +67,71 @@ const WITH_MAP = `(SELECT t.*, coalesce(t.instance_id, m.instance_id, t.interfac
   coalesce(t.subnet_id, m.subnet_id) AS subnet
   FROM ${TRAFFIC} t LEFT JOIN interface_map m ON m.interface_id = t.interface_id)`
 
+/** A ranking key: its column and the SQL of its value. */
+type Key = readonly [Column, string]
+
+/**
+ * A report ranking keys by bytes or packets (then the other, then the keys). With `hashed`, its
+ * keys may have about as many values as there are records, and it is ranked by hashed keys first.
+ */
 function ranked(
   kind: string,
   title: string,
   aws: string | null,
-  keys: readonly Column[],
-  keySql: string,
+  keys: readonly Key[],
   where: string,
   order: 'bytes' | 'packets',
+  hashed: 'hashed' | null = null,
 ): ReportDefinition {
   const other = order === 'bytes' ? 'packets' : 'bytes'
+  const keySql = keys.map(([c, value]) => (value === c.name ? value : `${value} AS ${c.name}`)).join(', ')
+  const sql = (o: ReportOptions, only: string | null) => `SELECT ${keySql}, ${TOTALS} FROM ${TRAFFIC}
+      WHERE ${where}${only === null ? '' : ` AND ${only}`}
+      GROUP BY ALL ORDER BY ${order} DESC, ${other} DESC, ${keys.map((_, i) => i + 1).join(', ')} LIMIT ${o.limit}`
   return {
     kind,
     title,
     aws,
-    columns: [...keys, ...TOTAL_COLUMNS],
-    sql: (o) => `SELECT ${keySql}, ${TOTALS} FROM ${TRAFFIC} WHERE ${where}
-      GROUP BY ALL ORDER BY ${order} DESC, ${other} DESC, ${keys.map((_, i) => i + 1).join(', ')} LIMIT ${o.limit}`,
+    columns: [...keys.map(([c]) => c), ...TOTAL_COLUMNS],
+    sql: (o) => sql(o, null),
+    ...(hashed === null
+      ? {}
+      : {
+          hashed: {
+            ranking: {
+              keys: keys.map(([, value]) => value),
+              records: `${TRAFFIC} WHERE ${where}`,
+              measures: [
+                { column: order, bound: `sum(abs(${order}))` },
+                { column: other, bound: `sum(abs(${other}))` },
+              ],
+            },
+            sql,
+          },
+        }),
   }
 }
+
+const SRCADDR: Key = [text('srcaddr'), 'srcaddr']
+const DSTADDR: Key = [text('dstaddr'), 'dstaddr']
+const DSTPORT: Key = [num('dstport'), 'dstport']
+const PROTOCOL: Key = [text('protocol'), PROTOCOL_NAME]
 
 export const REPORTS: readonly ReportDefinition[] = [
   ranked(
     'accepted',
     'Accepted traffic',
     'VpcFlowLogsAcceptedTraffic',
-    [text('srcaddr'), text('dstaddr'), num('dstport'), text('protocol')],
-    `srcaddr, dstaddr, dstport, ${PROTOCOL_NAME} AS protocol`,
+    [SRCADDR, DSTADDR, DSTPORT, PROTOCOL],
     `action = 'ACCEPT'`,
     'bytes',
+    'hashed',
   ),
   ranked(
     'rejected',
     'Rejected traffic',
     'VpcFlowLogsRejectedTraffic',
-    [text('srcaddr'), text('dstaddr'), num('dstport'), text('protocol')],
-    `srcaddr, dstaddr, dstport, ${PROTOCOL_NAME} AS protocol`,
+    [SRCADDR, DSTADDR, DSTPORT, PROTOCOL],
     `action = 'REJECT'`,
     'packets',
   ),
@@ -99,8 +139,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     'rejected-tcp',
     'Rejected TCP traffic',
     'VpcFlowLogsRejectedTCPTraffic',
-    [text('srcaddr'), text('dstaddr'), num('dstport')],
-    'srcaddr, dstaddr, dstport',
+    [SRCADDR, DSTADDR, DSTPORT],
     `action = 'REJECT' AND protocol = 6`,
     'packets',
   ),
@@ -124,21 +163,12 @@ export const REPORTS: readonly ReportDefinition[] = [
       FROM ${TRAFFIC} WHERE protocol = 6 AND dstport IN (22, 3389)
       GROUP BY ALL ORDER BY records DESC, packets DESC, 1, 2, 3, 4 LIMIT ${o.limit}`,
   },
-  ranked(
-    'top-talkers',
-    'Top talkers by bytes',
-    'VpcFlowLogsTopTalkers',
-    [text('srcaddr')],
-    'srcaddr',
-    'true',
-    'bytes',
-  ),
+  ranked('top-talkers', 'Top talkers by bytes', 'VpcFlowLogsTopTalkers', [SRCADDR], 'true', 'bytes'),
   ranked(
     'top-talkers-packets',
     'Top talkers by packets',
     'VpcFlowLogsTopTalkersPacketLevel',
-    [text('srcaddr')],
-    'srcaddr',
+    [SRCADDR],
     'true',
     'packets',
   ),
@@ -162,10 +192,10 @@ export const REPORTS: readonly ReportDefinition[] = [
     'bytes-transferred',
     'Bytes transferred between address pairs',
     'VpcFlowLogsTotalBytesTransferred',
-    [text('srcaddr'), text('dstaddr')],
-    'srcaddr, dstaddr',
+    [SRCADDR, DSTADDR],
     'true',
     'bytes',
+    'hashed',
   ),
   {
     kind: 'ip-versions',
@@ -238,6 +268,17 @@ export function reportDefinition(kind: string): ReportDefinition {
   return found
 }
 
+/**
+ * The stored columns the reports read: those their statements name (each names every column it
+ * reads), so that text records stage only these (openFlowsDatabase). Null, every column, for a
+ * statement naming a column the `flows` view computes from others (community_id, date).
+ */
+export function reportColumns(kinds: readonly string[], options: ReportOptions): Set<string> | null {
+  const sql = kinds.map((kind) => reportDefinition(kind).sql(options)).join('\n')
+  if (/\b(community_id\w*|date)\b/.test(sql)) return null
+  return new Set(STORED_COLUMNS.map((c) => c.column).filter((c) => new RegExp(`\\b${c}\\b`).test(sql)))
+}
+
 /** Checks the options a report needs before any file is read. */
 export function checkReportOptions(kinds: readonly string[], options: ReportOptions): void {
   for (const kind of kinds) reportDefinition(kind)
@@ -282,13 +323,24 @@ export async function runReport(
   definition: ReportDefinition,
   options: ReportOptions,
 ): Promise<Table> {
-  const sql = definition.sql(options)
-  const values = sql.includes('$address') ? { address: options.address ?? '' } : undefined
-  const reader = await connection.runAndReadAll(sql, values)
-  const rows = reader.getRowObjectsJS().map((row) => {
+  const rows = (await reportRows(connection, definition, options)).map((row) => {
     const out: Record<string, CellValue> = {}
     for (const c of definition.columns) out[c.name] = plain(row[c.name])
     return out
   })
   return { columns: definition.columns, rows }
+}
+
+async function reportRows(
+  connection: DuckDBConnection,
+  definition: ReportDefinition,
+  options: ReportOptions,
+): Promise<Record<string, unknown>[]> {
+  const { hashed } = definition
+  if (hashed !== undefined) {
+    return rankByHashedKeys(connection, hashed.ranking, options.limit, (only) => hashed.sql(options, only))
+  }
+  const sql = definition.sql(options)
+  const values = sql.includes('$address') ? { address: options.address ?? '' } : undefined
+  return (await connection.runAndReadAll(sql, values)).getRowObjectsJS()
 }

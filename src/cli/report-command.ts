@@ -9,6 +9,7 @@ import {
   loadInterfaceMap,
   REPORTS,
   type ReportOptions,
+  reportColumns,
   reportDefinition,
   runReport,
 } from '../analyze/report.js'
@@ -82,7 +83,8 @@ Examples:
     }
     const network = flags.config === undefined ? null : loadConfig(flags.config)
     const read = startRead('report', flags)
-    const table = await openFlowsDatabase(sources, read.options)
+    const columns = reportColumns(kinds, options)
+    const table = await openFlowsDatabase(sources, read.options, columns === null ? {} : { columns })
     read.finish(table.stats, `${kinds.length} report(s)`)
     if (table.stats.rows === 0) read.nothing(`no records read from ${sources.join(' ')}`, null)
     try {

@@ -68,6 +68,13 @@ export interface HoldOptions {
    * converts while the reader goes on (converted only; tests make it small).
    */
   batchBytes?: number
+  /**
+   * The only columns (flows' names) the queries will read, when known (report's statements): the
+   * text records' other fields are not staged (they read as NULL, but for one field kept of a
+   * record that has none of these, so that it is still a row). Fewer fields copied, parsed and
+   * converted; the columns of Parquet files are read by each query as it names them anyway.
+   */
+  columns?: ReadonlySet<string>
 }
 
 export async function openFlowsDatabase(
@@ -103,7 +110,7 @@ export async function openFlowsDatabase(
         : { bytes: hold.batchBytes ?? BATCH_BYTES, take: (b: readonly StagingFile[]) => conversion.add(b) }
     let stages: StagingFile[]
     try {
-      stages = await stageRecords(other, options, stats, staging, batches)
+      stages = await stageRecords(other, options, stats, staging, batches, hold.columns ?? null)
     } finally {
       // DuckDB must be done with the staging files before they go.
       await conversion?.done().catch(() => {})
@@ -214,6 +221,7 @@ async function stageRecords(
   stats: ReadStats,
   dir: string,
   batches: { bytes: number; take(batch: readonly StagingFile[]): void } | null,
+  only: ReadonlySet<string> | null,
 ): Promise<StagingFile[]> {
   const done: StagingFile[] = []
   let stages = new Map<string, StagingFile>()
@@ -242,17 +250,22 @@ async function stageRecords(
           if (bytes >= batches.bytes) finish()
         }
         lastFile = file
-        const fields: string[] = []
-        columns = []
+        const present: string[] = []
+        const at: number[] = []
         schema.rowNames.forEach((names, column) => {
           // Absent object fields read as null; only fields flowlog stores have a column.
           if (column >= schema.width) return
           for (const field of names) {
-            if (!TYPE_OF.has(field) || fields.includes(field)) continue
-            fields.push(field)
-            columns.push(column)
+            if (!TYPE_OF.has(field) || present.includes(field)) continue
+            present.push(field)
+            at.push(column)
           }
         })
+        const asked = present.flatMap((f, i) => (only === null || only.has(columnName(f)) ? [i] : []))
+        // A record with none of the columns asked for is still a row: it keeps its first field.
+        const kept = asked.length > 0 || present.length === 0 ? asked : [0]
+        const fields = kept.map((i) => present[i]!)
+        columns = kept.map((i) => at[i]!)
         const key = fields.join(' ')
         let found = stages.get(key)
         if (found === undefined) {
