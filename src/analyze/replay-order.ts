@@ -180,8 +180,7 @@ export async function stageForReplay(
   }
   try {
     const placer = new FlowPlacer(network, policy)
-    const columns = COLUMNS
-    const stage = new StagingFile(join(dir, 'placed.tsv'), columns)
+    const stage = new StagingFile(join(dir, 'placed.tsv'), COLUMNS)
     open = stage
     let records = 0
     let accepted = 0
@@ -242,9 +241,9 @@ export async function stageForReplay(
     open = null
     db = await openSortingDuckDB(dir)
     const types = Object.fromEntries(
-      columns.map((c) => [c, (TEXT_COLUMNS as readonly string[]).includes(c) ? 'VARCHAR' : 'DOUBLE']),
+      COLUMNS.map((c) => [c, (TEXT_COLUMNS as readonly string[]).includes(c) ? 'VARCHAR' : 'DOUBLE']),
     )
-    const sql = `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${stagedTable(stage, types)} ORDER BY "group", start, rank, seq`
+    const sql = `SELECT ${COLUMNS.map((c) => `"${c}"`).join(', ')} FROM ${stagedTable(stage, types)} ORDER BY "group", start, rank, seq`
     const sorting = db
     const placed = stage.rows
     return {

@@ -176,8 +176,8 @@ interface Replayed {
 /**
  * Replays the records in replay order under both policies side by side (each replay depends only
  * on the records before it, so in step or one after the other is the same), staging each changed
- * record for DuckDB to group into flows (changed-flows.ts), and keeps one flag per conversation:
- * never the records.
+ * record for DuckDB to group into flows (changed-flows.ts), and keeps one flag per conversation of
+ * the group being replayed: never the records.
  */
 async function compareReplays(
   source: ReplaySource,
