@@ -14,6 +14,8 @@ import type { FieldSink } from '../read/record-cursor.js'
  * then read the column as numbers, without casting text).
  */
 const CHUNK = 4 << 20
+/** Text up to this long is tried as ASCII, a character at a time. */
+const SHORT = 64
 
 export class StagingFile implements FieldSink {
   rows = 0
@@ -68,6 +70,28 @@ export class StagingFile implements FieldSink {
   }
 
   text(text: string): void {
+    // Short ASCII text (addresses, actions, ids: nearly every value) is copied a character at a
+    // time, without the native UTF-8 encoder's call or the clean-up's regular expression.
+    const length = text.length
+    if (length <= SHORT) {
+      if (this.pos + length > this.buf.length) this.flush(length)
+      const target = this.buf
+      const start = this.pos
+      let p = start
+      for (let i = 0; i < length; i++) {
+        const c = text.charCodeAt(i)
+        if (c >= 128 || c === 9 || c === 10 || c === 13) {
+          p = -1
+          break
+        }
+        target[p++] = c
+      }
+      if (p >= 0) {
+        this.pos = p
+        if (this.plain[this.column] || !this.valued[this.column]) this.note(target, start, p)
+        return
+      }
+    }
     const clean = /[\t\r\n]/.test(text) ? text.replace(/[\t\r\n]/g, ' ') : text
     const bound = 3 * clean.length
     if (this.pos + bound > this.buf.length) this.flush(bound)
