@@ -156,3 +156,35 @@ test('what-if: rule changes are listed only when asked', async () => {
   const loud = await whatIf(rows, net(current), net(proposed), { ruleChanges: true })
   assert.equal(loud.changes.length, 2)
 })
+
+test("what-if: a replay tracks every connection, however small a live host's table (limits.connectionTableCapacity)", async () => {
+  // No outbound rule: an answer is accepted only by the connection its request opened.
+  const groups: Record<string, GroupSpec> = {
+    'sg-a': { inbound: [{ id: 'a-ssh', protocol: 'tcp', ports: '22', peer: '0.0.0.0/0' }], outbound: [] },
+  }
+  const base = net(groups)
+  const network: NetworkConfig = { ...base, limits: { ...base.limits, connectionTableCapacity: 4 } }
+  // 40 connections open before any is answered: ten times what the live table would hold.
+  const records: FlowRow[] = []
+  for (let i = 0; i < 40; i++) {
+    const client = `203.0.113.${i}`
+    const connection = { iface: 'eni-1', duration: 1, sport: 50000, dport: 22 }
+    records.push(
+      row({ ...connection, src: client, dst: '10.0.0.1', at: i, flags: 2, direction: 'ingress' }),
+      row({
+        iface: 'eni-1',
+        src: '10.0.0.1',
+        dst: client,
+        sport: 22,
+        dport: 50000,
+        at: 60 + i,
+        duration: 1,
+        flags: 18,
+        direction: 'egress',
+      }),
+    )
+  }
+  const result = await whatIf(records, network, network)
+  assert.equal(result.compared, 80)
+  assert.equal(result.agreeing, 80, 'every recorded answer is accepted by its connection in the replay')
+})
