@@ -89,6 +89,11 @@ export interface FlowTable {
   readonly ignored: number
   /** The earliest and latest start of `flows` (null when none has one). */
   readonly starts: { first: number; last: number } | null
+  /**
+   * The same records over another connection, for detections that run beside those of this one
+   * (DuckDB works on one's queries while JavaScript reads the other's results). Closed with this.
+   */
+  beside(): Promise<FlowTable>
   close(): void
 }
 
@@ -97,7 +102,7 @@ export async function openFlowTable(rows: FlowRows, ignore: CidrSet): Promise<Fl
   // groups spill to the directory. (256 MB did not hold the samples of detect's candidate contacts
   // at 10 M records: they are aggregates of text, held, a few scanners' worth.)
   const dir = makeScratchDir('flowlog-detect-')
-  const { connection: db, close } = await openScratchDuckDB(dir)
+  const { connection: db, connect, close } = await openScratchDuckDB(dir)
   try {
     let parquet: ParquetFiles | null = null
     if (!('parquetFiles' in rows)) await stagedFlows(db, blocksOf(rows), dir)
@@ -115,7 +120,14 @@ export async function openFlowTable(rows: FlowRows, ignore: CidrSet): Promise<Fl
         )
       }
     }
-    return { connection: db, ...(await trafficOf(db, ignore, parquet)), close }
+    const counts = await trafficOf(db, ignore, parquet)
+    const over = (connection: DuckDBConnection): FlowTable => ({
+      connection,
+      ...counts,
+      beside: async () => over(await connect()),
+      close,
+    })
+    return over(db)
   } catch (error) {
     close()
     throw error
@@ -185,8 +197,9 @@ async function trafficOf(
     await connection.run('CREATE VIEW flows AS SELECT * FROM traffic')
     return { records, ignored: 0, starts: startsOf(counted) }
   }
-  // The distinct sources are tested in JavaScript (ignoreSources are CIDRs), once each.
-  await connection.run('CREATE TEMP TABLE ignored_sources (addr VARCHAR)')
+  // The distinct sources are tested in JavaScript (ignoreSources are CIDRs), once each. Not a
+  // temporary table: `flows` names it, and other connections read `flows` too (beside).
+  await connection.run('CREATE TABLE ignored_sources (addr VARCHAR)')
   const appender = await connection.createAppender('ignored_sources')
   for await (const chunk of rowsOf(connection, 'SELECT DISTINCT srcaddr FROM traffic'))
     for (const r of chunk) {
