@@ -496,6 +496,12 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
       out.next()
       out.number(seq++)
       const line = cursor instanceof LineCursor ? cursor : null
+      // Most lines go in one call (text as written, plain digits as written); others field by field.
+      if (line?.copyColumns(columns, numeric, out)) {
+        out.endRow()
+        if (out.rows >= PART_ROWS) load()
+        return undefined
+      }
       for (let i = 0; i < columns.length; i++) {
         const c = columns[i]!
         out.next()
