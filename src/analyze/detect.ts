@@ -1,7 +1,7 @@
 import type { NetworkConfig } from '../core/network.js'
 import { AddressScope, CidrSet } from './address-scope.js'
 import { bruteForceFindings } from './detections/brute-force.js'
-import { candidateContacts } from './detections/contact-store.js'
+import { groupCandidateContacts } from './detections/contact-store.js'
 import type { DetectContext } from './detections/context.js'
 import { EgressVolumeDetector } from './detections/egress-volume.js'
 import { DETECTION_NAMES, type DetectionName, type Finding } from './detections/finding.js'
@@ -60,17 +60,24 @@ async function run(
   context: DetectContext,
   only: ReadonlySet<DetectionName>,
 ): Promise<Finding[]> {
-  // Port scans and sweeps count the same contacts two ways: one table serves both.
-  const contacts = only.has('port-scan') || only.has('sweep') ? await candidateContacts(flows, context) : null
-  let findings = [
-    ...(contacts !== null && only.has('port-scan') ? portScanFindings(contacts, context) : []),
-    ...(contacts !== null && only.has('sweep') ? sweepFindings(contacts, context) : []),
-    ...(only.has('ssh-brute-force') || only.has('rdp-brute-force')
-      ? await bruteForceFindings(flows, context)
-      : []),
-    ...(only.has('reject-burst') ? await new RejectBurstDetector(context).findings(flows) : []),
-    ...(only.has('egress-volume') ? await new EgressVolumeDetector(context).findings(flows) : []),
-  ].filter((f) => only.has(f.detection))
+  // Port scans and sweeps count the same contacts two ways: one table serves both. JavaScript
+  // builds it from DuckDB's grouping, and meanwhile the other detections' queries run on a
+  // connection of their own, so DuckDB's threads are not idle while JavaScript works.
+  const grouped =
+    only.has('port-scan') || only.has('sweep') ? await groupCandidateContacts(flows, context) : null
+  const scans = settled(
+    grouped === null
+      ? Promise.resolve([])
+      : grouped
+          .read()
+          .then((table) => [
+            ...(only.has('port-scan') ? portScanFindings(table, context) : []),
+            ...(only.has('sweep') ? sweepFindings(table, context) : []),
+          ]),
+  )
+  const others = settled(flows.beside().then((beside) => otherFindings(beside, context, only)))
+  const [first, second] = await Promise.all([scans, others])
+  let findings = [...unsettled(first), ...unsettled(second)].filter((f) => only.has(f.detection))
   // A port scanner's sweeps are part of its scan: one finding per source.
   const scanners = new Set(findings.filter((f) => f.detection === 'port-scan').map((f) => f.source))
   findings = findings.filter((f) => f.detection !== 'sweep' || !scanners.has(f.source))
@@ -81,4 +88,37 @@ async function run(
       (a.source < b.source ? -1 : a.source > b.source ? 1 : 0),
   )
   return findings
+}
+
+/** The detections besides port scans and sweeps, in the order their findings are listed. */
+async function otherFindings(
+  flows: FlowTable,
+  context: DetectContext,
+  only: ReadonlySet<DetectionName>,
+): Promise<Finding[]> {
+  return [
+    ...(only.has('ssh-brute-force') || only.has('rdp-brute-force')
+      ? await bruteForceFindings(flows, context)
+      : []),
+    ...(only.has('reject-burst') ? await new RejectBurstDetector(context).findings(flows) : []),
+    ...(only.has('egress-volume') ? await new EgressVolumeDetector(context).findings(flows) : []),
+  ]
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
+
+/**
+ * A promise that never rejects: both halves of the work are awaited before DuckDB closes (a query
+ * still running on one connection must not meet a closed database), then the first failure thrown.
+ */
+function settled<T>(work: Promise<T>): Promise<Settled<T>> {
+  return work.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  )
+}
+
+function unsettled<T>(result: Settled<T>): T {
+  if (!result.ok) throw result.error
+  return result.value
 }

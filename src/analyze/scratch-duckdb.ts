@@ -29,6 +29,12 @@ export function scratchSettings(dir: string): string[] {
 /** A scratch DuckDB and how to close it. */
 export interface ScratchDuckDB {
   readonly connection: DuckDBConnection
+  /**
+   * Another connection to the same database, for a query that runs beside the first connection's
+   * (each connection runs one query at a time; temporary tables are the connection's own). Closed
+   * by close().
+   */
+  connect(): Promise<DuckDBConnection>
   /** Closes DuckDB and removes `dir` (its staging and spill files). */
   close(): void
 }
@@ -39,20 +45,25 @@ export interface ScratchDuckDB {
  */
 export async function openScratchDuckDB(dir: string): Promise<ScratchDuckDB> {
   let instance: DuckDBInstance | null = null
-  let connection: DuckDBConnection | null = null
+  let connections: DuckDBConnection[] = []
   const close = () => {
-    connection?.closeSync()
+    for (const c of connections) c.closeSync()
     instance?.closeSync()
-    connection = null
+    connections = []
     instance = null
     removeScratchDir(dir)
   }
+  const connect = async () => {
+    if (instance === null) throw new Error('scratch DuckDB: connect after close')
+    const opened = await instance.connect()
+    connections.push(opened)
+    return opened
+  }
   try {
     instance = await DuckDBInstance.create(':memory:')
-    const opened = await instance.connect()
-    connection = opened
+    const opened = await connect()
     for (const setting of scratchSettings(dir)) await opened.run(setting)
-    return { connection: opened, close }
+    return { connection: opened, connect, close }
   } catch (error) {
     close()
     throw error

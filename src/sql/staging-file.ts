@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
-import type { FieldSink } from '../read/record-cursor.js'
+import type { FieldSink, LineFieldsSink } from '../read/record-cursor.js'
 
 /**
  * Records on their way into DuckDB, as a tab-separated file with no quoting: each field exactly as
@@ -17,7 +17,7 @@ const CHUNK = 4 << 20
 /** Text up to this long is tried as ASCII, a character at a time. */
 const SHORT = 64
 
-export class StagingFile implements FieldSink {
+export class StagingFile implements FieldSink, LineFieldsSink {
   rows = 0
   /** Per column: some record has a value DuckDB surely reads as non-NULL (see `digits`). */
   readonly valued: boolean[]
@@ -66,6 +66,29 @@ export class StagingFile implements FieldSink {
     let p = this.pos
     if (length < 32) for (let i = start; i < end; i++) target[p++] = buf[i]!
     else p += buf.copy(target, p, start, end)
+    this.pos = p
+  }
+
+  /**
+   * Fields of a line, buf[starts[c], ends[c]) for each c of `columns`, each its own column as
+   * bytes() takes it, and nothing for `-` (not applicable): LineCursor.copyColumns hands them over
+   * when they need no decoding.
+   */
+  lineFields(buf: Buffer, starts: Int32Array, ends: Int32Array, columns: readonly number[]): void {
+    let room = columns.length
+    for (let i = 0; i < columns.length; i++) room += ends[columns[i]!]! - starts[columns[i]!]!
+    if (this.pos + room > this.buf.length) this.flush(room)
+    const target = this.buf
+    let p = this.pos
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i]!
+      const s = starts[c]!
+      const e = ends[c]!
+      if (++this.column > 0) target[p++] = 9
+      if (e === s + 1 && buf[s] === 45) continue
+      if (this.plain[this.column] || !this.valued[this.column]) this.note(buf, s, e)
+      for (let k = s; k < e; k++) target[p++] = buf[k]!
+    }
     this.pos = p
   }
 

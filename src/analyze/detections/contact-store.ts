@@ -35,6 +35,15 @@ const REQUESTS = `SELECT srcaddr AS source, dstaddr AS host, protocol, ${PORT_OF
 const ACCEPTED_INPUTS = ['rule_id', 'interface_id', 'if_srcaddr', 'if_dstaddr', 'direction', 'dstport']
 
 /**
+ * The candidates' contacts grouped in DuckDB (groupCandidateContacts), not yet read: reading them
+ * is JavaScript's work, during which DuckDB is free for other queries.
+ */
+export interface GroupedContacts {
+  /** The contacts as a ContactTable. */
+  read(): Promise<ContactTable>
+}
+
+/**
  * The contacts of the sources that may be port scanners and of the source-port pairs that may be
  * sweeps. What a finding needs, and a candidate must have: at least `minPorts` distinct ports (or
  * `minHosts` hosts on the port), and, since at least that many contacts are its hits and
@@ -43,13 +52,12 @@ const ACCEPTED_INPUTS = ['rule_id', 'interface_id', 'if_srcaddr', 'if_dstaddr', 
  * (A source whose sweeps give it `minPorts` ports has that many rejected contacts, so every source
  * with enough ports in the table is a scan candidate, all its contacts there.)
  */
-export async function candidateContacts(
+export async function groupCandidateContacts(
   flows: FlowTable,
   context: DetectContext,
   /** Told DuckDB's progress while it groups (rows processed of rows to process). */
   onGrouping?: (done: number, total: number) => void,
-): Promise<ContactTable> {
-  const table = new ContactTable()
+): Promise<GroupedContacts> {
   const connection = flows.connection
   const t = context.thresholds
   // The fewest rejected contacts a share of a count can be (rounding aside).
@@ -111,6 +119,13 @@ export async function candidateContacts(
     'DROP TABLE sweeps',
   ]
   for (const step of steps) await withQueryProgress(connection, onGrouping, () => connection.run(step))
+  return { read: () => readCandidateContacts(flows, context) }
+}
+
+/** The contacts of `candidate_contacts` (groupCandidateContacts) as a ContactTable; drops the table. */
+async function readCandidateContacts(flows: FlowTable, context: DetectContext): Promise<ContactTable> {
+  const table = new ContactTable()
+  const connection = flows.connection
   // The rule of a contact: the first of its accepted records that one names. Mostly the first
   // accepted record names one; the records of the others are named in read order afterwards.
   const unnamed: Contact[] = []

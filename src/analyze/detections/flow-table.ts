@@ -89,6 +89,11 @@ export interface FlowTable {
   readonly ignored: number
   /** The earliest and latest start of `flows` (null when none has one). */
   readonly starts: { first: number; last: number } | null
+  /**
+   * The same records over another connection, for detections that run beside those of this one
+   * (DuckDB works on one's queries while JavaScript reads the other's results). Closed with this.
+   */
+  beside(): Promise<FlowTable>
   close(): void
 }
 
@@ -97,7 +102,7 @@ export async function openFlowTable(rows: FlowRows, ignore: CidrSet): Promise<Fl
   // groups spill to the directory. (256 MB did not hold the samples of detect's candidate contacts
   // at 10 M records: they are aggregates of text, held, a few scanners' worth.)
   const dir = makeScratchDir('flowlog-detect-')
-  const { connection: db, close } = await openScratchDuckDB(dir)
+  const { connection: db, connect, close } = await openScratchDuckDB(dir)
   try {
     let parquet: ParquetFiles | null = null
     if (!('parquetFiles' in rows)) await stagedFlows(db, blocksOf(rows), dir)
@@ -115,7 +120,14 @@ export async function openFlowTable(rows: FlowRows, ignore: CidrSet): Promise<Fl
         )
       }
     }
-    return { connection: db, ...(await trafficOf(db, ignore, parquet)), close }
+    const counts = await trafficOf(db, ignore, parquet)
+    const over = (connection: DuckDBConnection): FlowTable => ({
+      connection,
+      ...counts,
+      beside: async () => over(await connect()),
+      close,
+    })
+    return over(db)
   } catch (error) {
     close()
     throw error
@@ -155,15 +167,20 @@ async function trafficOf(
 ): Promise<Pick<FlowTable, 'records' | 'ignored' | 'starts'>> {
   // isTraffic: not a NODATA/SKIPDATA line, and both addresses.
   const traffic = `(log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL`
-  await connection.run(
-    `CREATE VIEW traffic AS SELECT * EXCLUDE (log_status) FROM read_records WHERE ${traffic}`,
-  )
   const [counted] = (
     await connection.runAndReadAll(
       `SELECT CAST(count(*) AS DOUBLE) AS rows, CAST(count(*) FILTER (WHERE ${traffic}) AS DOUBLE) AS records,
         min(start) FILTER (WHERE ${traffic}) AS first, max(start) FILTER (WHERE ${traffic}) AS last FROM read_records`,
     )
   ).getRowObjects()
+  // When every record is traffic (the common case), the test is left out of `traffic`: each
+  // detection's read of the records would otherwise work out the status and both addresses of
+  // every record again, which costs as much as reading the columns it needs (DuckDB does not
+  // remember that the test kept them all).
+  const everyRecord = Number(counted?.rows ?? 0) === Number(counted?.records ?? 0)
+  await connection.run(
+    `CREATE VIEW traffic AS SELECT * EXCLUDE (log_status) FROM read_records${everyRecord ? '' : ` WHERE ${traffic}`}`,
+  )
   if (parquet !== null) {
     const stats = parquet.begin()
     stats.rows += Number(counted?.rows ?? 0)
@@ -185,8 +202,9 @@ async function trafficOf(
     await connection.run('CREATE VIEW flows AS SELECT * FROM traffic')
     return { records, ignored: 0, starts: startsOf(counted) }
   }
-  // The distinct sources are tested in JavaScript (ignoreSources are CIDRs), once each.
-  await connection.run('CREATE TEMP TABLE ignored_sources (addr VARCHAR)')
+  // The distinct sources are tested in JavaScript (ignoreSources are CIDRs), once each. Not a
+  // temporary table: `flows` names it, and other connections read `flows` too (beside).
+  await connection.run('CREATE TABLE ignored_sources (addr VARCHAR)')
   const appender = await connection.createAppender('ignored_sources')
   for await (const chunk of rowsOf(connection, 'SELECT DISTINCT srcaddr FROM traffic'))
     for (const r of chunk) {
@@ -279,13 +297,22 @@ interface ReadColumn {
   map: ReadonlyMap<string, string> | null
 }
 
+/** A column of `read_records` as SQL over the columns as read. */
+interface NormalizedColumn {
+  name: string
+  sql: string
+}
+
 /**
  * toFlow's rules as SQL: the columns of `read_records` over the columns of the records as read
  * (`column` gives the one a row takes a field from, as toRow: the last that fills it). Values are
  * what the reader's cursors give: a text column's `-` and empty are NULL (then mapped, NHN DROP), a
- * number column's NaN and infinities are NULL.
+ * number column's NaN and infinities are NULL. A field the records do not have is left out of the
+ * fallbacks that name it (a `coalesce` of only one is that one): so a column that reads the same
+ * fields as another has the same SQL (the packet addresses of records without them are the
+ * interface's), and one that reads none reads no column.
  */
-function normalized(column: (field: string) => ReadColumn | null): string[] {
+function normalized(column: (field: string) => ReadColumn | null): NormalizedColumn[] {
   const textOf = (c: ReadColumn) => {
     const raw = c.kind === 'text' ? c.sql : `CAST(${c.sql} AS VARCHAR)`
     const mapped =
@@ -298,8 +325,9 @@ function normalized(column: (field: string) => ReadColumn | null): string[] {
     const raw = `TRY_CAST(${c.sql} AS DOUBLE)`
     return c.kind === 'integer' || c.kind === 'bigint' ? raw : `CASE WHEN isfinite(${raw}) THEN ${raw} END`
   }
-  // toFlow's text(row, ...names) and number(row, ...names): the first name with a value.
-  const first = (fields: string[], of: (c: ReadColumn) => string, type: string) => {
+  // toFlow's text(row, ...names) and number(row, ...names): the first name with a value; null when
+  // the records have none of the names.
+  const first = (fields: string[], of: (c: ReadColumn) => string) => {
     const seen = new Set<string>()
     const columns: ReadColumn[] = []
     for (const f of fields) {
@@ -308,34 +336,62 @@ function normalized(column: (field: string) => ReadColumn | null): string[] {
       seen.add(c.sql)
       columns.push(c)
     }
-    if (columns.length === 0) return `CAST(NULL AS ${type})`
-    return columns.length === 1 ? of(columns[0]!) : `coalesce(${columns.map(of).join(', ')})`
+    return coalesced(columns.map(of))
   }
-  const text = (...fields: string[]) => first(fields, textOf, 'VARCHAR')
-  const number = (...fields: string[]) => first(fields, numberOf, 'DOUBLE')
+  const coalesced = (values: (string | null)[]): string | null => {
+    const present = values.filter((v) => v !== null)
+    if (present.length === 0) return null
+    return present.length === 1 ? present[0]! : `coalesce(${present.join(', ')})`
+  }
+  const text = (...fields: string[]) => first(fields, textOf)
+  const number = (...fields: string[]) => first(fields, numberOf)
+  const orNull = (sql: string | null, type: 'VARCHAR' | 'DOUBLE') => sql ?? `CAST(NULL AS ${type})`
   const ifSrcaddr = text('srcaddr', 'src_addr')
   const ifDstaddr = text('dstaddr', 'dst_addr')
-  const action = `upper(${text('action', 'filter')})`
-  const direction = `lower(${text('flow-direction', 'direction')})`
-  return [
-    `${text('interface-id', 'interface_id')} AS interface_id`,
-    `coalesce(${text('pkt-srcaddr')}, ${ifSrcaddr}) AS srcaddr`,
-    `coalesce(${text('pkt-dstaddr')}, ${ifDstaddr}) AS dstaddr`,
-    `${ifSrcaddr} AS if_srcaddr`,
-    `${ifDstaddr} AS if_dstaddr`,
-    `${number('srcport', 'src_port')} AS srcport`,
-    `${number('dstport', 'dst_port')} AS dstport`,
-    `${number('protocol')} AS protocol`,
-    `coalesce(${number('packets')}, 0) AS packets`,
-    `coalesce(${number('bytes')}, 0) AS bytes`,
-    `coalesce(${number('start-ms')} / 1000, ${number('start', 'timestamp_start')}) AS start`,
-    `coalesce(${number('end-ms')} / 1000, ${number('end', 'timestamp_end')}) AS "end"`,
-    `CASE ${action} WHEN 'ACCEPT' THEN 'ACCEPT' WHEN 'REJECT' THEN 'REJECT' WHEN 'DROP' THEN 'REJECT' END AS action`,
-    `CASE WHEN ${direction} IN ('ingress', 'egress', 'unknown') THEN ${direction} END AS direction`,
-    `${number('tcp-flags', 'tcp_flag')} AS tcp_flags`,
-    `${text('rule-id')} AS rule_id`,
-    `${text('log-status', 'status')} AS log_status`,
+  const action = `upper(${orNull(text('action', 'filter'), 'VARCHAR')})`
+  const direction = `lower(${orNull(text('flow-direction', 'direction'), 'VARCHAR')})`
+  const startMs = number('start-ms')
+  const endMs = number('end-ms')
+  const columns: [string, string][] = [
+    ['interface_id', orNull(text('interface-id', 'interface_id'), 'VARCHAR')],
+    ['srcaddr', orNull(coalesced([text('pkt-srcaddr'), ifSrcaddr]), 'VARCHAR')],
+    ['dstaddr', orNull(coalesced([text('pkt-dstaddr'), ifDstaddr]), 'VARCHAR')],
+    ['if_srcaddr', orNull(ifSrcaddr, 'VARCHAR')],
+    ['if_dstaddr', orNull(ifDstaddr, 'VARCHAR')],
+    ['srcport', orNull(number('srcport', 'src_port'), 'DOUBLE')],
+    ['dstport', orNull(number('dstport', 'dst_port'), 'DOUBLE')],
+    ['protocol', orNull(number('protocol'), 'DOUBLE')],
+    ['packets', `coalesce(${orNull(number('packets'), 'DOUBLE')}, 0)`],
+    ['bytes', `coalesce(${orNull(number('bytes'), 'DOUBLE')}, 0)`],
+    [
+      'start',
+      orNull(
+        coalesced([startMs === null ? null : `${startMs} / 1000`, number('start', 'timestamp_start')]),
+        'DOUBLE',
+      ),
+    ],
+    [
+      'end',
+      orNull(
+        coalesced([endMs === null ? null : `${endMs} / 1000`, number('end', 'timestamp_end')]),
+        'DOUBLE',
+      ),
+    ],
+    [
+      'action',
+      `CASE ${action} WHEN 'ACCEPT' THEN 'ACCEPT' WHEN 'REJECT' THEN 'REJECT' WHEN 'DROP' THEN 'REJECT' END`,
+    ],
+    ['direction', `CASE WHEN ${direction} IN ('ingress', 'egress', 'unknown') THEN ${direction} END`],
+    ['tcp_flags', orNull(number('tcp-flags', 'tcp_flag'), 'DOUBLE')],
+    ['rule_id', orNull(text('rule-id'), 'VARCHAR')],
+    ['log_status', orNull(text('log-status', 'status'), 'VARCHAR')],
   ]
+  return columns.map(([name, sql]) => ({ name, sql }))
+}
+
+/** SELECT items of normalized columns. */
+function selectOf(columns: readonly NormalizedColumn[]): string {
+  return columns.map((c) => `${c.sql} AS ${sqlIdentifier(c.name)}`).join(',\n')
 }
 
 /** Records per staging part: DuckDB takes in one part while the reader fills the next. */
@@ -350,7 +406,8 @@ const PART_ROWS = 1 << 17
  * its files (a table of them would live in memory, or be paged out and in for every query).
  */
 async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, dir: string): Promise<void> {
-  const written: string[] = []
+  /** The Parquet files written, each with the SELECT list that reads `read_records`' columns from it. */
+  const written: { path: string; select: string }[] = []
   let loading: Promise<void> = Promise.resolve()
   let parts = 0
   let seq = 0
@@ -385,9 +442,25 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
       return { sql: `v${i}`, kind: of.numeric[c] ? 'double' : 'text', map: null }
     }
     const target = part.path.replace(/\.tsv$/, '.parquet')
-    written.push(target)
-    const sql = `COPY (SELECT seq, ${normalized(column).join(', ')} FROM ${stagedTable(part, types)})
-      TO ${sqlString(target)} (FORMAT parquet)`
+    // Only columns that read a staged column are written, each SQL once: the others are the same
+    // for every record (fields these records do not have: no rule ID, no TCP flags) or repeat a
+    // written one (records without packet addresses: srcaddr is if_srcaddr), and the view over the
+    // file gives them (writing Parquet is most of what loading a part costs).
+    const stored = new Map<string, string>()
+    const select = ['seq']
+    for (const c of normalized(column)) {
+      const name = sqlIdentifier(c.name)
+      const same = stored.get(c.sql)
+      if (same !== undefined) select.push(`${same} AS ${name}`)
+      else if (!/\bv\d+\b/.test(c.sql)) select.push(`${c.sql} AS ${name}`)
+      else {
+        stored.set(c.sql, name)
+        select.push(name)
+      }
+    }
+    written.push({ path: target, select: select.join(', ') })
+    const sql = `COPY (SELECT seq, ${[...stored].map(([sql, name]) => `${sql} AS ${name}`).join(',\n')}
+      FROM ${stagedTable(part, types)}) TO ${sqlString(target)} (FORMAT parquet)`
     loading = loading.then(async () => {
       await connection.run(sql)
       rmSync(part.path, { force: true })
@@ -423,6 +496,12 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
       out.next()
       out.number(seq++)
       const line = cursor instanceof LineCursor ? cursor : null
+      // Most lines go in one call (text as written, plain digits as written); others field by field.
+      if (line?.copyColumns(columns, numeric, out)) {
+        out.endRow()
+        if (out.rows >= PART_ROWS) load()
+        return undefined
+      }
       for (let i = 0; i < columns.length; i++) {
         const c = columns[i]!
         out.next()
@@ -451,12 +530,21 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
     ;(stage as StagingFile | null)?.close()
     await loading
   }
+  // Files written alike are read by one SELECT (usually all of them).
+  const reads: { select: string; paths: string[] }[] = []
+  for (const { path, select } of written) {
+    const last = reads[reads.length - 1]
+    if (last !== undefined && last.select === select) last.paths.push(path)
+    else reads.push({ select, paths: [path] })
+  }
   await connection.run(
-    written.length === 0
+    reads.length === 0
       ? `CREATE TABLE read_records (${Object.entries(RECORD_COLUMNS)
           .map(([name, type]) => `${sqlIdentifier(name)} ${type}`)
           .join(', ')})`
-      : `CREATE VIEW read_records AS SELECT * FROM read_parquet([${written.map(sqlString).join(', ')}])`,
+      : `CREATE VIEW read_records AS ${reads
+          .map((r) => `SELECT ${r.select} FROM read_parquet([${r.paths.map(sqlString).join(', ')}])`)
+          .join(' UNION ALL ')}`,
   )
 }
 
@@ -487,7 +575,7 @@ async function parquetRecords(connection: DuckDBConnection, parquet: ParquetFile
     if ((kinds[c] === 'text') !== (schema.numeric[c] !== true)) refused = true
     return readColumn(c)
   }
-  const select = normalized(column)
+  const select = selectOf(normalized(column))
   if (refused) return false
   // The reader's time range (inTimeRange), on its start and end columns.
   const since = parquet.options.since ?? Number.NEGATIVE_INFINITY
@@ -503,7 +591,7 @@ async function parquetRecords(connection: DuckDBConnection, parquet: ParquetFile
   if (Number.isFinite(since)) kept.push(`(${last} IS NULL OR ${last} >= ${since})`)
   if (Number.isFinite(until)) kept.push(`(${firstTime} IS NULL OR ${firstTime} < ${until})`)
   await connection.run(`CREATE VIEW read_records AS
-    SELECT (CAST(file_index AS BIGINT) << 40) + file_row_number AS seq, ${select.join(',\n')}
+    SELECT (CAST(file_index AS BIGINT) << 40) + file_row_number AS seq, ${select}
     FROM ${source} WHERE ${kept.join(' AND ')}`)
   // A file DuckDB cannot read after all (its footer was readable): the reader reads and reports it.
   const readable = await connection.runAndReadAll('SELECT count(*) FROM read_records').then(

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { detect } from '../detect.js'
 import type { FlowRow } from '../flow-row.js'
 import { row, rows } from '../test-rows.js'
 import { assertFindings, type Expected, findings } from './test-detect.js'
-import type { Thresholds } from './thresholds.js'
+import { DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.js'
 
 const scanner = '198.51.100.66'
 const web = '10.0.1.10'
@@ -126,4 +127,25 @@ test('port-scan: the rule is that of the first accepted record read that names o
   const [f] = await findings('port-scan', data)
   const rules = f?.suggestions.filter((s) => s.kind === 'security-group').map((s) => s.text.split(' ')[1])
   assert.deepEqual(rules, ['sgr-read-first'])
+})
+
+test('port-scan: records that are not traffic are neither counted nor probes (NODATA, no address)', async () => {
+  // Nine probes are one short of a scan: a tenth port in a NODATA line or in a record without a
+  // destination must not complete it (the test that leaves such records out is skipped only when
+  // every record passes it).
+  const nodata: FlowRow = {
+    ...row({ src: scanner, dst: web, sport: 51234, dport: 99 }),
+    'log-status': 'NODATA',
+  }
+  const addressless: FlowRow = { ...row({ src: scanner, dst: web, sport: 51234, dport: 98 }), dstaddr: '-' }
+  const thresholds = structuredClone(DEFAULT_THRESHOLDS)
+  const result = await detect([...probe(9), nodata, addressless], { thresholds, network: null })
+  assert.equal(result.records, 9)
+  assert.deepEqual(result.findings, [])
+  const scan = await detect([...probe(10), nodata, addressless], { thresholds, network: null })
+  assert.equal(scan.records, 10)
+  assert.deepEqual(
+    scan.findings.map((f) => [f.detection, f.evidence.counts.ports]),
+    [['port-scan', 10]],
+  )
 })
