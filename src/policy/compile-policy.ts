@@ -41,6 +41,27 @@ interface Entry {
   prefix: number
 }
 
+/**
+ * One match entry as plain values (CompiledPolicy.entries): for code that restates the policy in
+ * another form, such as SQL (policy-sql.ts), and must see exactly what evaluate scans.
+ */
+export interface PolicyEntry {
+  /** The rule index (ruleIds) this entry answers with. */
+  readonly rule: number
+  /** The protocol number, or ANY_PROTOCOL. */
+  readonly protocol: number
+  readonly family: 4 | 6
+  /** The destination ports allowed, inclusive (checked for TCP and UDP only). */
+  readonly portFrom: number
+  readonly portTo: number
+  /** ICMP type and code, -1 for any (checked for ICMP and ICMPv6 only). */
+  readonly icmpType: number
+  readonly icmpCode: number
+  /** The peer prefix as evaluate compares it: word w matches when (address[w] & mask[w]) === net[w]. */
+  readonly net: readonly [number, number, number, number]
+  readonly mask: readonly [number, number, number, number]
+}
+
 const PROTOCOL_NUMBERS: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58, all: ANY_PROTOCOL }
 
 export function protocolNumber(protocol: Protocol): number {
@@ -132,6 +153,35 @@ export class CompiledPolicy {
   /** Number of match entries (rules after group references are expanded), for stats. */
   get entryCount(): number {
     return this.#rule.length
+  }
+
+  /**
+   * The entries evaluate scans for interface `iface` in one direction, in scan order, as fresh
+   * plain objects (empty for an unknown interface). A read-only copy for other forms of the policy:
+   * evaluate itself keeps to the typed arrays and allocates nothing.
+   */
+  entries(iface: number, outbound: boolean): PolicyEntry[] {
+    if (!Number.isInteger(iface) || iface < 0 || iface >= this.interfaceCount) return []
+    const d = outbound ? 1 : 0
+    const from = this.#offsets[2 * iface + d] ?? 0
+    const to = this.#offsets[2 * iface + d + 1] ?? 0
+    const words = (array: Uint32Array, e: number) =>
+      [array[4 * e] ?? 0, array[4 * e + 1] ?? 0, array[4 * e + 2] ?? 0, array[4 * e + 3] ?? 0] as const
+    const list: PolicyEntry[] = []
+    for (let e = from; e < to; e++) {
+      list.push({
+        rule: this.#rule[e] ?? -1,
+        protocol: this.#protocol[e] ?? ANY_PROTOCOL,
+        family: this.#family[e] === 6 ? 6 : 4,
+        portFrom: this.#portFrom[e] ?? 0,
+        portTo: this.#portTo[e] ?? 65535,
+        icmpType: this.#icmpType[e] ?? -1,
+        icmpCode: this.#icmpCode[e] ?? -1,
+        net: words(this.#net, e),
+        mask: words(this.#mask, e),
+      })
+    }
+    return list
   }
 
   /**
