@@ -3,6 +3,7 @@ import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
 import { DIRECTION } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy, protocolNumber } from '../policy/compile-policy.js'
 import { platformRules, vpcResolvers } from '../policy/platform-services.js'
+import { creditSingles, shadowsOfSingles } from './audit-singles.js'
 import { FirstSeenCounts } from './first-seen-counts.js'
 import type { FlowRows } from './flow-row.js'
 import {
@@ -105,7 +106,7 @@ export async function audit(
   options: AuditOptions = {},
 ): Promise<AuditResult> {
   const policy = compilePolicy(network)
-  const source = await replaySource(rows, network, policy, options)
+  const source = await replaySource(rows, network, policy, { ...options, singles: options.singles ?? true })
   try {
     return await auditReplay(source, network, policy, options)
   } finally {
@@ -167,6 +168,16 @@ async function auditReplay(
   const covered = new Uint8Array(network.interfaces.length)
   let first = Number.POSITIVE_INFINITY
   let last = Number.NEGATIVE_INFINITY
+  const singles = source.singles
+  if (singles !== null) {
+    // The records alone in their connection, counted by DuckDB; the replay adds the others.
+    const credit = await creditSingles(singles, network, policy)
+    for (const [r, u] of credit.usage) usage.set(r, u)
+    for (const i of credit.covered) covered[i] = 1
+    platform += credit.platform
+    first = credit.first
+    last = credit.last
+  }
   let judged = 0
   for await (const batch of source.batches()) {
     for (const p of batch) {
@@ -207,6 +218,18 @@ async function auditReplay(
   }
   if (replay !== null) options.onProgress?.(judged, judged)
   replay?.finish()
+  if (singles !== null) {
+    // A rule that carried nothing, in either part, may have been shadowed by single records too.
+    const unused = policy.rules.flatMap((_, r) => (usage.has(r) ? [] : [r]))
+    for (const s of await shadowsOfSingles(singles, network, policy, unused)) {
+      let counts = shadows.get(s.rule)
+      if (counts === undefined) {
+        counts = new FirstSeenCounts()
+        shadows.set(s.rule, counts)
+      }
+      counts.addCount(policy.ruleIds[s.by] ?? '?', s.records, s.first)
+    }
+  }
 
   const limits = options.limits ?? DEFAULT_LEAST_PRIVILEGE_LIMITS
   // The platform services' allowance is no group's rule: nothing to narrow, keep or remove.

@@ -24,12 +24,17 @@ export class FirstSeenCounts {
   }
 
   add(key: string, at: OrderKey): void {
+    this.addCount(key, 1, at)
+  }
+
+  /** Adds `count` records of `key`, the first of them at `at`. */
+  addCount(key: string, count: number, at: OrderKey): void {
     const entry = this.#counts.get(key)
     if (entry === undefined) {
-      this.#counts.set(key, { count: 1, first: { time: at.time, rank: at.rank, seq: at.seq } })
+      this.#counts.set(key, { count, first: { time: at.time, rank: at.rank, seq: at.seq } })
       return
     }
-    entry.count++
+    entry.count += count
     if (replayOrderOf(at, entry.first) < 0) {
       entry.first.time = at.time
       entry.first.rank = at.rank

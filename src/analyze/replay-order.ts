@@ -7,14 +7,15 @@ import { type DuckdbBindings, duckdbBindings } from '../read/duckdb-connection.j
 import { execute } from '../read/parquet-scan.js'
 import { LineCursor, type RecordCursor } from '../read/record-cursor.js'
 import { vectorStrings } from '../read/vector-strings.js'
-import { ANALYSIS_DUCKDB_MEMORY_LIMIT } from '../sql/flows-database.js'
 import { StagingFile } from '../sql/staging-file.js'
 import { ANALYSIS_FIELDS, cursorFlowMaker, type Flow, isTraffic, toFlow } from './flow.js'
 import type { FlowRows } from './flow-row.js'
 import { parseWords } from './flow-view.js'
 import { type OwnScan, parquetInConversationOrder } from './parquet-own-scan.js'
 import { FlowPlacer, type PlacedFlow, type Placement } from './rejudge.js'
-import { scratchSettings, stagedTable, withSortProgress } from './scratch-duckdb.js'
+import { replayTable } from './replay-table.js'
+import { scratchSettings, stagedTable, withMoreMemory, withSortProgress } from './scratch-duckdb.js'
+import type { SingleRecords } from './single-records.js'
 
 /**
  * The records of an audit or a what-if in replay order, a conversation group at a time, with
@@ -48,7 +49,12 @@ export interface ReplaySource {
   readonly expected: number
   /** Every accepted placed record names its rule (rule-id), and there is one: known before the replay. */
   readonly namesRules: boolean
-  /** The placed records in replay order, a chunk at a time. */
+  /**
+   * The records left out of `batches` because each is the only record of its connection
+   * (single-records.ts), when the caller asked for them (ReplayOptions.singles); else null.
+   */
+  readonly singles: SingleRecords | null
+  /** The placed records in replay order, a chunk at a time (but the singles). */
   batches(): AsyncIterable<PlacedFlow[]>
   close(): void
 }
@@ -56,6 +62,11 @@ export interface ReplaySource {
 export interface ReplayOptions {
   /** Told DuckDB's progress in its sort (rows processed of rows to process), when it takes a while. */
   onSorting?: (done: number, total: number) => void
+  /**
+   * The caller judges single records in SQL (ReplaySource.singles, replay-table.ts): leave them
+   * out of the replay when the records allow it.
+   */
+  singles?: boolean
 }
 
 /**
@@ -69,6 +80,10 @@ export async function replaySource(
   policy: CompiledPolicy,
   options: ReplayOptions = {},
 ): Promise<ReplaySource> {
+  if (options.singles === true) {
+    const table = await replayTable(rows, network, policy, options)
+    if (table !== null) return table
+  }
   if ('parquetFiles' in rows) {
     const parquet = await rows.parquetFiles()
     const ordered =
@@ -83,7 +98,11 @@ export async function replaySource(
  * group and start time wait until the next comes, then go on in rank order (a stable sort keeps
  * read order).
  */
-function placedInOrder(ordered: OwnScan, network: NetworkConfig, policy: CompiledPolicy): ReplaySource {
+export function placedInOrder(
+  ordered: Pick<OwnScan, 'total' | 'conversations' | 'close'>,
+  network: NetworkConfig,
+  policy: CompiledPolicy,
+): ReplaySource {
   const placer = new FlowPlacer(network, policy)
   let records = 0
   let placed = 0
@@ -137,6 +156,7 @@ function placedInOrder(ordered: OwnScan, network: NetworkConfig, policy: Compile
     index: placer.index,
     expected: ordered.total,
     namesRules: false,
+    singles: null,
     batches,
     close: () => ordered.close(),
   }
@@ -253,6 +273,7 @@ export async function stageForReplay(
       index: placer.index,
       expected: placed,
       namesRules: accepted > 0 && acceptedWithRuleId === accepted,
+      singles: null,
       batches: () => sortedBatches(sorting, sql, placed, options.onSorting),
       close,
     }
@@ -290,15 +311,9 @@ async function openSortingDuckDB(dir: string): Promise<SortingDuckDB> {
 const TEXT_COUNT = TEXT_COLUMNS.length
 const COLUMN_COUNT = TEXT_COUNT + NUMBER_COLUMNS.length + PLACE_COLUMNS.length
 
-/** The most DuckDB's share is raised to when the sort runs out of it (see sortedResult). */
-const SORT_MEMORY_CEILING = 16 * 2 ** 30
-
 /**
- * Runs the sort up to its first chunk (a sort reads everything before its first row comes out).
- * DuckDB's sort of staged records was measured to need more than a fixed share (384 MB was too
- * little for 10 M records, as was 192 MB for 1 M): when it runs out of the analyses' share,
- * nothing has been replayed yet, so it runs again with twice the share, saying so, up to
- * SORT_MEMORY_CEILING.
+ * Runs the sort up to its first chunk (a sort reads everything before its first row comes out),
+ * with more memory when it runs out (withMoreMemory): nothing has been replayed yet.
  */
 async function sortedResult(
   db: SortingDuckDB,
@@ -306,31 +321,17 @@ async function sortedResult(
   onSorting: ReplayOptions['onSorting'],
 ): Promise<{ result: Result; first: DataChunk | null }> {
   const { duckdb, connection } = db
-  let share = bytesOf(ANALYSIS_DUCKDB_MEMORY_LIMIT)
-  for (;;) {
-    try {
-      return await withSortProgress(duckdb, connection, onSorting, async () => {
+  return withMoreMemory(
+    connection,
+    () =>
+      withSortProgress(duckdb, connection, onSorting, async () => {
         const result = await execute(duckdb, connection, sql, true)
         return { result, first: await duckdb.fetch_chunk(result) }
-      })
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error)
-      if (!/out of memory/i.test(message) || share * 2 > SORT_MEMORY_CEILING) throw error
-      share *= 2
-      const mb = Math.round(share / 2 ** 20)
-      process.stderr.write(
-        `flowlog: DuckDB's sort of the records needed more than its memory share; sorting again with ${mb} MB (FLOWLOG_DUCKDB_MEMORY sets the share)\n`,
-      )
-      await duckdb.query(connection, `SET memory_limit = '${mb}MB'`)
-    }
-  }
-}
-
-/** DuckDB's memory units (500MB, 1GB, 1.5GiB) in bytes; 512 MB when they cannot be read. */
-function bytesOf(setting: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i.exec(setting)
-  if (m === null) return 512 * 2 ** 20
-  return Number(m[1]) * 2 ** (10 * ' KMGT'.indexOf((m[2] ?? 'M').toUpperCase()))
+      }),
+    async (setting) => {
+      await duckdb.query(connection, setting)
+    },
+  )
 }
 
 async function* sortedBatches(

@@ -125,3 +125,45 @@ async function polling<T>(
     clearInterval(timer)
   }
 }
+
+/** The most DuckDB's share is raised to when a step runs out of it (withMoreMemory). */
+const MEMORY_CEILING = 16 * 2 ** 30
+
+/** The share each database was raised to (withMoreMemory), by the connection that raised it. */
+const raised = new WeakMap<object, number>()
+
+/**
+ * Runs `work`, a step before any record is replayed or counted (loading the records, the sort of
+ * them, the tables made of them), again with twice DuckDB's share each time it runs out of memory,
+ * saying so, up to MEMORY_CEILING: DuckDB's sort of 10 M staged records was measured to need more
+ * than the analyses' share (384 MB was too little, as was 192 MB for 1 M). `setMemory` runs the
+ * SET on `connection`. The work must be safe to run again (it replaces what a failed run made).
+ */
+export async function withMoreMemory<T>(
+  connection: object,
+  work: () => Promise<T>,
+  setMemory: (setting: string) => Promise<unknown>,
+): Promise<T> {
+  for (;;) {
+    try {
+      return await work()
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      const share = 2 * (raised.get(connection) ?? bytesOf(ANALYSIS_DUCKDB_MEMORY_LIMIT))
+      if (!/out of memory/i.test(message) || share > MEMORY_CEILING) throw error
+      raised.set(connection, share)
+      const mb = Math.round(share / 2 ** 20)
+      process.stderr.write(
+        `flowlog: DuckDB needed more than its memory share for the records; trying again with ${mb} MB (FLOWLOG_DUCKDB_MEMORY sets the share)\n`,
+      )
+      await setMemory(`SET memory_limit = '${mb}MB'`)
+    }
+  }
+}
+
+/** DuckDB's memory units (500MB, 1GB, 1.5GiB) in bytes; 512 MB when they cannot be read. */
+function bytesOf(setting: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i.exec(setting)
+  if (m === null) return 512 * 2 ** 20
+  return Number(m[1]) * 2 ** (10 * ' KMGT'.indexOf((m[2] ?? 'M').toUpperCase()))
+}

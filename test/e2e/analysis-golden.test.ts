@@ -95,9 +95,9 @@ describe('analysis outputs are those of the in-memory implementation', () => {
     assert.equal(a.code, 0, a.stderr)
     assert.equal(readFileSync(audited, 'utf8'), golden('audit.json'))
   })
-  test('a replay whose sort runs out of DuckDB memory sorts again with more, and says so', () => {
-    // 8 MB is far too little for DuckDB's sort of the staged records: it fails, then succeeds on
-    // a larger share before a record is replayed, so the output is the golden one.
+  test('an audit whose DuckDB runs out of memory before any record is replayed tries again with more, and says so', () => {
+    // 8 MB is far too little for DuckDB's work on the records (loading, placing, sorting): it fails,
+    // then succeeds on a larger share before a record is counted, so the output is the golden one.
     const r = runFlowlog(
       ['audit', '--config', NETWORK, '--format', 'json', '--no-summary', '--no-progress', LOGS],
       { env: { FLOWLOG_DUCKDB_MEMORY: '8MB' } },
@@ -105,7 +105,7 @@ describe('analysis outputs are those of the in-memory implementation', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.match(
       r.stderr,
-      /DuckDB's sort of the records needed more than its memory share; sorting again with 16 MB/,
+      /DuckDB needed more than its memory share for the records; trying again with 16 MB/,
     )
     assert.equal(r.stdout, golden('audit.json'))
   })

@@ -12,7 +12,7 @@ import type { CidrSet } from '../address-scope.js'
 import { ANALYSIS_FIELDS, type Flow, toFlow } from '../flow.js'
 import type { FlowRows } from '../flow-row.js'
 import { parquetInReadOrder } from '../parquet-own-scan.js'
-import { openScratchDuckDB, stagedTable } from '../scratch-duckdb.js'
+import { openScratchDuckDB, stagedTable, withMoreMemory } from '../scratch-duckdb.js'
 
 /**
  * The records detect looks at, in DuckDB: `flows`, one row per traffic record whose source is not
@@ -240,7 +240,16 @@ async function stagedFlows(
   } finally {
     stage.close()
   }
-  await connection.run(`CREATE TABLE read_records AS SELECT * FROM ${stagedTable(stage, RECORD_COLUMNS)}`)
+  await withMoreMemory(
+    connection,
+    () =>
+      connection.run(
+        `CREATE OR REPLACE TABLE read_records AS SELECT * FROM ${stagedTable(stage, RECORD_COLUMNS)}`,
+      ),
+    async (setting) => {
+      await connection.run(setting)
+    },
+  )
   rmSync(stage.path, { force: true })
 }
 
@@ -462,7 +471,13 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
     const sql = `COPY (SELECT seq, ${[...stored].map(([sql, name]) => `${sql} AS ${name}`).join(',\n')}
       FROM ${stagedTable(part, types)}) TO ${sqlString(target)} (FORMAT parquet)`
     loading = loading.then(async () => {
-      await connection.run(sql)
+      await withMoreMemory(
+        connection,
+        () => connection.run(sql),
+        async (setting) => {
+          await connection.run(setting)
+        },
+      )
       rmSync(part.path, { force: true })
     })
     // Awaited at the end; until then a failure must not count as unhandled.

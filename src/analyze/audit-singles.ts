@@ -1,0 +1,181 @@
+import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
+import type { CompiledPolicy } from '../policy/compile-policy.js'
+import { platformRules, vpcResolvers } from '../policy/platform-services.js'
+import { type RuleRecordSql, ruleMatchSql } from '../policy/policy-sql.js'
+import { addTuple, emptyUsage, type RuleUsage } from './least-privilege.js'
+import type { SingleRecords } from './single-records.js'
+
+/**
+ * audit's accounting (audit.ts) of the records that are each the only record of their connection
+ * (single-records.ts), done by DuckDB: each is judged as new traffic by the rules (policy-sql.ts),
+ * credited to the rule that accepts it when that rule is of its own direction, and counted as the
+ * replay would count it, the sums and sets being the same in any order. The rest of the audit
+ * replays the other records in JavaScript and adds to these counts.
+ */
+
+/** What the single records add to an audit: the same quantities audit.ts keeps for each record. */
+export interface SinglesCredit {
+  /** Rule index → what the single records it accepted carried (not the platform services' traffic). */
+  usage: Map<number, RuleUsage>
+  /** Credited records of the platform services. */
+  platform: number
+  /** Interfaces with single records. */
+  covered: number[]
+  /** Their earliest start and latest end (±Infinity when there are none). */
+  first: number
+  last: number
+}
+
+/** A shadow count: records rule `by` accepted that the unused rule would have matched, and the first. */
+export interface ShadowCount {
+  rule: number
+  by: number
+  records: number
+  first: { time: number; rank: number; seq: number }
+}
+
+/** A record of the relation, as policy-sql.ts reads one. */
+const RECORD: RuleRecordSql = {
+  protocol: 'protocol',
+  dstport: 'coalesce(dstport, 0)',
+  src: 'src4',
+  dst: 'dst4',
+}
+
+/**
+ * SQL of the credited single records: those a rule accepts (`cause`: its index), when the rule
+ * is of the record's own direction (answers ride on the connection, not the rule), with
+ * `platform`: whether the platform services' rules of its interface allow it.
+ */
+function creditedSql(singles: SingleRecords, network: NetworkConfig, policy: CompiledPolicy): string {
+  const outboundRules = policy.rules.flatMap((r, i) => (r.direction === 'outbound' ? [i] : []))
+  const ruleOutbound = outboundRules.length === 0 ? 'false' : `cause IN (${outboundRules.join(', ')})`
+  return `(SELECT *, ${platformSql(network)} AS platform FROM ${singles.relation}
+    WHERE cause >= 0 AND (${ruleOutbound}) = outbound)`
+}
+
+/** Whether the platform services' rules of a record's interface, in its direction, allow it (SQL). */
+function platformSql(network: NetworkConfig): string {
+  // Interfaces of one resolver have the same platform rules.
+  const byResolver = new Map<string, number[]>()
+  const resolvers = vpcResolvers(network)
+  resolvers.forEach((resolver, i) => {
+    const key = resolver === null ? '' : Array.from(resolver).join('.')
+    byResolver.set(key, [...(byResolver.get(key) ?? []), i])
+  })
+  const anyOf = (rules: readonly SecurityGroupRule[], direction: 'inbound' | 'outbound') =>
+    rules.length === 0
+      ? 'false'
+      : rules.map((r) => `(${ruleMatchSql(network, r, direction, RECORD)})`).join(' OR ')
+  const cases = [...byResolver.values()].map((ifaces) => {
+    const rules = platformRules(resolvers[ifaces[0] ?? 0] ?? null)
+    return `WHEN iface IN (${ifaces.join(', ')}) THEN CASE WHEN outbound THEN ${anyOf(rules.outbound, 'outbound')} ELSE ${anyOf(rules.inbound, 'inbound')} END`
+  })
+  return cases.length === 0 ? 'false' : `CASE ${cases.join(' ')} ELSE false END`
+}
+
+/** The single records' share of an audit's counts (audit.ts, auditReplay). */
+export async function creditSingles(
+  singles: SingleRecords,
+  network: NetworkConfig,
+  policy: CompiledPolicy,
+): Promise<SinglesCredit> {
+  const credit: SinglesCredit = {
+    usage: new Map(),
+    platform: 0,
+    covered: [],
+    first: Number.POSITIVE_INFINITY,
+    last: Number.NEGATIVE_INFINITY,
+  }
+  if (singles.count === 0) return credit
+  for await (const [iface, first, last] of singles.numbers(
+    `SELECT iface, min(start), max(last) FROM ${singles.relation} GROUP BY iface`,
+  )) {
+    for (let row = 0; row < (iface?.length ?? 0); row++) {
+      credit.covered.push(iface?.[row] ?? 0)
+      credit.first = Math.min(credit.first, first?.[row] ?? Number.POSITIVE_INFINITY)
+      credit.last = Math.max(credit.last, last?.[row] ?? Number.NEGATIVE_INFINITY)
+    }
+  }
+  const credited = creditedSql(singles, network, policy)
+  for await (const [cause, platform, records, packets, bytes, first, last] of singles.numbers(
+    `SELECT CAST(cause AS DOUBLE), CAST(platform AS DOUBLE), CAST(count(*) AS DOUBLE), sum(packets), sum(bytes),
+        min(start), max(last) FROM ${credited} GROUP BY ALL`,
+  )) {
+    for (let row = 0; row < (cause?.length ?? 0); row++) {
+      const n = records?.[row] ?? 0
+      if (platform?.[row] === 1) {
+        credit.platform += n
+        continue
+      }
+      const u = emptyUsage()
+      u.records = n
+      u.packets = packets?.[row] ?? 0
+      u.bytes = bytes?.[row] ?? 0
+      u.first = first?.[row] ?? Number.POSITIVE_INFINITY
+      u.last = last?.[row] ?? Number.NEGATIVE_INFINITY
+      credit.usage.set(cause?.[row] ?? -1, u)
+    }
+  }
+  // The (protocol, port, peer) each rule carried; an IPv4 peer's key is its value as a signed word.
+  for await (const [cause, protocol, port, peer] of singles.numbers(
+    `SELECT DISTINCT CAST(cause AS DOUBLE), protocol, coalesce(dstport, -1), CASE WHEN outbound THEN dst4 ELSE src4 END
+      FROM ${credited} WHERE NOT platform`,
+  )) {
+    let rule = Number.NaN
+    let u: RuleUsage | undefined
+    for (let row = 0; row < (cause?.length ?? 0); row++) {
+      const r = cause?.[row] ?? -1
+      if (r !== rule) {
+        rule = r
+        u = credit.usage.get(r)
+      }
+      if (u !== undefined) addTuple(u, protocol?.[row] ?? 0, port?.[row] ?? -1, (peer?.[row] ?? 0) | 0)
+    }
+  }
+  return credit
+}
+
+/**
+ * For each of `rules` (indices of audited rules that carried nothing), the single records other
+ * rules accepted that it would have matched on the interfaces that have its group: per accepting
+ * rule, how many, and the first in replay order.
+ */
+export async function shadowsOfSingles(
+  singles: SingleRecords,
+  network: NetworkConfig,
+  policy: CompiledPolicy,
+  rules: readonly number[],
+): Promise<ShadowCount[]> {
+  const branches = rules.flatMap((r) => {
+    const compiled = policy.rules[r]
+    if (compiled === undefined || compiled.implicit) return []
+    const ifaces = network.interfaces.flatMap((nic, i) =>
+      nic.securityGroups.includes(compiled.group) ? [i] : [],
+    )
+    if (ifaces.length === 0) return []
+    return [
+      `SELECT ${r} AS shadowed, cause, start, rank, seq FROM credited
+        WHERE outbound = ${compiled.direction === 'outbound'} AND iface IN (${ifaces.join(', ')}) AND cause <> ${r}
+          AND (${ruleMatchSql(network, compiled.rule, compiled.direction, RECORD)})`,
+    ]
+  })
+  const counts: ShadowCount[] = []
+  if (singles.count === 0 || branches.length === 0) return counts
+  const sql = `WITH credited AS (SELECT * FROM ${creditedSql(singles, network, policy)} WHERE NOT platform),
+      matched AS (${branches.join(' UNION ALL ')}),
+      firsts AS (SELECT shadowed, cause, count(*) AS n, min({'t': start, 'r': rank, 's': seq}) AS f
+        FROM matched GROUP BY ALL)
+    SELECT CAST(shadowed AS DOUBLE), CAST(cause AS DOUBLE), CAST(n AS DOUBLE), f.t, f.r, f.s FROM firsts`
+  for await (const [shadowed, by, n, time, rank, seq] of singles.numbers(sql)) {
+    for (let row = 0; row < (shadowed?.length ?? 0); row++) {
+      counts.push({
+        rule: shadowed?.[row] ?? -1,
+        by: by?.[row] ?? -1,
+        records: n?.[row] ?? 0,
+        first: { time: time?.[row] ?? 0, rank: rank?.[row] ?? 0, seq: seq?.[row] ?? 0 },
+      })
+    }
+  }
+  return counts
+}

@@ -1,0 +1,247 @@
+import type { DuckDBConnection } from '@duckdb/node-api'
+import type { NetworkConfig } from '../core/network.js'
+import { DIRECTION } from '../core/verdict.js'
+import type { CompiledPolicy } from '../policy/compile-policy.js'
+import { canonicalIpv4Sql, evaluateSql, ipv4ValueSql } from '../policy/policy-sql.js'
+import { CidrSet } from './address-scope.js'
+import { flowOf, IS_REPLY, openFlowTable, rowsOf } from './detections/flow-table.js'
+import type { Flow } from './flow.js'
+import type { FlowRows } from './flow-row.js'
+import { indexInterfaces } from './flow-view.js'
+import { placedInOrder, type ReplayOptions, type ReplaySource } from './replay-order.js'
+import { withMoreMemory, withQueryProgress } from './scratch-duckdb.js'
+import { classifyStatements, SINGLES_RELATION, type SingleRecords } from './single-records.js'
+import { placementSql } from './sql-placement.js'
+
+/**
+ * A replay's records in DuckDB, for an analysis that judges the records alone in their connection
+ * in SQL (single-records.ts) and replays only the others. The records are read into detect's table
+ * of normalised records (detections/flow-table.ts: local Parquet files as a view over DuckDB's
+ * scan of them, any other source read by flowlog's reader and copied into staged Parquet parts
+ * without a Flow being made), then placed in SQL where SQL can tell (sql-placement.ts), each
+ * candidate judged by the policy (policy-sql.ts) and ranked as rankOf ranks it. The rest come
+ * back a conversation group at a time, in replay order, and are placed and ranked in JavaScript
+ * as the Parquet path places them (placedInOrder).
+ *
+ * Null when the records name their rules (rule-id): audit then reads the rule each accepted record
+ * names rather than replaying, and whether every accepted record that is placed names one is the
+ * reader's to say (replay-order.ts).
+ */
+export async function replayTable(
+  rows: FlowRows,
+  network: NetworkConfig,
+  policy: CompiledPolicy,
+  options: ReplayOptions,
+): Promise<ReplaySource | null> {
+  // Rows that cannot be read twice are read once, here, whatever they hold.
+  const table = await openFlowTable(rows, new CidrSet([]))
+  const db = table.connection
+  try {
+    const [named] = await numbersOf(
+      db,
+      'SELECT CAST(count(*) AS DOUBLE) FROM flows WHERE rule_id IS NOT NULL',
+    )
+    if ((named?.[0] ?? 0) > 0) {
+      table.close()
+      return null
+    }
+    const index = indexInterfaces(network)
+    const place = placementSql(index)
+    const record = {
+      iface: 'iface',
+      outbound: `place_direction = ${DIRECTION.EGRESS}`,
+      protocol: 'protocol',
+      dstport: 'coalesce(dstport, 0)',
+      peer: `CASE WHEN place_direction = ${DIRECTION.EGRESS} THEN dst4 ELSE src4 END`,
+    }
+    const group = `CASE WHEN coalesce(protocol, 0) IN (6, 17)
+      THEN (protocol * 65536 + least(coalesce(srcport, 0), coalesce(dstport, 0))) * 65536
+        + greatest(coalesce(srcport, 0), coalesce(dstport, 0))
+      ELSE coalesce(protocol, 0) * 4294967296 END`
+    const port = (c: string) => `(${c} IS NULL OR (${c} = trunc(${c}) AND ${c} BETWEEN 0 AND 65535))`
+    const flags = `(tcp_flags IS NULL OR (tcp_flags = trunc(tcp_flags) AND tcp_flags BETWEEN 0 AND 2147483647))`
+    const flagBits = 'CAST(tcp_flags AS BIGINT)'
+    // rankOf (rejudge.ts) for a record that names no rule.
+    const rank = `CASE
+        WHEN protocol = 6 AND tcp_flags IS NOT NULL AND (${flagBits} & 18) = 2 THEN 0
+        WHEN protocol = 6 AND tcp_flags IS NOT NULL AND (${flagBits} & 19) = 18 THEN 3
+        WHEN ${IS_REPLY} THEN 3
+        WHEN cause < 0 THEN 2
+        WHEN place_direction = ${DIRECTION.EGRESS} THEN 1.5 ELSE 1 END`
+    // Each distinct address once: its IPv4 value when it is IPv4 written as IPv4 (else NULL) and
+    // the interface that owns it. Records take both by joins, far cheaper than a parse each.
+    const statements = [
+      `CREATE OR REPLACE TEMP TABLE addresses AS SELECT t, CASE WHEN ${canonicalIpv4Sql('t')} THEN ${ipv4ValueSql('t')} END AS v,
+          ${place.owner('t')} AS owner
+        FROM (SELECT srcaddr AS t FROM flows UNION SELECT dstaddr FROM flows
+          UNION SELECT if_srcaddr FROM flows UNION SELECT if_dstaddr FROM flows)`,
+      `CREATE OR REPLACE TEMP TABLE interface_ids AS SELECT * FROM (${place.interfaceIds ?? "SELECT '', -1 WHERE false"}) t(id, iface)`,
+    ]
+    // The interface-view addresses are the packet's when the format has no pkt-srcaddr/pkt-dstaddr
+    // (most): then their owners come with the packet addresses' join.
+    const [apart] = await numbersOf(
+      db,
+      `SELECT CAST(count(*) FILTER (WHERE if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr) AS DOUBLE)
+        FROM flows`,
+    )
+    const same = (apart?.[0] ?? 0) === 0
+    // state: 0 no time, 1 no protocol (noAddresses), 2 an interface the config does not know,
+    // 3 placed in SQL and a candidate for a single record, 4 left to JavaScript.
+    const keyed = `CREATE OR REPLACE TEMP TABLE placed AS
+      WITH owned AS (SELECT f.*, s.v AS src4, d.v AS dst4, ids.iface AS id_iface,
+          ${same ? 'd.owner' : 'od.owner'} AS owner_dst, ${same ? 's.owner' : 'os.owner'} AS owner_src,
+          s.v IS NOT NULL AND d.v IS NOT NULL AND ${place.decidable} AS sql_placed
+        FROM flows f LEFT JOIN addresses s ON s.t = f.srcaddr LEFT JOIN addresses d ON d.t = f.dstaddr
+          ${same ? '' : 'LEFT JOIN addresses os ON os.t = f.if_srcaddr LEFT JOIN addresses od ON od.t = f.if_dstaddr'}
+          LEFT JOIN interface_ids ids ON ids.id = f.interface_id),
+      sided AS (SELECT *, ${place.iface} AS iface FROM owned),
+      stated AS (SELECT *, ${place.direction} AS place_direction,
+          CASE WHEN start IS NULL THEN 0 WHEN protocol IS NULL THEN 1 WHEN NOT sql_placed THEN 4 WHEN iface < 0 THEN 2
+            WHEN protocol IN (6, 17) AND ${port('srcport')} AND ${port('dstport')} AND ${flags} THEN 3 ELSE 4 END AS state
+        FROM sided),
+      judged AS (SELECT *, CASE WHEN state = 3 THEN ${evaluateSql(policy, record)} END AS cause FROM stated)
+      SELECT seq, ${group} AS "group", CAST(state AS UTINYINT) AS state,
+        CASE WHEN state = 3 THEN src4 END AS src4, CASE WHEN state = 3 THEN dst4 END AS dst4, iface,
+        place_direction = ${DIRECTION.EGRESS} AS outbound, protocol, dstport, packets, bytes, start,
+        coalesce("end", start) AS last, cause, CASE WHEN state = 3 THEN ${rank} END AS rank
+      FROM judged`
+    let split = false
+    const counts = { noTime: 0, noAddresses: 0, unknownInterface: 0, sqlPlaced: 0, singles: 0, replayed: 0 }
+    // Before any record is replayed: with more memory when DuckDB runs out (each statement
+    // replaces what a failed run made).
+    const prepare = () =>
+      withQueryProgress(db, options.onSorting, async () => {
+        for (const statement of statements) await db.run(statement)
+        await db.run(keyed)
+        const [c] = await numbersOf(
+          db,
+          `SELECT ${[0, 1, 2, 3].map((s) => `CAST(count(*) FILTER (WHERE state = ${s}) AS DOUBLE)`).join(', ')},
+          CAST(count(*) FILTER (WHERE state >= 3 AND NOT (packets = trunc(packets) AND bytes = trunc(bytes)
+            AND abs(packets) < 9007199254740992 AND abs(bytes) < 9007199254740992)) AS DOUBLE)
+        FROM placed`,
+        )
+        counts.noTime = c?.[0] ?? 0
+        counts.noAddresses = c?.[1] ?? 0
+        counts.unknownInterface = c?.[2] ?? 0
+        counts.sqlPlaced = c?.[3] ?? 0
+        // Sums of whole numbers are the same in any order; of others, only in the replay's.
+        split = (c?.[4] ?? 0) === 0
+        for (const statement of classifyStatements('placed', split)) await db.run(statement)
+        const [n] = await numbersOf(
+          db,
+          `SELECT CAST(count(*) FILTER (WHERE single) AS DOUBLE), CAST(count(*) FILTER (WHERE state >= 3 AND NOT single) AS DOUBLE)
+          FROM classified`,
+        )
+        counts.singles = n?.[0] ?? 0
+        counts.replayed = n?.[1] ?? 0
+      })
+    await withMoreMemory(db, prepare, async (setting) => {
+      await db.run(setting)
+    })
+    const rest = placedInOrder(
+      {
+        total: counts.replayed,
+        conversations: () => conversations(db, options),
+        close: () => {},
+      },
+      network,
+      policy,
+    )
+    const singles: SingleRecords | null = split
+      ? { count: counts.singles, relation: SINGLES_RELATION, numbers: (sql) => numberChunks(db, sql) }
+      : null
+    return {
+      get records() {
+        return table.records
+      },
+      get placed() {
+        return counts.singles + rest.placed
+      },
+      get skipped() {
+        return {
+          unknownInterface: counts.unknownInterface + rest.skipped.unknownInterface,
+          noTime: counts.noTime + rest.skipped.noTime,
+          noAddresses: counts.noAddresses + rest.skipped.noAddresses,
+        }
+      },
+      index: rest.index,
+      expected: counts.replayed,
+      namesRules: false,
+      singles,
+      batches: () => rest.batches(),
+      close: () => table.close(),
+    }
+  } catch (error) {
+    table.close()
+    throw error
+  }
+}
+
+/** The records to replay, in conversation order, as Flows with their group and read position. */
+async function* conversations(
+  db: DuckDBConnection,
+  options: ReplayOptions,
+): AsyncGenerator<{ flows: Flow[]; groups: number[]; seqs: number[] }> {
+  const sql = `SELECT f.*, c."group" AS flowlog_group FROM flows f
+      JOIN (SELECT seq, "group" FROM classified WHERE state >= 3 AND NOT single) c ON c.seq = f.seq
+    ORDER BY c."group", f.start, f.seq`
+  const chunks = await withMoreMemory(
+    db,
+    () =>
+      withQueryProgress(db, options.onSorting, async () => {
+        const stream = rowsOf(db, sql)
+        const first = await stream.next()
+        return { stream, first }
+      }),
+    async (setting) => {
+      await db.run(setting)
+    },
+  )
+  let next = chunks.first
+  while (next.done !== true) {
+    const rows = next.value
+    yield {
+      flows: rows.map(flowOf),
+      groups: rows.map((r) => Number(r.flowlog_group)),
+      seqs: rows.map((r) => Number(r.seq)),
+    }
+    next = await chunks.stream.next()
+  }
+}
+
+/** The rows of a query of numbers, a Float64Array a column (NULL: NaN), a chunk at a time. */
+async function* numberChunks(db: DuckDBConnection, sql: string): AsyncIterable<Float64Array[]> {
+  const result = await db.stream(sql)
+  const width = result.columnCount
+  for (
+    let chunk = await result.fetchChunk();
+    chunk !== null && chunk.rowCount > 0;
+    chunk = await result.fetchChunk()
+  ) {
+    const columns: Float64Array[] = []
+    for (let c = 0; c < width; c++) {
+      const values = chunk.getColumnValues(c)
+      const out = new Float64Array(values.length)
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]
+        out[i] =
+          typeof v === 'number'
+            ? v
+            : typeof v === 'bigint'
+              ? Number(v)
+              : typeof v === 'boolean'
+                ? Number(v)
+                : Number.NaN
+      }
+      columns.push(out)
+    }
+    yield columns
+  }
+}
+
+/** The first row of a query of numbers. */
+async function numbersOf(db: DuckDBConnection, sql: string): Promise<Float64Array[]> {
+  for await (const chunk of numberChunks(db, sql))
+    return [Float64Array.from(chunk.map((c) => c[0] ?? Number.NaN))]
+  return []
+}

@@ -1,0 +1,61 @@
+/**
+ * The records a replay need not replay: each the only record of its connection. A connection's
+ * verdict is decided by its records alone (the replay's tables remember every connection), so the
+ * only record of one is judged as new traffic by the rules, whatever else the input holds: the
+ * policy's answer for it, which DuckDB works out for millions of records at once (policy-sql.ts)
+ * while the JavaScript replay takes only the records that share a connection with another
+ * (replay-table.ts).
+ *
+ * Which records those are is decided in SQL, conservatively (a record left to the replay is judged
+ * there as before, so a doubt costs time, never a different answer). Over a table of placed
+ * records with `state` (3: a candidate, placed in SQL: a TCP or UDP record whose addresses are
+ * IPv4 written as IPv4, `src4` and `dst4` their values; 4: a record left to JavaScript, which
+ * places it) and `"group"` (conversationGroup):
+ * - a candidate's connection key is coarser than the replay's (no interface, the two ends
+ *   unordered, only a 64-bit hash of the group and the two addresses), so the records of one
+ *   connection always share it; a key shared by two records (or a hash collision) sends both to
+ *   the replay;
+ * - a conversation group with any record left to JavaScript goes to the replay whole: such a
+ *   record (an IPv4-mapped address written as IPv6, say) may be of the same connection as a
+ *   candidate without its key.
+ */
+
+const KEY = 'hash("group", least(src4, dst4), greatest(src4, dst4))'
+
+/**
+ * Statements that make the view `classified` over table `placed`: its columns and `single`. With
+ * `split` false, no record is single (the replay takes them all).
+ */
+export function classifyStatements(placed: string, split: boolean): string[] {
+  if (!split) return [`CREATE OR REPLACE TEMP VIEW classified AS SELECT *, false AS single FROM ${placed}`]
+  return [
+    `CREATE OR REPLACE TEMP TABLE shared_keys AS SELECT ${KEY} AS k FROM ${placed} WHERE state = 3 GROUP BY k HAVING count(*) > 1`,
+    `CREATE OR REPLACE TEMP TABLE mixed_groups AS SELECT DISTINCT "group" AS g FROM ${placed} WHERE state = 4`,
+    `CREATE OR REPLACE TEMP VIEW classified AS SELECT p.*, (p.state = 3 AND x.g IS NULL AND m.k IS NULL) AS single
+      FROM ${placed} p
+      LEFT JOIN mixed_groups x ON x.g = p."group"
+      LEFT JOIN shared_keys m ON m.k = hash(p."group", least(p.src4, p.dst4), greatest(p.src4, p.dst4))`,
+  ]
+}
+
+/**
+ * The single records, for an analysis to judge and count in SQL. The relation has one row a
+ * record, with these columns: iface, outbound (BOOLEAN: egress; ingress and unknown are judged by
+ * inbound rules), protocol, dstport (NULL when the record has none), src4, dst4 (the addresses'
+ * values), packets, bytes, start, last (its end, else its start), cause (the policy's answer:
+ * the accepting rule's index, or -1), rank, seq (its replay order: rejudge.ts).
+ */
+export interface SingleRecords {
+  /** How many records the relation holds. */
+  readonly count: number
+  /** The relation, to use in FROM. */
+  readonly relation: string
+  /**
+   * Runs a statement whose columns are all numbers (NULL is NaN), and gives its rows a chunk at a
+   * time: a Float64Array a column.
+   */
+  numbers(sql: string): AsyncIterable<Float64Array[]>
+}
+
+export const SINGLES_RELATION = `(SELECT iface, outbound, protocol, dstport, src4, dst4, packets, bytes, start, last,
+    cause, rank, seq FROM classified WHERE single)`
