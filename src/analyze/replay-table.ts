@@ -102,7 +102,9 @@ export async function replayTable(
       judged AS (SELECT *, CASE WHEN state = 3 THEN ${evaluateSql(policy, record)} END AS cause FROM stated)
       SELECT seq, ${group} AS "group", CAST(state AS UTINYINT) AS state,
         CASE WHEN state = 3 THEN src4 END AS src4, CASE WHEN state = 3 THEN dst4 END AS dst4, iface,
-        place_direction = ${DIRECTION.EGRESS} AS outbound, protocol, dstport, packets, bytes, start,
+        place_direction = ${DIRECTION.EGRESS} AS outbound, CAST(place_direction AS UTINYINT) AS direction,
+        CAST(CASE action WHEN 'ACCEPT' THEN 1 WHEN 'REJECT' THEN 2 ELSE 0 END AS UTINYINT) AS action,
+        protocol, dstport, packets, bytes, start,
         coalesce("end", start) AS last, cause, CASE WHEN state = 3 THEN ${rank} END AS rank
       FROM judged`
     let split = false
@@ -148,7 +150,12 @@ export async function replayTable(
       policy,
     )
     const singles: SingleRecords | null = split
-      ? { count: counts.singles, relation: SINGLES_RELATION, numbers: (sql) => numberChunks(db, sql) }
+      ? {
+          count: counts.singles,
+          relation: SINGLES_RELATION,
+          numbers: (sql) => numberChunks(db, sql),
+          rows: (sql) => rowsOf(db, sql),
+        }
       : null
     return {
       get records() {

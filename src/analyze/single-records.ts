@@ -41,7 +41,7 @@ export function classifyStatements(placed: string, split: boolean): string[] {
 /**
  * The single records, for an analysis to judge and count in SQL. The relation has one row a
  * record, with these columns: iface, outbound (BOOLEAN: egress; ingress and unknown are judged by
- * inbound rules), protocol, dstport (NULL when the record has none), src4, dst4 (the addresses'
+ * inbound rules), direction (DIRECTION's number), action (1 ACCEPT, 2 REJECT, 0 none), protocol, dstport (NULL when the record has none), src4, dst4 (the addresses'
  * values), packets, bytes, start, last (its end, else its start), cause (the policy's answer:
  * the accepting rule's index, or -1), rank, seq (its replay order: rejudge.ts).
  */
@@ -55,7 +55,12 @@ export interface SingleRecords {
    * time: a Float64Array a column.
    */
   numbers(sql: string): AsyncIterable<Float64Array[]>
+  /**
+   * Runs a statement and gives its rows as objects, a chunk at a time. `flows` names every record
+   * read, normalised (detections/flow-table.ts: a Flow's fields and `seq`), to join by `seq`.
+   */
+  rows(sql: string): AsyncIterable<Record<string, unknown>[]>
 }
 
-export const SINGLES_RELATION = `(SELECT iface, outbound, protocol, dstport, src4, dst4, packets, bytes, start, last,
+export const SINGLES_RELATION = `(SELECT iface, outbound, direction, action, protocol, dstport, src4, dst4, packets, bytes, start, last,
     cause, rank, seq FROM classified WHERE single)`

@@ -1,13 +1,16 @@
 import type { NetworkConfig } from '../core/network.js'
-import { REJECT_REASON_NAMES } from '../core/verdict.js'
+import { REJECT_REASON, REJECT_REASON_NAMES } from '../core/verdict.js'
 import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
+import { evaluateSql } from '../policy/policy-sql.js'
 import { ChangedFlows, type ChangeList } from './changed-flows.js'
 import { ConversationFlags } from './conversation-flags.js'
+import { flowOf } from './detections/flow-table.js'
 import type { Flow } from './flow.js'
 import type { FlowRows } from './flow-row.js'
 import { type JudgeProgress, type PlacedFlow, PROGRESS_STEP, Replay } from './rejudge.js'
 import { type ReplayOptions, type ReplaySource, replaySource } from './replay-order.js'
 import { ruleText } from './rule-text.js'
+import type { SingleRecords } from './single-records.js'
 
 /**
  * `flowlog what-if`: replays recorded flows against the current groups and against proposed ones,
@@ -123,6 +126,108 @@ function responsibleFor(
   return `no-matching-rule: no proposed rule allows it${was}`
 }
 
+/** What the single records add to a what-if's counts. */
+type SinglesCounts = Pick<
+  WhatIfResult,
+  'agreeing' | 'compared' | 'changedRecords' | 'otherRule' | 'acceptToReject' | 'rejectToAccept'
+> & { first: number; last: number }
+
+const NO_MATCHING_RULE = -(REJECT_REASON.NO_MATCHING_RULE + 1)
+
+/**
+ * The single records (single-records.ts) under both policies, as the replay would judge them:
+ * each the new traffic of a connection of its own, so the first rule of its direction that allows
+ * it (the current policy's answer comes with them) or no-matching-rule, and never cut (its
+ * conversation has no other record). Counted per pair of answers in DuckDB; the records of the
+ * pairs that change go to `add`.
+ */
+async function compareSingles(
+  singles: SingleRecords,
+  next: CompiledPolicy,
+  verdictNow: (cause: number) => Verdict,
+  verdictNext: (cause: number) => Verdict,
+  options: WhatIfOptions,
+  add: (iface: number, p: PlacedFlow, current: Verdict, proposed: Verdict) => void,
+): Promise<SinglesCounts> {
+  const counts: SinglesCounts = {
+    agreeing: 0,
+    compared: 0,
+    changedRecords: 0,
+    otherRule: 0,
+    acceptToReject: 0,
+    rejectToAccept: 0,
+    first: Number.POSITIVE_INFINITY,
+    last: Number.NEGATIVE_INFINITY,
+  }
+  const record = {
+    iface: 'iface',
+    outbound: 'outbound',
+    protocol: 'protocol',
+    dstport: 'coalesce(dstport, 0)',
+    peer: 'CASE WHEN outbound THEN dst4 ELSE src4 END',
+  }
+  const judged = `(SELECT *, ${evaluateSql(next, record)} AS next FROM ${singles.relation})`
+  const causeOf = (c: number) => (c >= 0 ? c : NO_MATCHING_RULE)
+  const listed: string[] = []
+  for await (const [now, proposed, action, n, first, last] of singles.numbers(
+    `SELECT CAST(cause AS DOUBLE), CAST(next AS DOUBLE), CAST(action AS DOUBLE), CAST(count(*) AS DOUBLE),
+        min(start), max(last) FROM ${judged} GROUP BY ALL`,
+  )) {
+    for (let row = 0; row < (now?.length ?? 0); row++) {
+      const records = n?.[row] ?? 0
+      const a = verdictNow(causeOf(now?.[row] ?? -1))
+      const b = verdictNext(causeOf(proposed?.[row] ?? -1))
+      counts.first = Math.min(counts.first, first?.[row] ?? Number.POSITIVE_INFINITY)
+      counts.last = Math.max(counts.last, last?.[row] ?? Number.NEGATIVE_INFINITY)
+      const recorded = action?.[row] ?? 0
+      if (recorded !== 0) {
+        counts.compared += records
+        if ((recorded === 1 ? 'ACCEPT' : 'REJECT') === a.action) counts.agreeing += records
+      }
+      if (a.action === b.action && a.rule === b.rule && a.reason === b.reason) continue
+      if (a.action === b.action) {
+        counts.otherRule += records
+        if (options.ruleChanges !== true) continue
+      } else {
+        counts.changedRecords += records
+        if (a.action === 'ACCEPT') counts.acceptToReject += records
+        else counts.rejectToAccept += records
+      }
+      listed.push(`(${now?.[row] ?? -1}, ${proposed?.[row] ?? -1})`)
+    }
+  }
+  if (listed.length === 0) return counts
+  for await (const rows of singles.rows(
+    `SELECT f.*, s.iface AS flowlog_iface, s.direction AS flowlog_direction, s.rank AS flowlog_rank,
+        s.cause AS flowlog_now, s.next AS flowlog_next
+      FROM flows f JOIN (SELECT * FROM ${judged} WHERE (cause, next) IN (${listed.join(', ')})) s ON s.seq = f.seq`,
+  )) {
+    for (const row of rows) {
+      const flow = flowOf(row)
+      const p: PlacedFlow = {
+        flow,
+        iface: Number(row.flowlog_iface),
+        direction: Number(row.flowlog_direction) as PlacedFlow['direction'],
+        time: flow.start ?? 0,
+        rank: Number(row.flowlog_rank),
+        words: NO_WORDS,
+        group: 0,
+        seq: Number(row.seq),
+      }
+      add(
+        p.iface,
+        p,
+        verdictNow(causeOf(Number(row.flowlog_now))),
+        verdictNext(causeOf(Number(row.flowlog_next))),
+      )
+    }
+  }
+  return counts
+}
+
+/** Changed records are staged by their texts: the parsed addresses are not read. */
+const NO_WORDS = new Uint32Array(8)
+
 export interface WhatIfOptions extends ReplayOptions {
   /** Also list flows that stay accepted but by another rule (default: only verdict changes). */
   ruleChanges?: boolean
@@ -156,7 +261,7 @@ export async function whatIfRun(
 ): Promise<WhatIfRun> {
   const now = compilePolicy(current)
   const next = compilePolicy(proposed)
-  const source = await replaySource(rows, current, now, options)
+  const source = await replaySource(rows, current, now, { ...options, singles: options.singles ?? true })
   let replayed: Replayed
   try {
     replayed = await compareReplays(source, current, now, next, options)
@@ -244,6 +349,21 @@ async function compareReplays(
   // Progress counts both replays' records, as when they ran one after the other.
   const total = 2 * source.expected
   try {
+    const singles = source.singles
+    if (singles !== null) {
+      // The records alone in their connection, judged by both policies in DuckDB.
+      const s = await compareSingles(singles, next, verdictNow, verdictNext, options, (iface, p, a, b) =>
+        changes.add(current.interfaces[iface]?.id ?? '?', p, a, b),
+      )
+      agreeing += s.agreeing
+      compared += s.compared
+      changedRecords += s.changedRecords
+      otherRule += s.otherRule
+      acceptToReject += s.acceptToReject
+      rejectToAccept += s.rejectToAccept
+      first = s.first
+      last = s.last
+    }
     for await (const batch of source.batches()) {
       for (const p of batch) {
         compare(p)

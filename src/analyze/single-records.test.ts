@@ -6,9 +6,11 @@ import { audit } from './audit.js'
 import type { FlowRow } from './flow-row.js'
 import { replaySource } from './replay-order.js'
 import { row } from './test-rows.js'
+import { whatIf } from './what-if.js'
 
-// An audit judges and counts the records alone in their connection in DuckDB (audit-singles.ts)
-// and replays the rest: the result must be the replay's of every record, whatever the mix.
+// audit and what-if judge and count the records alone in their connection in DuckDB
+// (single-records.ts) and replay the rest: the result must be the replay's of every record,
+// whatever the mix.
 
 const network = makeNetwork(
   {
@@ -141,6 +143,33 @@ test('an audit that counts single records in DuckDB equals the replay of every r
       'the records shadow a rule',
     )
     assert.ok(split.platform > 0, 'the records have platform traffic')
+  }
+})
+
+test('a what-if that compares single records in DuckDB equals the replay of every record', async () => {
+  // The proposal: no SSH from inside, HTTPS only from the office, and the DNS rule gone.
+  const proposed = {
+    ...network,
+    securityGroups: network.securityGroups.map((g) => ({
+      ...g,
+      inbound: g.inbound.flatMap((r) =>
+        r.id === 'web-admin' ? [] : r.id === 'web-https' ? [{ ...r, peer: '198.51.100.0/24' }] : [r],
+      ),
+      outbound: g.outbound.filter((r) => r.id !== 'web-dns'),
+    })),
+  }
+  for (const seed of [5, 6, 7]) {
+    const rows = records(3000, seed, false)
+    for (const ruleChanges of [false, true]) {
+      const split = await whatIf(rows, network, proposed, { ruleChanges })
+      const replayed = await whatIf(rows, network, proposed, { ruleChanges, singles: false })
+      assert.deepEqual(split, replayed, `seed ${seed}`)
+      assert.ok(
+        split.changedRecords > 20 && split.acceptToReject > 0,
+        `seed ${seed}: ${split.changedRecords} changed`,
+      )
+      if (ruleChanges) assert.ok(split.otherRule > 0)
+    }
   }
 })
 
