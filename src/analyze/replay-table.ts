@@ -3,11 +3,13 @@ import type { NetworkConfig } from '../core/network.js'
 import { DIRECTION } from '../core/verdict.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { canonicalIpv4Sql, evaluateSql, ipv4ValueSql } from '../policy/policy-sql.js'
+import { sqlString } from '../read/duckdb-connection.js'
 import { CidrSet } from './address-scope.js'
 import { flowOf, IS_REPLY, openFlowTable, rowsOf } from './detections/flow-table.js'
 import type { Flow } from './flow.js'
 import type { FlowRows } from './flow-row.js'
 import { indexInterfaces } from './flow-view.js'
+import { FlowPlacer } from './rejudge.js'
 import { placedInOrder, type ReplayOptions, type ReplaySource } from './replay-order.js'
 import { withMoreMemory, withQueryProgress } from './scratch-duckdb.js'
 import { classifyStatements, SINGLES_RELATION, type SingleRecords } from './single-records.js'
@@ -23,28 +25,19 @@ import { placementSql } from './sql-placement.js'
  * back a conversation group at a time, in replay order, and are placed and ranked in JavaScript
  * as the Parquet path places them (placedInOrder).
  *
- * Null when the records name their rules (rule-id): audit then reads the rule each accepted record
- * names rather than replaying, and whether every accepted record that is placed names one is the
- * reader's to say (replay-order.ts).
+ * When every accepted record names its rule (rule-id: flowlog's own records), audit reads the
+ * rules they name rather than replaying: no record is single then.
  */
 export async function replayTable(
   rows: FlowRows,
   network: NetworkConfig,
   policy: CompiledPolicy,
   options: ReplayOptions,
-): Promise<ReplaySource | null> {
+): Promise<ReplaySource> {
   // Rows that cannot be read twice are read once, here, whatever they hold.
   const table = await openFlowTable(rows, new CidrSet([]))
   const db = table.connection
   try {
-    const [named] = await numbersOf(
-      db,
-      'SELECT CAST(count(*) AS DOUBLE) FROM flows WHERE rule_id IS NOT NULL',
-    )
-    if ((named?.[0] ?? 0) > 0) {
-      table.close()
-      return null
-    }
     const index = indexInterfaces(network)
     const place = placementSql(index)
     const record = {
@@ -61,10 +54,24 @@ export async function replayTable(
     const port = (c: string) => `(${c} IS NULL OR (${c} = trunc(${c}) AND ${c} BETWEEN 0 AND 65535))`
     const flags = `(tcp_flags IS NULL OR (tcp_flags = trunc(tcp_flags) AND tcp_flags BETWEEN 0 AND 2147483647))`
     const flagBits = 'CAST(tcp_flags AS BIGINT)'
-    // rankOf (rejudge.ts) for a record that names no rule.
+    // rankOf (rejudge.ts): a rule id of the record's own direction opens, of the other answers.
+    const ruleDirection = new Map<string, 'inbound' | 'outbound'>()
+    for (const g of network.securityGroups) {
+      for (const r of g.inbound) ruleDirection.set(r.id, 'inbound')
+      for (const r of g.outbound) ruleDirection.set(r.id, 'outbound')
+    }
+    const idsOf = (direction: 'inbound' | 'outbound') =>
+      [...ruleDirection].flatMap(([id, d]) => (d === direction ? [sqlString(id)] : []))
+    const named = (direction: 'inbound' | 'outbound', egress: number, other: number) => {
+      const ids = idsOf(direction)
+      return ids.length === 0
+        ? ''
+        : `WHEN rule_id IN (${ids.join(', ')}) THEN CASE WHEN place_direction = ${DIRECTION.EGRESS} THEN ${egress} ELSE ${other} END`
+    }
     const rank = `CASE
         WHEN protocol = 6 AND tcp_flags IS NOT NULL AND (${flagBits} & 18) = 2 THEN 0
         WHEN protocol = 6 AND tcp_flags IS NOT NULL AND (${flagBits} & 19) = 18 THEN 3
+        ${named('inbound', 3, 0)} ${named('outbound', 0, 3)}
         WHEN ${IS_REPLY} THEN 3
         WHEN cause < 0 THEN 2
         WHEN place_direction = ${DIRECTION.EGRESS} THEN 1.5 ELSE 1 END`
@@ -104,11 +111,13 @@ export async function replayTable(
         CASE WHEN state = 3 THEN src4 END AS src4, CASE WHEN state = 3 THEN dst4 END AS dst4, iface,
         place_direction = ${DIRECTION.EGRESS} AS outbound, CAST(place_direction AS UTINYINT) AS direction,
         CAST(CASE action WHEN 'ACCEPT' THEN 1 WHEN 'REJECT' THEN 2 ELSE 0 END AS UTINYINT) AS action,
+        rule_id IS NOT NULL AS named,
         protocol, dstport, packets, bytes, start,
         coalesce("end", start) AS last, cause, CASE WHEN state = 3 THEN ${rank} END AS rank
       FROM judged`
     let split = false
-    const counts = { noTime: 0, noAddresses: 0, unknownInterface: 0, sqlPlaced: 0, singles: 0, replayed: 0 }
+    let namesRules = false
+    const counts = { noTime: 0, noAddresses: 0, unknownInterface: 0, singles: 0, replayed: 0 }
     // Before any record is replayed: with more memory when DuckDB runs out (each statement
     // replaces what a failed run made).
     const prepare = () =>
@@ -119,15 +128,23 @@ export async function replayTable(
           db,
           `SELECT ${[0, 1, 2, 3].map((s) => `CAST(count(*) FILTER (WHERE state = ${s}) AS DOUBLE)`).join(', ')},
           CAST(count(*) FILTER (WHERE state >= 3 AND NOT (packets = trunc(packets) AND bytes = trunc(bytes)
-            AND abs(packets) < 9007199254740992 AND abs(bytes) < 9007199254740992)) AS DOUBLE)
+            AND abs(packets) < 9007199254740992 AND abs(bytes) < 9007199254740992)) AS DOUBLE),
+          CAST(count(*) FILTER (WHERE state = 3 AND action = 1) AS DOUBLE),
+          CAST(count(*) FILTER (WHERE state = 3 AND action = 1 AND NOT named) AS DOUBLE),
+          CAST(count(*) FILTER (WHERE state = 4 AND action = 1) AS DOUBLE)
         FROM placed`,
         )
         counts.noTime = c?.[0] ?? 0
         counts.noAddresses = c?.[1] ?? 0
         counts.unknownInterface = c?.[2] ?? 0
-        counts.sqlPlaced = c?.[3] ?? 0
-        // Sums of whole numbers are the same in any order; of others, only in the replay's.
-        split = (c?.[4] ?? 0) === 0
+        namesRules = await everyAcceptedNamed(db, network, policy, {
+          accepted: c?.[5] ?? 0,
+          unnamed: c?.[6] ?? 0,
+          left: c?.[7] ?? 0,
+        })
+        // Sums of whole numbers are the same in any order; of others, only in the replay's. A
+        // source that names its rules is audited by them, not replayed.
+        split = (c?.[4] ?? 0) === 0 && !namesRules
         for (const statement of classifyStatements('placed', split)) await db.run(statement)
         const [n] = await numbersOf(
           db,
@@ -173,7 +190,7 @@ export async function replayTable(
       },
       index: rest.index,
       expected: counts.replayed,
-      namesRules: false,
+      namesRules,
       singles,
       batches: () => rest.batches(),
       close: () => table.close(),
@@ -182,6 +199,36 @@ export async function replayTable(
     table.close()
     throw error
   }
+}
+
+/**
+ * ReplaySource.namesRules: every accepted record that is placed names its rule, and there is one.
+ * `accepted` and `unnamed` count those SQL placed; `left` the accepted records left to JavaScript,
+ * which are placed here to know (few: IPv6 and the like).
+ */
+async function everyAcceptedNamed(
+  db: DuckDBConnection,
+  network: NetworkConfig,
+  policy: CompiledPolicy,
+  sql: { accepted: number; unnamed: number; left: number },
+): Promise<boolean> {
+  if (sql.unnamed > 0) return false
+  let accepted = sql.accepted
+  if (sql.left > 0) {
+    const placer = new FlowPlacer(network, policy)
+    for await (const rows of rowsOf(
+      db,
+      'SELECT f.* FROM flows f JOIN (SELECT seq FROM placed WHERE state = 4 AND action = 1) p ON p.seq = f.seq',
+    )) {
+      for (const row of rows) {
+        const flow = flowOf(row)
+        if (placer.place(flow) === null) continue
+        if (flow.ruleId === null) return false
+        accepted++
+      }
+    }
+  }
+  return accepted > 0
 }
 
 /** The records to replay, in conversation order, as Flows with their group and read position. */

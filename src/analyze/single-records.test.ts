@@ -60,7 +60,7 @@ function random(seed: number): () => number {
  * and rejected, platform traffic (the VPC resolver 10.0.0.2, DHCP), ICMP, IPv6, an IPv4 address
  * written as IPv6, unknown interfaces, and ports or byte counts the SQL must leave to the replay.
  */
-function records(n: number, seed: number, fractional: boolean): FlowRow[] {
+function records(n: number, seed: number, fractional: boolean, named = 0): FlowRow[] {
   const next = random(seed)
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T
   const out: FlowRow[] = []
@@ -108,36 +108,44 @@ function records(n: number, seed: number, fractional: boolean): FlowRow[] {
       direction: inbound ? 'ingress' : 'egress',
     })
     if (fractional && next() < 0.02) request.bytes = 100.5
+    // Rule ids of either direction on some records (they rank the records of one second), or on
+    // every accepted record (then audit reads them instead of replaying).
+    if (next() < named && request.action === 'ACCEPT')
+      request['rule-id'] = pick(['web-https', 'web-out-https', 'app-8080', 'web-dns'])
     if (next() < 0.01) request.dstport = 70000
     out.push(request)
     // Its answer, now and then: a connection of two records.
-    if (next() < 0.3)
-      out.push(
-        row({
-          ...base,
-          at: (base.at ?? 0) + Math.floor(next() * 3),
-          src: inbound ? local : remote,
-          dst: inbound ? remote : local,
-          sport: service,
-          dport: client,
-          direction: inbound ? 'egress' : 'ingress',
-        }),
-      )
+    if (next() < 0.3) {
+      const answer = row({
+        ...base,
+        at: (base.at ?? 0) + Math.floor(next() * 3),
+        src: inbound ? local : remote,
+        dst: inbound ? remote : local,
+        sport: service,
+        dport: client,
+        direction: inbound ? 'egress' : 'ingress',
+      })
+      if (named === 1 && answer.action === 'ACCEPT') answer['rule-id'] = request['rule-id'] ?? 'web-https'
+      out.push(answer)
+    }
   }
   return out
 }
 
 test('an audit that counts single records in DuckDB equals the replay of every record', async () => {
-  for (const [seed, fractional] of [
-    [1, false],
-    [2, false],
-    [3, true],
-    [4, false],
+  for (const [seed, fractional, named] of [
+    [1, false, 0],
+    [2, false, 0.2],
+    [3, true, 0],
+    [4, false, 0],
+    [8, false, 1],
   ] as const) {
-    const rows = records(3000, seed, fractional)
+    const rows = records(3000, seed, fractional, named)
     const split = await audit(rows, network)
     const replayed = await audit(rows, network, { singles: false })
     assert.deepEqual(split, replayed, `seed ${seed}`)
+    assert.equal(split.method, named === 1 ? 'rule-id' : 're-judged')
+    if (named === 1) continue
     assert.ok(
       split.rules.some((r) => r.status === 'shadowed'),
       'the records shadow a rule',
@@ -158,8 +166,12 @@ test('a what-if that compares single records in DuckDB equals the replay of ever
       outbound: g.outbound.filter((r) => r.id !== 'web-dns'),
     })),
   }
-  for (const seed of [5, 6, 7]) {
-    const rows = records(3000, seed, false)
+  for (const [seed, named] of [
+    [5, 0],
+    [6, 0.3],
+    [7, 0],
+  ] as const) {
+    const rows = records(3000, seed, false, named)
     for (const ruleChanges of [false, true]) {
       const split = await whatIf(rows, network, proposed, { ruleChanges })
       const replayed = await whatIf(rows, network, proposed, { ruleChanges, singles: false })
