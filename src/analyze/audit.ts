@@ -106,7 +106,10 @@ export async function audit(
   options: AuditOptions = {},
 ): Promise<AuditResult> {
   const policy = compilePolicy(network)
-  const source = await replaySource(rows, network, policy, { ...options, singles: options.singles ?? true })
+  const source = await replaySource(rows, network, policy, {
+    ...options,
+    singles: options.singles ?? true,
+  })
   try {
     return await auditReplay(source, network, policy, options)
   } finally {

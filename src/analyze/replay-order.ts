@@ -80,7 +80,10 @@ export async function replaySource(
   policy: CompiledPolicy,
   options: ReplayOptions = {},
 ): Promise<ReplaySource> {
-  if (options.singles === true) return replayTable(rows, network, policy, options)
+  if (options.singles === true) {
+    const table = await replayTable(rows, network, policy, options)
+    if (table !== null) return table
+  }
   if ('parquetFiles' in rows) {
     const parquet = await rows.parquetFiles()
     const ordered =

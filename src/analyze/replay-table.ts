@@ -5,7 +5,15 @@ import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { canonicalIpv4Sql, evaluateSql, ipv4ValueSql } from '../policy/policy-sql.js'
 import { sqlString } from '../read/duckdb-connection.js'
 import { CidrSet } from './address-scope.js'
-import { flowOf, IS_REPLY, openFlowTable, rowsOf } from './detections/flow-table.js'
+import {
+  type FlowTable,
+  flowOf,
+  IS_REPLY,
+  numberOf,
+  openFlowTable,
+  rowsOf,
+  textOf,
+} from './detections/flow-table.js'
 import type { Flow } from './flow.js'
 import type { FlowRows } from './flow-row.js'
 import { indexInterfaces } from './flow-view.js'
@@ -26,18 +34,37 @@ import { placementSql } from './sql-placement.js'
  * as the Parquet path places them (placedInOrder).
  *
  * When every accepted record names its rule (rule-id: flowlog's own records), audit reads the
- * rules they name rather than replaying: no record is single then.
+ * rules they name rather than replaying: no record is single then. When few records can be single
+ * (worthSplitting), every record is replayed: from this table, or null for local Parquet files,
+ * which the caller sorts in its own scan of them.
  */
 export async function replayTable(
   rows: FlowRows,
   network: NetworkConfig,
   policy: CompiledPolicy,
   options: ReplayOptions,
-): Promise<ReplaySource> {
+): Promise<ReplaySource | null> {
   // Rows that cannot be read twice are read once, here, whatever they hold.
+  const counted = 'stats' in rows ? { ...rows.stats } : null
   const table = await openFlowTable(rows, new CidrSet([]))
   const db = table.connection
   try {
+    // Records that name a rule need the tables to tell whether audit reads them (namesRules).
+    const [namedCount] = await numbersOf(
+      db,
+      'SELECT CAST(count(*) AS DOUBLE) FROM flows WHERE rule_id IS NOT NULL',
+    )
+    if ((namedCount?.[0] ?? 0) === 0 && !(await worthSplitting(db))) {
+      // Local Parquet files are sorted faster by DuckDB's own scan of them (replay-order.ts),
+      // and read again at no cost: that path then.
+      if ('parquetFiles' in rows && (await rows.parquetFiles()) !== null) {
+        table.close()
+        // The files are counted as that scan reads them: not twice in the reader's stats.
+        if (counted !== null) Object.assign(rows.stats, counted)
+        return null
+      }
+      return replayEvery(table, network, policy, options)
+    }
     const index = indexInterfaces(network)
     const place = placementSql(index)
     const record = {
@@ -47,10 +74,6 @@ export async function replayTable(
       dstport: 'coalesce(dstport, 0)',
       peer: `CASE WHEN place_direction = ${DIRECTION.EGRESS} THEN dst4 ELSE src4 END`,
     }
-    const group = `CASE WHEN coalesce(protocol, 0) IN (6, 17)
-      THEN (protocol * 65536 + least(coalesce(srcport, 0), coalesce(dstport, 0))) * 65536
-        + greatest(coalesce(srcport, 0), coalesce(dstport, 0))
-      ELSE coalesce(protocol, 0) * 4294967296 END`
     const port = (c: string) => `(${c} IS NULL OR (${c} = trunc(${c}) AND ${c} BETWEEN 0 AND 65535))`
     const flags = `(tcp_flags IS NULL OR (tcp_flags = trunc(tcp_flags) AND tcp_flags BETWEEN 0 AND 2147483647))`
     const flagBits = 'CAST(tcp_flags AS BIGINT)'
@@ -75,15 +98,6 @@ export async function replayTable(
         WHEN ${IS_REPLY} THEN 3
         WHEN cause < 0 THEN 2
         WHEN place_direction = ${DIRECTION.EGRESS} THEN 1.5 ELSE 1 END`
-    // Each distinct address once: its IPv4 value when it is IPv4 written as IPv4 (else NULL) and
-    // the interface that owns it. Records take both by joins, far cheaper than a parse each.
-    const statements = [
-      `CREATE OR REPLACE TEMP TABLE addresses AS SELECT t, CASE WHEN ${canonicalIpv4Sql('t')} THEN ${ipv4ValueSql('t')} END AS v,
-          ${place.owner('t')} AS owner
-        FROM (SELECT srcaddr AS t FROM flows UNION SELECT dstaddr FROM flows
-          UNION SELECT if_srcaddr FROM flows UNION SELECT if_dstaddr FROM flows)`,
-      `CREATE OR REPLACE TEMP TABLE interface_ids AS SELECT * FROM (${place.interfaceIds ?? "SELECT '', -1 WHERE false"}) t(id, iface)`,
-    ]
     // The interface-view addresses are the packet's when the format has no pkt-srcaddr/pkt-dstaddr
     // (most): then their owners come with the packet addresses' join.
     const [apart] = await numbersOf(
@@ -92,6 +106,15 @@ export async function replayTable(
         FROM flows`,
     )
     const same = (apart?.[0] ?? 0) === 0
+    // Each distinct address once: its IPv4 value when it is IPv4 written as IPv4 (else NULL) and
+    // the interface that owns it. Records take both by joins, far cheaper than a parse each.
+    const statements = [
+      `CREATE OR REPLACE TEMP TABLE addresses AS SELECT t, CASE WHEN ${canonicalIpv4Sql('t')} THEN ${ipv4ValueSql('t')} END AS v,
+          ${place.owner('t')} AS owner
+        FROM (SELECT srcaddr AS t FROM flows UNION SELECT dstaddr FROM flows
+          ${same ? '' : 'UNION SELECT if_srcaddr FROM flows UNION SELECT if_dstaddr FROM flows'})`,
+      `CREATE OR REPLACE TEMP TABLE interface_ids AS SELECT * FROM (${place.interfaceIds ?? "SELECT '', -1 WHERE false"}) t(id, iface)`,
+    ]
     // state: 0 no time, 1 no protocol (noAddresses), 2 an interface the config does not know,
     // 3 placed in SQL and a candidate for a single record, 4 left to JavaScript.
     const keyed = `CREATE OR REPLACE TEMP TABLE placed AS
@@ -107,7 +130,7 @@ export async function replayTable(
             WHEN protocol IN (6, 17) AND ${port('srcport')} AND ${port('dstport')} AND ${flags} THEN 3 ELSE 4 END AS state
         FROM sided),
       judged AS (SELECT *, CASE WHEN state = 3 THEN ${evaluateSql(policy, record)} END AS cause FROM stated)
-      SELECT seq, ${group} AS "group", CAST(state AS UTINYINT) AS state,
+      SELECT seq, ${GROUP} AS "group", CAST(state AS UTINYINT) AS state,
         CASE WHEN state = 3 THEN src4 END AS src4, CASE WHEN state = 3 THEN dst4 END AS dst4, iface,
         place_direction = ${DIRECTION.EGRESS} AS outbound, CAST(place_direction AS UTINYINT) AS direction,
         CAST(CASE action WHEN 'ACCEPT' THEN 1 WHEN 'REJECT' THEN 2 ELSE 0 END AS UTINYINT) AS action,
@@ -144,7 +167,7 @@ export async function replayTable(
         })
         // Sums of whole numbers are the same in any order; of others, only in the replay's. A
         // source that names its rules is audited by them, not replayed.
-        split = (c?.[4] ?? 0) === 0 && !namesRules
+        split = (c?.[4] ?? 0) === 0 && !namesRules && options.singles === true
         for (const statement of classifyStatements('placed', split)) await db.run(statement)
         const [n] = await numbersOf(
           db,
@@ -160,7 +183,14 @@ export async function replayTable(
     const rest = placedInOrder(
       {
         total: counts.replayed,
-        conversations: () => conversations(db, options),
+        conversations: () =>
+          conversations(
+            db,
+            `SELECT f.*, c."group" AS flowlog_group FROM flows f
+              JOIN (SELECT seq, "group" FROM classified WHERE state >= 3 AND NOT single) c ON c.seq = f.seq
+            ORDER BY c."group", f.start, f.seq`,
+            options,
+          ),
         close: () => {},
       },
       network,
@@ -231,35 +261,172 @@ async function everyAcceptedNamed(
   return accepted > 0
 }
 
-/** The records to replay, in conversation order, as Flows with their group and read position. */
+/** conversationGroup (rejudge.ts) as SQL over the columns of `flows`. */
+const GROUP = `CASE WHEN coalesce(protocol, 0) IN (6, 17)
+    THEN (protocol * 65536 + least(coalesce(srcport, 0), coalesce(dstport, 0))) * 65536
+      + greatest(coalesce(srcport, 0), coalesce(dstport, 0))
+    ELSE coalesce(protocol, 0) * 4294967296 END`
+
+/**
+ * Whether enough records may be single for the split to pay for its tables (placing every
+ * record in SQL costs about what replaying it does): an estimate of the records whose coarse key
+ * (single-records.ts, over the address texts) no other record has, from DuckDB's HyperLogLog
+ * count of the distinct keys, d of n records: if the others come in pairs, n - d of them are
+ * second records of a pair, so about 2d - n are single. A quarter or more: split. (A guess either
+ * way changes the time, never the answer.)
+ */
+async function worthSplitting(db: DuckDBConnection): Promise<boolean> {
+  const [c] = await numbersOf(
+    db,
+    `SELECT CAST(count(*) AS DOUBLE), CAST(approx_count_distinct(hash(${GROUP}, least(srcaddr, dstaddr), greatest(srcaddr, dstaddr))) AS DOUBLE)
+      FROM flows`,
+  )
+  const n = c?.[0] ?? 0
+  const distinct = c?.[1] ?? 0
+  return n > 0 && 2 * distinct - n >= n / 4
+}
+
+/**
+ * Every record replayed, straight from `flows` in conversation order, placed and ranked in
+ * JavaScript as they come (placedInOrder): few of the records are single. No record names a rule
+ * (the caller knows), so not every accepted one does (ReplaySource.namesRules).
+ */
+function replayEvery(
+  table: FlowTable,
+  network: NetworkConfig,
+  policy: CompiledPolicy,
+  options: ReplayOptions,
+): ReplaySource {
+  const db = table.connection
+  const sql = `SELECT *, ${GROUP} AS flowlog_group FROM flows ORDER BY flowlog_group, start, seq`
+  const rest = placedInOrder(
+    { total: table.records, conversations: () => conversations(db, sql, options), close: () => {} },
+    network,
+    policy,
+  )
+  return {
+    get records() {
+      return table.records
+    },
+    get placed() {
+      return rest.placed
+    },
+    get skipped() {
+      return rest.skipped
+    },
+    index: rest.index,
+    expected: table.records,
+    namesRules: false,
+    singles: null,
+    batches: () => rest.batches(),
+    close: () => table.close(),
+  }
+}
+
+/**
+ * The records of `sql` (every column of `flows`, `flowlog_group`), sorted in conversation order,
+ * as Flows with their group and read position, a chunk at a time: each column's values are taken
+ * from DuckDB's chunk at once, and no row object is made.
+ */
 async function* conversations(
   db: DuckDBConnection,
+  sql: string,
   options: ReplayOptions,
 ): AsyncGenerator<{ flows: Flow[]; groups: number[]; seqs: number[] }> {
-  const sql = `SELECT f.*, c."group" AS flowlog_group FROM flows f
-      JOIN (SELECT seq, "group" FROM classified WHERE state >= 3 AND NOT single) c ON c.seq = f.seq
-    ORDER BY c."group", f.start, f.seq`
-  const chunks = await withMoreMemory(
+  const result = await withMoreMemory(
     db,
     () =>
       withQueryProgress(db, options.onSorting, async () => {
-        const stream = rowsOf(db, sql)
-        const first = await stream.next()
-        return { stream, first }
+        const stream = await db.stream(sql)
+        return { stream, first: await stream.fetchChunk() }
       }),
     async (setting) => {
       await db.run(setting)
     },
   )
-  let next = chunks.first
-  while (next.done !== true) {
-    const rows = next.value
-    yield {
-      flows: rows.map(flowOf),
-      groups: rows.map((r) => Number(r.flowlog_group)),
-      seqs: rows.map((r) => Number(r.seq)),
+  const names = result.stream.columnNames()
+  const at = (name: string) => names.indexOf(name)
+  const c = {
+    seq: at('seq'),
+    group: at('flowlog_group'),
+    interfaceId: at('interface_id'),
+    srcaddr: at('srcaddr'),
+    dstaddr: at('dstaddr'),
+    ifSrcaddr: at('if_srcaddr'),
+    ifDstaddr: at('if_dstaddr'),
+    srcport: at('srcport'),
+    dstport: at('dstport'),
+    protocol: at('protocol'),
+    packets: at('packets'),
+    bytes: at('bytes'),
+    start: at('start'),
+    end: at('end'),
+    action: at('action'),
+    direction: at('direction'),
+    tcpFlags: at('tcp_flags'),
+    ruleId: at('rule_id'),
+  }
+  for (
+    let chunk = result.first;
+    chunk !== null && chunk.rowCount > 0;
+    chunk = await result.stream.fetchChunk()
+  ) {
+    const v = (column: number): readonly unknown[] => (column < 0 ? [] : chunk.getColumnValues(column))
+    const seq = v(c.seq)
+    const group = v(c.group)
+    const [interfaceId, srcaddr, dstaddr, ifSrcaddr, ifDstaddr, action, direction, ruleId] = [
+      c.interfaceId,
+      c.srcaddr,
+      c.dstaddr,
+      c.ifSrcaddr,
+      c.ifDstaddr,
+      c.action,
+      c.direction,
+      c.ruleId,
+    ].map(v)
+    const [srcport, dstport, protocol, packets, bytes, start, end, tcpFlags] = [
+      c.srcport,
+      c.dstport,
+      c.protocol,
+      c.packets,
+      c.bytes,
+      c.start,
+      c.end,
+      c.tcpFlags,
+    ].map(v)
+    const flows: Flow[] = []
+    const groups: number[] = []
+    const seqs: number[] = []
+    for (let i = 0; i < chunk.rowCount; i++) {
+      const act = textOf(action?.[i])
+      const dir = textOf(direction?.[i])
+      flows.push({
+        interfaceId: textOf(interfaceId?.[i]),
+        instanceId: null,
+        subnetId: null,
+        vpcId: null,
+        srcaddr: textOf(srcaddr?.[i]),
+        dstaddr: textOf(dstaddr?.[i]),
+        ifSrcaddr: textOf(ifSrcaddr?.[i]),
+        ifDstaddr: textOf(ifDstaddr?.[i]),
+        srcport: numberOf(srcport?.[i]),
+        dstport: numberOf(dstport?.[i]),
+        protocol: numberOf(protocol?.[i]),
+        packets: numberOf(packets?.[i]) ?? 0,
+        bytes: numberOf(bytes?.[i]) ?? 0,
+        start: numberOf(start?.[i]),
+        end: numberOf(end?.[i]),
+        action: act === 'ACCEPT' || act === 'REJECT' ? act : null,
+        logStatus: null,
+        direction: dir === 'ingress' || dir === 'egress' || dir === 'unknown' ? dir : null,
+        tcpFlags: numberOf(tcpFlags?.[i]),
+        ruleId: textOf(ruleId?.[i]),
+        rejectReason: null,
+      })
+      groups.push(Number(group[i]))
+      seqs.push(Number(seq[i]))
     }
-    next = await chunks.stream.next()
+    yield { flows, groups, seqs }
   }
 }
 
