@@ -12,7 +12,7 @@ import { ANALYSIS_FIELDS, cursorFlowMaker, type Flow, isTraffic, toFlow } from '
 import type { FlowRows } from './flow-row.js'
 import { parseWords } from './flow-view.js'
 import { type OwnScan, parquetInConversationOrder } from './parquet-own-scan.js'
-import { FlowPlacer, type PlacedFlow, type Placement } from './rejudge.js'
+import { conversationGroup, FlowPlacer, type PlacedFlow, type Placement } from './rejudge.js'
 import { replayTable } from './replay-table.js'
 import { scratchSettings, stagedTable, withMoreMemory, withSortProgress } from './scratch-duckdb.js'
 import type { SingleRecords } from './single-records.js'
@@ -80,7 +80,7 @@ export async function replaySource(
   policy: CompiledPolicy,
   options: ReplayOptions = {},
 ): Promise<ReplaySource> {
-  if (options.singles === true) {
+  if (options.singles === true && (await firstRecordsMaySplit(rows))) {
     const table = await replayTable(rows, network, policy, options)
     if (table !== null) return table
   }
@@ -91,6 +91,41 @@ export async function replaySource(
     if (ordered !== null) return placedInOrder(ordered, network, policy)
   }
   return stageForReplay(rows, network, policy, options)
+}
+
+/** Records a sample reads at most (firstRecordsMaySplit). */
+const SAMPLE = 1 << 16
+
+/**
+ * Whether the first records say that enough of them may be alone in their connection for a
+ * replay table (replay-table.ts) to pay: its tables are made before it knows, so files of records
+ * that mostly share their connection (each request answered) are better read as before. The first
+ * SAMPLE records, read again by a reader of their own that reports nothing: a quarter or more
+ * whose coarse key (single-records.ts) no other of them has. True when the records cannot be
+ * sampled (standard input, rows handed over) and for local Parquet files, which the table decides
+ * on cheaply itself; a guess either way changes the time, never the answer.
+ */
+async function firstRecordsMaySplit(rows: FlowRows): Promise<boolean> {
+  if (!('sample' in rows) || (await rows.parquetFiles()) !== null) return true
+  const reader = rows.sample()
+  if (reader === null) return true
+  const keys = new Map<string, number>()
+  let n = 0
+  for await (const batch of reader.batches()) {
+    for (const row of batch) {
+      const flow = toFlow(row)
+      if (!isTraffic(flow)) continue
+      if (flow.ruleId !== null) return true
+      const [a, b] = [flow.srcaddr ?? '', flow.dstaddr ?? '']
+      const key = `${conversationGroup(flow)} ${a < b ? a : b} ${a < b ? b : a}`
+      keys.set(key, (keys.get(key) ?? 0) + 1)
+      n++
+    }
+    if (n >= SAMPLE) break
+  }
+  let single = 0
+  for (const count of keys.values()) if (count === 1) single++
+  return n > 0 && single >= n / 4
 }
 
 /**

@@ -3,17 +3,10 @@ import type { NetworkConfig } from '../core/network.js'
 import { DIRECTION } from '../core/verdict.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { canonicalIpv4Sql, evaluateSql, ipv4ValueSql } from '../policy/policy-sql.js'
-import { sqlString } from '../read/duckdb-connection.js'
+import { duckdbBindings, sqlIdentifier, sqlString } from '../read/duckdb-connection.js'
+import { vectorStrings } from '../read/vector-strings.js'
 import { CidrSet } from './address-scope.js'
-import {
-  type FlowTable,
-  flowOf,
-  IS_REPLY,
-  numberOf,
-  openFlowTable,
-  rowsOf,
-  textOf,
-} from './detections/flow-table.js'
+import { type FlowTable, flowOf, IS_REPLY, openFlowTable, rowsOf } from './detections/flow-table.js'
 import type { Flow } from './flow.js'
 import type { FlowRows } from './flow-row.js'
 import { indexInterfaces } from './flow-view.js'
@@ -186,7 +179,7 @@ export async function replayTable(
         conversations: () =>
           conversations(
             db,
-            `SELECT f.*, c."group" AS flowlog_group FROM flows f
+            `SELECT ${replayColumns('f', 'c."group"')} FROM flows f
               JOIN (SELECT seq, "group" FROM classified WHERE state >= 3 AND NOT single) c ON c.seq = f.seq
             ORDER BY c."group", f.start, f.seq`,
             options,
@@ -298,7 +291,7 @@ function replayEvery(
   options: ReplayOptions,
 ): ReplaySource {
   const db = table.connection
-  const sql = `SELECT *, ${GROUP} AS flowlog_group FROM flows ORDER BY flowlog_group, start, seq`
+  const sql = `SELECT ${replayColumns('f', GROUP)} FROM flows f ORDER BY ${GROUP}, f.start, f.seq`
   const rest = placedInOrder(
     { total: table.records, conversations: () => conversations(db, sql, options), close: () => {} },
     network,
@@ -323,16 +316,41 @@ function replayEvery(
   }
 }
 
+/** The text columns of `flows` a replay reads, then its number columns (all DOUBLE), in this order. */
+const TEXTS = [
+  'interface_id',
+  'srcaddr',
+  'dstaddr',
+  'if_srcaddr',
+  'if_dstaddr',
+  'action',
+  'direction',
+  'rule_id',
+] as const
+const NUMBERS = ['srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'tcp_flags'] as const
+
+/** The SELECT list conversations reads: TEXTS, NUMBERS, then the read position and the group. */
+function replayColumns(alias: string, group: string): string {
+  const col = (c: string) => `${alias}.${sqlIdentifier(c)}`
+  return [
+    ...TEXTS.map(col),
+    ...NUMBERS.map(col),
+    `CAST(${col('seq')} AS DOUBLE)`,
+    `CAST(${group} AS DOUBLE)`,
+  ].join(', ')
+}
+
 /**
- * The records of `sql` (every column of `flows`, `flowlog_group`), sorted in conversation order,
- * as Flows with their group and read position, a chunk at a time: each column's values are taken
- * from DuckDB's chunk at once, and no row object is made.
+ * The records of `sql` (replayColumns), sorted in conversation order, as Flows with their group
+ * and read position, a chunk at a time: each column read in place from DuckDB's chunk (strings
+ * decoded a vector at a time), no row object made.
  */
 async function* conversations(
   db: DuckDBConnection,
   sql: string,
   options: ReplayOptions,
 ): AsyncGenerator<{ flows: Flow[]; groups: number[]; seqs: number[] }> {
+  const duckdb = duckdbBindings()
   const result = await withMoreMemory(
     db,
     () =>
@@ -344,87 +362,67 @@ async function* conversations(
       await db.run(setting)
     },
   )
-  const names = result.stream.columnNames()
-  const at = (name: string) => names.indexOf(name)
-  const c = {
-    seq: at('seq'),
-    group: at('flowlog_group'),
-    interfaceId: at('interface_id'),
-    srcaddr: at('srcaddr'),
-    dstaddr: at('dstaddr'),
-    ifSrcaddr: at('if_srcaddr'),
-    ifDstaddr: at('if_dstaddr'),
-    srcport: at('srcport'),
-    dstport: at('dstport'),
-    protocol: at('protocol'),
-    packets: at('packets'),
-    bytes: at('bytes'),
-    start: at('start'),
-    end: at('end'),
-    action: at('action'),
-    direction: at('direction'),
-    tcpFlags: at('tcp_flags'),
-    ruleId: at('rule_id'),
-  }
+  const texts: (string | undefined)[][] = []
+  const numbers: Float64Array[] = []
   for (
     let chunk = result.first;
     chunk !== null && chunk.rowCount > 0;
     chunk = await result.stream.fetchChunk()
   ) {
-    const v = (column: number): readonly unknown[] => (column < 0 ? [] : chunk.getColumnValues(column))
-    const seq = v(c.seq)
-    const group = v(c.group)
-    const [interfaceId, srcaddr, dstaddr, ifSrcaddr, ifDstaddr, action, direction, ruleId] = [
-      c.interfaceId,
-      c.srcaddr,
-      c.dstaddr,
-      c.ifSrcaddr,
-      c.ifDstaddr,
-      c.action,
-      c.direction,
-      c.ruleId,
-    ].map(v)
-    const [srcport, dstport, protocol, packets, bytes, start, end, tcpFlags] = [
-      c.srcport,
-      c.dstport,
-      c.protocol,
-      c.packets,
-      c.bytes,
-      c.start,
-      c.end,
-      c.tcpFlags,
-    ].map(v)
+    const size = chunk.rowCount
+    const width = TEXTS.length + NUMBERS.length + 2
+    for (let c = 0; c < width; c++) {
+      const vector = duckdb.data_chunk_get_vector(chunk.chunk, c)
+      const validity =
+        (duckdb.vector_get_validity(vector, Math.ceil(size / 64) * 8) as Uint8Array | null) ?? null
+      if (c < TEXTS.length) {
+        texts[c] = vectorStrings(duckdb, duckdb.vector_get_data(vector, size * 16), validity, size)
+        continue
+      }
+      // A copy: the chunk's memory is DuckDB's, and a Float64Array needs 8-byte alignment.
+      const values = new Float64Array(duckdb.vector_get_data(vector, size * 8).slice().buffer, 0, size)
+      if (validity !== null)
+        for (let row = 0; row < size; row++)
+          if (((validity[row >> 3]! >> (row & 7)) & 1) === 0) values[row] = Number.NaN
+      numbers[c - TEXTS.length] = values
+    }
+    const text = (c: number, row: number): string | null => texts[c]?.[row] ?? null
+    const number = (c: number, row: number): number | null => {
+      const v = numbers[c]?.[row] ?? Number.NaN
+      return Number.isNaN(v) ? null : v
+    }
     const flows: Flow[] = []
     const groups: number[] = []
     const seqs: number[] = []
-    for (let i = 0; i < chunk.rowCount; i++) {
-      const act = textOf(action?.[i])
-      const dir = textOf(direction?.[i])
+    for (let row = 0; row < size; row++) {
+      const action = text(5, row)
+      const direction = text(6, row)
       flows.push({
-        interfaceId: textOf(interfaceId?.[i]),
+        interfaceId: text(0, row),
         instanceId: null,
         subnetId: null,
         vpcId: null,
-        srcaddr: textOf(srcaddr?.[i]),
-        dstaddr: textOf(dstaddr?.[i]),
-        ifSrcaddr: textOf(ifSrcaddr?.[i]),
-        ifDstaddr: textOf(ifDstaddr?.[i]),
-        srcport: numberOf(srcport?.[i]),
-        dstport: numberOf(dstport?.[i]),
-        protocol: numberOf(protocol?.[i]),
-        packets: numberOf(packets?.[i]) ?? 0,
-        bytes: numberOf(bytes?.[i]) ?? 0,
-        start: numberOf(start?.[i]),
-        end: numberOf(end?.[i]),
-        action: act === 'ACCEPT' || act === 'REJECT' ? act : null,
+        srcaddr: text(1, row),
+        dstaddr: text(2, row),
+        ifSrcaddr: text(3, row),
+        ifDstaddr: text(4, row),
+        srcport: number(0, row),
+        dstport: number(1, row),
+        protocol: number(2, row),
+        packets: number(3, row) ?? 0,
+        bytes: number(4, row) ?? 0,
+        start: number(5, row),
+        end: number(6, row),
+        action: action === 'ACCEPT' || action === 'REJECT' ? action : null,
         logStatus: null,
-        direction: dir === 'ingress' || dir === 'egress' || dir === 'unknown' ? dir : null,
-        tcpFlags: numberOf(tcpFlags?.[i]),
-        ruleId: textOf(ruleId?.[i]),
+        direction:
+          direction === 'ingress' || direction === 'egress' || direction === 'unknown' ? direction : null,
+        tcpFlags: number(7, row),
+        ruleId: text(7, row),
         rejectReason: null,
       })
-      groups.push(Number(group[i]))
-      seqs.push(Number(seq[i]))
+      seqs.push(number(8, row) ?? 0)
+      groups.push(number(9, row) ?? 0)
     }
     yield { flows, groups, seqs }
   }

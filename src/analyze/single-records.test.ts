@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { compilePolicy } from '../policy/compile-policy.js'
 import { makeNetwork } from '../policy/test-kit.js'
+import { readFlows } from '../read/index.js'
 import { audit } from './audit.js'
 import type { FlowRow } from './flow-row.js'
 import { replaySource } from './replay-order.js'
@@ -151,7 +155,10 @@ test('an audit that counts single records in DuckDB equals the replay of every r
     [8, false, 1],
   ] as const) {
     const rows = records(3000, seed, fractional, named)
-    assert.ok((await singlesIn(rows)) > 500 || named === 1 || fractional, `seed ${seed}: records alone in their connection`)
+    assert.ok(
+      (await singlesIn(rows)) > 500 || named === 1 || fractional,
+      `seed ${seed}: records alone in their connection`,
+    )
     const split = await audit(rows, network)
     const replayed = await audit(rows, network, { singles: false })
     assert.deepEqual(split, replayed, `seed ${seed}`)
@@ -183,7 +190,10 @@ test('a what-if that compares single records in DuckDB equals the replay of ever
     [7, 0],
   ] as const) {
     const rows = records(3000, seed, false, named, 0.15)
-    assert.ok((await singlesIn(rows)) > 500, `seed ${seed}: ${await singlesIn(rows)} records alone in their connection`)
+    assert.ok(
+      (await singlesIn(rows)) > 500,
+      `seed ${seed}: ${await singlesIn(rows)} records alone in their connection`,
+    )
     for (const ruleChanges of [false, true]) {
       const split = await whatIf(rows, network, proposed, { ruleChanges })
       const replayed = await whatIf(rows, network, proposed, { ruleChanges, singles: false })
@@ -239,4 +249,38 @@ test('records that mostly share their connection are all replayed, with the same
     source.close()
   }
   assert.deepEqual(await audit(rows, network), await audit(rows, network, { singles: false }))
+})
+
+test('files whose first records mostly share their connection are read as before, the others into a table', async () => {
+  const policy = compilePolicy(network)
+  const dir = mkdtempSync(join(tmpdir(), 'flowlog-singles-'))
+  try {
+    const header =
+      'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'
+    const line = (src: string, dst: string, sport: number, dport: number) =>
+      `2 123456789012 eni-web ${src} ${dst} ${sport} ${dport} 6 1 60 1717286400 1717286401 ACCEPT OK`
+    const requests = Array.from({ length: 400 }, (_, i) => line('198.51.100.7', '10.0.1.10', 50000 + i, 443))
+    const answers = Array.from({ length: 400 }, (_, i) => line('10.0.1.10', '198.51.100.7', 443, 50000 + i))
+    writeFileSync(join(dir, 'pairs.log'), [header, ...requests, ...answers].join('\n'))
+    writeFileSync(join(dir, 'singles.log'), [header, ...requests].join('\n'))
+    for (const [file, split] of [
+      ['pairs.log', false],
+      ['singles.log', true],
+    ] as const) {
+      const reader = readFlows([join(dir, file)])
+      const source = await replaySource(reader, network, policy, { singles: true })
+      try {
+        assert.equal(source.singles !== null, split, file)
+        let n = 0
+        for await (const batch of source.batches()) n += batch.length
+        assert.equal(n + (source.singles?.count ?? 0), split ? 400 : 800, file)
+        // The sample counted nothing: the reader's stats are the one read's.
+        assert.equal(reader.stats.rows, split ? 400 : 800, file)
+      } finally {
+        source.close()
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

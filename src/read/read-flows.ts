@@ -35,6 +35,12 @@ export interface FlowReader extends AsyncIterable<FlowRow> {
    * rather than keeping rows. Records go to the sink between the yields.
    */
   scan(sink: ScanSink): AsyncGenerator<void>
+  /**
+   * Another reader of the same sources and options that reports nothing (no bad lines, no
+   * progress, stats of its own), for a caller that looks at the first records before it reads
+   * them all; null when a source is standard input, which can be read only once.
+   */
+  sample(): FlowReader | null
 }
 
 /** Local Parquet files a caller scans itself (FlowReader.parquetFiles). */
@@ -101,11 +107,17 @@ export function readFlows(sources: readonly string[], options: ReadOptions = {})
     stats.skippedFiles += listing.pruned
     yield* scanFiles({ files: listing.files, options, stats, sink })
   }
+  const sample = () => {
+    if (sources.includes('-')) return null
+    const { onBadLine: _lines, onProgress: _progress, ...quiet } = options
+    return readFlows(sources, quiet)
+  }
   return {
     stats,
     batches,
     parquetFiles,
     scan,
+    sample,
     async *[Symbol.asyncIterator]() {
       for await (const batch of batches()) yield* batch
     },
