@@ -28,7 +28,7 @@ import { placementSql } from './sql-placement.js'
  *
  * When every accepted record names its rule (rule-id: flowlog's own records), audit reads the
  * rules they name rather than replaying: no record is single then. When few records can be single
- * (worthSplitting), every record is replayed: from this table, or null for local Parquet files,
+ * (Survey.worthSplitting), every record is replayed: from this table, or null for local Parquet files,
  * which the caller sorts in its own scan of them.
  */
 export async function replayTable(
@@ -42,12 +42,9 @@ export async function replayTable(
   const table = await openFlowTable(rows, new CidrSet([]))
   const db = table.connection
   try {
+    const survey = await surveyOf(db)
     // Records that name a rule need the tables to tell whether audit reads them (namesRules).
-    const [namedCount] = await numbersOf(
-      db,
-      'SELECT CAST(count(*) AS DOUBLE) FROM flows WHERE rule_id IS NOT NULL',
-    )
-    if ((namedCount?.[0] ?? 0) === 0 && !(await worthSplitting(db))) {
+    if (survey.named === 0 && !survey.worthSplitting) {
       // Local Parquet files are sorted faster by DuckDB's own scan of them (replay-order.ts),
       // and read again at no cost: that path then.
       if ('parquetFiles' in rows && (await rows.parquetFiles()) !== null) {
@@ -93,12 +90,7 @@ export async function replayTable(
         WHEN place_direction = ${DIRECTION.EGRESS} THEN 1.5 ELSE 1 END`
     // The interface-view addresses are the packet's when the format has no pkt-srcaddr/pkt-dstaddr
     // (most): then their owners come with the packet addresses' join.
-    const [apart] = await numbersOf(
-      db,
-      `SELECT CAST(count(*) FILTER (WHERE if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr) AS DOUBLE)
-        FROM flows`,
-    )
-    const same = (apart?.[0] ?? 0) === 0
+    const same = survey.apart === 0
     // Each distinct address once: its IPv4 value when it is IPv4 written as IPv4 (else NULL) and
     // the interface that owns it. Records take both by joins, far cheaper than a parse each.
     const statements = [
@@ -260,23 +252,34 @@ const GROUP = `CASE WHEN coalesce(protocol, 0) IN (6, 17)
       + greatest(coalesce(srcport, 0), coalesce(dstport, 0))
     ELSE coalesce(protocol, 0) * 4294967296 END`
 
-/**
- * Whether enough records may be single for the split to pay for its tables (placing every
- * record in SQL costs about what replaying it does): an estimate of the records whose coarse key
- * (single-records.ts, over the address texts) no other record has, from DuckDB's HyperLogLog
- * count of the distinct keys, d of n records: if the others come in pairs, n - d of them are
- * second records of a pair, so about 2d - n are single. A quarter or more: split. (A guess either
- * way changes the time, never the answer.)
- */
-async function worthSplitting(db: DuckDBConnection): Promise<boolean> {
+/** What one scan of the records tells before any table is made. */
+interface Survey {
+  /** Records that name a rule. */
+  named: number
+  /** Records whose interface-view addresses are not their packet addresses. */
+  apart: number
+  /**
+   * Whether enough records may be single for the split to pay for its tables (placing every
+   * record in SQL costs about what replaying it does): an estimate of the records whose coarse
+   * key (single-records.ts, over the address texts) no other record has, from DuckDB's
+   * HyperLogLog count of the distinct keys, d of n records: if the others come in pairs, n - d of
+   * them are second records of a pair, so about 2d - n are single. A quarter or more: split. (A
+   * guess either way changes the time, never the answer.)
+   */
+  worthSplitting: boolean
+}
+
+async function surveyOf(db: DuckDBConnection): Promise<Survey> {
   const [c] = await numbersOf(
     db,
-    `SELECT CAST(count(*) AS DOUBLE), CAST(approx_count_distinct(hash(${GROUP}, least(srcaddr, dstaddr), greatest(srcaddr, dstaddr))) AS DOUBLE)
+    `SELECT CAST(count(*) AS DOUBLE), CAST(count(rule_id) AS DOUBLE),
+        CAST(count(*) FILTER (WHERE if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr) AS DOUBLE),
+        CAST(approx_count_distinct(hash(${GROUP}, least(srcaddr, dstaddr), greatest(srcaddr, dstaddr))) AS DOUBLE)
       FROM flows`,
   )
   const n = c?.[0] ?? 0
-  const distinct = c?.[1] ?? 0
-  return n > 0 && 2 * distinct - n >= n / 4
+  const distinct = c?.[3] ?? 0
+  return { named: c?.[1] ?? 0, apart: c?.[2] ?? 0, worthSplitting: n > 0 && 2 * distinct - n >= n / 4 }
 }
 
 /**
