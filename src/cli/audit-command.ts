@@ -52,8 +52,9 @@ Examples:
     const network = loadConfig(flags.config)
     const read = startRead('audit', flags)
     const reader = readFlows(sources, read.options)
-    // DuckDB sorts the records (a while on millions), then the replay goes through them.
-    const sorting = await phaseProgressBar('audit: sorting', flags.progress, read.stopProgress)
+    // DuckDB places, judges (records alone in their connection) and sorts the records (a while on
+    // millions), then the replay goes through the rest.
+    const sorting = await phaseProgressBar('audit: placing and sorting', flags.progress, read.stopProgress)
     const judging = await phaseProgressBar('audit: re-judging', flags.progress, () => {
       read.stopProgress()
       sorting?.stop()

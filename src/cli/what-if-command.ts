@@ -52,8 +52,9 @@ Examples:
     const proposal = loadProposedGroups(flags.groups, network)
     const read = startRead('what-if', flags)
     const reader = readFlows(sources, read.options)
-    // DuckDB sorts the records (a while on millions), then the replay goes through them.
-    const sorting = await phaseProgressBar('what-if: sorting', flags.progress, read.stopProgress)
+    // DuckDB places, judges (records alone in their connection) and sorts the records (a while on
+    // millions), then the replay goes through the rest.
+    const sorting = await phaseProgressBar('what-if: placing and sorting', flags.progress, read.stopProgress)
     const judging = await phaseProgressBar('what-if: replaying', flags.progress, () => {
       read.stopProgress()
       sorting?.stop()
