@@ -6,7 +6,7 @@ import { canonicalIpv4Sql, evaluateSql, ipv4ValueSql } from '../policy/policy-sq
 import { duckdbBindings, sqlIdentifier, sqlString } from '../read/duckdb-connection.js'
 import { vectorStrings } from '../read/vector-strings.js'
 import { CidrSet } from './address-scope.js'
-import { type FlowTable, flowOf, IS_REPLY, openFlowTable, rowsOf } from './detections/flow-table.js'
+import { type FlowTable, IS_REPLY, openFlowTable } from './detections/flow-table.js'
 import type { Flow } from './flow.js'
 import type { FlowRows } from './flow-row.js'
 import { indexInterfaces } from './flow-view.js'
@@ -171,7 +171,7 @@ export async function replayTable(
         conversations: () =>
           conversations(
             db,
-            `SELECT ${replayColumns('f', 'c."group"')} FROM flows f
+            `SELECT ${replayColumns('f', ['c."group"'])} FROM flows f
               JOIN (SELECT seq, "group" FROM classified WHERE state >= 3 AND NOT single) c ON c.seq = f.seq
             ORDER BY c."group", f.start, f.seq`,
             options,
@@ -186,7 +186,16 @@ export async function replayTable(
           count: counts.singles,
           relation: SINGLES_RELATION,
           numbers: (sql) => numberChunks(db, sql),
-          rows: (sql) => rowsOf(db, sql),
+          records: (relation, extra) =>
+            flowChunks(
+              db,
+              `SELECT ${replayColumns(
+                'f',
+                extra.map((e) => `s.${e}`),
+              )} FROM flows f JOIN ${relation} s ON s.seq = f.seq`,
+              extra.length,
+              options,
+            ),
         }
       : null
     return {
@@ -231,12 +240,10 @@ async function everyAcceptedNamed(
   let accepted = sql.accepted
   if (sql.left > 0) {
     const placer = new FlowPlacer(network, policy)
-    for await (const rows of rowsOf(
-      db,
-      'SELECT f.* FROM flows f JOIN (SELECT seq FROM placed WHERE state = 4 AND action = 1) p ON p.seq = f.seq',
-    )) {
-      for (const row of rows) {
-        const flow = flowOf(row)
+    const sql = `SELECT ${replayColumns('f', [])} FROM flows f
+      JOIN (SELECT seq FROM placed WHERE state = 4 AND action = 1) p ON p.seq = f.seq`
+    for await (const { flows } of flowChunks(db, sql, 0, {})) {
+      for (const flow of flows) {
         if (placer.place(flow) === null) continue
         if (flow.ruleId === null) return false
         accepted++
@@ -294,7 +301,7 @@ function replayEvery(
   options: ReplayOptions,
 ): ReplaySource {
   const db = table.connection
-  const sql = `SELECT ${replayColumns('f', GROUP)} FROM flows f ORDER BY ${GROUP}, f.start, f.seq`
+  const sql = `SELECT ${replayColumns('f', [GROUP])} FROM flows f ORDER BY ${GROUP}, f.start, f.seq`
   const rest = placedInOrder(
     { total: table.records, conversations: () => conversations(db, sql, options), close: () => {} },
     network,
@@ -332,27 +339,39 @@ const TEXTS = [
 ] as const
 const NUMBERS = ['srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'tcp_flags'] as const
 
-/** The SELECT list conversations reads: TEXTS, NUMBERS, then the read position and the group. */
-function replayColumns(alias: string, group: string): string {
+/**
+ * The SELECT list flowChunks reads: TEXTS and NUMBERS of the records of `alias` (a `flows`), the
+ * read position, then `extra` (SQL of numbers), every number cast to DOUBLE.
+ */
+function replayColumns(alias: string, extra: readonly string[]): string {
   const col = (c: string) => `${alias}.${sqlIdentifier(c)}`
-  return [
-    ...TEXTS.map(col),
-    ...NUMBERS.map(col),
-    `CAST(${col('seq')} AS DOUBLE)`,
-    `CAST(${group} AS DOUBLE)`,
-  ].join(', ')
+  const numbers = [...NUMBERS.map(col), col('seq'), ...extra].map((c) => `CAST(${c} AS DOUBLE)`)
+  return [...TEXTS.map(col), ...numbers].join(', ')
 }
 
-/**
- * The records of `sql` (replayColumns), sorted in conversation order, as Flows with their group
- * and read position, a chunk at a time: each column read in place from DuckDB's chunk (strings
- * decoded a vector at a time), no row object made.
- */
+/** The records of `sql` (replayColumns with the group), as Flows with their group and read position. */
 async function* conversations(
   db: DuckDBConnection,
   sql: string,
   options: ReplayOptions,
 ): AsyncGenerator<{ flows: Flow[]; groups: number[]; seqs: number[] }> {
+  for await (const { flows, seqs, extra } of flowChunks(db, sql, 1, options)) {
+    yield { flows, groups: Array.from(extra[0] ?? []), seqs }
+  }
+}
+
+/**
+ * The records of `sql` (replayColumns with `extras` extra columns) as Flows, with their read
+ * position and the extra columns, a chunk at a time: each column read in place from DuckDB's
+ * chunk (strings decoded a vector at a time), no row object made. The query runs to its first
+ * chunk with more memory when DuckDB runs out (a sort reads everything first).
+ */
+async function* flowChunks(
+  db: DuckDBConnection,
+  sql: string,
+  extras: number,
+  options: ReplayOptions,
+): AsyncGenerator<{ flows: Flow[]; seqs: number[]; extra: Float64Array[] }> {
   const duckdb = duckdbBindings()
   const result = await withMoreMemory(
     db,
@@ -367,13 +386,13 @@ async function* conversations(
   )
   const texts: (string | undefined)[][] = []
   const numbers: Float64Array[] = []
+  const width = TEXTS.length + NUMBERS.length + 1 + extras
   for (
     let chunk = result.first;
     chunk !== null && chunk.rowCount > 0;
     chunk = await result.stream.fetchChunk()
   ) {
     const size = chunk.rowCount
-    const width = TEXTS.length + NUMBERS.length + 2
     for (let c = 0; c < width; c++) {
       const vector = duckdb.data_chunk_get_vector(chunk.chunk, c)
       const validity =
@@ -395,7 +414,6 @@ async function* conversations(
       return Number.isNaN(v) ? null : v
     }
     const flows: Flow[] = []
-    const groups: number[] = []
     const seqs: number[] = []
     for (let row = 0; row < size; row++) {
       const action = text(5, row)
@@ -425,9 +443,8 @@ async function* conversations(
         rejectReason: null,
       })
       seqs.push(number(8, row) ?? 0)
-      groups.push(number(9, row) ?? 0)
     }
-    yield { flows, groups, seqs }
+    yield { flows, seqs, extra: numbers.slice(NUMBERS.length + 1, NUMBERS.length + 1 + extras) }
   }
 }
 

@@ -1,3 +1,5 @@
+import type { Flow } from './flow.js'
+
 /**
  * The records a replay need not replay: each the only record of its connection. A connection's
  * verdict is decided by its records alone (the replay's tables remember every connection), so the
@@ -56,10 +58,14 @@ export interface SingleRecords {
    */
   numbers(sql: string): AsyncIterable<Float64Array[]>
   /**
-   * Runs a statement and gives its rows as objects, a chunk at a time. `flows` names every record
-   * read, normalised (detections/flow-table.ts: a Flow's fields and `seq`), to join by `seq`.
+   * The records of `relation` (SQL of rows with `seq`: single records, say, with columns of
+   * their own) as Flows, with their read position and the `extra` columns of `relation` (numbers),
+   * a chunk at a time.
    */
-  rows(sql: string): AsyncIterable<Record<string, unknown>[]>
+  records(
+    relation: string,
+    extra: readonly string[],
+  ): AsyncIterable<{ flows: Flow[]; seqs: number[]; extra: Float64Array[] }>
 }
 
 export const SINGLES_RELATION = `(SELECT iface, outbound, direction, action, protocol, dstport, src4, dst4, packets, bytes, start, last,

@@ -4,7 +4,6 @@ import { type CompiledPolicy, compilePolicy } from '../policy/compile-policy.js'
 import { evaluateSql } from '../policy/policy-sql.js'
 import { ChangedFlows, type ChangeList } from './changed-flows.js'
 import { ConversationFlags } from './conversation-flags.js'
-import { flowOf } from './detections/flow-table.js'
 import type { Flow } from './flow.js'
 import type { FlowRows } from './flow-row.js'
 import { type JudgeProgress, type PlacedFlow, PROGRESS_STEP, Replay } from './rejudge.js'
@@ -197,29 +196,28 @@ async function compareSingles(
     }
   }
   if (listed.length === 0) return counts
-  for await (const rows of singles.rows(
-    `SELECT f.*, s.iface AS flowlog_iface, s.direction AS flowlog_direction, s.rank AS flowlog_rank,
-        s.cause AS flowlog_now, s.next AS flowlog_next
-      FROM flows f JOIN (SELECT * FROM ${judged} WHERE (cause, next) IN (${listed.join(', ')})) s ON s.seq = f.seq`,
-  )) {
-    for (const row of rows) {
-      const flow = flowOf(row)
+  const changing = `(SELECT * FROM ${judged} WHERE (cause, next) IN (${listed.join(', ')}))`
+  for await (const { flows, seqs, extra } of singles.records(changing, [
+    'iface',
+    'direction',
+    'rank',
+    'cause',
+    'next',
+  ])) {
+    const [iface, direction, rank, now, proposed] = extra
+    for (let i = 0; i < flows.length; i++) {
+      const flow = flows[i] as Flow
       const p: PlacedFlow = {
         flow,
-        iface: Number(row.flowlog_iface),
-        direction: Number(row.flowlog_direction) as PlacedFlow['direction'],
+        iface: iface?.[i] ?? 0,
+        direction: (direction?.[i] ?? 0) as PlacedFlow['direction'],
         time: flow.start ?? 0,
-        rank: Number(row.flowlog_rank),
+        rank: rank?.[i] ?? 0,
         words: NO_WORDS,
         group: 0,
-        seq: Number(row.seq),
+        seq: seqs[i] ?? 0,
       }
-      add(
-        p.iface,
-        p,
-        verdictNow(causeOf(Number(row.flowlog_now))),
-        verdictNext(causeOf(Number(row.flowlog_next))),
-      )
+      add(p.iface, p, verdictNow(causeOf(now?.[i] ?? -1)), verdictNext(causeOf(proposed?.[i] ?? -1)))
     }
   }
   return counts
