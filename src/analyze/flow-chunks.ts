@@ -54,9 +54,7 @@ export async function* flowChunks(
         const stream = await db.stream(sql)
         return { stream, first: await stream.fetchChunk() }
       }),
-    async (setting) => {
-      await db.run(setting)
-    },
+    (setting) => db.run(setting),
   )
   const texts: (string | undefined)[][] = []
   const numbers: Float64Array[] = []

@@ -363,9 +363,7 @@ async function sortedResult(
         const result = await execute(duckdb, connection, sql, true)
         return { result, first: await duckdb.fetch_chunk(result) }
       }),
-    async (setting) => {
-      await duckdb.query(connection, setting)
-    },
+    (setting) => duckdb.query(connection, setting),
   )
 }
 

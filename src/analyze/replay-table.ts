@@ -162,9 +162,7 @@ export async function replayTable(
         counts.singles = n?.[0] ?? 0
         counts.replayed = n?.[1] ?? 0
       })
-    await withMoreMemory(db, prepare, async (setting) => {
-      await db.run(setting)
-    })
+    await withMoreMemory(db, prepare, (setting) => db.run(setting))
     const rest = placedInOrder(
       {
         total: counts.replayed,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { compilePolicy } from '../policy/compile-policy.js'
-import { makeNetwork } from '../policy/test-kit.js'
+import { makeNetwork, seededRandom } from '../policy/test-kit.js'
 import { readFlows } from '../read/index.js'
 import { audit } from './audit.js'
 import type { FlowRow } from './flow-row.js'
@@ -47,25 +47,13 @@ const network = makeNetwork(
   ],
 )
 
-/** mulberry32: a small seeded generator, so a failure replays. */
-function random(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /**
  * Records of every kind: connections of one record and of several (both sides, repeats), accepted
  * and rejected, platform traffic (the VPC resolver 10.0.0.2, DHCP), ICMP, IPv6, an IPv4 address
  * written as IPv6, unknown interfaces, and ports or byte counts the SQL must leave to the replay.
  */
 function records(n: number, seed: number, fractional: boolean, named = 0, answered = 0.3): FlowRow[] {
-  const next = random(seed)
+  const next = seededRandom(seed)
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T
   const out: FlowRow[] = []
   while (out.length < n) {

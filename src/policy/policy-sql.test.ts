@@ -17,7 +17,7 @@ import {
   type RuleRecordSql,
   ruleMatchSql,
 } from './policy-sql.js'
-import { makeNetwork } from './test-kit.js'
+import { makeNetwork, seededRandom } from './test-kit.js'
 
 /**
  * The SQL forms of the policy against the JavaScript engine: random configs and records biased to
@@ -33,19 +33,11 @@ before(async () => {
 })
 after(() => connection.closeSync())
 
-/** A small seeded generator (mulberry32): the same cases on every run, a seed to name a failure. */
+/** A seeded generator (test-kit's seededRandom) with the draws the cases need. */
 class Random {
-  #state: number
+  readonly next: () => number
   constructor(seed: number) {
-    this.#state = seed >>> 0
-  }
-  /** 0 <= x < 1. */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0
-    let t = this.#state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    this.next = seededRandom(seed)
   }
   /** An integer lo..hi inclusive. */
   int(lo: number, hi: number): number {

@@ -114,3 +114,15 @@ export function reply(spec: PacketSpec, changes: Partial<PacketSpec> = {}): Pack
   if (spec.icmpType !== undefined) swapped.icmpType = echoReply[spec.icmpType] ?? spec.icmpType
   return { ...swapped, ...changes }
 }
+
+/** A small seeded generator (mulberry32), 0 <= x < 1: the same cases on every run, a seed to name a failure. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}

@@ -246,9 +246,7 @@ async function stagedFlows(
       connection.run(
         `CREATE OR REPLACE TABLE read_records AS SELECT * FROM ${stagedTable(stage, RECORD_COLUMNS)}`,
       ),
-    async (setting) => {
-      await connection.run(setting)
-    },
+    (setting) => connection.run(setting),
   )
   rmSync(stage.path, { force: true })
 }
@@ -474,9 +472,7 @@ async function scannedRecords(connection: DuckDBConnection, reader: FlowReader, 
       await withMoreMemory(
         connection,
         () => connection.run(sql),
-        async (setting) => {
-          await connection.run(setting)
-        },
+        (setting) => connection.run(setting),
       )
       rmSync(part.path, { force: true })
     })
