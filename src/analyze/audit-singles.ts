@@ -2,7 +2,8 @@ import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { platformRules, vpcResolvers } from '../policy/platform-services.js'
 import { type RuleRecordSql, ruleMatchSql } from '../policy/policy-sql.js'
-import { addTuple, emptyUsage, type RuleUsage } from './least-privilege.js'
+import { emptyUsage, portsOf, type RuleUsage } from './least-privilege.js'
+import type { PortPeers } from './port-peers.js'
 import type { SingleRecords } from './single-records.js'
 
 /**
@@ -117,10 +118,14 @@ export async function creditSingles(
       credit.usage.set(cause?.[row] ?? -1, u)
     }
   }
-  // The (protocol, port, peer) each rule carried; an IPv4 peer's key is its value as a signed word.
+  // Each rule's peers, and the ports it carried per protocol: the few thousand rows least
+  // privilege starts from, not one a (protocol, port, peer) tuple (millions for a rule open to
+  // all ports). Which peers used which ports comes later, per port range (peersOfSingles). An
+  // IPv4 peer's key is its value as a signed word.
   for await (const [cause, protocol, port, peer] of singles.numbers(
-    `SELECT DISTINCT CAST(cause AS DOUBLE), protocol, coalesce(dstport, -1), CASE WHEN outbound THEN dst4 ELSE src4 END
-      FROM ${credited} WHERE NOT platform`,
+    `SELECT CAST(cause AS DOUBLE), protocol, port, peer FROM (SELECT cause, protocol, coalesce(dstport, -1) AS port,
+        CASE WHEN outbound THEN dst4 ELSE src4 END AS peer FROM ${credited} WHERE NOT platform)
+      GROUP BY GROUPING SETS ((cause, protocol, port), (cause, peer))`,
   )) {
     let rule = Number.NaN
     let u: RuleUsage | undefined
@@ -130,7 +135,10 @@ export async function creditSingles(
         rule = r
         u = credit.usage.get(r)
       }
-      if (u !== undefined) addTuple(u, protocol?.[row] ?? 0, port?.[row] ?? -1, (peer?.[row] ?? 0) | 0)
+      if (u === undefined) continue
+      const key = peer?.[row] ?? Number.NaN
+      if (Number.isNaN(key)) portsOf(u, protocol?.[row] ?? 0).addPort(port?.[row] ?? -1)
+      else u.peers.add(key | 0)
     }
   }
   return credit
@@ -178,4 +186,54 @@ export async function shadowsOfSingles(
     }
   }
   return counts
+}
+
+/** A rule whose least privilege is worked out, with the port ranges it will ask for the peers of. */
+export interface RangedRule {
+  rule: number
+  /** Protocol → its port ranges, [from, to] each (least-privilege.ts: rangesRead). */
+  ranges: Map<number, [number, number][]>
+}
+
+/**
+ * Adds the single records' peers to the (port, peer) pairs of each of `rules`' usage, per port
+ * range: a peer of a range is added at the range's first port, which is all least privilege asks
+ * of them (the peers of each range, never of one port). creditSingles gave the ports and the
+ * peers apart; the ranges are known only once the replay has added its ports too.
+ */
+export async function peersOfSingles(
+  singles: SingleRecords,
+  network: NetworkConfig,
+  policy: CompiledPolicy,
+  usage: ReadonlyMap<number, RuleUsage>,
+  rules: readonly RangedRule[],
+): Promise<void> {
+  const branches = rules.flatMap(({ rule, ranges }) =>
+    [...ranges].map(([protocol, list]) => {
+      const from = list.map(([a, b]) => `WHEN port BETWEEN ${a} AND ${b} THEN ${a}`).join(' ')
+      return `WHEN cause = ${rule} AND protocol = ${protocol} THEN CASE ${from} END`
+    }),
+  )
+  if (singles.count === 0 || branches.length === 0) return
+  const wanted = rules.map((r) => r.rule).join(', ')
+  for await (const [cause, protocol, from, peer] of singles.numbers(
+    `SELECT DISTINCT CAST(cause AS DOUBLE), protocol, CASE ${branches.join(' ')} END AS range_from, peer
+      FROM (SELECT cause, protocol, coalesce(dstport, -1) AS port, CASE WHEN outbound THEN dst4 ELSE src4 END AS peer
+        FROM ${creditedSql(singles, network, policy)} WHERE NOT platform AND cause IN (${wanted}))
+      WHERE range_from IS NOT NULL`,
+  )) {
+    let rule = Number.NaN
+    let ofProtocol = Number.NaN
+    let pairs: PortPeers | undefined
+    for (let row = 0; row < (cause?.length ?? 0); row++) {
+      const r = cause?.[row] ?? -1
+      const p = protocol?.[row] ?? 0
+      if (r !== rule || p !== ofProtocol) {
+        rule = r
+        ofProtocol = p
+        pairs = usage.get(r)?.protocols.get(p)
+      }
+      pairs?.add(from?.[row] ?? -1, (peer?.[row] ?? 0) | 0)
+    }
+  }
 }

@@ -1,9 +1,14 @@
 import { isCidrLike } from '../config/rules.js'
 import type { NetworkConfig, SecurityGroupRule } from '../core/network.js'
 import { DIRECTION } from '../core/verdict.js'
-import { type CompiledPolicy, compilePolicy, protocolNumber } from '../policy/compile-policy.js'
+import {
+  type CompiledPolicy,
+  type CompiledRule,
+  compilePolicy,
+  protocolNumber,
+} from '../policy/compile-policy.js'
 import { platformRules, vpcResolvers } from '../policy/platform-services.js'
-import { creditSingles, shadowsOfSingles } from './audit-singles.js'
+import { creditSingles, peersOfSingles, shadowsOfSingles } from './audit-singles.js'
 import { FirstSeenCounts } from './first-seen-counts.js'
 import type { FlowRows } from './flow-row.js'
 import {
@@ -13,6 +18,7 @@ import {
   type LeastPrivilegeLimits,
   leastPrivilege,
   type RuleUsage,
+  rangesRead,
 } from './least-privilege.js'
 import { type JudgeProgress, type PlacedFlow, PROGRESS_STEP, Replay } from './rejudge.js'
 import { type ReplayOptions, type ReplaySource, replaySource } from './replay-order.js'
@@ -237,6 +243,21 @@ async function auditReplay(
   const limits = options.limits ?? DEFAULT_LEAST_PRIVILEGE_LIMITS
   // The platform services' allowance is no group's rule: nothing to narrow, keep or remove.
   const audited = policy.rules.flatMap((compiled, r) => (compiled.implicit ? [] : [{ compiled, r }]))
+  // A used rule is kept as it is when it is public by intent (unless asked), else narrowed.
+  const keptOf = ({ rule, direction }: CompiledRule): string | null => {
+    const intent = publicIntent(rule, direction)
+    return intent !== null && options.narrowPublic !== true ? intent : null
+  }
+  if (singles !== null) {
+    // The single records' peers of each port range the narrowed rules will have.
+    const narrowed = audited.flatMap(({ compiled, r }) => {
+      const u = usage.get(r)
+      return u === undefined || keptOf(compiled) !== null
+        ? []
+        : [{ rule: r, ranges: rangesRead(compiled.rule, u, limits) }]
+    })
+    await peersOfSingles(singles, network, policy, usage, narrowed)
+  }
   const rules: RuleAudit[] = audited.map(({ compiled, r }) => {
     const { rule, group, direction } = compiled
     const members = network.interfaces.flatMap((nic, i) => (nic.securityGroups.includes(group) ? [i] : []))
@@ -249,8 +270,7 @@ async function auditReplay(
       for (const [by, records] of shadows.get(r)?.entries() ?? []) shadowedBy[by] = records
       status = Object.keys(shadowedBy).length > 0 ? 'shadowed' : 'unused'
     }
-    const intent = publicIntent(rule, direction)
-    const kept = status === 'used' && intent !== null && options.narrowPublic !== true ? intent : null
+    const kept = status === 'used' ? keptOf(compiled) : null
     const lp = u === null || kept !== null ? null : leastPrivilege(rule, direction, u, limits)
     return {
       id: rule.id,

@@ -204,7 +204,7 @@ function summarizeMany(nets: readonly Net[], limits: SummaryLimits): string[] | 
  * Ports as the fewest ranges: consecutive ports join, and while there are more than `maxRanges`,
  * the two ranges with the smallest gap between them join.
  */
-export function portRanges(ports: Iterable<number>, maxRanges: number): string[] {
+export function portRanges(ports: Iterable<number>, maxRanges: number): [number, number][] {
   const sorted = [...new Set(ports)].sort((a, b) => a - b)
   const ranges: [number, number][] = []
   for (const p of sorted) {
@@ -230,5 +230,10 @@ export function portRanges(ports: Iterable<number>, maxRanges: number): string[]
     })
     ranges.splice(0, ranges.length, ...out)
   }
-  return ranges.map(([from, to]) => (from === to ? String(from) : `${from}-${to}`))
+  return ranges
+}
+
+/** A port range as rules write it: `443`, `1024-2047`. */
+export function portRangeText([from, to]: [number, number]): string {
+  return from === to ? String(from) : `${from}-${to}`
 }

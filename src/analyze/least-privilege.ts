@@ -1,7 +1,7 @@
 import { isCidrLike } from '../config/rules.js'
 import { ipv4Value } from '../core/address.js'
 import type { SecurityGroupRule } from '../core/network.js'
-import { portRanges, type SummaryLimits, summarizeAddresses } from './cidr-summary.js'
+import { portRanges, portRangeText, type SummaryLimits, summarizeAddresses } from './cidr-summary.js'
 import { PeerSet } from './peer-set.js'
 import { PortPeers } from './port-peers.js'
 
@@ -82,12 +82,41 @@ const NAMES: Record<number, 'tcp' | 'udp' | 'icmp' | 'icmpv6'> = {
 export function addTuple(usage: RuleUsage, protocol: number, port: number, peer: PeerKey): void {
   const key = typeof peer === 'string' ? peerKey(peer) : peer
   usage.peers.add(key)
+  portsOf(usage, protocol).add(port, key)
+}
+
+/** The (port, peer) pairs of one protocol in a usage, made when it is the first. */
+export function portsOf(usage: RuleUsage, protocol: number): PortPeers {
   let pairs = usage.protocols.get(protocol)
   if (pairs === undefined) {
     pairs = new PortPeers()
     usage.protocols.set(protocol, pairs)
   }
-  pairs.add(port, key)
+  return pairs
+}
+
+/** A TCP or UDP protocol's ports as the ranges least privilege proposes, [from, to] each. */
+function rangesOf(pairs: PortPeers, limits: LeastPrivilegeLimits): [number, number][] {
+  return portRanges(pairs.ports(), limits.maxPortRanges)
+}
+
+/**
+ * The port ranges whose peers leastPrivilege(rule, …, usage) reads, per protocol of the usage
+ * (a protocol without ports: one range of every port).
+ */
+export function rangesRead(
+  rule: SecurityGroupRule,
+  usage: RuleUsage,
+  limits: LeastPrivilegeLimits = DEFAULT_LEAST_PRIVILEGE_LIMITS,
+): Map<number, [number, number][]> {
+  const read = new Map<number, [number, number][]>()
+  for (const [protocol, pairs] of usage.protocols) {
+    const name = NAMES[protocol]
+    const ported = name === 'tcp' || name === 'udp'
+    if (rule.protocol === 'all') read.set(protocol, ported ? rangesOf(pairs, limits) : [[-1, 65535]])
+    else if (ported && rule.protocol === name) read.set(protocol, rangesOf(pairs, limits))
+  }
+  return read
 }
 
 type Shape = Pick<SecurityGroupRule, 'protocol' | 'ports' | 'icmpType' | 'icmpCode'>
@@ -108,11 +137,10 @@ export function leastPrivilege(
   }
   const shaped: { shape: Shape; peers: string[] }[] = []
   const addPorts = (name: 'tcp' | 'udp', pairs: PortPeers) => {
-    for (const range of portRanges(pairs.ports(), limits.maxPortRanges)) {
-      const [from, to] = range.includes('-') ? range.split('-').map(Number) : [Number(range), Number(range)]
+    for (const [from, to] of rangesOf(pairs, limits)) {
       shaped.push({
-        shape: { protocol: name, ports: range, icmpType: -1, icmpCode: -1 },
-        peers: peersOf(pairs.peers(from ?? 0, to ?? 65535)),
+        shape: { protocol: name, ports: portRangeText([from, to]), icmpType: -1, icmpCode: -1 },
+        peers: peersOf(pairs.peers(from, to)),
       })
     }
   }
@@ -132,7 +160,7 @@ export function leastPrivilege(
     const what = used.map(([p, ports]) => {
       const name = NAMES[p] ?? `protocol ${p}`
       return name === 'tcp' || name === 'udp'
-        ? `${name} ${portRanges(ports.ports(), limits.maxPortRanges).join(',')}`
+        ? `${name} ${rangesOf(ports, limits).map(portRangeText).join(',')}`
         : name
     })
     narrower.push(`all traffic → ${what.join('; ')}`)

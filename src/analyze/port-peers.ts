@@ -16,7 +16,7 @@ export class PortPeers {
   readonly #other = new Map<number, Set<string>>()
 
   add(port: number, peer: PeerKey): void {
-    this.#used[port + 1] = 1
+    this.addPort(port)
     if (typeof peer === 'number') {
       this.#v4.add((port + 1) * 4294967296 + (peer >>> 0))
       return
@@ -27,6 +27,11 @@ export class PortPeers {
       this.#other.set(port, texts)
     }
     texts.add(peer)
+  }
+
+  /** Marks `port` used, its peers to come (audit-singles.ts: peersOfSingles). */
+  addPort(port: number): void {
+    this.#used[port + 1] = 1
   }
 
   /** The ports used, ascending (-1 first when a record had none). */

@@ -151,6 +151,15 @@ test('an audit that counts single records in DuckDB equals the replay of every r
     const replayed = await audit(rows, network, { singles: false })
     assert.deepEqual(split, replayed, `seed ${seed}`)
     assert.equal(split.method, named === 1 ? 'rule-id' : 're-judged')
+    // Ports joined into few ranges, each with the peers of its own ports (peersOfSingles).
+    const few = { maxEntries: 3, minPrefixV4: 8, minPrefixV6: 32, maxPortRanges: 2 }
+    const narrowed = await audit(rows, network, { limits: few })
+    assert.deepEqual(narrowed, await audit(rows, network, { limits: few, singles: false }), `seed ${seed}`)
+    if (named === 0)
+      assert.ok(
+        narrowed.rules.some((r) => r.leastPrivilege.some((x) => /^\d+-\d+$/.test(x.ports ?? ''))),
+        'ports joined into a range',
+      )
     if (named === 1) continue
     assert.ok(
       split.rules.some((r) => r.status === 'shadowed'),
