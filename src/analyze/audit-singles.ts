@@ -49,10 +49,15 @@ const RECORD: RuleRecordSql = {
  * `platform`: whether the platform services' rules of its interface allow it.
  */
 function creditedSql(singles: SingleRecords, network: NetworkConfig, policy: CompiledPolicy): string {
+  return `(SELECT *, ${platformSql(network)} AS platform FROM ${singles.relation}
+    WHERE ${creditedCauseSql(policy)} IS NOT NULL)`
+}
+
+/** The rule a single record is credited to (its cause, when of its own direction), else NULL (SQL). */
+function creditedCauseSql(policy: CompiledPolicy): string {
   const outboundRules = policy.rules.flatMap((r, i) => (r.direction === 'outbound' ? [i] : []))
   const ruleOutbound = outboundRules.length === 0 ? 'false' : `cause IN (${outboundRules.join(', ')})`
-  return `(SELECT *, ${platformSql(network)} AS platform FROM ${singles.relation}
-    WHERE cause >= 0 AND (${ruleOutbound}) = outbound)`
+  return `CASE WHEN cause >= 0 AND (${ruleOutbound}) = outbound THEN cause END`
 }
 
 /** Whether the platform services' rules of a record's interface, in its direction, allow it (SQL). */
@@ -89,56 +94,71 @@ export async function creditSingles(
     last: Number.NEGATIVE_INFINITY,
   }
   if (singles.count === 0) return credit
-  for await (const [iface, first, last] of singles.numbers(
-    `SELECT iface, min(start), max(last) FROM ${singles.relation} GROUP BY iface`,
-  )) {
-    for (let row = 0; row < (iface?.length ?? 0); row++) {
-      credit.covered.push(iface?.[row] ?? 0)
-      credit.first = Math.min(credit.first, first?.[row] ?? Number.POSITIVE_INFINITY)
-      credit.last = Math.max(credit.last, last?.[row] ?? Number.NEGATIVE_INFINITY)
+  const usageOf = (rule: number): RuleUsage => {
+    let u = credit.usage.get(rule)
+    if (u === undefined) {
+      u = emptyUsage()
+      credit.usage.set(rule, u)
     }
+    return u
   }
-  const credited = creditedSql(singles, network, policy)
-  for await (const [cause, platform, records, packets, bytes, first, last] of singles.numbers(
-    `SELECT CAST(cause AS DOUBLE), CAST(platform AS DOUBLE), CAST(count(*) AS DOUBLE), sum(packets), sum(bytes),
-        min(start), max(last) FROM ${credited} GROUP BY ALL`,
-  )) {
-    for (let row = 0; row < (cause?.length ?? 0); row++) {
-      const n = records?.[row] ?? 0
-      if (platform?.[row] === 1) {
-        credit.platform += n
-        continue
+  // One scan, four groupings: per interface (what is covered, and when); per credited rule, and
+  // whether it is the platform's traffic (what each rule carried); and, of the rules' own
+  // traffic, their ports per protocol and their peers apart, the few thousand rows least
+  // privilege starts from rather than one a (protocol, port, peer) tuple (millions for a rule
+  // open to all ports). Which peers used which ports comes later, per port range
+  // (peersOfSingles). An IPv4 peer's key is its value as a signed word.
+  const sql = `WITH judged AS (SELECT *, ${creditedCauseSql(policy)} AS credited FROM ${singles.relation}),
+      sorted AS (SELECT *, credited IS NOT NULL AND ${platformSql(network)} AS platform FROM judged),
+      own AS (SELECT iface, start, last, packets, bytes, protocol, coalesce(dstport, -1) AS port, credited, platform,
+        CASE WHEN NOT platform THEN credited END AS rule, CASE WHEN outbound THEN dst4 ELSE src4 END AS peer FROM sorted)
+    SELECT CAST(CASE WHEN GROUPING(iface) = 0 THEN 1 WHEN GROUPING(credited) = 0 THEN 2 WHEN GROUPING(protocol) = 0 THEN 3 ELSE 4 END AS DOUBLE),
+      iface, CAST(credited AS DOUBLE), CAST(platform AS DOUBLE), CAST(rule AS DOUBLE), protocol, port, peer,
+      CAST(count(*) AS DOUBLE), sum(packets), sum(bytes), min(start), max(last)
+    FROM own GROUP BY GROUPING SETS ((iface), (credited, platform), (rule, protocol, port), (rule, peer))`
+  const BY_INTERFACE = 1
+  const BY_RULE = 2
+  const PORTS = 3
+  for await (const [
+    set,
+    iface,
+    cause,
+    platform,
+    rule,
+    protocol,
+    port,
+    peer,
+    records,
+    packets,
+    bytes,
+    first,
+    last,
+  ] of singles.numbers(sql)) {
+    for (let row = 0; row < (set?.length ?? 0); row++) {
+      const grouping = set?.[row]
+      if (grouping === BY_INTERFACE) {
+        credit.covered.push(iface?.[row] ?? 0)
+        credit.first = Math.min(credit.first, first?.[row] ?? Number.POSITIVE_INFINITY)
+        credit.last = Math.max(credit.last, last?.[row] ?? Number.NEGATIVE_INFINITY)
+      } else if (grouping === BY_RULE) {
+        const r = cause?.[row] ?? Number.NaN
+        if (Number.isNaN(r)) continue
+        if (platform?.[row] === 1) {
+          credit.platform += records?.[row] ?? 0
+          continue
+        }
+        const u = usageOf(r)
+        u.records = records?.[row] ?? 0
+        u.packets = packets?.[row] ?? 0
+        u.bytes = bytes?.[row] ?? 0
+        u.first = first?.[row] ?? Number.POSITIVE_INFINITY
+        u.last = last?.[row] ?? Number.NEGATIVE_INFINITY
+      } else {
+        const r = rule?.[row] ?? Number.NaN
+        if (Number.isNaN(r)) continue
+        if (grouping === PORTS) portsOf(usageOf(r), protocol?.[row] ?? 0).addPort(port?.[row] ?? -1)
+        else usageOf(r).peers.add((peer?.[row] ?? 0) | 0)
       }
-      const u = emptyUsage()
-      u.records = n
-      u.packets = packets?.[row] ?? 0
-      u.bytes = bytes?.[row] ?? 0
-      u.first = first?.[row] ?? Number.POSITIVE_INFINITY
-      u.last = last?.[row] ?? Number.NEGATIVE_INFINITY
-      credit.usage.set(cause?.[row] ?? -1, u)
-    }
-  }
-  // Each rule's peers, and the ports it carried per protocol: the few thousand rows least
-  // privilege starts from, not one a (protocol, port, peer) tuple (millions for a rule open to
-  // all ports). Which peers used which ports comes later, per port range (peersOfSingles). An
-  // IPv4 peer's key is its value as a signed word.
-  for await (const [cause, protocol, port, peer] of singles.numbers(
-    `SELECT CAST(cause AS DOUBLE), protocol, port, peer FROM (SELECT cause, protocol, coalesce(dstport, -1) AS port,
-        CASE WHEN outbound THEN dst4 ELSE src4 END AS peer FROM ${credited} WHERE NOT platform)
-      GROUP BY GROUPING SETS ((cause, protocol, port), (cause, peer))`,
-  )) {
-    let rule = Number.NaN
-    let u: RuleUsage | undefined
-    for (let row = 0; row < (cause?.length ?? 0); row++) {
-      const r = cause?.[row] ?? -1
-      if (r !== rule) {
-        rule = r
-        u = credit.usage.get(r)
-      }
-      if (u === undefined) continue
-      const key = peer?.[row] ?? Number.NaN
-      if (Number.isNaN(key)) portsOf(u, protocol?.[row] ?? 0).addPort(port?.[row] ?? -1)
-      else u.peers.add(key | 0)
     }
   }
   return credit
@@ -208,14 +228,31 @@ export async function peersOfSingles(
   usage: ReadonlyMap<number, RuleUsage>,
   rules: readonly RangedRule[],
 ): Promise<void> {
-  const branches = rules.flatMap(({ rule, ranges }) =>
+  const asked: RangedRule[] = []
+  for (const ranged of rules) {
+    const u = usage.get(ranged.rule)
+    const [only] = ranged.ranges
+    const [range] = only?.[1] ?? []
+    // One protocol in one range: its peers are all the rule's (singles' and the replay's).
+    if (
+      u !== undefined &&
+      u.protocols.size === 1 &&
+      ranged.ranges.size === 1 &&
+      only?.[1].length === 1 &&
+      range
+    ) {
+      const pairs = u.protocols.get(only[0])
+      for (const peer of u.peers) pairs?.add(range[0], peer)
+    } else asked.push(ranged)
+  }
+  const branches = asked.flatMap(({ rule, ranges }) =>
     [...ranges].map(([protocol, list]) => {
       const from = list.map(([a, b]) => `WHEN port BETWEEN ${a} AND ${b} THEN ${a}`).join(' ')
       return `WHEN cause = ${rule} AND protocol = ${protocol} THEN CASE ${from} END`
     }),
   )
   if (singles.count === 0 || branches.length === 0) return
-  const wanted = rules.map((r) => r.rule).join(', ')
+  const wanted = asked.map((r) => r.rule).join(', ')
   for await (const [cause, protocol, from, peer] of singles.numbers(
     `SELECT DISTINCT CAST(cause AS DOUBLE), protocol, CASE ${branches.join(' ')} END AS range_from, peer
       FROM (SELECT cause, protocol, coalesce(dstport, -1) AS port, CASE WHEN outbound THEN dst4 ELSE src4 END AS peer

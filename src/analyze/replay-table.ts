@@ -13,7 +13,14 @@ import { indexInterfaces } from './flow-view.js'
 import { FlowPlacer } from './rejudge.js'
 import { placedInOrder, type ReplayOptions, type ReplaySource } from './replay-order.js'
 import { withMoreMemory, withQueryProgress } from './scratch-duckdb.js'
-import { classifyStatements, SINGLES_RELATION, type SingleRecords } from './single-records.js'
+import {
+  classifyStatements,
+  GROUP_SQL,
+  KEY_SQL,
+  SHARED_KEYS,
+  SINGLES_RELATION,
+  type SingleRecords,
+} from './single-records.js'
 import { placementSql } from './sql-placement.js'
 
 /**
@@ -99,23 +106,25 @@ export async function replayTable(
         FROM (SELECT srcaddr AS t FROM flows UNION SELECT dstaddr FROM flows
           ${same ? '' : 'UNION SELECT if_srcaddr FROM flows UNION SELECT if_dstaddr FROM flows'})`,
       `CREATE OR REPLACE TEMP TABLE interface_ids AS SELECT * FROM (${place.interfaceIds ?? "SELECT '', -1 WHERE false"}) t(id, iface)`,
+      SHARED_KEYS,
     ]
     // state: 0 no time, 1 no protocol (noAddresses), 2 an interface the config does not know,
     // 3 placed in SQL and a candidate for a single record, 4 left to JavaScript.
     const keyed = `CREATE OR REPLACE TEMP TABLE placed AS
-      WITH owned AS (SELECT f.*, s.v AS src4, d.v AS dst4, ids.iface AS id_iface,
+      WITH owned AS (SELECT f.*, s.v AS src4, d.v AS dst4, ids.iface AS id_iface, shared.k IS NULL AS alone_key,
           ${same ? 'd.owner' : 'od.owner'} AS owner_dst, ${same ? 's.owner' : 'os.owner'} AS owner_src,
           s.v IS NOT NULL AND d.v IS NOT NULL AND ${place.decidable} AS sql_placed
         FROM flows f LEFT JOIN addresses s ON s.t = f.srcaddr LEFT JOIN addresses d ON d.t = f.dstaddr
           ${same ? '' : 'LEFT JOIN addresses os ON os.t = f.if_srcaddr LEFT JOIN addresses od ON od.t = f.if_dstaddr'}
-          LEFT JOIN interface_ids ids ON ids.id = f.interface_id),
+          LEFT JOIN interface_ids ids ON ids.id = f.interface_id
+          LEFT JOIN shared_keys shared ON shared.k = ${KEY_SQL.replaceAll(/\b(protocol|srcport|dstport|srcaddr|dstaddr)\b/g, 'f.$1')}),
       sided AS (SELECT *, ${place.iface} AS iface FROM owned),
       stated AS (SELECT *, ${place.direction} AS place_direction,
           CASE WHEN start IS NULL THEN 0 WHEN protocol IS NULL THEN 1 WHEN NOT sql_placed THEN 4 WHEN iface < 0 THEN 2
             WHEN protocol IN (6, 17) AND ${port('srcport')} AND ${port('dstport')} AND ${flags} THEN 3 ELSE 4 END AS state
         FROM sided),
       judged AS (SELECT *, CASE WHEN state = 3 THEN ${evaluateSql(policy, record)} END AS cause FROM stated)
-      SELECT seq, ${GROUP} AS "group", CAST(state AS UTINYINT) AS state,
+      SELECT seq, ${GROUP_SQL} AS "group", CAST(state AS UTINYINT) AS state, state = 3 AND alone_key AS alone,
         CASE WHEN state = 3 THEN src4 END AS src4, CASE WHEN state = 3 THEN dst4 END AS dst4, iface,
         place_direction = ${DIRECTION.EGRESS} AS outbound, CAST(place_direction AS UTINYINT) AS direction,
         CAST(CASE action WHEN 'ACCEPT' THEN 1 WHEN 'REJECT' THEN 2 ELSE 0 END AS UTINYINT) AS action,
@@ -251,12 +260,6 @@ async function everyAcceptedNamed(
   return accepted > 0
 }
 
-/** conversationGroup (rejudge.ts) as SQL over the columns of `flows`. */
-const GROUP = `CASE WHEN coalesce(protocol, 0) IN (6, 17)
-    THEN (protocol * 65536 + least(coalesce(srcport, 0), coalesce(dstport, 0))) * 65536
-      + greatest(coalesce(srcport, 0), coalesce(dstport, 0))
-    ELSE coalesce(protocol, 0) * 4294967296 END`
-
 /** What one scan of the records tells before any table is made. */
 interface Survey {
   /** Records that name a rule. */
@@ -265,11 +268,13 @@ interface Survey {
   apart: number
   /**
    * Whether enough records may be single for the split to pay for its tables (placing every
-   * record in SQL costs about what replaying it does): an estimate of the records whose coarse
-   * key (single-records.ts, over the address texts) no other record has, from DuckDB's
-   * HyperLogLog count of the distinct keys, d of n records: if the others come in pairs, n - d of
-   * them are second records of a pair, so about 2d - n are single. A quarter or more: split. (A
-   * guess either way changes the time, never the answer.)
+   * record in SQL costs about what replaying it does): an estimate of the records whose key
+   * (single-records.ts) no other record has, from DuckDB's HyperLogLog count of the distinct keys
+   * of the first SURVEYED records, d of n: if the others come in pairs, n - d of them are second
+   * records of a pair, so about 2d - n are single. A quarter or more: split. The first records,
+   * because a connection's records are near each other in a log, and a count of them all would
+   * cost as much as finding the shared keys. (A guess either way changes the time, never the
+   * answer.)
    */
   worthSplitting: boolean
 }
@@ -277,15 +282,22 @@ interface Survey {
 async function surveyOf(db: DuckDBConnection): Promise<Survey> {
   const [c] = await numbersOf(
     db,
-    `SELECT CAST(count(*) AS DOUBLE), CAST(count(rule_id) AS DOUBLE),
-        CAST(count(*) FILTER (WHERE if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr) AS DOUBLE),
-        CAST(approx_count_distinct(hash(${GROUP}, least(srcaddr, dstaddr), greatest(srcaddr, dstaddr))) AS DOUBLE)
+    `SELECT CAST(count(rule_id) AS DOUBLE),
+        CAST(count(*) FILTER (WHERE if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr) AS DOUBLE)
       FROM flows`,
   )
-  const n = c?.[0] ?? 0
-  const distinct = c?.[3] ?? 0
-  return { named: c?.[1] ?? 0, apart: c?.[2] ?? 0, worthSplitting: n > 0 && 2 * distinct - n >= n / 4 }
+  const [k] = await numbersOf(
+    db,
+    `SELECT CAST(count(*) AS DOUBLE), CAST(approx_count_distinct(${KEY_SQL}) AS DOUBLE)
+      FROM (SELECT protocol, srcport, dstport, srcaddr, dstaddr FROM flows LIMIT ${SURVEYED})`,
+  )
+  const n = k?.[0] ?? 0
+  const distinct = k?.[1] ?? 0
+  return { named: c?.[0] ?? 0, apart: c?.[1] ?? 0, worthSplitting: n > 0 && 2 * distinct - n >= n / 4 }
 }
+
+/** How many records the survey's estimate of single records looks at. */
+const SURVEYED = 1 << 20
 
 /**
  * Every record replayed, straight from `flows` in conversation order, placed and ranked in
@@ -299,7 +311,7 @@ function replayEvery(
   options: ReplayOptions,
 ): ReplaySource {
   const db = table.connection
-  const sql = `SELECT ${replayColumns('f', [GROUP])} FROM flows f ORDER BY ${GROUP}, f.start, f.seq`
+  const sql = `SELECT ${replayColumns('f', [GROUP_SQL])} FROM flows f ORDER BY ${GROUP_SQL}, f.start, f.seq`
   const rest = placedInOrder(
     { total: table.records, conversations: () => conversations(db, sql, options), close: () => {} },
     network,

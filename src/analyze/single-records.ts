@@ -12,17 +12,27 @@ import type { Flow } from './flow.js'
  * there as before, so a doubt costs time, never a different answer). Over a table of placed
  * records with `state` (3: a candidate, placed in SQL: a TCP or UDP record whose addresses are
  * IPv4 written as IPv4, `src4` and `dst4` their values; 4: a record left to JavaScript, which
- * places it) and `"group"` (conversationGroup):
- * - a candidate's connection key is coarser than the replay's (no interface, the two ends
- *   unordered, only a 64-bit hash of the group and the two addresses), so the records of one
- *   connection always share it; a key shared by two records (or a hash collision) sends both to
- *   the replay;
+ * places it), `"group"` (conversationGroup) and `alone` (below):
+ * - a record's connection key is coarser than the replay's (no interface, the two ends unordered,
+ *   only a 64-bit hash of the group and the two address texts), so the records of one connection
+ *   always share it; a key shared by two records of any kind (or a hash collision) sends them to
+ *   the replay: `alone` is false;
  * - a conversation group with any record left to JavaScript goes to the replay whole: such a
  *   record (an IPv4-mapped address written as IPv6, say) may be of the same connection as a
  *   candidate without its key.
  */
 
-const KEY = 'hash("group", least(src4, dst4), greatest(src4, dst4))'
+/** conversationGroup (rejudge.ts) as SQL over the columns of `flows` (detections/flow-table.ts). */
+export const GROUP_SQL = `CASE WHEN coalesce(protocol, 0) IN (6, 17)
+    THEN (protocol * 65536 + least(coalesce(srcport, 0), coalesce(dstport, 0))) * 65536
+      + greatest(coalesce(srcport, 0), coalesce(dstport, 0))
+    ELSE coalesce(protocol, 0) * 4294967296 END`
+
+/** A record's connection key, over the columns of `flows` (a candidate's texts are canonical IPv4). */
+export const KEY_SQL = `hash(${GROUP_SQL}, least(srcaddr, dstaddr), greatest(srcaddr, dstaddr))`
+
+/** Makes table `shared_keys`: the keys (k) of `flows` that more than one record has. */
+export const SHARED_KEYS = `CREATE OR REPLACE TEMP TABLE shared_keys AS SELECT ${KEY_SQL} AS k FROM flows GROUP BY k HAVING count(*) > 1`
 
 /**
  * Statements that make the view `classified` over table `placed`: its columns and `single`. With
@@ -31,12 +41,9 @@ const KEY = 'hash("group", least(src4, dst4), greatest(src4, dst4))'
 export function classifyStatements(placed: string, split: boolean): string[] {
   if (!split) return [`CREATE OR REPLACE TEMP VIEW classified AS SELECT *, false AS single FROM ${placed}`]
   return [
-    `CREATE OR REPLACE TEMP TABLE shared_keys AS SELECT ${KEY} AS k FROM ${placed} WHERE state = 3 GROUP BY k HAVING count(*) > 1`,
     `CREATE OR REPLACE TEMP TABLE mixed_groups AS SELECT DISTINCT "group" AS g FROM ${placed} WHERE state = 4`,
-    `CREATE OR REPLACE TEMP VIEW classified AS SELECT p.*, (p.state = 3 AND x.g IS NULL AND m.k IS NULL) AS single
-      FROM ${placed} p
-      LEFT JOIN mixed_groups x ON x.g = p."group"
-      LEFT JOIN shared_keys m ON m.k = hash(p."group", least(p.src4, p.dst4), greatest(p.src4, p.dst4))`,
+    `CREATE OR REPLACE TEMP VIEW classified AS SELECT p.*, (p.alone AND x.g IS NULL) AS single
+      FROM ${placed} p LEFT JOIN mixed_groups x ON x.g = p."group"`,
   ]
 }
 
