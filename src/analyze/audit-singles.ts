@@ -25,6 +25,8 @@ export interface SinglesCredit {
   /** Their earliest start and latest end (±Infinity when there are none). */
   first: number
   last: number
+  /** Rule index → protocol → the peers (PeerKeys) of its single records, for peersOfSingles. */
+  peers: Map<number, Map<number, number[]>>
 }
 
 /** A shadow count: records rule `by` accepted that the unused rule would have matched, and the first. */
@@ -92,6 +94,7 @@ export async function creditSingles(
     covered: [],
     first: Number.POSITIVE_INFINITY,
     last: Number.NEGATIVE_INFINITY,
+    peers: new Map(),
   }
   if (singles.count === 0) return credit
   const usageOf = (rule: number): RuleUsage => {
@@ -104,18 +107,18 @@ export async function creditSingles(
   }
   // One scan, four groupings: per interface (what is covered, and when); per credited rule, and
   // whether it is the platform's traffic (what each rule carried); and, of the rules' own
-  // traffic, their ports per protocol and their peers apart, the few thousand rows least
-  // privilege starts from rather than one a (protocol, port, peer) tuple (millions for a rule
-  // open to all ports). Which peers used which ports comes later, per port range
-  // (peersOfSingles). An IPv4 peer's key is its value as a signed word.
+  // traffic, their ports and their peers per protocol apart, the rows least privilege starts
+  // from rather than one a (protocol, port, peer) tuple (millions for a rule open to all ports).
+  // Which peers used which ports comes later, per port range (peersOfSingles). An IPv4 peer's key
+  // is its value as a signed word.
   const sql = `WITH judged AS (SELECT *, ${creditedCauseSql(policy)} AS credited FROM ${singles.relation}),
       sorted AS (SELECT *, credited IS NOT NULL AND ${platformSql(network)} AS platform FROM judged),
       own AS (SELECT iface, start, last, packets, bytes, protocol, coalesce(dstport, -1) AS port, credited, platform,
         CASE WHEN NOT platform THEN credited END AS rule, CASE WHEN outbound THEN dst4 ELSE src4 END AS peer FROM sorted)
-    SELECT CAST(CASE WHEN GROUPING(iface) = 0 THEN 1 WHEN GROUPING(credited) = 0 THEN 2 WHEN GROUPING(protocol) = 0 THEN 3 ELSE 4 END AS DOUBLE),
+    SELECT CAST(CASE WHEN GROUPING(iface) = 0 THEN 1 WHEN GROUPING(credited) = 0 THEN 2 WHEN GROUPING(port) = 0 THEN 3 ELSE 4 END AS DOUBLE),
       iface, CAST(credited AS DOUBLE), CAST(platform AS DOUBLE), CAST(rule AS DOUBLE), protocol, port, peer,
       CAST(count(*) AS DOUBLE), sum(packets), sum(bytes), min(start), max(last)
-    FROM own GROUP BY GROUPING SETS ((iface), (credited, platform), (rule, protocol, port), (rule, peer))`
+    FROM own GROUP BY GROUPING SETS ((iface), (credited, platform), (rule, protocol, port), (rule, protocol, peer))`
   const BY_INTERFACE = 1
   const BY_RULE = 2
   const PORTS = 3
@@ -156,8 +159,24 @@ export async function creditSingles(
       } else {
         const r = rule?.[row] ?? Number.NaN
         if (Number.isNaN(r)) continue
-        if (grouping === PORTS) portsOf(usageOf(r), protocol?.[row] ?? 0).addPort(port?.[row] ?? -1)
-        else usageOf(r).peers.add((peer?.[row] ?? 0) | 0)
+        const p = protocol?.[row] ?? 0
+        if (grouping === PORTS) {
+          portsOf(usageOf(r), p).addPort(port?.[row] ?? -1)
+          continue
+        }
+        const key = (peer?.[row] ?? 0) | 0
+        usageOf(r).peers.add(key)
+        let byProtocol = credit.peers.get(r)
+        if (byProtocol === undefined) {
+          byProtocol = new Map()
+          credit.peers.set(r, byProtocol)
+        }
+        let list = byProtocol.get(p)
+        if (list === undefined) {
+          list = []
+          byProtocol.set(p, list)
+        }
+        list.push(key)
       }
     }
   }
@@ -219,7 +238,9 @@ export interface RangedRule {
  * Adds the single records' peers to the (port, peer) pairs of each of `rules`' usage, per port
  * range: a peer of a range is added at the range's first port, which is all least privilege asks
  * of them (the peers of each range, never of one port). creditSingles gave the ports and the
- * peers apart; the ranges are known only once the replay has added its ports too.
+ * peers of each protocol apart (`peers`); the ranges are known only once the replay has added its
+ * ports too. A protocol in one range takes its peers from `peers`; only protocols of several
+ * ranges need DuckDB to tell which single records' peers go in which.
  */
 export async function peersOfSingles(
   singles: SingleRecords,
@@ -227,23 +248,21 @@ export async function peersOfSingles(
   policy: CompiledPolicy,
   usage: ReadonlyMap<number, RuleUsage>,
   rules: readonly RangedRule[],
+  peers: SinglesCredit['peers'],
 ): Promise<void> {
   const asked: RangedRule[] = []
-  for (const ranged of rules) {
-    const u = usage.get(ranged.rule)
-    const [only] = ranged.ranges
-    const [range] = only?.[1] ?? []
-    // One protocol in one range: its peers are all the rule's (singles' and the replay's).
-    if (
-      u !== undefined &&
-      u.protocols.size === 1 &&
-      ranged.ranges.size === 1 &&
-      only?.[1].length === 1 &&
-      range
-    ) {
-      const pairs = u.protocols.get(only[0])
-      for (const peer of u.peers) pairs?.add(range[0], peer)
-    } else asked.push(ranged)
+  for (const { rule, ranges } of rules) {
+    const several = new Map<number, [number, number][]>()
+    for (const [protocol, list] of ranges) {
+      const [range] = list
+      // One range holds every port of the protocol: its single records' peers, as creditSingles
+      // gave them.
+      if (list.length === 1 && range !== undefined) {
+        const pairs = usage.get(rule)?.protocols.get(protocol)
+        for (const peer of peers.get(rule)?.get(protocol) ?? []) pairs?.add(range[0], peer)
+      } else several.set(protocol, list)
+    }
+    if (several.size > 0) asked.push({ rule, ranges: several })
   }
   const branches = asked.flatMap(({ rule, ranges }) =>
     [...ranges].map(([protocol, list]) => {

@@ -8,7 +8,7 @@ import {
   protocolNumber,
 } from '../policy/compile-policy.js'
 import { platformRules, vpcResolvers } from '../policy/platform-services.js'
-import { creditSingles, peersOfSingles, shadowsOfSingles } from './audit-singles.js'
+import { creditSingles, peersOfSingles, type SinglesCredit, shadowsOfSingles } from './audit-singles.js'
 import { FirstSeenCounts } from './first-seen-counts.js'
 import type { FlowRows } from './flow-row.js'
 import {
@@ -178,10 +178,12 @@ async function auditReplay(
   let first = Number.POSITIVE_INFINITY
   let last = Number.NEGATIVE_INFINITY
   const singles = source.singles
+  let singlePeers: SinglesCredit['peers'] = new Map()
   if (singles !== null) {
     // The records alone in their connection, counted by DuckDB; the replay adds the others.
     const credit = await creditSingles(singles, network, policy)
     for (const [r, u] of credit.usage) usage.set(r, u)
+    singlePeers = credit.peers
     for (const i of credit.covered) covered[i] = 1
     platform += credit.platform
     first = credit.first
@@ -256,7 +258,7 @@ async function auditReplay(
         ? []
         : [{ rule: r, ranges: rangesRead(compiled.rule, u, limits) }]
     })
-    await peersOfSingles(singles, network, policy, usage, narrowed)
+    await peersOfSingles(singles, network, policy, usage, narrowed, singlePeers)
   }
   const rules: RuleAudit[] = audited.map(({ compiled, r }) => {
     const { rule, group, direction } = compiled
