@@ -49,7 +49,7 @@ export async function replayTable(
   const table = await openFlowTable(rows, new CidrSet([]))
   const db = table.connection
   try {
-    const survey = await surveyOf(db)
+    const survey = await surveyOf(table)
     // Records that name a rule need the tables to tell whether audit reads them (namesRules).
     if (survey.named === 0 && !survey.worthSplitting) {
       // Local Parquet files are sorted faster by DuckDB's own scan of them (replay-order.ts),
@@ -260,7 +260,7 @@ async function everyAcceptedNamed(
   return accepted > 0
 }
 
-/** What one scan of the records tells before any table is made. */
+/** What the records tell before any table is made. */
 interface Survey {
   /** Records that name a rule. */
   named: number
@@ -279,21 +279,15 @@ interface Survey {
   worthSplitting: boolean
 }
 
-async function surveyOf(db: DuckDBConnection): Promise<Survey> {
-  const [c] = await numbersOf(
-    db,
-    `SELECT CAST(count(rule_id) AS DOUBLE),
-        CAST(count(*) FILTER (WHERE if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr) AS DOUBLE)
-      FROM flows`,
-  )
+async function surveyOf(table: FlowTable): Promise<Survey> {
   const [k] = await numbersOf(
-    db,
+    table.connection,
     `SELECT CAST(count(*) AS DOUBLE), CAST(approx_count_distinct(${KEY_SQL}) AS DOUBLE)
       FROM (SELECT protocol, srcport, dstport, srcaddr, dstaddr FROM flows LIMIT ${SURVEYED})`,
   )
   const n = k?.[0] ?? 0
   const distinct = k?.[1] ?? 0
-  return { named: c?.[0] ?? 0, apart: c?.[1] ?? 0, worthSplitting: n > 0 && 2 * distinct - n >= n / 4 }
+  return { named: table.named, apart: table.apart, worthSplitting: n > 0 && 2 * distinct - n >= n / 4 }
 }
 
 /** How many records the survey's estimate of single records looks at. */

@@ -50,7 +50,8 @@ const network = makeNetwork(
 /**
  * Records of every kind: connections of one record and of several (both sides, repeats), accepted
  * and rejected, platform traffic (the VPC resolver 10.0.0.2, DHCP), ICMP, IPv6, an IPv4 address
- * written as IPv6, unknown interfaces, and ports or byte counts the SQL must leave to the replay.
+ * written as IPv6, unknown interfaces, packet addresses apart from the interface's view of them,
+ * and ports or byte counts the SQL must leave to the replay.
  */
 function records(n: number, seed: number, fractional: boolean, named = 0, answered = 0.3): FlowRow[] {
   const next = seededRandom(seed)
@@ -105,6 +106,12 @@ function records(n: number, seed: number, fractional: boolean, named = 0, answer
     if (next() < named && request.action === 'ACCEPT')
       request['rule-id'] = pick(['web-https', 'web-out-https', 'app-8080', 'web-dns'])
     if (next() < 0.01) request.dstport = 70000
+    // Now and then a packet's own address is not the interface's view of it (pkt-srcaddr,
+    // pkt-dstaddr): the remote's behind a NAT, or the local one of a middlebox's interface.
+    // Without a flow-direction, the side the interface's address is on tells.
+    if (next() < 0.04)
+      request[pick(['pkt-srcaddr', 'pkt-dstaddr'] as const)] = pick(['198.51.100.9', '10.0.2.20', '192.0.2.1'])
+    if (next() < 0.3) delete request['flow-direction']
     out.push(request)
     // Its answer, now and then: a connection of two records.
     if (next() < answered) {
