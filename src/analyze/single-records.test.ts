@@ -110,7 +110,11 @@ function records(n: number, seed: number, fractional: boolean, named = 0, answer
     // pkt-dstaddr): the remote's behind a NAT, or the local one of a middlebox's interface.
     // Without a flow-direction, the side the interface's address is on tells.
     if (next() < 0.04)
-      request[pick(['pkt-srcaddr', 'pkt-dstaddr'] as const)] = pick(['198.51.100.9', '10.0.2.20', '192.0.2.1'])
+      request[pick(['pkt-srcaddr', 'pkt-dstaddr'] as const)] = pick([
+        '198.51.100.9',
+        '10.0.2.20',
+        '192.0.2.1',
+      ])
     if (next() < 0.3) delete request['flow-direction']
     out.push(request)
     // Its answer, now and then: a connection of two records.
