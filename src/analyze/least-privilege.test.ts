@@ -83,6 +83,23 @@ const cases: {
     narrower: 1,
   },
   {
+    name: 'records without a port (-) keep the ports of the rule, the others are narrowed',
+    rule: rule({ protocol: 'tcp', ports: '1000-9000', peer: '198.51.100.0/24' }),
+    tuples: [
+      [6, -1, '198.51.100.7'],
+      [6, 8080, '198.51.100.8'],
+    ],
+    expect: ['tcp 1000-9000 198.51.100.7/32', 'tcp 8080 198.51.100.8/32'],
+    narrower: 2,
+  },
+  {
+    name: 'records without a port under all traffic: tcp of every port',
+    rule: rule({ protocol: 'all', peer: '198.51.100.0/24' }),
+    tuples: [[6, -1, '198.51.100.7']],
+    expect: ['tcp - 198.51.100.7/32'],
+    narrower: 2,
+  },
+  {
     name: 'clients too spread to list keep the open rule',
     rule: rule({ protocol: 'tcp', ports: '443', peer: '0.0.0.0/0' }),
     tuples: ['1.1.1.1', '31.0.0.1', '80.0.0.1', '120.0.0.1', '200.0.0.1'].map(

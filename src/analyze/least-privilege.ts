@@ -95,10 +95,22 @@ export function portsOf(usage: RuleUsage, protocol: number): PortPeers {
   return pairs
 }
 
-/** A TCP or UDP protocol's ports as the ranges least privilege proposes, [from, to] each. */
+/**
+ * A TCP or UDP protocol's ports as the ranges least privilege proposes, [from, to] each; first
+ * [-1, -1] when records without a destination port ('-') were carried: which port they used is
+ * unknown, so their peers keep the rule's own ports (NO_PORT).
+ */
 function rangesOf(pairs: PortPeers, limits: LeastPrivilegeLimits): [number, number][] {
-  return portRanges(pairs.ports(), limits.maxPortRanges)
+  const ports = pairs.ports()
+  const known = portRanges(
+    ports.filter((p) => p >= 0),
+    limits.maxPortRanges,
+  )
+  return ports[0] === NO_PORT ? [[NO_PORT, NO_PORT], ...known] : known
 }
+
+/** The port of a TCP or UDP record without one (addTuple's port). */
+const NO_PORT = -1
 
 /**
  * The port ranges whose peers leastPrivilege(rule, …, usage) reads, per protocol of the usage
@@ -136,14 +148,25 @@ export function leastPrivilege(
     return summarizeAddresses(peers, limits) ?? [rule.peer]
   }
   const shaped: { shape: Shape; peers: string[] }[] = []
+  // Ports as a rule writes them; records without a port keep the rule's (all, for `all`).
+  const portsText = (name: 'tcp' | 'udp', [from, to]: [number, number]) =>
+    from === NO_PORT ? (rule.protocol === name ? rule.ports : null) : portRangeText([from, to])
   const addPorts = (name: 'tcp' | 'udp', pairs: PortPeers) => {
     for (const [from, to] of rangesOf(pairs, limits)) {
       shaped.push({
-        shape: { protocol: name, ports: portRangeText([from, to]), icmpType: -1, icmpCode: -1 },
+        shape: { protocol: name, ports: portsText(name, [from, to]), icmpType: -1, icmpCode: -1 },
         peers: peersOf(pairs.peers(from, to)),
       })
     }
   }
+  const rangesText = (name: 'tcp' | 'udp', pairs: PortPeers) =>
+    rangesOf(pairs, limits)
+      .map((range) =>
+        range[0] === NO_PORT
+          ? `${portsText(name, range) ?? 'all'} (records without a port)`
+          : portRangeText(range),
+      )
+      .join(', ')
   const used = [...usage.protocols.entries()].sort((a, b) => a[0] - b[0])
   if (rule.protocol === 'all') {
     for (const [protocol, ports] of used) {
@@ -159,9 +182,7 @@ export function leastPrivilege(
     }
     const what = used.map(([p, ports]) => {
       const name = NAMES[p] ?? `protocol ${p}`
-      return name === 'tcp' || name === 'udp'
-        ? `${name} ${rangesOf(ports, limits).map(portRangeText).join(',')}`
-        : name
+      return name === 'tcp' || name === 'udp' ? `${name} ${rangesText(name, ports)}` : name
     })
     narrower.push(`all traffic → ${what.join('; ')}`)
   } else if (rule.protocol === 'tcp' || rule.protocol === 'udp') {
@@ -169,7 +190,7 @@ export function leastPrivilege(
     addPorts(rule.protocol, ports)
     const ranges = shaped.map((x) => x.shape.ports)
     if (!(ranges.length === 1 && ranges[0] === rule.ports))
-      narrower.push(`ports ${rule.ports ?? 'all'} → ${ranges.join(', ')}`)
+      narrower.push(`ports ${rule.ports ?? 'all'} → ${rangesText(rule.protocol, ports)}`)
   } else {
     const shape = {
       protocol: rule.protocol,
