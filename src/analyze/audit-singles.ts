@@ -112,9 +112,12 @@ export async function creditSingles(
   // Which peers used which ports comes later, per port range (peersOfSingles). An IPv4 peer's key
   // is its value as a signed word.
   const sql = `WITH judged AS (SELECT *, ${creditedCauseSql(policy)} AS credited FROM ${singles.relation}),
-      sorted AS (SELECT *, credited IS NOT NULL AND ${platformSql(network)} AS platform FROM judged),
-      own AS (SELECT iface, start, last, packets, bytes, protocol, coalesce(dstport, -1) AS port, credited, platform,
-        CASE WHEN NOT platform THEN credited END AS rule, CASE WHEN outbound THEN dst4 ELSE src4 END AS peer FROM sorted)
+      sided AS (SELECT *, credited IS NOT NULL AND ${platformSql(network)} AS platform,
+        CASE WHEN NOT platform THEN credited END AS rule FROM judged),
+      own AS (SELECT iface, start, last, packets, bytes, credited, platform, rule,
+        CASE WHEN rule IS NOT NULL THEN protocol END AS protocol,
+        CASE WHEN rule IS NOT NULL THEN coalesce(dstport, -1) END AS port,
+        CASE WHEN rule IS NOT NULL THEN (CASE WHEN outbound THEN dst4 ELSE src4 END) END AS peer FROM sided)
     SELECT CAST(CASE WHEN GROUPING(iface) = 0 THEN 1 WHEN GROUPING(credited) = 0 THEN 2 WHEN GROUPING(port) = 0 THEN 3 ELSE 4 END AS DOUBLE),
       iface, CAST(credited AS DOUBLE), CAST(platform AS DOUBLE), CAST(rule AS DOUBLE), protocol, port, peer,
       CAST(count(*) AS DOUBLE), sum(packets), sum(bytes), min(start), max(last)
@@ -125,7 +128,7 @@ export async function creditSingles(
   for await (const [
     set,
     iface,
-    cause,
+    credited,
     platform,
     rule,
     protocol,
@@ -144,7 +147,7 @@ export async function creditSingles(
         credit.first = Math.min(credit.first, first?.[row] ?? Number.POSITIVE_INFINITY)
         credit.last = Math.max(credit.last, last?.[row] ?? Number.NEGATIVE_INFINITY)
       } else if (grouping === BY_RULE) {
-        const r = cause?.[row] ?? Number.NaN
+        const r = credited?.[row] ?? Number.NaN
         if (Number.isNaN(r)) continue
         if (platform?.[row] === 1) {
           credit.platform += records?.[row] ?? 0
@@ -254,12 +257,15 @@ export async function peersOfSingles(
   for (const { rule, ranges } of rules) {
     const several = new Map<number, [number, number][]>()
     for (const [protocol, list] of ranges) {
+      const own = peers.get(rule)?.get(protocol)
+      // No single record of the protocol (or, of the replay's records, no port to range).
+      if (own === undefined || list.length === 0) continue
       const [range] = list
       // One range holds every port of the protocol: its single records' peers, as creditSingles
       // gave them.
       if (list.length === 1 && range !== undefined) {
         const pairs = usage.get(rule)?.protocols.get(protocol)
-        for (const peer of peers.get(rule)?.get(protocol) ?? []) pairs?.add(range[0], peer)
+        for (const peer of own) pairs?.add(range[0], peer)
       } else several.set(protocol, list)
     }
     if (several.size > 0) asked.push({ rule, ranges: several })

@@ -93,6 +93,17 @@ const cases: {
     narrower: 2,
   },
   {
+    name: 'records without a port beside the own port of the rule: one rule a peer, not two alike',
+    rule: rule({ protocol: 'tcp', ports: '443', peer: '198.51.100.0/24' }),
+    tuples: [
+      [6, -1, '198.51.100.7'],
+      [6, 443, '198.51.100.7'],
+      [6, 443, '198.51.100.8'],
+    ],
+    expect: ['tcp 443 198.51.100.7/32', 'tcp 443 198.51.100.8/32'],
+    narrower: 1,
+  },
+  {
     name: 'records without a port under all traffic: tcp of every port',
     rule: rule({ protocol: 'all', peer: '198.51.100.0/24' }),
     tuples: [[6, -1, '198.51.100.7']],

@@ -22,7 +22,11 @@ export interface RuleUsage {
   last: number
   /** Source addresses (inbound rule) or destinations (outbound), as PeerKeys (peerText: their text). */
   peers: PeerSet
-  /** protocol number → the (destination port, peer) pairs of its records. */
+  /**
+   * protocol number → the (destination port, peer) pairs of its records. Of records audit judged
+   * in SQL (audit-singles.ts), a peer is recorded at the first port of its port range only: all
+   * least privilege asks.
+   */
   protocols: Map<number, PortPeers>
 }
 
@@ -109,7 +113,7 @@ function rangesOf(pairs: PortPeers, limits: LeastPrivilegeLimits): [number, numb
   return ports[0] === NO_PORT ? [[NO_PORT, NO_PORT], ...known] : known
 }
 
-/** The port of a TCP or UDP record without one (addTuple's port). */
+/** The port of a TCP or UDP record without one (the port addUsage in audit.ts gives addTuple). */
 const NO_PORT = -1
 
 /**
@@ -148,25 +152,31 @@ export function leastPrivilege(
     return summarizeAddresses(peers, limits) ?? [rule.peer]
   }
   const shaped: { shape: Shape; peers: string[] }[] = []
-  // Ports as a rule writes them; records without a port keep the rule's (all, for `all`).
-  const portsText = (name: 'tcp' | 'udp', [from, to]: [number, number]) =>
-    from === NO_PORT ? (rule.protocol === name ? rule.ports : null) : portRangeText([from, to])
-  const addPorts = (name: 'tcp' | 'udp', pairs: PortPeers) => {
+  // A TCP or UDP protocol's ranges as a rule writes their ports, each with the peers that used it.
+  // Records without a port keep the rule's ports (all, for `all`): with the range written the
+  // same when there is one (one rule, not two alike), else apart.
+  const portGroups = (name: 'tcp' | 'udp', pairs: PortPeers) => {
+    const groups = new Map<string | null, { peers: PeerKey[]; portless: boolean }>()
     for (const [from, to] of rangesOf(pairs, limits)) {
-      shaped.push({
-        shape: { protocol: name, ports: portsText(name, [from, to]), icmpType: -1, icmpCode: -1 },
-        peers: peersOf(pairs.peers(from, to)),
-      })
+      const portless = from === NO_PORT
+      const text = portless ? (rule.protocol === name ? rule.ports : null) : portRangeText([from, to])
+      const group = groups.get(text)
+      if (group === undefined) groups.set(text, { peers: pairs.peers(from, to), portless })
+      else {
+        group.peers.push(...pairs.peers(from, to))
+        group.portless = false
+      }
     }
+    return groups
+  }
+  const addPorts = (name: 'tcp' | 'udp', pairs: PortPeers) => {
+    for (const [ports, { peers }] of portGroups(name, pairs))
+      shaped.push({ shape: { protocol: name, ports, icmpType: -1, icmpCode: -1 }, peers: peersOf(peers) })
   }
   const rangesText = (name: 'tcp' | 'udp', pairs: PortPeers) =>
-    rangesOf(pairs, limits)
-      .map((range) =>
-        range[0] === NO_PORT
-          ? `${portsText(name, range) ?? 'all'} (records without a port)`
-          : portRangeText(range),
-      )
-      .join(', ')
+    [...portGroups(name, pairs)].map(([ports, { portless }]) =>
+      portless ? `${ports ?? 'all'} (records without a port)` : ports,
+    )
   const used = [...usage.protocols.entries()].sort((a, b) => a[0] - b[0])
   if (rule.protocol === 'all') {
     for (const [protocol, ports] of used) {
@@ -182,7 +192,7 @@ export function leastPrivilege(
     }
     const what = used.map(([p, ports]) => {
       const name = NAMES[p] ?? `protocol ${p}`
-      return name === 'tcp' || name === 'udp' ? `${name} ${rangesText(name, ports)}` : name
+      return name === 'tcp' || name === 'udp' ? `${name} ${rangesText(name, ports).join(',')}` : name
     })
     narrower.push(`all traffic → ${what.join('; ')}`)
   } else if (rule.protocol === 'tcp' || rule.protocol === 'udp') {
@@ -190,7 +200,7 @@ export function leastPrivilege(
     addPorts(rule.protocol, ports)
     const ranges = shaped.map((x) => x.shape.ports)
     if (!(ranges.length === 1 && ranges[0] === rule.ports))
-      narrower.push(`ports ${rule.ports ?? 'all'} → ${rangesText(rule.protocol, ports)}`)
+      narrower.push(`ports ${rule.ports ?? 'all'} → ${rangesText(rule.protocol, ports).join(', ')}`)
   } else {
     const shape = {
       protocol: rule.protocol,

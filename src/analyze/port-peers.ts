@@ -6,7 +6,8 @@ import type { PeerKey } from './least-privilege.js'
  * A rule open to all ports sees tens of thousands of them, each with its own few peers: a set per
  * port would be that many growing objects for the garbage collector to mark. Instead one
  * IntegerSet holds every IPv4 pair as (port + 1) · 2^32 + address, and a port list says which
- * ports occur. Port -1 stands for a record without one (a protocol without ports).
+ * ports occur. Port -1 stands for a record without one (a protocol without ports, or a TCP or
+ * UDP record whose destination port is `-`).
  */
 export class PortPeers {
   /** Per port + 1: whether a record used it. */

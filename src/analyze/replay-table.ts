@@ -17,9 +17,9 @@ import {
   classifyStatements,
   GROUP_SQL,
   KEY_SQL,
-  SHARED_KEYS,
   SINGLES_RELATION,
   type SingleRecords,
+  sharedKeysSql,
 } from './single-records.js'
 import { placementSql } from './sql-placement.js'
 
@@ -49,7 +49,7 @@ export async function replayTable(
   const table = await openFlowTable(rows, new CidrSet([]))
   const db = table.connection
   try {
-    const survey = await surveyOf(table)
+    const survey = await surveyOf(db)
     // Records that name a rule need the tables to tell whether audit reads them (namesRules).
     if (survey.named === 0 && !survey.worthSplitting) {
       // Local Parquet files are sorted faster by DuckDB's own scan of them (replay-order.ts),
@@ -106,7 +106,7 @@ export async function replayTable(
         FROM (SELECT srcaddr AS t FROM flows UNION SELECT dstaddr FROM flows
           ${same ? '' : 'UNION SELECT if_srcaddr FROM flows UNION SELECT if_dstaddr FROM flows'})`,
       `CREATE OR REPLACE TEMP TABLE interface_ids AS SELECT * FROM (${place.interfaceIds ?? "SELECT '', -1 WHERE false"}) t(id, iface)`,
-      SHARED_KEYS,
+      sharedKeysSql(options.singles === true),
     ]
     // state: 0 no time, 1 no protocol (noAddresses), 2 an interface the config does not know,
     // 3 placed in SQL and a candidate for a single record, 4 left to JavaScript.
@@ -117,7 +117,7 @@ export async function replayTable(
         FROM flows f LEFT JOIN addresses s ON s.t = f.srcaddr LEFT JOIN addresses d ON d.t = f.dstaddr
           ${same ? '' : 'LEFT JOIN addresses os ON os.t = f.if_srcaddr LEFT JOIN addresses od ON od.t = f.if_dstaddr'}
           LEFT JOIN interface_ids ids ON ids.id = f.interface_id
-          LEFT JOIN shared_keys shared ON shared.k = ${KEY_SQL.replaceAll(/\b(protocol|srcport|dstport|srcaddr|dstaddr)\b/g, 'f.$1')}),
+          LEFT JOIN shared_keys shared ON shared.k = ${KEY_SQL}),
       sided AS (SELECT *, ${place.iface} AS iface FROM owned),
       stated AS (SELECT *, ${place.direction} AS place_direction,
           CASE WHEN start IS NULL THEN 0 WHEN protocol IS NULL THEN 1 WHEN NOT sql_placed THEN 4 WHEN iface < 0 THEN 2
@@ -260,7 +260,7 @@ async function everyAcceptedNamed(
   return accepted > 0
 }
 
-/** What the records tell before any table is made. */
+/** What two scans of the records (one of the first of them) tell before any table is made. */
 interface Survey {
   /** Records that name a rule. */
   named: number
@@ -279,15 +279,21 @@ interface Survey {
   worthSplitting: boolean
 }
 
-async function surveyOf(table: FlowTable): Promise<Survey> {
+async function surveyOf(db: DuckDBConnection): Promise<Survey> {
+  const [c] = await numbersOf(
+    db,
+    `SELECT CAST(count(rule_id) AS DOUBLE),
+        CAST(count(*) FILTER (WHERE if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr) AS DOUBLE)
+      FROM flows`,
+  )
   const [k] = await numbersOf(
-    table.connection,
+    db,
     `SELECT CAST(count(*) AS DOUBLE), CAST(approx_count_distinct(${KEY_SQL}) AS DOUBLE)
       FROM (SELECT protocol, srcport, dstport, srcaddr, dstaddr FROM flows LIMIT ${SURVEYED})`,
   )
   const n = k?.[0] ?? 0
   const distinct = k?.[1] ?? 0
-  return { named: table.named, apart: table.apart, worthSplitting: n > 0 && 2 * distinct - n >= n / 4 }
+  return { named: c?.[0] ?? 0, apart: c?.[1] ?? 0, worthSplitting: n > 0 && 2 * distinct - n >= n / 4 }
 }
 
 /** How many records the survey's estimate of single records looks at. */

@@ -31,8 +31,16 @@ export const GROUP_SQL = `CASE WHEN coalesce(protocol, 0) IN (6, 17)
 /** A record's connection key, over the columns of `flows` (a candidate's texts are canonical IPv4). */
 export const KEY_SQL = `hash(${GROUP_SQL}, least(srcaddr, dstaddr), greatest(srcaddr, dstaddr))`
 
-/** Makes table `shared_keys`: the keys (k) of `flows` that more than one record has. */
-export const SHARED_KEYS = `CREATE OR REPLACE TEMP TABLE shared_keys AS SELECT ${KEY_SQL} AS k FROM flows GROUP BY k HAVING count(*) > 1`
+/**
+ * The statement that makes table `shared_keys`: the keys (k) of `flows` that more than one record
+ * has. When no record can be single (`split` false: the replay takes every record), it is left
+ * empty, not worked out.
+ */
+export function sharedKeysSql(split: boolean): string {
+  return split
+    ? `CREATE OR REPLACE TEMP TABLE shared_keys AS SELECT ${KEY_SQL} AS k FROM flows GROUP BY k HAVING count(*) > 1`
+    : 'CREATE OR REPLACE TEMP TABLE shared_keys AS SELECT CAST(NULL AS UBIGINT) AS k WHERE false'
+}
 
 /**
  * Statements that make the view `classified` over table `placed`: its columns and `single`. With

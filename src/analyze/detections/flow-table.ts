@@ -90,13 +90,6 @@ export interface FlowTable {
   /** The earliest and latest start of `flows` (null when none has one). */
   readonly starts: { first: number; last: number } | null
   /**
-   * Of the traffic records (before ignoreSources), those that name their rule (rule-id) and those
-   * whose interface-view addresses are not their packet addresses (pkt-srcaddr, pkt-dstaddr): the
-   * same scan that counts them tells, for the replays (replay-table.ts).
-   */
-  readonly named: number
-  readonly apart: number
-  /**
    * The same records over another connection, for detections that run beside those of this one
    * (DuckDB works on one's queries while JavaScript reads the other's results). Closed with this.
    */
@@ -171,16 +164,13 @@ async function trafficOf(
   connection: DuckDBConnection,
   ignore: CidrSet,
   parquet: ParquetFiles | null,
-): Promise<Pick<FlowTable, 'records' | 'ignored' | 'starts' | 'named' | 'apart'>> {
+): Promise<Pick<FlowTable, 'records' | 'ignored' | 'starts'>> {
   // isTraffic: not a NODATA/SKIPDATA line, and both addresses.
   const traffic = `(log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL`
   const [counted] = (
     await connection.runAndReadAll(
       `SELECT CAST(count(*) AS DOUBLE) AS rows, CAST(count(*) FILTER (WHERE ${traffic}) AS DOUBLE) AS records,
-        min(start) FILTER (WHERE ${traffic}) AS first, max(start) FILTER (WHERE ${traffic}) AS last,
-        CAST(count(rule_id) FILTER (WHERE ${traffic}) AS DOUBLE) AS named,
-        CAST(count(*) FILTER (WHERE ${traffic} AND (if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr)) AS DOUBLE) AS apart
-      FROM read_records`,
+        min(start) FILTER (WHERE ${traffic}) AS first, max(start) FILTER (WHERE ${traffic}) AS last FROM read_records`,
     )
   ).getRowObjects()
   // When every record is traffic (the common case), the test is left out of `traffic`: each
@@ -203,8 +193,6 @@ async function trafficOf(
     })
   }
   const records = Number(counted?.records ?? 0)
-  const named = Number(counted?.named ?? 0)
-  const apart = Number(counted?.apart ?? 0)
   const startsOf = (row: Record<string, unknown> | undefined) => {
     const first = numberOf(row?.first)
     const last = numberOf(row?.last)
@@ -212,7 +200,7 @@ async function trafficOf(
   }
   if (ignore.size === 0) {
     await connection.run('CREATE VIEW flows AS SELECT * FROM traffic')
-    return { records, ignored: 0, starts: startsOf(counted), named, apart }
+    return { records, ignored: 0, starts: startsOf(counted) }
   }
   // The distinct sources are tested in JavaScript (ignoreSources are CIDRs), once each. Not a
   // temporary table: `flows` names it, and other connections read `flows` too (beside).
@@ -237,7 +225,7 @@ async function trafficOf(
   const [starts] = (
     await connection.runAndReadAll('SELECT min(start) AS first, max(start) AS last FROM flows')
   ).getRowObjects()
-  return { records, ignored: Number(n?.n ?? 0), starts: startsOf(starts), named, apart }
+  return { records, ignored: Number(n?.n ?? 0), starts: startsOf(starts) }
 }
 
 /** Rows already read (arrays, iterables, the reader's rows), each made a Flow, as `read_records`. */
