@@ -88,11 +88,16 @@ export function openOutput<T extends string>(
   }
 }
 
-/** Bytes gathered before each write: few writes, and never the whole document at once. */
-const CHUNK_BYTES = 1 << 20
+/**
+ * Characters gathered before each write: few writes, and never the whole document at once. Not
+ * more: the pieces waiting for a write outlive the young generation's collections, and at a
+ * megabyte a what-if's 440 MB of JSON spent 4.5 s collecting garbage and 2.4 s joining, against
+ * 1.3 s and 0.8 s at 64 KB (about 7,000 writes).
+ */
+const CHUNK_BYTES = 1 << 16
 
 /**
- * Writes a document's pieces (jsonChunks) gathered into writes of about a megabyte, waiting for a
+ * Writes a document's pieces (jsonChunks) gathered into writes of about 64 KB, waiting for a
  * file to drain when its stream asks to, so a large document is never held whole in memory.
  */
 export async function writePieces<T extends string>(
