@@ -271,18 +271,23 @@ function elementText(item: unknown, i: number, inner: string): string {
  * null in an array and left out of an object; as withIsoTimes, any object is its own entries.
  */
 function indentedJson(value: unknown, indent: string): string {
+  return jsonAt(value, indent.length >> 1)
+}
+
+/** indentedJson at a depth (of two spaces each): its indents and member heads are made once. */
+function jsonAt(value: unknown, depth: number): string {
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null'
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return 'null'
     return JSON.stringify(value)
   }
-  const inner = `${indent}  `
+  const inner = depth + 1
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]'
     let text = '['
     for (let i = 0; i < value.length; i++)
-      text += `${i === 0 ? '' : ','}\n${inner}${indentedJson(value[i], inner)}`
-    return `${text}\n${indent}]`
+      text += `${i === 0 ? '' : ','}\n${indentOf(inner)}${jsonAt(value[i], inner)}`
+    return `${text}\n${indentOf(depth)}]`
   }
   let text = ''
   const object = value as Record<string, unknown>
@@ -290,25 +295,34 @@ function indentedJson(value: unknown, indent: string): string {
     const v = object[key]
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue
     const member =
-      TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v)
-        ? `"${isoTime(v)}"`
-        : indentedJson(v, inner)
-    text += `${text === '' ? '{' : ','}\n${inner}${quotedKey(key)}: ${member}`
+      TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v) ? `"${isoTime(v)}"` : jsonAt(v, inner)
+    text += memberHeadAt(key, text === '', inner) + member
   }
-  return text === '' ? '{}' : `${text}\n${indent}}`
+  return text === '' ? '{}' : `${text}\n${indentOf(depth)}}`
 }
 
-/** Keys as JSON strings, remembered: a document repeats a few keys hundreds of thousands of times. */
-const quotedKeys = new Map<string, string>()
+const INDENTS = Array.from({ length: 32 }, (_, depth) => '  '.repeat(depth))
 
-function quotedKey(key: string): string {
-  let quoted = quotedKeys.get(key)
-  if (quoted === undefined) {
-    quoted = JSON.stringify(key)
-    // Keys that are data (peers, rule ids) are many: only the first few thousand are kept.
-    if (quotedKeys.size < 4096) quotedKeys.set(key, quoted)
+function indentOf(depth: number): string {
+  return INDENTS[depth] ?? '  '.repeat(depth)
+}
+
+/**
+ * A member's head (`,\n    "key": `), per depth and key, remembered: a document repeats a few
+ * keys hundreds of thousands of times. Keys that are data (peers, rule ids) are many: only the
+ * first few thousand of a depth are kept.
+ */
+const memberHeads = INDENTS.map(() => new Map<string, [string, string]>())
+
+function memberHeadAt(key: string, first: boolean, depth: number): string {
+  const heads = memberHeads[depth]
+  let head = heads?.get(key)
+  if (head === undefined) {
+    const quoted = JSON.stringify(key)
+    head = [`{\n${indentOf(depth)}${quoted}: `, `,\n${indentOf(depth)}${quoted}: `]
+    if (heads !== undefined && heads.size < 4096) heads.set(key, head)
   }
-  return quoted
+  return first ? head[0] : head[1]
 }
 
 function memberHead(key: string, first: boolean, inner: string): string {
