@@ -152,26 +152,29 @@ export function leastPrivilege(
     return summarizeAddresses(peers, limits) ?? [rule.peer]
   }
   const shaped: { shape: Shape; peers: string[] }[] = []
-  // A TCP or UDP protocol's ranges as a rule writes their ports, each with the peers that used it.
-  // Records without a port keep the rule's ports (all, for `all`): with the range written the
-  // same when there is one (one rule, not two alike), else apart.
+  // A TCP or UDP protocol's ranges as a rule writes their ports. Records without a port keep the
+  // rule's ports (all, for `all`): with the range written the same when there is one (one rule,
+  // not two alike), else apart.
   const portGroups = (name: 'tcp' | 'udp', pairs: PortPeers) => {
-    const groups = new Map<string | null, { peers: PeerKey[]; portless: boolean }>()
-    for (const [from, to] of rangesOf(pairs, limits)) {
-      const portless = from === NO_PORT
-      const text = portless ? (rule.protocol === name ? rule.ports : null) : portRangeText([from, to])
+    const groups = new Map<string | null, { ranges: [number, number][]; portless: boolean }>()
+    for (const range of rangesOf(pairs, limits)) {
+      const portless = range[0] === NO_PORT
+      const text = portless ? (rule.protocol === name ? rule.ports : null) : portRangeText(range)
       const group = groups.get(text)
-      if (group === undefined) groups.set(text, { peers: pairs.peers(from, to), portless })
+      if (group === undefined) groups.set(text, { ranges: [range], portless })
       else {
-        group.peers.push(...pairs.peers(from, to))
+        group.ranges.push(range)
         group.portless = false
       }
     }
     return groups
   }
+  // Each with the peers that used its ports.
   const addPorts = (name: 'tcp' | 'udp', pairs: PortPeers) => {
-    for (const [ports, { peers }] of portGroups(name, pairs))
+    for (const [ports, { ranges }] of portGroups(name, pairs)) {
+      const peers = ranges.flatMap(([from, to]) => pairs.peers(from, to))
       shaped.push({ shape: { protocol: name, ports, icmpType: -1, icmpCode: -1 }, peers: peersOf(peers) })
+    }
   }
   const rangesText = (name: 'tcp' | 'udp', pairs: PortPeers) =>
     [...portGroups(name, pairs)].map(([ports, { portless }]) =>
