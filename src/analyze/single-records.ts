@@ -1,3 +1,4 @@
+import { DIRECTION } from '../core/verdict.js'
 import type { Flow } from './flow.js'
 
 /**
@@ -83,5 +84,5 @@ export interface SingleRecords {
   ): AsyncIterable<{ flows: Flow[]; seqs: number[]; extra: Float64Array[] }>
 }
 
-export const SINGLES_RELATION = `(SELECT iface, outbound, direction, action, protocol, dstport, src4, dst4, packets, bytes, start, last,
+export const SINGLES_RELATION = `(SELECT iface, direction = ${DIRECTION.EGRESS} AS outbound, direction, action, protocol, dstport, src4, dst4, packets, bytes, start, last,
     cause, rank, seq FROM classified WHERE single)`
