@@ -117,14 +117,17 @@ export async function replayTable(
     // only candidates need.
     const address = (hashed: boolean, alias: string, column: string) =>
       `LEFT JOIN addresses ${alias} ON ${hashed ? `${alias}.h = hash(f.${column})` : `${alias}.t = f.${column}`}`
-    const keyed = (hashed: boolean) => `CREATE OR REPLACE TEMP TABLE placed AS
-      WITH owned AS (SELECT f.*, s.v AS src4, d.v AS dst4, ids.iface AS id_iface, shared.k IS NULL AS alone_key,
+    // A record's key is looked up only when some key is shared (none is when every connection
+    // has one record).
+    const keyed = (hashed: boolean, shared: boolean) => `CREATE OR REPLACE TEMP TABLE placed AS
+      WITH owned AS (SELECT f.*, s.v AS src4, d.v AS dst4, ids.iface AS id_iface,
+          ${shared ? 'shared.k IS NULL' : 'true'} AS alone_key,
           ${same ? 'd.owner' : 'od.owner'} AS owner_dst, ${same ? 's.owner' : 'os.owner'} AS owner_src,
           s.v IS NOT NULL AND d.v IS NOT NULL AND ${place.decidable} AS sql_placed
         FROM flows f ${address(hashed, 's', 'srcaddr')} ${address(hashed, 'd', 'dstaddr')}
           ${same ? '' : `${address(hashed, 'os', 'if_srcaddr')} ${address(hashed, 'od', 'if_dstaddr')}`}
           LEFT JOIN interface_ids ids ON ids.id = f.interface_id
-          LEFT JOIN shared_keys shared ON shared.k = ${KEY_SQL}),
+          ${shared ? `LEFT JOIN shared_keys shared ON shared.k = ${KEY_SQL}` : ''}),
       sided AS (SELECT *, ${place.iface} AS iface FROM owned),
       stated AS (SELECT *, ${place.direction} AS place_direction,
           CASE WHEN start IS NULL THEN 0 WHEN protocol IS NULL THEN 1 WHEN NOT sql_placed THEN 4 WHEN iface < 0 THEN 2
@@ -149,8 +152,11 @@ export async function replayTable(
     const prepare = () =>
       withQueryProgress(db, options.onSorting, async () => {
         for (const statement of statements) await db.run(statement)
-        const [unique] = await numbersOf(db, 'SELECT count(*) = count(DISTINCT h) FROM addresses')
-        await db.run(keyed(unique?.[0] === 1))
+        const [tables] = await numbersOf(
+          db,
+          'SELECT (SELECT count(*) = count(DISTINCT h) FROM addresses), (SELECT count(*) > 0 FROM shared_keys)',
+        )
+        await db.run(keyed(tables?.[0] === 1, tables?.[1] === 1))
         const [c] = await numbersOf(
           db,
           `SELECT ${[0, 1, 2, 3].map((s) => `CAST(count(*) FILTER (WHERE state = ${s}) AS DOUBLE)`).join(', ')},
