@@ -89,6 +89,8 @@ export interface FlowTable {
   readonly ignored: number
   /** The earliest and latest start of `flows` (null when none has one). */
   readonly starts: { first: number; last: number } | null
+  /** A directory for the analysis's own files, removed when the table is closed. */
+  readonly scratch: string
   /**
    * The same records over another connection, for detections that run beside those of this one
    * (DuckDB works on one's queries while JavaScript reads the other's results). Closed with this.
@@ -124,6 +126,7 @@ export async function openFlowTable(rows: FlowRows, ignore: CidrSet): Promise<Fl
     const over = (connection: DuckDBConnection): FlowTable => ({
       connection,
       ...counts,
+      scratch: dir,
       beside: async () => over(await connect()),
       close,
     })
