@@ -105,26 +105,23 @@ export async function creditSingles(
     }
     return u
   }
-  // One scan, four groupings: per interface (what is covered, and when); per credited rule, and
-  // whether it is the platform's traffic (what each rule carried); and, of the rules' own
-  // traffic, their ports and their peers per protocol apart, the rows least privilege starts
-  // from rather than one a (protocol, port, peer) tuple (millions for a rule open to all ports).
-  // Which peers used which ports comes later, per port range (peersOfSingles). An IPv4 peer's key
-  // is its value as a signed word.
-  const sql = `WITH judged AS (SELECT *, ${creditedCauseSql(policy)} AS credited FROM ${singles.relation}),
+  // Two scans. One groups the records three ways at once: per interface (what is covered, and
+  // when); per credited rule, and whether it is the platform's traffic (what each rule carried);
+  // and each rule's ports per protocol (of its own traffic). The other gives each rule's peers per
+  // protocol: the rows least privilege starts from rather than one a (protocol, port, peer) tuple
+  // (millions for a rule open to all ports), as few columns as they need (a fourth grouping of
+  // the first scan made a million rows of thirteen columns, slower to make and to read). Which
+  // peers used which ports comes later, per port range (peersOfSingles). An IPv4 peer's key is
+  // its value as a signed word.
+  const own = `WITH judged AS (SELECT *, ${creditedCauseSql(policy)} AS credited FROM ${singles.relation}),
       sided AS (SELECT *, credited IS NOT NULL AND ${platformSql(network)} AS platform,
         CASE WHEN NOT platform THEN credited END AS rule FROM judged),
       own AS (SELECT iface, start, last, packets, bytes, credited, platform, rule,
         CASE WHEN rule IS NOT NULL THEN protocol END AS protocol,
         CASE WHEN rule IS NOT NULL THEN coalesce(dstport, -1) END AS port,
-        CASE WHEN rule IS NOT NULL THEN (CASE WHEN outbound THEN dst4 ELSE src4 END) END AS peer FROM sided)
-    SELECT CAST(CASE WHEN GROUPING(iface) = 0 THEN 1 WHEN GROUPING(credited) = 0 THEN 2 WHEN GROUPING(port) = 0 THEN 3 ELSE 4 END AS DOUBLE),
-      iface, CAST(credited AS DOUBLE), CAST(platform AS DOUBLE), CAST(rule AS DOUBLE), protocol, port, peer,
-      CAST(count(*) AS DOUBLE), sum(packets), sum(bytes), min(start), max(last)
-    FROM own GROUP BY GROUPING SETS ((iface), (credited, platform), (rule, protocol, port), (rule, protocol, peer))`
+        CASE WHEN rule IS NOT NULL THEN (CASE WHEN outbound THEN dst4 ELSE src4 END) END AS peer FROM sided)`
   const BY_INTERFACE = 1
   const BY_RULE = 2
-  const PORTS = 3
   for await (const [
     set,
     iface,
@@ -133,13 +130,16 @@ export async function creditSingles(
     rule,
     protocol,
     port,
-    peer,
     records,
     packets,
     bytes,
     first,
     last,
-  ] of singles.numbers(sql)) {
+  ] of singles.numbers(
+    `${own} SELECT CASE WHEN GROUPING(iface) = 0 THEN 1 WHEN GROUPING(credited) = 0 THEN 2 ELSE 3 END,
+      iface, credited, platform, rule, protocol, port, count(*), sum(packets), sum(bytes), min(start), max(last)
+    FROM own GROUP BY GROUPING SETS ((iface), (credited, platform), (rule, protocol, port))`,
+  )) {
     for (let row = 0; row < (set?.length ?? 0); row++) {
       const grouping = set?.[row]
       if (grouping === BY_INTERFACE) {
@@ -161,26 +161,29 @@ export async function creditSingles(
         u.last = last?.[row] ?? Number.NEGATIVE_INFINITY
       } else {
         const r = rule?.[row] ?? Number.NaN
-        if (Number.isNaN(r)) continue
-        const p = protocol?.[row] ?? 0
-        if (grouping === PORTS) {
-          portsOf(usageOf(r), p).addPort(port?.[row] ?? -1)
-          continue
-        }
-        const key = (peer?.[row] ?? 0) | 0
-        usageOf(r).peers.add(key)
-        let byProtocol = credit.peers.get(r)
-        if (byProtocol === undefined) {
-          byProtocol = new Map()
-          credit.peers.set(r, byProtocol)
-        }
-        let list = byProtocol.get(p)
-        if (list === undefined) {
-          list = []
-          byProtocol.set(p, list)
-        }
-        list.push(key)
+        if (!Number.isNaN(r)) portsOf(usageOf(r), protocol?.[row] ?? 0).addPort(port?.[row] ?? -1)
       }
+    }
+  }
+  for await (const [rule, protocol, peer] of singles.numbers(
+    `${own} SELECT DISTINCT rule, protocol, peer FROM own WHERE rule IS NOT NULL`,
+  )) {
+    for (let row = 0; row < (rule?.length ?? 0); row++) {
+      const r = rule?.[row] ?? 0
+      const p = protocol?.[row] ?? 0
+      const key = (peer?.[row] ?? 0) | 0
+      usageOf(r).peers.add(key)
+      let byProtocol = credit.peers.get(r)
+      if (byProtocol === undefined) {
+        byProtocol = new Map()
+        credit.peers.set(r, byProtocol)
+      }
+      let list = byProtocol.get(p)
+      if (list === undefined) {
+        list = []
+        byProtocol.set(p, list)
+      }
+      list.push(key)
     }
   }
   return credit
