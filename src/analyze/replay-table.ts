@@ -47,10 +47,10 @@ export async function replayTable(
 ): Promise<ReplaySource | null> {
   // Rows that cannot be read twice are read once, here, whatever they hold.
   const counted = 'stats' in rows ? { ...rows.stats } : null
-  const table = await openFlowTable(rows, new CidrSet([]))
+  const table = await openFlowTable(rows, new CidrSet([]), SURVEY_TALLIES)
   const db = table.connection
   try {
-    const survey = await surveyOf(db)
+    const survey = await surveyOf(table)
     // Records that name a rule need the tables to tell whether audit reads them (namesRules).
     if (survey.named === 0 && !survey.worthSplitting) {
       // Local Parquet files are sorted faster by DuckDB's own scan of them (replay-order.ts),
@@ -282,7 +282,7 @@ async function everyAcceptedNamed(
   return accepted > 0
 }
 
-/** What two scans of the records (one of the first of them) tell before any table is made. */
+/** What the count of the records and a scan of the first of them tell before any table is made. */
 interface Survey {
   /** Records that name a rule. */
   named: number
@@ -301,21 +301,22 @@ interface Survey {
   worthSplitting: boolean
 }
 
-async function surveyOf(db: DuckDBConnection): Promise<Survey> {
-  const [c] = await numbersOf(
-    db,
-    `SELECT CAST(count(rule_id) AS DOUBLE),
-        CAST(count(*) FILTER (WHERE if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr) AS DOUBLE)
-      FROM flows`,
-  )
+/** The survey's counts of every record, tallied in the flow table's count of them (openFlowTable). */
+const SURVEY_TALLIES = {
+  named: 'rule_id IS NOT NULL',
+  apart: 'if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr',
+}
+
+async function surveyOf(table: FlowTable): Promise<Survey> {
   const [k] = await numbersOf(
-    db,
+    table.connection,
     `SELECT CAST(count(*) AS DOUBLE), CAST(approx_count_distinct(${KEY_SQL}) AS DOUBLE)
       FROM (SELECT protocol, srcport, dstport, srcaddr, dstaddr FROM flows LIMIT ${SURVEYED})`,
   )
   const n = k?.[0] ?? 0
   const distinct = k?.[1] ?? 0
-  return { named: c?.[0] ?? 0, apart: c?.[1] ?? 0, worthSplitting: n > 0 && 2 * distinct - n >= n / 4 }
+  const { named = 0, apart = 0 } = table.tallies
+  return { named, apart, worthSplitting: n > 0 && 2 * distinct - n >= n / 4 }
 }
 
 /** How many records the survey's estimate of single records looks at. */

@@ -89,6 +89,11 @@ export interface FlowTable {
   readonly ignored: number
   /** The earliest and latest start of `flows` (null when none has one). */
   readonly starts: { first: number; last: number } | null
+  /**
+   * For each condition openFlowTable was given to tally (SQL over the columns of `flows`), how many
+   * traffic records meet it, counted in the scan that counts the records (ignored sources too).
+   */
+  readonly tallies: Readonly<Record<string, number>>
   /** A directory for the analysis's own files, removed when the table is closed. */
   readonly scratch: string
   /**
@@ -99,7 +104,11 @@ export interface FlowTable {
   close(): void
 }
 
-export async function openFlowTable(rows: FlowRows, ignore: CidrSet): Promise<FlowTable> {
+export async function openFlowTable(
+  rows: FlowRows,
+  ignore: CidrSet,
+  tally: Readonly<Record<string, string>> = {},
+): Promise<FlowTable> {
   // An analysis's scratch settings (scratch-duckdb.ts): its share of the memory, beyond which
   // groups spill to the directory. (256 MB did not hold the samples of detect's candidate contacts
   // at 10 M records: they are aggregates of text, held, a few scanners' worth.)
@@ -122,7 +131,7 @@ export async function openFlowTable(rows: FlowRows, ignore: CidrSet): Promise<Fl
         )
       }
     }
-    const counts = await trafficOf(db, ignore, parquet)
+    const counts = await trafficOf(db, ignore, parquet, tally)
     const over = (connection: DuckDBConnection): FlowTable => ({
       connection,
       ...counts,
@@ -167,15 +176,22 @@ async function trafficOf(
   connection: DuckDBConnection,
   ignore: CidrSet,
   parquet: ParquetFiles | null,
-): Promise<Pick<FlowTable, 'records' | 'ignored' | 'starts'>> {
+  tally: Readonly<Record<string, string>>,
+): Promise<Pick<FlowTable, 'records' | 'ignored' | 'starts' | 'tallies'>> {
   // isTraffic: not a NODATA/SKIPDATA line, and both addresses.
   const traffic = `(log_status IS NULL OR log_status = 'OK') AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL`
+  const names = Object.keys(tally)
+  const tallied = names.map(
+    (name, i) => `, CAST(count(*) FILTER (WHERE ${traffic} AND (${tally[name]})) AS DOUBLE) AS tally_${i}`,
+  )
   const [counted] = (
     await connection.runAndReadAll(
       `SELECT CAST(count(*) AS DOUBLE) AS rows, CAST(count(*) FILTER (WHERE ${traffic}) AS DOUBLE) AS records,
-        min(start) FILTER (WHERE ${traffic}) AS first, max(start) FILTER (WHERE ${traffic}) AS last FROM read_records`,
+        min(start) FILTER (WHERE ${traffic}) AS first, max(start) FILTER (WHERE ${traffic}) AS last${tallied.join('')}
+      FROM read_records`,
     )
   ).getRowObjects()
+  const tallies = Object.fromEntries(names.map((name, i) => [name, Number(counted?.[`tally_${i}`] ?? 0)]))
   // When every record is traffic (the common case), the test is left out of `traffic`: each
   // detection's read of the records would otherwise work out the status and both addresses of
   // every record again, which costs as much as reading the columns it needs (DuckDB does not
@@ -203,7 +219,7 @@ async function trafficOf(
   }
   if (ignore.size === 0) {
     await connection.run('CREATE VIEW flows AS SELECT * FROM traffic')
-    return { records, ignored: 0, starts: startsOf(counted) }
+    return { records, ignored: 0, starts: startsOf(counted), tallies }
   }
   // The distinct sources are tested in JavaScript (ignoreSources are CIDRs), once each. Not a
   // temporary table: `flows` names it, and other connections read `flows` too (beside).
@@ -228,7 +244,7 @@ async function trafficOf(
   const [starts] = (
     await connection.runAndReadAll('SELECT min(start) AS first, max(start) AS last FROM flows')
   ).getRowObjects()
-  return { records, ignored: Number(n?.n ?? 0), starts: startsOf(starts) }
+  return { records, ignored: Number(n?.n ?? 0), starts: startsOf(starts), tallies }
 }
 
 /** Rows already read (arrays, iterables, the reader's rows), each made a Flow, as `read_records`. */
