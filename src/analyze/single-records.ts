@@ -10,7 +10,7 @@ import type { Flow } from './flow.js'
  * (replay-table.ts).
  *
  * Which records those are is decided in SQL, conservatively (a record left to the replay is judged
- * there as before, so a doubt costs time, never a different answer). Over a table of placed
+ * there as before, so a doubt costs time, never a different answer). Over the placed
  * records with `state` (3: a candidate, placed in SQL: a TCP or UDP record whose addresses are
  * IPv4 written as IPv4, `src4` and `dst4` their values; 4: a record left to JavaScript, which
  * places it), `"group"` (conversationGroup) and `alone` (below):
