@@ -209,3 +209,39 @@ test('audit: DNS to the VPC resolver is platform traffic, credited to no rule', 
   const onlyDns = await audit([dns(20)], network)
   assert.equal(byId(onlyDns.rules)['a-out']?.status, 'unused')
 })
+
+test('audit: a record whose port no packet has keeps the ports of its rule in the proposal, not dropped', async () => {
+  const out = makeNetwork(
+    { 'sg-a': { inbound: [], outbound: [{ id: 'a-out', protocol: 'all', peer: '0.0.0.0/0' }] } },
+    [{ id: 'eni-1', addresses: ['10.0.0.1'], groups: ['sg-a'] }],
+  )
+  const rows = [
+    row({
+      iface: 'eni-1',
+      src: '10.0.0.1',
+      dst: '198.51.100.9',
+      sport: 40000,
+      dport: 70000,
+      direction: 'egress',
+    }),
+    row({
+      iface: 'eni-1',
+      src: '10.0.0.1',
+      dst: '198.51.100.8',
+      sport: 40001,
+      dport: 443,
+      at: 3,
+      direction: 'egress',
+    }),
+  ]
+  for (const singles of [true, false]) {
+    const [rule] = (await audit(rows, out, { singles })).rules
+    assert.equal(rule?.usage?.records, 2)
+    // Its peer keeps TCP of every port (the rule's), as a record without a port does.
+    assert.deepEqual(
+      rule?.leastPrivilege.map((r) => `${r.protocol} ${r.ports ?? '-'} ${r.peer}`),
+      ['tcp - 198.51.100.9/32', 'tcp 443 198.51.100.8/32'],
+      `singles: ${singles}`,
+    )
+  }
+})

@@ -319,7 +319,11 @@ function addUsage(u: RuleUsage, p: PlacedFlow, direction: 'inbound' | 'outbound'
   u.last = Math.max(u.last, f.end ?? p.time)
   const peer = RuleMatcher.peerOf(f, direction)
   const protocol = f.protocol ?? 0
-  const port = (protocol === 6 || protocol === 17) && f.dstport !== null ? f.dstport : -1
+  // A record without a port, or with one no packet has (70000, 1.5: a malformed record), keeps
+  // its rule's ports in least privilege: which port it used is unknown.
+  const dstport = f.dstport
+  const known = dstport !== null && Number.isInteger(dstport) && dstport >= 0 && dstport <= 65535
+  const port = (protocol === 6 || protocol === 17) && known ? dstport : -1
   if (peer === null) return
   // An IPv4 peer's key is its address word, parsed already (and written as IPv4: no ':').
   const at = direction === 'inbound' ? 3 : 7
