@@ -219,7 +219,7 @@ export function* jsonChunks(value: unknown, indent = ''): Generator<string> {
   for (const [key, v] of Object.entries(value)) {
     // As JSON.stringify: members with no JSON form are left out of an object.
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue
-    yield memberHead(key, first, inner)
+    yield memberHeadAt(key, first, inner.length >> 1)
     first = false
     if (TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v)) yield JSON.stringify(isoTime(v))
     else yield* jsonChunks(v, inner)
@@ -237,7 +237,7 @@ export async function* jsonChunksStreamed(value: object): AsyncGenerator<string>
   let first = true
   for (const [key, v] of Object.entries(value)) {
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue
-    yield memberHead(key, first, inner)
+    yield memberHeadAt(key, first, inner.length >> 1)
     first = false
     if (TIME_KEYS.has(key) && typeof v === 'number' && Number.isFinite(v)) {
       yield JSON.stringify(isoTime(v))
@@ -327,10 +327,6 @@ function memberHeadAt(key: string, first: boolean, depth: number): string {
     if (heads !== undefined && heads.size < 4096) heads.set(key, head)
   }
   return first ? head[0] : head[1]
-}
-
-function memberHead(key: string, first: boolean, inner: string): string {
-  return `${first ? '{' : ','}\n${inner}${JSON.stringify(key)}: `
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
