@@ -15,12 +15,12 @@ import { FlowPlacer } from './rejudge.js'
 import { placedInOrder, type ReplayOptions, type ReplaySource } from './replay-order.js'
 import { withMoreMemory, withQueryProgress } from './scratch-duckdb.js'
 import {
-  classifyStatements,
+  classify,
   GROUP_SQL,
   KEY_SQL,
+  PLACED_KEY_SQL,
   SINGLES_RELATION,
   type SingleRecords,
-  sharedKeysSql,
 } from './single-records.js'
 import { placementSql } from './sql-placement.js'
 
@@ -109,7 +109,6 @@ export async function replayTable(
         FROM (SELECT srcaddr AS t FROM flows UNION SELECT dstaddr FROM flows
           ${same ? '' : 'UNION SELECT if_srcaddr FROM flows UNION SELECT if_dstaddr FROM flows'})`,
       `CREATE OR REPLACE TEMP TABLE interface_ids AS SELECT * FROM (${place.interfaceIds ?? "SELECT '', -1 WHERE false"}) t(id, iface)`,
-      sharedKeysSql(options.singles === true),
     ]
     // state: 0 no time, 1 no protocol (noAddresses), 2 an interface the config does not know,
     // 3 placed in SQL and a candidate for a single record, 4 left to JavaScript. Every record is
@@ -122,24 +121,20 @@ export async function replayTable(
     const placedFile = sqlString(join(table.scratch, 'placed.parquet'))
     const address = (hashed: boolean, alias: string, column: string) =>
       `LEFT JOIN addresses ${alias} ON ${hashed ? `${alias}.h = hash(f.${column})` : `${alias}.t = f.${column}`}`
-    // A record's key is looked up only when some key is shared (none is when every connection
-    // has one record).
-    const keyed = (hashed: boolean, shared: boolean) => `COPY (
+    const placing = (hashed: boolean) => `COPY (
       WITH owned AS (SELECT f.*, s.v AS src4, d.v AS dst4, ids.iface AS id_iface,
-          ${shared ? 'shared.k IS NULL' : 'true'} AS alone_key,
           ${same ? 'd.owner' : 'od.owner'} AS owner_dst, ${same ? 's.owner' : 'os.owner'} AS owner_src,
           s.v IS NOT NULL AND d.v IS NOT NULL AND ${place.decidable} AS sql_placed
         FROM flows f ${address(hashed, 's', 'srcaddr')} ${address(hashed, 'd', 'dstaddr')}
           ${same ? '' : `${address(hashed, 'os', 'if_srcaddr')} ${address(hashed, 'od', 'if_dstaddr')}`}
-          LEFT JOIN interface_ids ids ON ids.id = f.interface_id
-          ${shared ? `LEFT JOIN shared_keys shared ON shared.k = ${KEY_SQL}` : ''}),
+          LEFT JOIN interface_ids ids ON ids.id = f.interface_id),
       sided AS (SELECT *, ${place.iface} AS iface FROM owned),
       stated AS (SELECT *, ${place.direction} AS place_direction,
           CASE WHEN start IS NULL THEN 0 WHEN protocol IS NULL THEN 1 WHEN NOT sql_placed THEN 4 WHEN iface < 0 THEN 2
             WHEN protocol IN (6, 17) AND ${port('srcport')} AND ${port('dstport')} AND ${flags} THEN 3 ELSE 4 END AS state
         FROM sided),
-      judged AS (SELECT *, CASE WHEN state = 3 THEN ${evaluateSql(policy, record)} END AS cause FROM stated)
-      SELECT seq, ${GROUP_SQL} AS "group", CAST(state AS UTINYINT) AS state, state = 3 AND alone_key AS alone,
+      judged AS (SELECT *, CASE WHEN state = 3 THEN ${evaluateSql(policy, record)} END AS cause, ${GROUP_SQL} AS grp FROM stated)
+      SELECT seq, grp AS "group", CAST(state AS UTINYINT) AS state, CASE WHEN state = 3 THEN ${PLACED_KEY_SQL} END AS k,
         CAST(CASE WHEN state = 3 THEN src4 END AS UINTEGER) AS src4,
         CAST(CASE WHEN state = 3 THEN dst4 END AS UINTEGER) AS dst4, iface,
         CAST(place_direction AS UTINYINT) AS direction,
@@ -157,11 +152,8 @@ export async function replayTable(
     const prepare = () =>
       withQueryProgress(db, options.onSorting, async () => {
         for (const statement of statements) await db.run(statement)
-        const [tables] = await numbersOf(
-          db,
-          'SELECT (SELECT count(*) = count(DISTINCT h) FROM addresses), (SELECT count(*) > 0 FROM shared_keys)',
-        )
-        await db.run(keyed(tables?.[0] === 1, tables?.[1] === 1))
+        const [tables] = await numbersOf(db, 'SELECT count(*) = count(DISTINCT h) FROM addresses')
+        await db.run(placing(tables?.[0] === 1))
         await db.run(`CREATE OR REPLACE TEMP VIEW placed AS SELECT * FROM read_parquet(${placedFile})`)
         const [c] = await numbersOf(
           db,
@@ -184,7 +176,7 @@ export async function replayTable(
         // Sums of whole numbers are the same in any order; of others, only in the replay's. A
         // source that names its rules is audited by them, not replayed.
         split = (c?.[4] ?? 0) === 0 && !namesRules && options.singles === true
-        for (const statement of classifyStatements('placed', split)) await db.run(statement)
+        await classify(db, 'placed', split)
         const [n] = await numbersOf(
           db,
           `SELECT CAST(count(*) FILTER (WHERE single) AS DOUBLE), CAST(count(*) FILTER (WHERE state >= 3 AND NOT single) AS DOUBLE)

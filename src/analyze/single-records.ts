@@ -1,4 +1,6 @@
+import type { DuckDBConnection } from '@duckdb/node-api'
 import { DIRECTION } from '../core/verdict.js'
+import { numbersOf } from './flow-chunks.js'
 import type { Flow } from './flow.js'
 
 /**
@@ -13,11 +15,12 @@ import type { Flow } from './flow.js'
  * there as before, so a doubt costs time, never a different answer). Over the placed
  * records with `state` (3: a candidate, placed in SQL: a TCP or UDP record whose addresses are
  * IPv4 written as IPv4, `src4` and `dst4` their values; 4: a record left to JavaScript, which
- * places it), `"group"` (conversationGroup) and `alone` (below):
- * - a record's connection key is coarser than the replay's (no interface, the two ends unordered,
- *   only a 64-bit hash of the group and the two address texts), so the records of one connection
- *   always share it; a key shared by two records of any kind (or a hash collision) sends them to
- *   the replay: `alone` is false;
+ * places it), `"group"` (conversationGroup) and `k` (a candidate's connection key, PLACED_KEY_SQL):
+ * - a candidate's connection key is coarser than the replay's (no interface, the two ends
+ *   unordered, only a 64-bit hash of the group and the two addresses' values), so the records of
+ *   one connection always share it; a key two candidates share (or a hash collision) sends them to
+ *   the replay. Records that are not candidates need no key: those the replay skips (no time, an
+ *   unknown interface) open no connection, and the others are the next rule's;
  * - a conversation group with any record left to JavaScript goes to the replay whole: such a
  *   record (an IPv4-mapped address written as IPv6, say) may be of the same connection as a
  *   candidate without its key.
@@ -29,31 +32,42 @@ export const GROUP_SQL = `CASE WHEN coalesce(protocol, 0) IN (6, 17)
       + greatest(coalesce(srcport, 0), coalesce(dstport, 0))
     ELSE coalesce(protocol, 0) * 4294967296 END`
 
-/** A record's connection key, over the columns of `flows` (a candidate's texts are canonical IPv4). */
+/**
+ * A record's connection key over the columns of `flows` (a candidate's texts are canonical IPv4):
+ * for estimating how many records are single before any is placed (replay-table.ts).
+ */
 export const KEY_SQL = `hash(${GROUP_SQL}, least(srcaddr, dstaddr), greatest(srcaddr, dstaddr))`
 
-/**
- * The statement that makes table `shared_keys`: the keys (k) of `flows` that more than one record
- * has. When no record can be single (`split` false: the replay takes every record), it is left
- * empty, not worked out.
- */
-export function sharedKeysSql(split: boolean): string {
-  return split
-    ? `CREATE OR REPLACE TEMP TABLE shared_keys AS SELECT ${KEY_SQL} AS k FROM flows GROUP BY k HAVING count(*) > 1`
-    : 'CREATE OR REPLACE TEMP TABLE shared_keys AS SELECT CAST(NULL AS UBIGINT) AS k WHERE false'
-}
+/** A candidate's connection key, over its group (`grp`) and the values of its addresses. */
+export const PLACED_KEY_SQL = 'hash(grp, least(src4, dst4), greatest(src4, dst4))'
 
 /**
- * Statements that make the view `classified` over table `placed`: its columns and `single`. With
- * `split` false, no record is single (the replay takes them all).
+ * Makes the view `classified` over table `placed`: its columns and `single`. With `split` false,
+ * no record is single (the replay takes them all). The keys more than one candidate has, and the
+ * groups with a record left to JavaScript, are found first; the view looks up only those there
+ * are (usually none: every connection has one record, every record is a candidate).
  */
-export function classifyStatements(placed: string, split: boolean): string[] {
-  if (!split) return [`CREATE OR REPLACE TEMP VIEW classified AS SELECT *, false AS single FROM ${placed}`]
-  return [
+export async function classify(db: DuckDBConnection, placed: string, split: boolean): Promise<void> {
+  if (!split) {
+    await db.run(`CREATE OR REPLACE TEMP VIEW classified AS SELECT *, false AS single FROM ${placed}`)
+    return
+  }
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE shared_keys AS SELECT k FROM ${placed} WHERE state = 3 GROUP BY k HAVING count(*) > 1`,
+  )
+  await db.run(
     `CREATE OR REPLACE TEMP TABLE mixed_groups AS SELECT DISTINCT "group" AS g FROM ${placed} WHERE state = 4`,
-    `CREATE OR REPLACE TEMP VIEW classified AS SELECT p.*, (p.alone AND x.g IS NULL) AS single
-      FROM ${placed} p LEFT JOIN mixed_groups x ON x.g = p."group"`,
-  ]
+  )
+  const [found] = await numbersOf(
+    db,
+    'SELECT (SELECT count(*) > 0 FROM shared_keys), (SELECT count(*) > 0 FROM mixed_groups)',
+  )
+  const shared = found?.[0] === 1
+  const mixed = found?.[1] === 1
+  await db.run(`CREATE OR REPLACE TEMP VIEW classified AS SELECT p.*,
+      (p.state = 3${mixed ? ' AND x.g IS NULL' : ''}${shared ? ' AND s.k IS NULL' : ''}) AS single
+    FROM ${placed} p ${mixed ? 'LEFT JOIN mixed_groups x ON x.g = p."group"' : ''}
+      ${shared ? 'LEFT JOIN shared_keys s ON s.k = p.k' : ''}`)
 }
 
 /**
