@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { DIRECTION } from '../core/verdict.js'
-import { numbersOf } from './flow-chunks.js'
 import type { Flow } from './flow.js'
+import { numbersOf } from './flow-chunks.js'
 
 /**
  * The records a replay need not replay: each the only record of its connection. A connection's
