@@ -8,7 +8,13 @@ import {
   protocolNumber,
 } from '../policy/compile-policy.js'
 import { platformRules, vpcResolvers } from '../policy/platform-services.js'
-import { creditSingles, peersOfSingles, type SinglesCredit, shadowsOfSingles } from './audit-singles.js'
+import {
+  auditSingleColumns,
+  creditSingles,
+  peersOfSingles,
+  type SinglesCredit,
+  shadowsOfSingles,
+} from './audit-singles.js'
 import { FirstSeenCounts } from './first-seen-counts.js'
 import type { FlowRows } from './flow-row.js'
 import {
@@ -115,6 +121,7 @@ export async function audit(
   const source = await replaySource(rows, network, policy, {
     ...options,
     singles: options.singles ?? true,
+    singleColumns: auditSingleColumns(network, policy),
   })
   try {
     return await auditReplay(source, network, policy, options)
@@ -181,7 +188,7 @@ async function auditReplay(
   let singlePeers: SinglesCredit['peers'] = new Map()
   if (singles !== null) {
     // The records alone in their connection, counted by DuckDB; the replay adds the others.
-    const credit = await creditSingles(singles, network, policy)
+    const credit = await creditSingles(singles)
     for (const [r, u] of credit.usage) usage.set(r, u)
     singlePeers = credit.peers
     for (const i of credit.covered) covered[i] = 1
@@ -258,7 +265,7 @@ async function auditReplay(
         ? []
         : [{ rule: r, ranges: rangesRead(compiled.rule, u, limits) }]
     })
-    await peersOfSingles(singles, network, policy, usage, narrowed, singlePeers)
+    await peersOfSingles(singles, usage, narrowed, singlePeers)
   }
   const rules: RuleAudit[] = audited.map(({ compiled, r }) => {
     const { rule, group, direction } = compiled

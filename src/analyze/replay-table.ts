@@ -4,7 +4,7 @@ import type { NetworkConfig } from '../core/network.js'
 import { DIRECTION } from '../core/verdict.js'
 import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { canonicalIpv4Sql, evaluateSql, ipv4ValueSql } from '../policy/policy-sql.js'
-import { sqlString } from '../read/duckdb-connection.js'
+import { sqlIdentifier, sqlString } from '../read/duckdb-connection.js'
 import { CidrSet } from './address-scope.js'
 import { type FlowTable, IS_REPLY, openFlowTable } from './detections/flow-table.js'
 import type { Flow } from './flow.js'
@@ -19,8 +19,8 @@ import {
   GROUP_SQL,
   KEY_SQL,
   PLACED_KEY_SQL,
-  SINGLES_RELATION,
   type SingleRecords,
+  singlesRelation,
 } from './single-records.js'
 import { placementSql } from './sql-placement.js'
 
@@ -119,6 +119,7 @@ export async function replayTable(
     // as narrow as a candidate's values allow (an IPv4 address in 32 bits, a checked port in 16, a
     // rank in a float), which only candidates need.
     const placedFile = sqlString(join(table.scratch, 'placed.parquet'))
+    const own = options.singleColumns ?? {}
     const address = (hashed: boolean, alias: string, column: string) =>
       `LEFT JOIN addresses ${alias} ON ${hashed ? `${alias}.h = hash(f.${column})` : `${alias}.t = f.${column}`}`
     const placing = (hashed: boolean) => `COPY (
@@ -133,7 +134,8 @@ export async function replayTable(
           CASE WHEN start IS NULL THEN 0 WHEN protocol IS NULL THEN 1 WHEN NOT sql_placed THEN 4 WHEN iface < 0 THEN 2
             WHEN protocol IN (6, 17) AND ${port('srcport')} AND ${port('dstport')} AND ${flags} THEN 3 ELSE 4 END AS state
         FROM sided),
-      judged AS (SELECT *, CASE WHEN state = 3 THEN ${evaluateSql(policy, record)} END AS cause, ${GROUP_SQL} AS grp FROM stated)
+      judged AS (SELECT *, CASE WHEN state = 3 THEN ${evaluateSql(policy, record)} END AS cause, ${GROUP_SQL} AS grp,
+          place_direction = ${DIRECTION.EGRESS} AS outbound FROM stated)
       SELECT seq, grp AS "group", CAST(state AS UTINYINT) AS state, CASE WHEN state = 3 THEN ${PLACED_KEY_SQL} END AS k,
         CAST(CASE WHEN state = 3 THEN src4 END AS UINTEGER) AS src4,
         CAST(CASE WHEN state = 3 THEN dst4 END AS UINTEGER) AS dst4, iface,
@@ -143,6 +145,9 @@ export async function replayTable(
         CAST(CASE WHEN state = 3 THEN protocol END AS UTINYINT) AS protocol,
         CAST(CASE WHEN state = 3 THEN dstport END AS USMALLINT) AS dstport, packets, bytes, start,
         coalesce("end", start) AS last, cause, CAST(CASE WHEN state = 3 THEN ${rank} END AS FLOAT) AS rank
+        ${Object.entries(own)
+          .map(([name, sql]) => `, CASE WHEN state = 3 THEN ${sql} END AS ${sqlIdentifier(name)}`)
+          .join('')}
       FROM judged) TO ${placedFile} (FORMAT parquet, COMPRESSION uncompressed)`
     let split = false
     let namesRules = false
@@ -205,7 +210,7 @@ export async function replayTable(
     const singles: SingleRecords | null = split
       ? {
           count: counts.singles,
-          relation: SINGLES_RELATION,
+          relation: singlesRelation(Object.keys(own).map(sqlIdentifier)),
           numbers: (sql) => numberChunks(db, sql),
           records: (relation, extra) =>
             flowChunks(

@@ -98,5 +98,8 @@ export interface SingleRecords {
   ): AsyncIterable<{ flows: Flow[]; seqs: number[]; extra: Float64Array[] }>
 }
 
-export const SINGLES_RELATION = `(SELECT iface, direction = ${DIRECTION.EGRESS} AS outbound, direction, action, protocol, dstport, src4, dst4, packets, bytes, start, last,
-    cause, rank, seq FROM classified WHERE single)`
+/** SingleRecords.relation, with the caller's own columns (ReplayOptions.singleColumns) named. */
+export function singlesRelation(own: readonly string[]): string {
+  return `(SELECT iface, direction = ${DIRECTION.EGRESS} AS outbound, direction, action, protocol, dstport, src4, dst4, packets, bytes, start, last,
+    cause, rank, seq${own.map((name) => `, ${name}`).join('')} FROM classified WHERE single)`
+}
