@@ -47,26 +47,30 @@ const RECORD: RuleRecordSql = {
 
 /**
  * The columns audit has DuckDB work out as the records are placed (ReplayOptions.singleColumns),
- * over a single record: `credited`, the rule it is credited to (its cause, when that rule is of
- * its own direction: answers ride on the connection, not the rule), else NULL; `platform`, whether
- * it is credited and the platform services' rules of its interface allow it too; `peer`, its
- * remote address's value. Each statement below reads them rather than working them out again
- * (the platform services' rules alone took 0.5 s a statement at 10 M records).
+ * over a single record: `credits`, whether it is credited to the rule that accepts it (its cause),
+ * which it is when that rule is of its own direction (answers ride on the connection, not the
+ * rule); `platform`, whether it is credited and the platform services' rules of its interface
+ * allow it too; `peer`, its remote address's value. Each statement below reads them rather than
+ * working them out again (the platform services' rules alone took 0.5 s a statement at 10 M
+ * records); the credited rule is `credited` (CREDITED), the cause of a record that credits it.
  */
 export function auditSingleColumns(network: NetworkConfig, policy: CompiledPolicy): Record<string, string> {
   const outboundRules = policy.rules.flatMap((r, i) => (r.direction === 'outbound' ? [i] : []))
   const ruleOutbound = outboundRules.length === 0 ? 'false' : `cause IN (${outboundRules.join(', ')})`
-  const credited = `CASE WHEN cause >= 0 AND (${ruleOutbound}) = outbound THEN cause END`
+  const credits = `cause >= 0 AND (${ruleOutbound}) = outbound`
   return {
-    credited: `CAST(${credited} AS INTEGER)`,
-    platform: `(${credited}) IS NOT NULL AND ${platformSql(network)}`,
-    peer: `CAST(CASE WHEN outbound THEN dst4 ELSE src4 END AS UINTEGER)`,
+    credits,
+    platform: `${credits} AND ${platformSql(network)}`,
+    peer: 'CAST(CASE WHEN outbound THEN dst4 ELSE src4 END AS UINTEGER)',
   }
 }
 
+/** The rule a single record is credited to (SQL over the single records' relation), else NULL. */
+const CREDITED = 'CASE WHEN credits THEN cause END'
+
 /** SQL of the credited single records, the platform services' among them. */
 function creditedSql(singles: SingleRecords): string {
-  return `(SELECT * FROM ${singles.relation} WHERE credited IS NOT NULL)`
+  return `(SELECT * FROM ${singles.relation} WHERE credits)`
 }
 
 /**
@@ -130,9 +134,9 @@ export async function creditSingles(singles: SingleRecords): Promise<SinglesCred
   // the first scan made a million rows of thirteen columns, slower to make and to read). Which
   // peers used which ports comes later, per port range (peersOfSingles). An IPv4 peer's key is
   // its value as a signed word.
-  const ruled = 'credited IS NOT NULL AND NOT platform'
-  const own = `WITH own AS (SELECT iface, start, last, packets, bytes, credited, platform,
-        CASE WHEN ${ruled} THEN credited END AS rule,
+  const ruled = 'credits AND NOT platform'
+  const own = `WITH own AS (SELECT iface, start, last, packets, bytes, ${CREDITED} AS credited, platform,
+        CASE WHEN ${ruled} THEN cause END AS rule,
         CASE WHEN ${ruled} THEN protocol END AS protocol,
         CASE WHEN ${ruled} THEN coalesce(dstport, -1) END AS port,
         CASE WHEN ${ruled} THEN peer END AS peer FROM ${singles.relation})`
