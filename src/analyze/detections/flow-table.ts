@@ -3,10 +3,11 @@ import { join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { makeScratchDir } from '../../ops/scratch-dirs.js'
 import { type ColumnKind, kindOf } from '../../read/chunk-cursor.js'
-import { sqlIdentifier, sqlString } from '../../read/duckdb-connection.js'
+import { duckdbBindings, sqlIdentifier, sqlString } from '../../read/duckdb-connection.js'
 import { columnsOf, type FileSchema, objectSchema } from '../../read/file-schema.js'
 import type { FlowReader, FlowRow, ParquetFiles } from '../../read/index.js'
 import { LineCursor } from '../../read/record-cursor.js'
+import { vectorValues } from '../../read/vector-values.js'
 import { StagingFile } from '../../sql/staging-file.js'
 import type { CidrSet } from '../address-scope.js'
 import { ANALYSIS_FIELDS, type Flow, toFlow } from '../flow.js'
@@ -658,6 +659,8 @@ export async function* resultColumns(
 ): AsyncGenerator<ResultColumns> {
   const result = await connection.stream(sql)
   const names = result.columnNames()
+  const types = result.columnTypes()
+  const duckdb = duckdbBindings()
   for (
     let chunk = await result.fetchChunk();
     chunk !== null && chunk.rowCount > 0;
@@ -670,7 +673,7 @@ export async function* resultColumns(
       if (c < 0 || c >= names.length) return []
       let values = columns[c]
       if (values === undefined) {
-        values = chunk.getColumnValues(c)
+        values = vectorValues(duckdb, chunk, c, types[c]) ?? chunk.getColumnValues(c)
         columns[c] = values
       }
       return values
