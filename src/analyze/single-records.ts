@@ -20,7 +20,8 @@ import { numbersOf } from './flow-chunks.js'
  *   unordered, only a 64-bit hash of the group and the two addresses' values), so the records of
  *   one connection always share it; a key two candidates share (or a hash collision) sends them to
  *   the replay. Records that are not candidates need no key: those the replay skips (no time, an
- *   unknown interface) open no connection, and the others are the next rule's;
+ *   unknown interface) open no connection, and those left to JavaScript send their whole group
+ *   there (below);
  * - a conversation group with any record left to JavaScript goes to the replay whole: such a
  *   record (an IPv4-mapped address written as IPv6, say) may be of the same connection as a
  *   candidate without its key.
@@ -44,8 +45,8 @@ export const PLACED_KEY_SQL = 'hash(grp, least(src4, dst4), greatest(src4, dst4)
 /**
  * Makes the view `classified` over table `placed`: its columns and `single`. With `split` false,
  * no record is single (the replay takes them all). The keys more than one candidate has, and the
- * groups with a record left to JavaScript, are found first; the view looks up only those there
- * are (usually none: every connection has one record, every record is a candidate).
+ * groups with a record left to JavaScript, are found first; the view looks up only the kinds there
+ * are (neither when every connection has one record and every record is a candidate).
  */
 export async function classify(db: DuckDBConnection, placed: string, split: boolean): Promise<void> {
   if (!split) {
