@@ -128,13 +128,7 @@ export async function openFlowsDatabase(
         ? `CREATE VIEW flow_records AS ${text}`
         : `CREATE VIEW flow_records AS ${text} UNION ALL BY NAME SELECT * FROM parquet_records`,
     )
-    registerCommunityId(connection)
-    await defineAthenaFunctions(connection)
-    await connection.run(`CREATE VIEW flows AS SELECT *,
-      community_id(CAST(protocol AS INTEGER), coalesce(pkt_srcaddr, srcaddr), coalesce(pkt_dstaddr, dstaddr), srcport, dstport) AS community_id,
-      community_id_elastic(CAST(protocol AS INTEGER), srcaddr, dstaddr, srcport, dstport) AS community_id_elastic,
-      CAST(to_timestamp(start) AS DATE) AS "date"
-      FROM flow_records`)
+    await defineFlows(connection)
     // A column some staged record surely fills is not empty; one no source has is. Only the rest
     // (Parquet columns, and number columns whose staged values DuckDB may not read as numbers) are
     // counted, over the records.
@@ -166,6 +160,20 @@ export async function openFlowsDatabase(
     closeAll()
     throw error
   }
+}
+
+/**
+ * The view `flows` over the relation `flow_records` (the stored columns): its computed columns, and
+ * the functions Athena queries call.
+ */
+export async function defineFlows(connection: DuckDBConnection): Promise<void> {
+  registerCommunityId(connection)
+  await defineAthenaFunctions(connection)
+  await connection.run(`CREATE VIEW flows AS SELECT *,
+      community_id(CAST(protocol AS INTEGER), coalesce(pkt_srcaddr, srcaddr), coalesce(pkt_dstaddr, dstaddr), srcport, dstport) AS community_id,
+      community_id_elastic(CAST(protocol AS INTEGER), srcaddr, dstaddr, srcport, dstport) AS community_id_elastic,
+      CAST(to_timestamp(start) AS DATE) AS "date"
+      FROM flow_records`)
 }
 
 /**

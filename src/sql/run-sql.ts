@@ -3,6 +3,7 @@ import { InputError } from '../core/errors.js'
 import { type Cell, type OutputFormat, RowWriter } from '../query/row-writer.js'
 import type { ReadOptions, ReadStats } from '../read/read-options.js'
 import { openFlowsDatabase } from './flows-database.js'
+import { statementColumns } from './statement-columns.js'
 
 export interface SqlResult {
   stats: ReadStats
@@ -25,7 +26,12 @@ export async function runSql(
 ): Promise<SqlResult> {
   if (sql.trim() === '')
     throw new InputError('the SQL is empty: give a query such as "SELECT count(*) FROM flows"')
-  const db = await openFlowsDatabase(sources, options, { textRecords: 'staged' })
+  // Text records are staged with only the columns the statement reads (when DuckDB can tell).
+  const columns = await statementColumns(sql)
+  const db = await openFlowsDatabase(sources, options, {
+    textRecords: 'staged',
+    ...(columns === null ? {} : { columns }),
+  })
   try {
     // A table of `SELECT *` would be a hundred columns of "-" for fields the sources do not carry:
     // those are left out of tables (CSV and JSON keep every column, as a program expects).
