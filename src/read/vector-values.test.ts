@@ -5,8 +5,8 @@ import { duckdbBindings } from './duckdb-connection.js'
 import { vectorValues } from './vector-values.js'
 
 // Read in place, a chunk's columns must be what DuckDB's own value-by-value reading gives: short
-// and long strings (inline and not), NULLs among them, numbers of both widths, more rows than a
-// vector holds.
+// and long strings (inline and not), NULLs among them, numbers of both widths, constant columns,
+// more rows than a vector holds.
 test('vectorValues reads VARCHAR, DOUBLE and INTEGER columns as getColumnValues does', async () => {
   const db = await (await DuckDBInstance.create(':memory:')).connect()
   try {
@@ -14,7 +14,9 @@ test('vectorValues reads VARCHAR, DOUBLE and INTEGER columns as getColumnValues 
         CASE WHEN i % 7 = 0 THEN NULL WHEN i % 2 = 0 THEN 'a' || i ELSE '198.51.100.' || (i % 256) || '-long-' || i END AS text,
         CASE WHEN i % 5 = 0 THEN NULL ELSE i / 3 END::DOUBLE AS number,
         CASE WHEN i % 11 = 0 THEN NULL ELSE i - 2500 END::INTEGER AS integer,
-        i::BIGINT AS other
+        i::BIGINT AS other,
+        'the same long text in every row' AS constant,
+        NULL::INTEGER AS nothing
       FROM range(5000) t(i)`)
     const types = result.columnTypes()
     const duckdb = duckdbBindings()
@@ -33,6 +35,9 @@ test('vectorValues reads VARCHAR, DOUBLE and INTEGER columns as getColumnValues 
       }
       // A type it does not read in place is left to getColumnValues.
       assert.equal(vectorValues(duckdb, chunk, 3, types[3]), null)
+      // Columns DuckDB could hold as one constant value come flat, as any other.
+      for (const c of [4, 5])
+        assert.deepEqual(vectorValues(duckdb, chunk, c, types[c]), chunk.getColumnValues(c))
       rows += chunk.rowCount
     }
     assert.equal(rows, 5000)
