@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { duckdbBindings, sqlIdentifier } from '../read/duckdb-connection.js'
 import { vectorStrings } from '../read/vector-strings.js'
+import { vectorDoubles, vectorValidity } from '../read/vector-values.js'
 import type { Flow } from './flow.js'
 import type { ReplayOptions } from './replay-order.js'
 import { withMoreMemory, withQueryProgress } from './scratch-duckdb.js'
@@ -67,12 +68,12 @@ export async function* flowChunks(
     const size = chunk.rowCount
     for (let c = 0; c < width; c++) {
       const vector = duckdb.data_chunk_get_vector(chunk.chunk, c)
-      const validity = validityOf(duckdb, vector, size)
+      const validity = vectorValidity(duckdb, vector, size)
       if (c < TEXTS.length) {
         texts[c] = vectorStrings(duckdb, duckdb.vector_get_data(vector, size * 16), validity, size)
         continue
       }
-      numbers[c - TEXTS.length] = doubles(duckdb, vector, validity, size)
+      numbers[c - TEXTS.length] = vectorDoubles(duckdb, vector, validity, size)
     }
     const text = (c: number, row: number): string | null => texts[c]?.[row] ?? null
     const number = (c: number, row: number): number | null => {
@@ -132,28 +133,10 @@ export async function* numberChunks(db: DuckDBConnection, sql: string): AsyncIte
     const columns: Float64Array[] = []
     for (let c = 0; c < width; c++) {
       const vector = duckdb.data_chunk_get_vector(chunk.chunk, c)
-      columns.push(doubles(duckdb, vector, validityOf(duckdb, vector, size), size))
+      columns.push(vectorDoubles(duckdb, vector, vectorValidity(duckdb, vector, size), size))
     }
     yield columns
   }
-}
-
-type Bindings = ReturnType<typeof duckdbBindings>
-type Vector = ReturnType<Bindings['data_chunk_get_vector']>
-
-/** A vector's validity mask (a bit a row, 0: NULL), or null when every row is valid. */
-function validityOf(duckdb: Bindings, vector: Vector, size: number): Uint8Array | null {
-  return (duckdb.vector_get_validity(vector, Math.ceil(size / 64) * 8) as Uint8Array | null) ?? null
-}
-
-/** A DOUBLE vector's values, NULL as NaN. */
-function doubles(duckdb: Bindings, vector: Vector, validity: Uint8Array | null, size: number): Float64Array {
-  // A copy: the chunk's memory is DuckDB's, and a Float64Array needs 8-byte alignment.
-  const values = new Float64Array(duckdb.vector_get_data(vector, size * 8).slice().buffer, 0, size)
-  if (validity !== null)
-    for (let row = 0; row < size; row++)
-      if (((validity[row >> 3]! >> (row & 7)) & 1) === 0) values[row] = Number.NaN
-  return values
 }
 
 /** The first row of a query of numbers. */
