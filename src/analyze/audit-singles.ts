@@ -37,12 +37,16 @@ export interface ShadowCount {
   first: { time: number; rank: number; seq: number }
 }
 
-/** A record of the relation, as policy-sql.ts reads one. */
+/**
+ * A record of the relation, as policy-sql.ts reads one. An inbound rule tests the source, an
+ * outbound one the destination: each is the record's peer where the rule is asked (an egress
+ * record by outbound rules, the others by inbound ones).
+ */
 const RECORD: RuleRecordSql = {
   protocol: 'protocol',
   dstport: 'coalesce(dstport, 0)',
-  src: 'src4',
-  dst: 'dst4',
+  src: 'peer',
+  dst: 'peer',
 }
 
 /**
@@ -50,9 +54,9 @@ const RECORD: RuleRecordSql = {
  * over a single record: `credits`, whether it is credited to the rule that accepts it (its cause),
  * which it is when that rule is of its own direction (answers ride on the connection, not the
  * rule); `platform`, whether it is credited and the platform services' rules of its interface
- * allow it too; `peer`, its remote address's value. Each statement below reads them rather than
- * working them out again (the platform services' rules alone took 0.5 s a statement at 10 M
- * records); the credited rule is `credited` (CREDITED), the cause of a record that credits it.
+ * allow it too. Each statement below reads them rather than working them out again (the platform
+ * services' rules alone took 0.5 s a statement at 10 M records); the credited rule is `credited`
+ * (CREDITED), the cause of a record that credits it.
  */
 export function auditSingleColumns(network: NetworkConfig, policy: CompiledPolicy): Record<string, string> {
   const outboundRules = policy.rules.flatMap((r, i) => (r.direction === 'outbound' ? [i] : []))
@@ -61,7 +65,6 @@ export function auditSingleColumns(network: NetworkConfig, policy: CompiledPolic
   return {
     credits,
     platform: `${credits} AND ${platformSql(network)}`,
-    peer: 'CAST(CASE WHEN outbound THEN dst4 ELSE src4 END AS UINTEGER)',
   }
 }
 

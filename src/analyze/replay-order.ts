@@ -69,7 +69,7 @@ export interface ReplayOptions {
   singles?: boolean
   /**
    * Columns of the caller's own in the single records' relation (SingleRecords.relation): name →
-   * SQL over a candidate's columns there (iface, outbound, protocol, dstport, src4, dst4, cause),
+   * SQL over a candidate's columns there (iface, outbound, protocol, dstport, peer, cause),
    * worked out once as the records are placed rather than in each of the caller's statements.
    */
   singleColumns?: Readonly<Record<string, string>>

@@ -74,9 +74,11 @@ export async function classify(db: DuckDBConnection, placed: string, split: bool
 /**
  * The single records, for an analysis to judge and count in SQL. The relation has one row a
  * record, with these columns: iface, outbound (BOOLEAN: egress; ingress and unknown are judged by
- * inbound rules), direction (DIRECTION's number), action (1 ACCEPT, 2 REJECT, 0 none), protocol, dstport (NULL when the record has none), src4, dst4 (the addresses'
- * values), packets, bytes, start, last (its end, else its start), cause (the policy's answer:
- * the accepting rule's index, or -1), rank, seq (its replay order: rejudge.ts).
+ * inbound rules), direction (DIRECTION's number), action (1 ACCEPT, 2 REJECT, 0 none), protocol,
+ * dstport (NULL when the record has none), peer (the remote address's value: the destination's of
+ * an egress record, else the source's, the one address a rule tests), packets, bytes, start,
+ * last (its end, else its start), cause (the policy's answer: the accepting rule's index, or -1),
+ * rank, seq (its replay order: rejudge.ts).
  */
 export interface SingleRecords {
   /** How many records the relation holds. */
@@ -101,6 +103,6 @@ export interface SingleRecords {
 
 /** SingleRecords.relation, with the caller's own columns (ReplayOptions.singleColumns) named. */
 export function singlesRelation(own: readonly string[]): string {
-  return `(SELECT iface, direction = ${DIRECTION.EGRESS} AS outbound, direction, action, protocol, dstport, src4, dst4, packets, bytes, start, last,
+  return `(SELECT iface, direction = ${DIRECTION.EGRESS} AS outbound, direction, action, protocol, dstport, peer, packets, bytes, start, last,
     cause, rank, seq${own.map((name) => `, ${name}`).join('')} FROM classified WHERE single)`
 }

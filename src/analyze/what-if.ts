@@ -163,7 +163,7 @@ async function compareSingles(
     outbound: 'outbound',
     protocol: 'protocol',
     dstport: 'coalesce(dstport, 0)',
-    peer: 'CASE WHEN outbound THEN dst4 ELSE src4 END',
+    peer: 'peer',
   }
   const judged = `(SELECT *, ${evaluateSql(next, record)} AS next FROM ${singles.relation})`
   const causeOf = (c: number) => (c >= 0 ? c : NO_MATCHING_RULE)
