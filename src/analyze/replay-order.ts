@@ -73,6 +73,12 @@ export interface ReplayOptions {
    * worked out once as the records are placed rather than in each of the caller's statements.
    */
   singleColumns?: Readonly<Record<string, string>>
+  /**
+   * How records take their addresses' values and owners from the table of distinct addresses: by
+   * the text's 64-bit hash when no two texts share one (`hash`, the default), else by the text
+   * (`text`). Tests ask for `text` to see that the fallback answers the same.
+   */
+  addressJoin?: 'hash' | 'text'
 }
 
 /**

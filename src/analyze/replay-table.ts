@@ -161,7 +161,7 @@ export async function replayTable(
       withQueryProgress(db, options.onSorting, async () => {
         for (const statement of statements) await db.run(statement)
         const [tables] = await numbersOf(db, 'SELECT count(*) = count(DISTINCT h) FROM addresses')
-        await db.run(placing(tables?.[0] === 1))
+        await db.run(placing(options.addressJoin !== 'text' && tables?.[0] === 1))
         await db.run(
           `CREATE OR REPLACE TEMP VIEW placed AS SELECT * FROM read_parquet(${sqlString(join(placedDir, '*.parquet'))})`,
         )
