@@ -33,7 +33,9 @@ Every tool writes the matching records (all 14 fields, CSV or text) to a file; t
 Then (issue 14) every analysis command on both file sets, each against DuckDB running the equivalent
 SQL on the same files in the same run, the two taking turns run by run: report (its default
 reports), detect, audit and what-if (with a config of the 64 interfaces, written next to the
-data), and sql. Targets: within 2x of DuckDB's time, peak memory under 1.5 GB. --only picks one half, --commands some of the analysis commands.`
+data), and sql, with each turn's own ratio beside the best runs' one. Targets: within 2x of
+DuckDB's time, peak memory under 1.5 GB. --only picks one half, --commands some of the analysis
+commands.`
 
 const FIELDS =
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'
@@ -277,16 +279,19 @@ function analysesBench({ data, text, parquet, scratch, records, runs, only }) {
   ]
   // The tools take turns, run by run (flowlog, DuckDB, flowlog, ...): this machine's speed drifts
   // by tens of percent over minutes, and a ratio of runs made minutes apart measures the drift.
+  // Each tool's best run, with the wall times of all its runs (`walls`, in turn order).
   const best = (...tools) => {
     const m = tools.map(() => null)
+    const walls = tools.map(() => [])
     for (let r = 0; r < runs; r++) {
       for (const [i, tool] of tools.entries()) {
         const run = measure(tool, join(scratch, 'analysis.txt'))
         if (run === null) return tools.map(() => null)
+        walls[i].push(run.wall)
         if (m[i] === null || run.wall < m[i].wall) m[i] = run
       }
     }
-    return m
+    return m.map((run, i) => ({ ...run, walls: walls[i] }))
   }
   console.log(`\nanalysis commands against DuckDB's equivalent SQL (targets: <= 2x DuckDB's time, < 1.5 GB)`)
   const results = []
@@ -333,6 +338,8 @@ function analysesBench({ data, text, parquet, scratch, records, runs, only }) {
       }
       const ratio = mine.wall / duck.wall
       const time = ratio <= 2 ? 'OK' : 'MISS'
+      // Each turn's own ratio: how far a single run could land from the best runs' ratio.
+      const turns = mine.walls.map((w, r) => w / (duck.walls[r] ?? Number.NaN))
       const memory = mine.rss < MEMORY_TARGET_KB ? 'OK' : 'MISS'
       results.push({
         command: c.name,
@@ -341,6 +348,7 @@ function analysesBench({ data, text, parquet, scratch, records, runs, only }) {
         duckdb: duck,
         sort,
         ratio,
+        turns,
         time,
         memory,
       })
@@ -348,6 +356,7 @@ function analysesBench({ data, text, parquet, scratch, records, runs, only }) {
         `${`${c.name} (${set.group})`.padEnd(22)} flowlog ${mine.wall.toFixed(2).padStart(7)} s ${mb(mine.rss * 1024).padStart(9)}   ` +
           `DuckDB ${duck.wall.toFixed(2).padStart(7)} s ${mb(duck.rss * 1024).padStart(9)}   ` +
           `${ratio.toFixed(2)}x ${time}, memory ${memory}   ${(records / mine.wall / 1e6).toFixed(2)} M records/s` +
+          (turns.length > 1 ? `   (turns ${turns.map((t) => `${t.toFixed(2)}x`).join(' ')})` : '') +
           (sort === null
             ? ''
             : `   (sort alone ${sort.wall.toFixed(2)} s: ${(mine.wall / sort.wall).toFixed(1)}x)`),
