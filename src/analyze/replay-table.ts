@@ -6,7 +6,7 @@ import type { CompiledPolicy } from '../policy/compile-policy.js'
 import { canonicalIpv4Sql, evaluateSql, ipv4ValueSql } from '../policy/policy-sql.js'
 import { sqlIdentifier, sqlString } from '../read/duckdb-connection.js'
 import { CidrSet } from './address-scope.js'
-import { type FlowTable, IS_REPLY, openFlowTable } from './detections/flow-table.js'
+import { type FlowTable, IS_REPLY, openFlowTable, type Tallies } from './detections/flow-table.js'
 import type { Flow } from './flow.js'
 import { flowChunks, numberChunks, numbersOf, replayColumns } from './flow-chunks.js'
 import type { FlowRows } from './flow-row.js'
@@ -303,11 +303,16 @@ interface Survey {
   worthSplitting: boolean
 }
 
-/** The survey's counts of every record, tallied in the flow table's count of them (openFlowTable). */
-const SURVEY_TALLIES = {
+/**
+ * The survey's counts of every record, tallied in the flow table's count of them (openFlowTable).
+ * Records without packet addresses have none apart from the interface's: no tally of them.
+ */
+const SURVEY_TALLIES: Tallies = ({ packetAddresses }) => ({
   named: 'rule_id IS NOT NULL',
-  apart: 'if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr',
-}
+  ...(packetAddresses
+    ? { apart: 'if_srcaddr IS DISTINCT FROM srcaddr OR if_dstaddr IS DISTINCT FROM dstaddr' }
+    : {}),
+})
 
 async function surveyOf(table: FlowTable): Promise<Survey> {
   const [k] = await numbersOf(
