@@ -215,10 +215,18 @@ async function presentAddresses(
 ): Promise<Set<'srcaddr' | 'dstaddr'>> {
   const shown = new Set<'srcaddr' | 'dstaddr'>()
   for (const address of ['srcaddr', 'dstaddr'] as const) {
-    const reads = shape.present.filter((p) => p.address === address)
-    if (reads.length === 0) continue
+    // The files that read it from a column of one name, alike, asked at once (text's parts).
+    const reads = new Map<string, { paths: string[]; column: string; normalized: boolean }>()
+    for (const p of shape.present) {
+      if (p.address !== address) continue
+      const key = `${p.column}\n${p.normalized}`
+      const same = reads.get(key)
+      if (same === undefined) reads.set(key, { ...p, paths: [...p.paths] })
+      else same.paths.push(...p.paths)
+    }
+    if (reads.size === 0) continue
     let all = true
-    for (const { paths, column, normalized } of reads) {
+    for (const { paths, column, normalized } of reads.values()) {
       const shows = await connection
         .runAndReadAll(
           `SELECT count(DISTINCT (file_name, row_group_id)) > 0 AND count(DISTINCT (file_name, row_group_id))
