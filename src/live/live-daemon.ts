@@ -472,7 +472,8 @@ export class LiveDaemon {
     }
     const t = now()
     const { added, removed } = switchFlowLogs(this.pipeline, this.sink, this.network, next, policy.ruleIds, t)
-    this.pipeline.tracker.setPolicy(policy)
+    // Packets sent before now, still in the captures' buffers, are judged by the rules before.
+    this.pipeline.tracker.setPolicy(policy, t)
     this.policy = policy
     this.network = next
     this.lastApplied = {

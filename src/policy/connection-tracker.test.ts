@@ -483,3 +483,48 @@ describe('connection tracking (reference 10.2)', () => {
     assert.ok(tracker.memoryBytes < 64 * 2 * 68 + 1)
   })
 })
+
+describe('a policy set for packets from a time on (a live reload)', () => {
+  // The reload adds SSH from 198.51.100.0/24. Packets sent before it, judged after it (they waited
+  // in a capture's buffer), are judged by the rules they were sent under.
+  const reloaded = compilePolicy(
+    makeNetwork(
+      {
+        'sg-web': {
+          inbound: [
+            { id: 'ssh', protocol: 'tcp', ports: '22', peer: '203.0.113.0/24' },
+            { id: 'ssh-office', protocol: 'tcp', ports: '22', peer: '198.51.100.0/24' },
+          ],
+        },
+      },
+      [{ id: 'eni-web', addresses: ['10.0.1.10'], groups: ['sg-web'] }],
+    ),
+    policy,
+  )
+  const office = (port: number): PacketSpec => ({ ...ssh, src: '198.51.100.7', srcPort: port, flags: 'S' })
+
+  test('packets before the time keep the old rules, from the time on the new ones judge', () => {
+    const tracker = new ConnectionTracker(policy, 100)
+    tracker.setPolicy(reloaded, 10)
+    assert.equal(tracker.judge(WEB, INGRESS, packet(office(40001)), 9.5), NO_RULE)
+    assert.equal(
+      tracker.judge(WEB, INGRESS, packet(office(40002)), 10),
+      reloaded.ruleIds.indexOf('ssh-office'),
+    )
+    // Once switched, the new rules stay (a late packet of before is not judged by the old ones).
+    assert.equal(
+      tracker.judge(WEB, INGRESS, packet(office(40003)), 9.9),
+      reloaded.ruleIds.indexOf('ssh-office'),
+    )
+    assert.equal(tracker.policy, reloaded)
+  })
+
+  test('without a time, the new rules judge at once', () => {
+    const tracker = new ConnectionTracker(policy, 100)
+    tracker.setPolicy(reloaded)
+    assert.equal(
+      tracker.judge(WEB, INGRESS, packet(office(40001)), 1),
+      reloaded.ruleIds.indexOf('ssh-office'),
+    )
+  })
+})

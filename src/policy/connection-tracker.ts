@@ -231,14 +231,21 @@ export class ConnectionTracker {
   }
 
   /**
-   * Judges new connections by `policy` from now on (a config reload). Tracked connections keep
-   * their cached verdict, as AWS keeps tracked flows when a rule is removed. The new policy must
-   * keep the old rule indices (compilePolicy(network, previous)) so cached causes still name
-   * their rules.
+   * Judges new connections by `policy` (a config reload): from the first packet captured at `from`
+   * (unix seconds) or later, at once without it. A live capture hands packets over in blocks, so
+   * packets sent before the change may still wait to be judged when it comes: they are judged by
+   * the rules they were sent under. Tracked connections keep their cached verdict, as AWS keeps
+   * tracked flows when a rule is removed. The new policy must keep the old rule indices
+   * (compilePolicy(network, previous)) so cached causes still name their rules.
    */
-  setPolicy(policy: CompiledPolicy): void {
-    this.policy = policy
+  setPolicy(policy: CompiledPolicy, from = Number.NEGATIVE_INFINITY): void {
+    this.#pending = null
+    if (from === Number.NEGATIVE_INFINITY) this.policy = policy
+    else this.#pending = { policy, from }
   }
+
+  /** The policy setPolicy set for packets from a time on, before the first such packet came. */
+  #pending: { policy: CompiledPolicy; from: number } | null = null
 
   /** Live connections (some may have timed out and not been noticed yet). */
   get size(): number {
@@ -257,6 +264,10 @@ export class ConnectionTracker {
    */
   judge(iface: number, direction: Direction, view: PacketView, time: number): number {
     this.stats.packets++
+    if (this.#pending !== null && time >= this.#pending.from) {
+      this.policy = this.#pending.policy
+      this.#pending = null
+    }
     if (view.fragment === 2) return this.#judgeLaterFragment(iface, direction, view, time)
     const cause = this.#judgeConnection(iface, direction, view, time)
     if (view.fragment === 1) this.#fragments.remember(iface, view, cause, time)
