@@ -289,7 +289,7 @@ export async function peersOfSingles(
       // gave them.
       if (list.length === 1 && range !== undefined) {
         const pairs = usage.get(rule)?.protocols.get(protocol)
-        for (const peer of own) pairs?.add(range[0], peer)
+        pairs?.addAll(range[0], own)
       } else several.set(protocol, list)
     }
     if (several.size > 0) asked.push({ rule, ranges: several })

@@ -15,6 +15,8 @@ export class PortPeers {
   readonly #v4 = new IntegerSet()
   /** Peers that are not IPv4 (text), per port. */
   readonly #other = new Map<number, Set<string>>()
+  /** IPv4 peers added a list at a time (addAll), each list at its port. */
+  readonly #lists: { port: number; keys: readonly number[] }[] = []
 
   add(port: number, peer: PeerKey): void {
     this.addPort(port)
@@ -30,6 +32,17 @@ export class PortPeers {
     texts.add(peer)
   }
 
+  /**
+   * Adds IPv4 peers (PeerKeys) at one port as one list, not pair by pair: audit's single records
+   * give a rule's distinct peers of a protocol at once, hundreds of thousands, which the set would
+   * hash one by one only for peers() to list them again (audit-singles.ts: peersOfSingles). The
+   * list is kept as it is: a peer it shares with other pairs of the port comes twice in peers().
+   */
+  addAll(port: number, keys: readonly number[]): void {
+    this.addPort(port)
+    this.#lists.push({ port, keys })
+  }
+
   /** Marks `port` used, its peers to come (audit-singles.ts: peersOfSingles). */
   addPort(port: number): void {
     this.#used[port + 1] = 1
@@ -42,7 +55,10 @@ export class PortPeers {
     return ports
   }
 
-  /** The peers of the ports from `from` to `to` (all by default); a peer of two ports comes twice. */
+  /**
+   * The peers of the ports from `from` to `to` (all by default); a peer of two ports comes twice,
+   * and so may one of a list (addAll).
+   */
   peers(from = -1, to = 65535): PeerKey[] {
     const peers: PeerKey[] = []
     const v4 = this.#v4
@@ -50,6 +66,10 @@ export class PortPeers {
       const key = v4.at(i)
       const port = Math.floor(key / 4294967296) - 1
       if (port >= from && port <= to) peers.push((key >>> 0) | 0)
+    }
+    for (const { port, keys } of this.#lists) {
+      if (port < from || port > to) continue
+      for (let i = 0; i < keys.length; i++) peers.push(keys[i] ?? 0)
     }
     for (const [port, texts] of this.#other) if (port >= from && port <= to) peers.push(...texts)
     return peers
