@@ -133,6 +133,8 @@ export class ConnectionTracker {
   #times: Float64Array
   readonly #key = new Uint32Array(KEY_WORDS)
   readonly #fragments = new FragmentVerdicts()
+  /** The policy setPolicy set for packets from a time on, before the first such packet came. */
+  #pending: { policy: CompiledPolicy; from: number } | null = null
   #size = 0
   readonly #remember: boolean
   /** Slots that are not EMPTY (live or tombstones): what fills a remembering table. */
@@ -243,9 +245,6 @@ export class ConnectionTracker {
     if (from === Number.NEGATIVE_INFINITY) this.policy = policy
     else this.#pending = { policy, from }
   }
-
-  /** The policy setPolicy set for packets from a time on, before the first such packet came. */
-  #pending: { policy: CompiledPolicy; from: number } | null = null
 
   /** Live connections (some may have timed out and not been noticed yet). */
   get size(): number {

@@ -227,6 +227,7 @@ async function presentAddresses(
     if (reads.size === 0) continue
     let all = true
     for (const { paths, column, normalized } of reads.values()) {
+      if (!all) break
       const shows = await connection
         .runAndReadAll(
           `SELECT count(DISTINCT (file_name, row_group_id)) > 0 AND count(DISTINCT (file_name, row_group_id))
@@ -236,8 +237,7 @@ async function presentAddresses(
         )
         .then((r) => r.getRows()[0]?.[0] === true)
         .catch(() => false)
-      if (!shows) all = false
-      if (!all) break
+      all = shows
     }
     if (all) shown.add(address)
   }
@@ -458,16 +458,16 @@ function normalized(column: (field: string) => ReadColumn | null): NormalizedCol
   const text = (...fields: string[]) => first(fields, textOf)
   const number = (...fields: string[]) => first(fields, numberOf)
   const orNull = (sql: string | null, type: 'VARCHAR' | 'DOUBLE') => sql ?? `CAST(NULL AS ${type})`
-  const ifSrcaddr = text('srcaddr', 'src_addr')
-  const ifDstaddr = text('dstaddr', 'dst_addr')
+  const ifSrcaddr = text(...ADDRESS_FIELDS.srcaddr.iface)
+  const ifDstaddr = text(...ADDRESS_FIELDS.dstaddr.iface)
   const action = `upper(${orNull(text('action', 'filter'), 'VARCHAR')})`
   const direction = `lower(${orNull(text('flow-direction', 'direction'), 'VARCHAR')})`
   const startMs = number('start-ms')
   const endMs = number('end-ms')
   const columns: [string, string][] = [
     ['interface_id', orNull(text('interface-id', 'interface_id'), 'VARCHAR')],
-    ['srcaddr', orNull(coalesced([text('pkt-srcaddr'), ifSrcaddr]), 'VARCHAR')],
-    ['dstaddr', orNull(coalesced([text('pkt-dstaddr'), ifDstaddr]), 'VARCHAR')],
+    ['srcaddr', orNull(coalesced([text(ADDRESS_FIELDS.srcaddr.packet), ifSrcaddr]), 'VARCHAR')],
+    ['dstaddr', orNull(coalesced([text(ADDRESS_FIELDS.dstaddr.packet), ifDstaddr]), 'VARCHAR')],
     ['if_srcaddr', orNull(ifSrcaddr, 'VARCHAR')],
     ['if_dstaddr', orNull(ifDstaddr, 'VARCHAR')],
     ['srcport', orNull(number('srcport', 'src_port'), 'DOUBLE')],
@@ -500,6 +500,15 @@ function normalized(column: (field: string) => ReadColumn | null): NormalizedCol
   ]
   return columns.map(([name, sql]) => ({ name, sql }))
 }
+
+/**
+ * The fields a record's addresses are read from (toFlow's): the packet's address when the records
+ * have one, else the first of the interface's fields they have.
+ */
+const ADDRESS_FIELDS = {
+  srcaddr: { packet: 'pkt-srcaddr', iface: ['srcaddr', 'src_addr'] },
+  dstaddr: { packet: 'pkt-dstaddr', iface: ['dstaddr', 'dst_addr'] },
+} as const
 
 /** SELECT items of normalized columns. */
 function selectOf(columns: readonly NormalizedColumn[]): string {
@@ -590,7 +599,8 @@ async function scannedRecords(
         else found.present.push({ address: c.name, paths: [target], column: written, normalized: true })
       }
     }
-    if (column('pkt-srcaddr') !== null || column('pkt-dstaddr') !== null) found.packetAddresses = true
+    if (column(ADDRESS_FIELDS.srcaddr.packet) !== null || column(ADDRESS_FIELDS.dstaddr.packet) !== null)
+      found.packetAddresses = true
     written.push({ path: target, select: select.join(', ') })
     // Uncompressed (dictionaries still shrink the repeated texts): the parts live only as long as
     // the analysis, and at 10 M records DuckDB's writing them took 15.8 s against 21.9 s with the
@@ -757,15 +767,14 @@ async function parquetRecords(
     return [...read]
   }
   const present: RecordsShape['present'] = []
-  for (const [address, fields] of [
-    ['srcaddr', ['pkt-srcaddr', 'srcaddr', 'src_addr']],
-    ['dstaddr', ['pkt-dstaddr', 'dstaddr', 'dst_addr']],
-  ] as const) {
-    const [c, more] = columnOf(...fields)
+  for (const address of ['srcaddr', 'dstaddr'] as const) {
+    const { packet, iface } = ADDRESS_FIELDS[address]
+    const [c, more] = columnOf(packet, ...iface)
     if (c !== undefined && more === undefined && kinds[c] === 'text' && !schema.valueMaps[c])
       present.push({ address, paths: parquet.paths, column: names[c]!, normalized: false })
   }
-  return { packetAddresses: columnOf('pkt-srcaddr', 'pkt-dstaddr').length > 0, present }
+  const packetAddresses = columnOf(ADDRESS_FIELDS.srcaddr.packet, ADDRESS_FIELDS.dstaddr.packet).length > 0
+  return { packetAddresses, present }
 }
 
 /** A chunk of a result, column by column. */
